@@ -1,0 +1,46 @@
+// Neural-network building blocks: activations with dims, losses, attention, embedding, sampling.
+#include "shim.h"
+
+FCT_API T fct_softmax(T t, int64_t dim) { FCT_TENSOR(at::softmax(*t, dim)); }
+FCT_API T fct_log_softmax(T t, int64_t dim) { FCT_TENSOR(at::log_softmax(*t, dim)); }
+FCT_API T fct_embedding(T weight, T indices) { FCT_TENSOR(at::embedding(*weight, *indices)); }
+FCT_API T fct_dropout(T t, double p, int train) { FCT_TENSOR(at::dropout(*t, p, train != 0)); }
+FCT_API T fct_multinomial(T probs, int64_t n, int replacement) { FCT_TENSOR(at::multinomial(*probs, n, replacement != 0)); }
+
+// reduction: 0 none, 1 mean, 2 sum (at::Reduction).
+FCT_API T fct_cross_entropy(T logits, T target, int64_t ignore_index, int reduction, double label_smoothing) {
+  FCT_TENSOR(at::cross_entropy_loss(*logits, *target, c10::nullopt, reduction, ignore_index, label_smoothing));
+}
+
+// Root-mean-square normalisation over the last dimension, composed from differentiable ops.
+FCT_API T fct_rms_norm(T x, T weight, double eps) {
+  FCT_TENSOR((*x * at::rsqrt(x->pow(2).mean(-1, true) + eps)) * *weight);
+}
+
+// Attention over [batch, heads, length, head_dim]. mask (optional) is boolean (true = attend) or
+// additive. libtorch 2.x has a fused kernel; 1.13 composes it from matmul and softmax.
+FCT_API T fct_sdpa(T q, T k, T v, T mask, int is_causal, double scale) {
+  try {
+#if FCT_HAS_SDPA
+    if (scale <= 0) {
+      return new at::Tensor(at::scaled_dot_product_attention(*q, *k, *v, mask ? c10::optional<at::Tensor>(*mask) : c10::nullopt,
+                                                             0.0, is_causal != 0));
+    }
+#endif
+    double s = scale > 0 ? scale : 1.0 / std::sqrt(static_cast<double>(q->size(-1)));
+    at::Tensor scores = at::matmul(*q, k->transpose(-2, -1)) * s;
+    if (is_causal) {
+      int64_t lq = q->size(-2), lk = k->size(-2);
+      at::Tensor causal = at::ones({lq, lk}, q->options().dtype(at::kBool)).tril(lk - lq);
+      scores = scores.masked_fill(causal.logical_not(), -std::numeric_limits<double>::infinity());
+    }
+    if (mask) {
+      if (mask->scalar_type() == at::kBool)
+        scores = scores.masked_fill(mask->logical_not(), -std::numeric_limits<double>::infinity());
+      else
+        scores = scores + *mask;
+    }
+    return new at::Tensor(at::matmul(at::softmax(scores, -1), *v));
+  }
+  FCT_CATCH(nullptr)
+}
