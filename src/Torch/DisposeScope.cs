@@ -1,0 +1,55 @@
+namespace FuseChat.Torch;
+
+/// <summary>
+/// Owns every tensor created on this thread while it is the innermost open scope, and disposes them
+/// when it is disposed: a training step wrapped in a scope frees all of its intermediates at once.
+/// Tensors to keep are moved out with <see cref="Tensor.MoveToOuterScope"/> or <see cref="Tensor.DetachFromScope"/>.
+/// </summary>
+public sealed class DisposeScope : IDisposable
+{
+    [ThreadStatic] private static DisposeScope? current;
+
+    private readonly List<Tensor> owned = new();
+    private readonly DisposeScope? outer;
+    private bool disposed;
+
+    private DisposeScope(DisposeScope? outer) => this.outer = outer;
+
+    /// <summary>The innermost open scope of this thread, if any.</summary>
+    public static DisposeScope? Current => current;
+
+    /// <summary>Opens a scope that becomes the innermost one on this thread.</summary>
+    public static DisposeScope Open() => current = new DisposeScope(current);
+
+    /// <summary>The scope this one is nested in.</summary>
+    public DisposeScope? Outer => outer;
+
+    /// <summary>Tensors currently owned (for diagnostics and tests).</summary>
+    public int Count
+    {
+        get
+        {
+            var n = 0;
+            foreach (var t in owned) if (ReferenceEquals(t.Scope, this) && !t.IsDisposed) n++;
+            return n;
+        }
+    }
+
+    internal void Add(Tensor tensor)
+    {
+        tensor.Scope = this;
+        owned.Add(tensor);
+    }
+
+    /// <summary>Disposes every tensor still owned and closes the scope.</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        // Scopes must close innermost first; closing an outer one also unwinds this thread's stack.
+        if (ReferenceEquals(current, this)) current = outer;
+        foreach (var t in owned)
+            if (ReferenceEquals(t.Scope, this)) t.Dispose();
+        owned.Clear();
+    }
+}
