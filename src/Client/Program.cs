@@ -1,1 +1,7 @@
-return 0;
+using System.CommandLine;
+using FuseChat.Client.Commands;
+
+var root = new RootCommand("fusechat: fuse chat LLMs of different architectures and tokenizers (FuseChat method).");
+root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(InfoCommand.Create());
+return root.Parse(args).Invoke();

@@ -54,11 +54,15 @@ public abstract class Module : IDisposable
     /// <summary>Releases all parameter gradients.</summary>
     public void ZeroGrad() => Tensor.ZeroGrad(Parameters());
 
+    /// <summary>Frees what a derived module owns besides parameters and children (caches, tables).</summary>
+    protected virtual void ReleaseResources() { }
+
     /// <summary>Frees every parameter of this module and its children.</summary>
     public void Dispose()
     {
         if (disposed) return;
         disposed = true;
+        ReleaseResources();
         foreach (var (_, t) in parameters) t.Dispose();
         foreach (var (_, c) in children) c.Dispose();
         GC.SuppressFinalize(this);

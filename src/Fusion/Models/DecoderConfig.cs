@@ -1,0 +1,60 @@
+namespace FuseChat.Fusion.Models;
+
+/// <summary>
+/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2 share this skeleton).
+/// Hugging Face config.json files map onto it; tiny ones are written by hand for tests and demos.
+/// </summary>
+public sealed record DecoderConfig
+{
+    /// <summary>Rows of the embedding and output matrices.</summary>
+    public required int VocabSize { get; init; }
+    /// <summary>Width of the residual stream.</summary>
+    public required int HiddenSize { get; init; }
+    /// <summary>Width of the SwiGLU inner layer.</summary>
+    public required int IntermediateSize { get; init; }
+    /// <summary>Number of decoder layers.</summary>
+    public required int Layers { get; init; }
+    /// <summary>Query heads.</summary>
+    public required int Heads { get; init; }
+    /// <summary>Key/value heads (grouped-query attention when fewer than <see cref="Heads"/>).</summary>
+    public int KeyValueHeads { get; init; }
+    /// <summary>Width of one head; 0 means HiddenSize / Heads.</summary>
+    public int HeadDim { get; init; }
+    /// <summary>RMSNorm epsilon.</summary>
+    public double RmsNormEps { get; init; } = 1e-6;
+    /// <summary>Rotary embedding base.</summary>
+    public double RopeTheta { get; init; } = 10000;
+    /// <summary>Linear rotary scaling factor (positions are divided by it); 1 = none.</summary>
+    public double RopeLinearFactor { get; init; } = 1;
+    /// <summary>Longest sequence the model supports.</summary>
+    public int MaxPositions { get; init; } = 2048;
+    /// <summary>Output matrix shares the embedding's weights.</summary>
+    public bool TieEmbeddings { get; init; }
+    /// <summary>Q, K and V projections have biases (Qwen2).</summary>
+    public bool AttentionBias { get; init; }
+
+    /// <summary>Effective key/value head count.</summary>
+    public int EffectiveKeyValueHeads => KeyValueHeads > 0 ? KeyValueHeads : Heads;
+
+    /// <summary>Effective head width.</summary>
+    public int EffectiveHeadDim => HeadDim > 0 ? HeadDim : HiddenSize / Heads;
+
+    /// <summary>Throws an exception listing every inconsistent value.</summary>
+    public void Validate()
+    {
+        var problems = new List<string>();
+        if (VocabSize < 1) problems.Add($"vocab size must be positive, got {VocabSize}");
+        if (HiddenSize < 1) problems.Add($"hidden size must be positive, got {HiddenSize}");
+        if (IntermediateSize < 1) problems.Add($"intermediate size must be positive, got {IntermediateSize}");
+        if (Layers < 1) problems.Add($"layer count must be positive, got {Layers}");
+        if (Heads < 1) problems.Add($"head count must be positive, got {Heads}");
+        else
+        {
+            if (HeadDim <= 0 && HiddenSize % Heads != 0) problems.Add($"hidden size {HiddenSize} is not divisible by {Heads} heads");
+            if (EffectiveHeadDim % 2 != 0) problems.Add($"head width {EffectiveHeadDim} must be even for rotary embeddings");
+            if (Heads % EffectiveKeyValueHeads != 0) problems.Add($"{Heads} heads are not divisible by {EffectiveKeyValueHeads} key/value heads");
+        }
+        if (RopeLinearFactor <= 0) problems.Add($"rope scaling factor must be positive, got {RopeLinearFactor}");
+        if (problems.Count > 0) throw new ArgumentException("invalid decoder configuration: " + string.Join("; ", problems));
+    }
+}

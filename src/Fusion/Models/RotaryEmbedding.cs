@@ -1,0 +1,75 @@
+using FuseChat.Torch;
+
+namespace FuseChat.Fusion.Models;
+
+/// <summary>
+/// Cosine and sine tables of rotary position embeddings, computed once (in float64, then cast) for the
+/// longest length seen and narrowed per call. Layout follows Hugging Face: [length, head_dim] with the
+/// frequencies repeated over the two halves.
+/// </summary>
+public sealed class RotaryEmbedding : IDisposable
+{
+    private readonly int headDim;
+    private readonly double theta;
+    private readonly double linearFactor;
+    private Tensor? cos;
+    private Tensor? sin;
+    private long cached;
+    private DType cachedType;
+    private Device cachedDevice;
+
+    /// <summary>Creates the tables' generator.</summary>
+    public RotaryEmbedding(int headDim, double theta, double linearFactor = 1)
+    {
+        this.headDim = headDim;
+        this.theta = theta;
+        this.linearFactor = linearFactor;
+    }
+
+    /// <summary>cos and sin for positions [offset, offset + length), owned by this object.</summary>
+    public (Tensor Cos, Tensor Sin) Get(long offset, long length, DType dtype, Device device)
+    {
+        var needed = offset + length;
+        if (cos is null || sin is null || needed > cached || dtype != cachedType || device != cachedDevice)
+            Build(Math.Max(needed, cached), dtype, device);
+        return (cos!.Narrow(0, offset, length), sin!.Narrow(0, offset, length));
+    }
+
+    private void Build(long length, DType dtype, Device device)
+    {
+        cos?.Dispose();
+        sin?.Dispose();
+        var half = headDim / 2;
+        var table = new double[length * headDim];
+        for (long p = 0; p < length; p++)
+        {
+            var position = p / linearFactor;
+            for (var i = 0; i < half; i++)
+            {
+                var invFreq = 1.0 / Math.Pow(theta, 2.0 * i / headDim);
+                var angle = position * invFreq;
+                table[p * headDim + i] = angle;
+                table[p * headDim + half + i] = angle;
+            }
+        }
+        var cosValues = table.Select(Math.Cos).ToArray();
+        var sinValues = table.Select(Math.Sin).ToArray();
+        using var c = Tensor.From<double>(cosValues, [length, headDim]);
+        using var s = Tensor.From<double>(sinValues, [length, headDim]);
+        using var cd = c.To(device);
+        using var sd = s.To(device);
+        cos = cd.To(dtype).DetachFromScope();
+        sin = sd.To(dtype).DetachFromScope();
+        cached = length;
+        cachedType = dtype;
+        cachedDevice = device;
+    }
+
+    /// <summary>Frees the tables.</summary>
+    public void Dispose()
+    {
+        cos?.Dispose();
+        sin?.Dispose();
+        cos = sin = null;
+    }
+}
