@@ -1,0 +1,90 @@
+"""PyTorch peer of bench/TrainStep: the same Llama-style model, composed from the same operations,
+one training step (forward, backward, AdamW) timed per step. Prints one JSON line."""
+import json
+import math
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+args = dict(a.lstrip("-").split("=", 1) for a in sys.argv[1:] if "=" in a)
+get = lambda k, d: int(args.get(k, d))
+threads, steps, warmup = get("threads", 1), get("steps", 10), get("warmup", 3)
+batch, length = get("batch", 4), get("length", 256)
+layers, width, heads = get("layers", 4), get("width", 256), get("heads", 4)
+vocab, intermediate = get("vocab", 32000), get("intermediate", 688)
+torch.set_num_threads(threads)
+torch.manual_seed(0)
+head_dim = width // heads
+
+
+def rms_norm(x, w, eps=1e-6):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+
+
+def rotary(x, cos, sin):
+    half = x.shape[-1] // 2
+    x1, x2 = x[..., :half], x[..., half:]
+    return x * cos + torch.cat([-x2, x1], -1) * sin
+
+
+def attention(q, k, v):
+    scores = torch.matmul(q, k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
+    causal = torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool).tril()
+    scores = scores.masked_fill(causal.logical_not(), float("-inf"))
+    return torch.matmul(torch.softmax(scores, -1), v)
+
+
+def param(*shape, ones=False):
+    t = torch.ones(*shape) if ones else torch.randn(*shape) * 0.02
+    return t.requires_grad_(True)
+
+
+embed = param(vocab, width)
+blocks = [dict(n1=param(width, ones=True), q=param(width, width), k=param(width, width), v=param(width, width),
+               o=param(width, width), n2=param(width, ones=True), g=param(intermediate, width),
+               u=param(intermediate, width), d=param(width, intermediate)) for _ in range(layers)]
+norm = param(width, ones=True)
+head = param(vocab, width)
+params = [embed] + [p for b in blocks for p in b.values()] + [norm, head]
+
+inv = 1.0 / (10000 ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim))
+ang = torch.outer(torch.arange(length, dtype=torch.float64), inv)
+ang = torch.cat([ang, ang], -1)
+cos, sin = ang.cos().float(), ang.sin().float()
+
+
+def forward(ids):
+    b, n = ids.shape
+    h = F.embedding(ids, embed)
+    for blk in blocks:
+        x = rms_norm(h, blk["n1"])
+        q = rotary(F.linear(x, blk["q"]).view(b, n, heads, head_dim).transpose(1, 2), cos, sin)
+        k = rotary(F.linear(x, blk["k"]).view(b, n, heads, head_dim).transpose(1, 2), cos, sin)
+        v = F.linear(x, blk["v"]).view(b, n, heads, head_dim).transpose(1, 2)
+        a = attention(q, k, v).transpose(1, 2).reshape(b, n, width)
+        h = h + F.linear(a, blk["o"])
+        x = rms_norm(h, blk["n2"])
+        h = h + F.linear(F.silu(F.linear(x, blk["g"])) * F.linear(x, blk["u"]), blk["d"])
+    return F.linear(rms_norm(h, norm), head)
+
+
+opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01)
+ids = torch.randint(0, vocab, (batch, length))
+times = []
+for step in range(warmup + steps):
+    t0 = time.perf_counter()
+    logits = forward(ids)
+    loss = F.cross_entropy(logits[:, :-1].reshape(-1, vocab), ids[:, 1:].reshape(-1), ignore_index=-100)
+    loss.backward()
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    value = loss.item()
+    if step >= warmup:
+        times.append(time.perf_counter() - t0)
+times.sort()
+median = times[len(times) // 2]
+print(json.dumps({"impl": "pytorch", "threads": threads, "median_step_s": round(median, 5),
+                  "tokens_per_s": round(batch * length / median, 1), "loss": round(value, 4),
+                  "params": sum(p.numel() for p in params), "torch": torch.__version__}, separators=(",", ":")))
