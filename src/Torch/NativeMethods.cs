@@ -148,6 +148,9 @@ internal static unsafe class NativeMethods
     [DllImport(Library)] internal static extern IntPtr fct_rms_norm(IntPtr x, IntPtr weight, double eps);
     [DllImport(Library)] internal static extern IntPtr fct_sdpa(IntPtr q, IntPtr k, IntPtr v, IntPtr mask, int isCausal, double scale);
 
+    [DllImport(Library)] internal static extern IntPtr fct_nonzero(IntPtr t);
+    [DllImport(Library)] internal static extern IntPtr fct_index_add(IntPtr t, long dim, IntPtr index, IntPtr source);
+
     [DllImport(Library)] internal static extern int fct_adamw_step(IntPtr* parameters, IntPtr* masters, IntPtr* expAvgs, IntPtr* expAvgSqs, int n,
         double lr, double beta1, double beta2, double eps, double weightDecay, long step);
     [DllImport(Library)] internal static extern int fct_clip_grad_norm(IntPtr* parameters, int n, double maxNorm, out double total);

@@ -83,6 +83,14 @@ public sealed unsafe partial class Tensor
         return t.ToInt64() != 0;
     }
 
+    /// <summary>True where any element along <paramref name="dim"/> is non-zero (bool).</summary>
+    public Tensor Any(long dim, bool keepDim = false)
+    {
+        using var nonZero = Ne(0);
+        using var counts = nonZero.Sum(dim, keepDim);
+        return counts.Gt(0);
+    }
+
     /// <summary>The p-norm of all elements (0-d).</summary>
     public Tensor Norm(double p = 2) => Wrap(NativeMethods.fct_norm(Handle, p));
 

@@ -58,6 +58,12 @@ public sealed unsafe partial class Tensor
     /// <summary>A copy with src added at index along dim (torch.scatter_add).</summary>
     public Tensor ScatterAdd(long dim, Tensor index, Tensor source) => Wrap(NativeMethods.fct_scatter_add(Handle, dim, index.Handle, source.Handle));
 
+    /// <summary>Indices of the non-zero elements as [count, dims] int64.</summary>
+    public Tensor NonZero() => Wrap(NativeMethods.fct_nonzero(Handle));
+
+    /// <summary>A copy with rows of <paramref name="source"/> added at <paramref name="index"/> along <paramref name="dim"/>.</summary>
+    public Tensor IndexAdd(long dim, Tensor index, Tensor source) => Wrap(NativeMethods.fct_index_add(Handle, dim, index.Handle, source.Handle));
+
     /// <summary>The elements where <paramref name="mask"/> is true, as a 1-d tensor.</summary>
     public Tensor MaskedSelect(Tensor mask) => Wrap(NativeMethods.fct_masked_select(Handle, mask.Handle));
 

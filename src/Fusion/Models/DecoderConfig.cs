@@ -33,6 +33,16 @@ public sealed record DecoderConfig
     /// <summary>Q, K and V projections have biases (Qwen2).</summary>
     public bool AttentionBias { get; init; }
 
+    /// <summary>Mistral's sliding attention window in tokens; 0 = full causal attention.</summary>
+    public int SlidingWindow { get; init; }
+    /// <summary>Experts per layer of a Mixtral-style sparse MLP; 0 = dense SwiGLU MLP.</summary>
+    public int Experts { get; init; }
+    /// <summary>Experts each token is routed to (Mixtral: 2).</summary>
+    public int ExpertsPerToken { get; init; } = 2;
+
+    /// <summary>True for a mixture-of-experts model.</summary>
+    public bool IsMixtureOfExperts => Experts > 0;
+
     /// <summary>Effective key/value head count.</summary>
     public int EffectiveKeyValueHeads => KeyValueHeads > 0 ? KeyValueHeads : Heads;
 
@@ -54,6 +64,10 @@ public sealed record DecoderConfig
             if (EffectiveHeadDim % 2 != 0) problems.Add($"head width {EffectiveHeadDim} must be even for rotary embeddings");
             if (Heads % EffectiveKeyValueHeads != 0) problems.Add($"{Heads} heads are not divisible by {EffectiveKeyValueHeads} key/value heads");
         }
+        if (SlidingWindow < 0) problems.Add($"sliding window must be 0 (none) or positive, got {SlidingWindow}");
+        if (Experts < 0) problems.Add($"expert count must be 0 (dense) or positive, got {Experts}");
+        if (Experts > 0 && (ExpertsPerToken < 1 || ExpertsPerToken > Experts))
+            problems.Add($"experts per token must be in [1, {Experts}], got {ExpertsPerToken}");
         if (RopeLinearFactor <= 0) problems.Add($"rope scaling factor must be positive, got {RopeLinearFactor}");
         if (problems.Count > 0) throw new ArgumentException("invalid decoder configuration: " + string.Join("; ", problems));
     }

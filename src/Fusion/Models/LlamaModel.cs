@@ -4,9 +4,10 @@ using FuseChat.Torch.Nn;
 namespace FuseChat.Fusion.Models;
 
 /// <summary>
-/// A Llama-family decoder-only transformer: token embedding, N pre-norm layers of grouped-query
-/// self-attention with rotary positions and a SwiGLU MLP, a final RMSNorm and the output projection.
-/// Parameter names match Hugging Face checkpoints (model.layers.0.self_attn.q_proj.weight, ...).
+/// A Llama-family decoder-only transformer — Llama, Mistral (sliding window), Qwen2 (q/k/v biases,
+/// tied embeddings) and Mixtral (top-k routed experts): token embedding, N pre-norm layers of
+/// grouped-query self-attention with rotary positions and a SwiGLU MLP, a final RMSNorm and the output
+/// projection. Parameter names match Hugging Face checkpoints (model.layers.0.self_attn.q_proj.weight, ...).
 /// </summary>
 public sealed class LlamaModel : Module
 {
@@ -28,20 +29,29 @@ public sealed class LlamaModel : Module
     /// <summary>The model's shape.</summary>
     public DecoderConfig Config { get; }
 
-    /// <summary>Next-token logits [batch, length, vocab] for token ids [batch, length] (int64).</summary>
-    public Tensor Forward(Tensor ids)
+    /// <summary>
+    /// Next-token logits [batch, length, vocab] for token ids [batch, length] (int64). With a
+    /// <paramref name="cache"/>, the ids continue the cached positions and the cache is extended.
+    /// </summary>
+    public Tensor Forward(Tensor ids, KeyValueCache? cache = null)
     {
         using var scope = DisposeScope.Open();
         var length = ids.Size(1);
+        var offset = cache?.Length ?? 0;
         var h = backbone.EmbedTokens.Forward(ids);
-        var (cos, sin) = rotary.Get(0, length, h.DType, h.Device);
-        foreach (var layer in backbone.Layers) h = layer.Forward(h, cos, sin);
+        var (cos, sin) = rotary.Get(offset, length, h.DType, h.Device);
+        var mask = AttentionMask(offset, length, h.Device);
+        for (var i = 0; i < backbone.Layers.Count; i++) h = backbone.Layers[i].Forward(h, cos, sin, mask, cache, i);
+        cache?.Advance(length);
         h = backbone.Norm.Forward(h);
         var logits = lmHead is null ? Functional.Linear(h, backbone.EmbedTokens.Weight) : lmHead.Forward(h);
         return logits.MoveToOuterScope();
     }
 
-    /// <summary>Mean next-token cross entropy of a batch: position t predicts ids[t+1]; labels of -100 are ignored.</summary>
+    /// <summary>
+    /// Mean next-token cross entropy: position t predicts labels[t+1] (labels default to the ids);
+    /// labels of -100 are ignored (masked user turns, padding).
+    /// </summary>
     public Tensor Loss(Tensor ids, Tensor? labels = null)
     {
         using var scope = DisposeScope.Open();
@@ -51,6 +61,22 @@ public sealed class LlamaModel : Module
         var predicted = logits.Narrow(1, 0, length - 1).Reshape(-1, Config.VocabSize);
         var next = targets.Narrow(1, 1, length - 1).Reshape(-1);
         return Functional.CrossEntropy(predicted, next, ignoreIndex: -100).MoveToOuterScope();
+    }
+
+    /// <summary>
+    /// Boolean mask [length, offset + length] for a sliding window (true = may attend); null means
+    /// plain causal attention, which the attention kernel applies itself.
+    /// </summary>
+    private Tensor? AttentionMask(long offset, long length, Device device)
+    {
+        var window = Config.SlidingWindow;
+        if (window <= 0 || offset + length <= window) return null;
+        using var queries = Tensor.Arange(offset, offset + length, device: device).Unsqueeze(1);
+        using var keys = Tensor.Arange(0, offset + length, device: device).Unsqueeze(0);
+        using var distance = queries - keys;
+        using var notFuture = distance.Ge(0);
+        using var inWindow = distance.Lt(window);
+        return notFuture.LogicalAnd(inWindow);
     }
 
     /// <inheritdoc/>
@@ -80,20 +106,25 @@ internal sealed class LlamaDecoderLayer : Module
     private readonly RmsNorm inputNorm;
     private readonly LlamaAttention attention;
     private readonly RmsNorm postAttentionNorm;
-    private readonly LlamaMlp mlp;
+    private readonly LlamaMlp? mlp;
+    private readonly MixtureOfExperts? experts;
 
     public LlamaDecoderLayer(DecoderConfig config, DType dtype, Device? device)
     {
         inputNorm = RegisterModule("input_layernorm", new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device));
         attention = RegisterModule("self_attn", new LlamaAttention(config, dtype, device));
         postAttentionNorm = RegisterModule("post_attention_layernorm", new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device));
-        mlp = RegisterModule("mlp", new LlamaMlp(config, dtype, device));
+        if (config.IsMixtureOfExperts)
+            experts = RegisterModule("block_sparse_moe", new MixtureOfExperts(config, dtype, device));
+        else
+            mlp = RegisterModule("mlp", new LlamaMlp(config, dtype, device));
     }
 
-    public Tensor Forward(Tensor h, Tensor cos, Tensor sin)
+    public Tensor Forward(Tensor h, Tensor cos, Tensor sin, Tensor? mask, KeyValueCache? cache, int index)
     {
-        var attended = h + attention.Forward(inputNorm.Forward(h), cos, sin);
-        return attended + mlp.Forward(postAttentionNorm.Forward(attended));
+        var attended = h + attention.Forward(inputNorm.Forward(h), cos, sin, mask, cache, index);
+        var normed = postAttentionNorm.Forward(attended);
+        return attended + (experts is null ? mlp!.Forward(normed) : experts.Forward(normed));
     }
 }
 
@@ -115,7 +146,7 @@ internal sealed class LlamaAttention : Module
         o = RegisterModule("o_proj", new Linear(heads * headDim, config.HiddenSize, dtype: dtype, device: device));
     }
 
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KeyValueCache? cache, int layer)
     {
         var batch = x.Size(0);
         var length = x.Size(1);
@@ -123,13 +154,16 @@ internal sealed class LlamaAttention : Module
         var queries = Functional.ApplyRotary(q.Forward(x).View(batch, length, heads, headDim).Transpose(1, 2), cos, sin);
         var keys = Functional.ApplyRotary(k.Forward(x).View(batch, length, kvHeads, headDim).Transpose(1, 2), cos, sin);
         var values = v.Forward(x).View(batch, length, kvHeads, headDim).Transpose(1, 2);
+        if (cache is not null) (keys, values) = cache.Append(layer, keys, values);
         if (kvHeads != heads)
         {
             // Each key/value head serves heads / kvHeads consecutive query heads (Hugging Face's repeat_kv).
             keys = keys.RepeatInterleave(heads / kvHeads, 1);
             values = values.RepeatInterleave(heads / kvHeads, 1);
         }
-        var attended = Functional.ScaledDotProductAttention(queries, keys, values, isCausal: true);
+        var attended = mask is null
+            ? Functional.ScaledDotProductAttention(queries, keys, values, isCausal: true)
+            : Functional.ScaledDotProductAttention(queries, keys, values, mask);
         return o.Forward(attended.Transpose(1, 2).Reshape(batch, length, heads * headDim));
     }
 }
@@ -147,4 +181,59 @@ internal sealed class LlamaMlp : Module
     }
 
     public Tensor Forward(Tensor x) => Functional.SwiGlu(x, gate.Weight, up.Weight, down.Weight);
+}
+
+/// <summary>
+/// Mixtral's sparse MLP: a router picks the top-k experts per token (softmax over all experts, then the
+/// chosen weights renormalised to sum to 1); only the chosen experts run on a token.
+/// </summary>
+internal sealed class MixtureOfExperts : Module
+{
+    private readonly Linear router;
+    private readonly Expert[] experts;
+    private readonly int perToken;
+
+    public MixtureOfExperts(DecoderConfig config, DType dtype, Device? device)
+    {
+        perToken = config.ExpertsPerToken;
+        router = RegisterModule("gate", new Linear(config.HiddenSize, config.Experts, dtype: dtype, device: device));
+        experts = Enumerable.Range(0, config.Experts)
+            .Select(e => RegisterModule($"experts.{e}", new Expert(config, dtype, device)))
+            .ToArray();
+    }
+
+    public Tensor Forward(Tensor x)
+    {
+        var shape = x.Shape;
+        var tokens = x.Reshape(-1, shape[^1]);
+        var routing = Functional.Softmax(router.Forward(tokens).To(DType.Float32), -1);
+        var (topWeights, topExperts) = routing.TopK(perToken, -1);
+        var chosen = (topWeights / topWeights.Sum(-1, keepDim: true)).To(x.DType);
+        var output = tokens.ZerosLike();
+        for (var e = 0; e < experts.Length; e++)
+        {
+            var selected = topExperts.Eq(e);
+            var rows = selected.Any(-1).NonZero().Squeeze(1);
+            if (rows.Size(0) == 0) continue;
+            var weight = (chosen * selected.To(chosen.DType)).Sum(-1).IndexSelect(0, rows).Unsqueeze(1);
+            var y = experts[e].Forward(tokens.IndexSelect(0, rows)) * weight;
+            output = output.IndexAdd(0, rows, y);
+        }
+        return output.Reshape(shape);
+    }
+}
+
+/// <summary>One Mixtral expert: w2(silu(w1(x)) * w3(x)).</summary>
+internal sealed class Expert : Module
+{
+    private readonly Linear w1, w2, w3;
+
+    public Expert(DecoderConfig config, DType dtype, Device? device)
+    {
+        w1 = RegisterModule("w1", new Linear(config.HiddenSize, config.IntermediateSize, dtype: dtype, device: device));
+        w2 = RegisterModule("w2", new Linear(config.IntermediateSize, config.HiddenSize, dtype: dtype, device: device));
+        w3 = RegisterModule("w3", new Linear(config.HiddenSize, config.IntermediateSize, dtype: dtype, device: device));
+    }
+
+    public Tensor Forward(Tensor x) => Functional.SwiGlu(x, w1.Weight, w3.Weight, w2.Weight);
 }

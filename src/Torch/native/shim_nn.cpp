@@ -18,11 +18,14 @@ FCT_API T fct_rms_norm(T x, T weight, double eps) {
 }
 
 // Attention over [batch, heads, length, head_dim]. mask (optional) is boolean (true = attend) or
-// additive. libtorch 2.x has a fused kernel; 1.13 composes it from matmul and softmax.
+// additive. Causal masking is aligned bottom-right (query i of Lq sees keys up to Lk - Lq + i), which is
+// what a KV cache needs; PyTorch's fused is_causal aligns top-left, so it is used only when Lq == Lk.
+// libtorch 2.x has a fused kernel; 1.13 composes it from matmul and softmax.
 FCT_API T fct_sdpa(T q, T k, T v, T mask, int is_causal, double scale) {
   try {
+    const int64_t lq = q->size(-2), lk = k->size(-2);
 #if FCT_HAS_SDPA
-    if (scale <= 0) {
+    if (scale <= 0 && (!is_causal || (lq == lk && !mask))) {
       return new at::Tensor(at::scaled_dot_product_attention(*q, *k, *v, mask ? c10::optional<at::Tensor>(*mask) : c10::nullopt,
                                                              0.0, is_causal != 0));
     }
@@ -30,7 +33,6 @@ FCT_API T fct_sdpa(T q, T k, T v, T mask, int is_causal, double scale) {
     double s = scale > 0 ? scale : 1.0 / std::sqrt(static_cast<double>(q->size(-1)));
     at::Tensor scores = at::matmul(*q, k->transpose(-2, -1)) * s;
     if (is_causal) {
-      int64_t lq = q->size(-2), lk = k->size(-2);
       at::Tensor causal = at::ones({lq, lk}, q->options().dtype(at::kBool)).tril(lk - lq);
       scores = scores.masked_fill(causal.logical_not(), -std::numeric_limits<double>::infinity());
     }
@@ -44,3 +46,9 @@ FCT_API T fct_sdpa(T q, T k, T v, T mask, int is_causal, double scale) {
   }
   FCT_CATCH(nullptr)
 }
+
+// Indices of non-zero elements, [count, dims] (int64).
+FCT_API T fct_nonzero(T t) { FCT_TENSOR(t->nonzero()); }
+
+// A copy of t with source rows added at index along dim (differentiable; used by mixture-of-experts).
+FCT_API T fct_index_add(T t, int64_t dim, T index, T source) { FCT_TENSOR(t->index_add(dim, *index, *source)); }

@@ -1,0 +1,56 @@
+using FuseChat.Torch;
+
+namespace FuseChat.Fusion.Models;
+
+/// <summary>
+/// Autoregressive decoding with a key/value cache: the prompt is run once, then one position per new
+/// token. Greedy at temperature 0, else sampling with temperature, top-k and top-p from libtorch's
+/// seeded generator (TorchRuntime.ManualSeed makes it reproducible).
+/// </summary>
+public static class TextGenerator
+{
+    /// <summary>Generates up to MaxNewTokens ids after <paramref name="prompt"/>, stopping at a stop token.</summary>
+    public static IReadOnlyList<int> Generate(LlamaModel model, IReadOnlyList<int> prompt, GenerationOptions options,
+        Action<int>? onToken = null)
+    {
+        options.Validate();
+        if (prompt.Count == 0) throw new ArgumentException("the prompt must hold at least one token", nameof(prompt));
+        var generated = new List<int>();
+        if (options.MaxNewTokens == 0) return generated;
+        using var noGrad = NoGradScope.Enter();
+        var first = model.Parameters()[0];
+        using var cache = new KeyValueCache(model.Config, 1, prompt.Count + options.MaxNewTokens, first.DType, first.Device);
+        long[] input = prompt.Select(t => (long)t).ToArray();
+        for (var step = 0; step < options.MaxNewTokens; step++)
+        {
+            using var scope = DisposeScope.Open();
+            var ids = Tensor.From<long>(input, [1, input.Length], first.Device);
+            var logits = model.Forward(ids, cache).Select(1, input.Length - 1).Select(0, 0);
+            var next = (int)Pick(logits.To(DType.Float32), options);
+            if (options.StopTokenIds.Contains(next)) break;
+            generated.Add(next);
+            onToken?.Invoke(next);
+            input = [next];
+        }
+        return generated;
+    }
+
+    /// <summary>Chooses the next id from one position's logits [vocab].</summary>
+    internal static long Pick(Tensor logits, GenerationOptions options)
+    {
+        if (options.Temperature == 0) return logits.ArgMax(-1).ToInt64();
+        var scaled = logits / options.Temperature;
+        var vocab = scaled.Size(0);
+        var k = options.TopK > 0 ? Math.Min(options.TopK, vocab) : vocab;
+        var (values, indices) = scaled.TopK(k, -1, largest: true, sorted: true);
+        var probabilities = Functional.Softmax(values, -1);
+        if (options.TopP < 1)
+        {
+            // Keep the smallest prefix of the sorted tokens whose mass reaches p (always at least one).
+            var before = probabilities.CumSum(-1) - probabilities;
+            probabilities = probabilities.MaskedFill(before.Ge(options.TopP), 0);
+        }
+        var choice = Functional.Multinomial(probabilities, 1).ToInt64();
+        return indices.Select(0, choice).ToInt64();
+    }
+}

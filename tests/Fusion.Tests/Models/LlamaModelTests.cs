@@ -1,0 +1,216 @@
+using FuseChat.Fusion.Models;
+using FuseChat.Torch;
+
+namespace FuseChat.Fusion.Tests.Models;
+
+public class LlamaModelTests
+{
+    [Fact]
+    public void ParameterNamesFollowHuggingFace()
+    {
+        TorchRuntime.ManualSeed(1);
+        using var model = new LlamaModel(TinyModels.Llama(layers: 1) with { AttentionBias = true });
+        var names = model.NamedParameters().Select(p => p.Name).ToList();
+        Assert.Equal(
+        [
+            "model.embed_tokens.weight",
+            "model.layers.0.input_layernorm.weight",
+            "model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.q_proj.bias",
+            "model.layers.0.self_attn.k_proj.weight", "model.layers.0.self_attn.k_proj.bias",
+            "model.layers.0.self_attn.v_proj.weight", "model.layers.0.self_attn.v_proj.bias",
+            "model.layers.0.self_attn.o_proj.weight",
+            "model.layers.0.post_attention_layernorm.weight",
+            "model.layers.0.mlp.gate_proj.weight", "model.layers.0.mlp.up_proj.weight", "model.layers.0.mlp.down_proj.weight",
+            "model.norm.weight",
+            "lm_head.weight",
+        ], names);
+        var shapes = model.NamedParameters().ToDictionary(p => p.Name, p => p.Tensor.Shape);
+        Assert.Equal([16L, 32], shapes["model.layers.0.self_attn.k_proj.weight"]); // 2 kv heads x 8
+    }
+
+    [Fact]
+    public void TiedEmbeddingsHaveNoOutputMatrixAndUseTheEmbedding()
+    {
+        TorchRuntime.ManualSeed(2);
+        using var scope = DisposeScope.Open();
+        using var model = new LlamaModel(TinyModels.Llama(layers: 1) with { TieEmbeddings = true });
+        Assert.DoesNotContain(model.NamedParameters(), p => p.Name == "lm_head.weight");
+        var logits = model.Forward(TinyModels.Ids([1, 2, 3]));
+        Assert.Equal([1L, 3, 61], logits.Shape);
+    }
+
+    [Fact]
+    public void LaterTokensDoNotChangeEarlierLogits()
+    {
+        TorchRuntime.ManualSeed(3);
+        using var scope = DisposeScope.Open();
+        using var model = new LlamaModel(TinyModels.Llama());
+        var a = model.Forward(TinyModels.Ids([5, 6, 7, 8, 9, 10]));
+        var b = model.Forward(TinyModels.Ids([5, 6, 7, 40, 41, 42]));
+        TinyModels.AssertClose(a.Narrow(1, 0, 3), b.Narrow(1, 0, 3), 1e-6);
+        using var later = (a.Narrow(1, 3, 3) - b.Narrow(1, 3, 3)).Abs().Max();
+        Assert.True(later.ToDouble() > 1e-4, "changed tokens must change their own logits");
+    }
+
+    [Fact]
+    public void CachedIncrementalForwardEqualsFullForward()
+    {
+        TorchRuntime.ManualSeed(4);
+        using var scope = DisposeScope.Open();
+        using var model = new LlamaModel(TinyModels.Llama());
+        var ids = TinyModels.RandomIds(12, 61, seed: 4);
+        var full = model.Forward(TinyModels.Ids(ids));
+        using var cache = new KeyValueCache(model.Config, 1, 12);
+        var parts = new List<Tensor> { model.Forward(TinyModels.Ids(ids[..7]), cache) };
+        for (var t = 7; t < 12; t++) parts.Add(model.Forward(TinyModels.Ids([ids[t]]), cache));
+        Assert.Equal(12, cache.Length);
+        TinyModels.AssertClose(full, Tensor.Cat(parts, 1), 1e-5);
+    }
+
+    [Fact]
+    public void GreedyGenerationWithCacheEqualsFullRecomputation()
+    {
+        TorchRuntime.ManualSeed(5);
+        using var scope = DisposeScope.Open();
+        using var model = new LlamaModel(TinyModels.Llama());
+        int[] prompt = [3, 14, 15, 9, 26];
+        var generated = TextGenerator.Generate(model, prompt, new GenerationOptions { MaxNewTokens = 10 });
+        Assert.Equal(10, generated.Count);
+        var context = prompt.Select(i => (long)i).ToList();
+        using (NoGradScope.Enter())
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                var logits = model.Forward(TinyModels.Ids(context.ToArray()));
+                context.Add(logits.Select(1, context.Count - 1).ArgMax(-1).ToInt64());
+            }
+        }
+        Assert.Equal(context.Skip(prompt.Length).Select(i => (int)i), generated);
+    }
+
+    [Fact]
+    public void GenerationStopsAtAStopTokenWithoutReturningIt()
+    {
+        TorchRuntime.ManualSeed(6);
+        using var model = new LlamaModel(TinyModels.Llama());
+        var free = TextGenerator.Generate(model, [1, 2, 3], new GenerationOptions { MaxNewTokens = 8 });
+        var stop = free[3];
+        var stopped = TextGenerator.Generate(model, [1, 2, 3], new GenerationOptions { MaxNewTokens = 8, StopTokenIds = [stop] });
+        Assert.Equal(free.TakeWhile(t => t != stop), stopped);
+    }
+
+    [Fact]
+    public void SamplingIsReproducibleWithASeedAndTopKOneIsGreedy()
+    {
+        TorchRuntime.ManualSeed(7);
+        using var model = new LlamaModel(TinyModels.Llama());
+        var sampling = new GenerationOptions { MaxNewTokens = 8, Temperature = 1.5, TopP = 0.9 };
+        TorchRuntime.ManualSeed(99);
+        var a = TextGenerator.Generate(model, [4, 5], sampling);
+        TorchRuntime.ManualSeed(99);
+        var b = TextGenerator.Generate(model, [4, 5], sampling);
+        Assert.Equal(a, b);
+        var greedy = TextGenerator.Generate(model, [4, 5], new GenerationOptions { MaxNewTokens = 8 });
+        var topOne = TextGenerator.Generate(model, [4, 5], new GenerationOptions { MaxNewTokens = 8, Temperature = 0.7, TopK = 1 });
+        Assert.Equal(greedy, topOne);
+    }
+
+    [Fact]
+    public void GroupedQueryAttentionEqualsFullAttentionWithRepeatedKeyValueHeads()
+    {
+        TorchRuntime.ManualSeed(8);
+        using var scope = DisposeScope.Open();
+        var grouped = TinyModels.Llama(layers: 1);
+        using var gqa = new LlamaModel(grouped);
+        using var mha = new LlamaModel(grouped with { KeyValueHeads = 4 });
+        // Key/value head j serves query heads 2j and 2j+1: repeat each head's 8 rows twice.
+        TinyModels.CopyParameters(gqa, mha, (name, t) =>
+            name.Contains("k_proj") || name.Contains("v_proj") ? t.View(2, 8, 32).RepeatInterleave(2, 0).Reshape(32, 32) : t);
+        var ids = TinyModels.Ids(TinyModels.RandomIds(9, 61, seed: 8));
+        TinyModels.AssertClose(gqa.Forward(ids), mha.Forward(ids), 1e-5);
+    }
+
+    [Fact]
+    public void SlidingWindowHidesTokensBeyondTheWindow()
+    {
+        TorchRuntime.ManualSeed(9);
+        using var scope = DisposeScope.Open();
+        var config = TinyModels.Llama(layers: 1) with { SlidingWindow = 4 };
+        using var windowed = new LlamaModel(config);
+        using var full = new LlamaModel(config with { SlidingWindow = 0 });
+        TinyModels.CopyParameters(windowed, full);
+        var a = TinyModels.RandomIds(10, 61, seed: 9);
+        var b = (long[])a.Clone();
+        b[0] = (a[0] + 1) % 61;
+        var la = windowed.Forward(TinyModels.Ids(a));
+        var lb = windowed.Forward(TinyModels.Ids(b));
+        // With one layer, position t sees positions t-3..t: from position 4 on, token 0 is invisible.
+        TinyModels.AssertClose(la.Narrow(1, 4, 6), lb.Narrow(1, 4, 6), 1e-6);
+        // Inside the window the model equals full causal attention.
+        TinyModels.AssertClose(full.Forward(TinyModels.Ids(a)).Narrow(1, 0, 4), la.Narrow(1, 0, 4), 1e-5);
+        using var differs = (full.Forward(TinyModels.Ids(a)).Narrow(1, 4, 6) - la.Narrow(1, 4, 6)).Abs().Max();
+        Assert.True(differs.ToDouble() > 1e-5);
+        // And the cached path applies the same window.
+        using var cache = new KeyValueCache(config, 1, 10);
+        var first = windowed.Forward(TinyModels.Ids(a[..6]), cache);
+        var rest = windowed.Forward(TinyModels.Ids(a[6..]), cache);
+        TinyModels.AssertClose(la, Tensor.Cat([first, rest], 1), 1e-5);
+    }
+
+    [Fact]
+    public void MixtureOfIdenticalExpertsEqualsTheDenseMlp()
+    {
+        TorchRuntime.ManualSeed(10);
+        using var scope = DisposeScope.Open();
+        var dense = TinyModels.Llama(layers: 1);
+        using var mlp = new LlamaModel(dense);
+        using var moe = new LlamaModel(dense with { Experts = 4, ExpertsPerToken = 2 });
+        var source = mlp.NamedParameters().ToDictionary(p => p.Name, p => p.Tensor);
+        using (NoGradScope.Enter())
+        {
+            foreach (var (name, tensor) in moe.NamedParameters())
+            {
+                var mapped = name
+                    .Replace("block_sparse_moe.experts.0.", "mlp.").Replace("block_sparse_moe.experts.1.", "mlp.")
+                    .Replace("block_sparse_moe.experts.2.", "mlp.").Replace("block_sparse_moe.experts.3.", "mlp.")
+                    .Replace("mlp.w1", "mlp.gate_proj").Replace("mlp.w3", "mlp.up_proj").Replace("mlp.w2", "mlp.down_proj");
+                if (source.TryGetValue(mapped, out var value)) tensor.CopyFrom(value);
+            }
+        }
+        Assert.Contains(moe.NamedParameters(), p => p.Name == "model.layers.0.block_sparse_moe.gate.weight");
+        Assert.Contains(moe.NamedParameters(), p => p.Name == "model.layers.0.block_sparse_moe.experts.3.w2.weight");
+        var ids = TinyModels.Ids(TinyModels.RandomIds(7, 61, seed: 10));
+        TinyModels.AssertClose(mlp.Forward(ids), moe.Forward(ids), 1e-5);
+    }
+
+    [Fact]
+    public void InvalidConfigurationListsEveryProblem()
+    {
+        var bad = TinyModels.Llama() with { Heads = 3, KeyValueHeads = 2, Experts = 2, ExpertsPerToken = 3 };
+        var e = Assert.Throws<ArgumentException>(() => new LlamaModel(bad));
+        Assert.Contains("not divisible by 3 heads", e.Message);
+        Assert.Contains("3 heads are not divisible by 2 key/value heads", e.Message);
+        Assert.Contains("experts per token", e.Message);
+    }
+
+    [Fact]
+    public void TrainingLowersTheLossOnARepeatedSequence()
+    {
+        TorchRuntime.ManualSeed(11);
+        using var model = new LlamaModel(TinyModels.Llama());
+        using var optimizer = new FuseChat.Torch.Optim.AdamW(model.Parameters(), new() { LearningRate = 1e-2 });
+        var ids = TinyModels.RandomIds(16, 61, seed: 11);
+        double first = 0, last = 0;
+        for (var step = 0; step < 60; step++)
+        {
+            using var scope = DisposeScope.Open();
+            var loss = model.Loss(TinyModels.Ids(ids));
+            if (step == 0) first = loss.ToDouble();
+            last = loss.ToDouble();
+            loss.Backward();
+            optimizer.Step();
+            optimizer.ZeroGrad();
+        }
+        Assert.True(last < first * 0.3, $"loss {first} -> {last}");
+    }
+}

@@ -1,0 +1,38 @@
+using FuseChat.Fusion.Models;
+using FuseChat.Torch;
+
+namespace FuseChat.Fusion.Tests.Models;
+
+/// <summary>Tiny configurations of each family, and helpers to copy weights between models.</summary>
+internal static class TinyModels
+{
+    public static DecoderConfig Llama(int layers = 2) => new()
+    {
+        VocabSize = 61, HiddenSize = 32, IntermediateSize = 48, Layers = layers, Heads = 4, KeyValueHeads = 2, RmsNormEps = 1e-5,
+    };
+
+    public static Tensor Ids(long[] ids) => Tensor.From<long>(ids, [1, ids.Length]);
+
+    public static long[] RandomIds(int count, int vocab, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => (long)random.Next(vocab)).ToArray();
+    }
+
+    public static void CopyParameters(LlamaModel from, LlamaModel to, Func<string, Tensor, Tensor>? transform = null)
+    {
+        var source = from.NamedParameters().ToDictionary(p => p.Name, p => p.Tensor);
+        using var noGrad = NoGradScope.Enter();
+        using var scope = DisposeScope.Open();
+        foreach (var (name, tensor) in to.NamedParameters())
+            tensor.CopyFrom(transform is null ? source[name] : transform(name, source[name]));
+    }
+
+    public static void AssertClose(Tensor expected, Tensor actual, double tolerance)
+    {
+        Assert.Equal(expected.Shape, actual.Shape);
+        using var diff = (expected - actual).Abs().Max();
+        var max = diff.ToDouble();
+        Assert.True(max <= tolerance, $"max difference {max} exceeds {tolerance}");
+    }
+}
