@@ -12,7 +12,10 @@ namespace FuseChat.Fusion.Checkpoints;
 /// <remarks>Byte overloads read and write little-endian data, the safetensors byte order.</remarks>
 public static class NumericConversion
 {
-    /// <summary>The bits PyTorch writes for any NaN converted to bfloat16 (a positive quiet NaN).</summary>
+    /// <summary>
+    /// The bits written for any NaN converted to bfloat16: a positive quiet NaN, as PyTorch's
+    /// scalar conversion writes (its vectorised CPU path writes 0xFFFF, also a NaN).
+    /// </summary>
     public const ushort BFloat16NaN = 0x7FC0;
 
     /// <summary>Widens one bfloat16 (raw bits) to a float; exact.</summary>
