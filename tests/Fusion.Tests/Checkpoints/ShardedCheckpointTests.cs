@@ -160,4 +160,20 @@ public class ShardedCheckpointTests
         Assert.Contains("tensor 'b'", e.Message, StringComparison.Ordinal);
         Assert.Contains("model-00001-of-00001.safetensors", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ShardsOpenLazilySoACorruptShardOnlyFailsItsOwnTensors()
+    {
+        using var dir = new TempFolder();
+        var tensors = SampleTensors();
+        WriteSharded(dir.Path, tensors, 2500);
+        var last = dir.File("model-00003-of-00003.safetensors");
+        File.WriteAllBytes(last, File.ReadAllBytes(last)[..^1]);
+
+        using var reader = CheckpointReader.Open(dir.Path);
+        Assert.Equal(tensors[0].Data, reader.ReadBytes("model.embed_tokens.weight"));
+        var e = Assert.Throws<CheckpointFormatException>(() => reader.GetTensor("model.norm.weight"));
+        Assert.Equal(last, e.FilePath);
+        Assert.Contains("model-00003-of-00003.safetensors", e.Message, StringComparison.Ordinal);
+    }
 }
