@@ -1,0 +1,622 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace FuseChat.Fusion.Checkpoints;
+
+/// <summary>
+/// The parts of a Hugging Face config.json that FuseChat needs to build and check a model, for
+/// Llama, Mistral, Qwen2 and Mixtral causal LMs. Fields the type does not model are kept verbatim
+/// in <see cref="ExtraFields"/> so that <see cref="ToJson"/> writes back an equivalent file.
+/// </summary>
+/// <remarks>
+/// Defaults for absent optional fields follow the transformers configuration classes of each
+/// architecture (e.g. rope_theta is 10000, but 1e6 for Mixtral).
+/// </remarks>
+public sealed record ModelConfig
+{
+    /// <summary>The file name Hugging Face uses.</summary>
+    public const string FileName = "config.json";
+
+    private static readonly ImmutableArray<(ModelArchitecture Architecture, string ClassName, string ModelType)> Known =
+    [
+        (ModelArchitecture.Llama, "LlamaForCausalLM", "llama"),
+        (ModelArchitecture.Mistral, "MistralForCausalLM", "mistral"),
+        (ModelArchitecture.Qwen2, "Qwen2ForCausalLM", "qwen2"),
+        (ModelArchitecture.Mixtral, "MixtralForCausalLM", "mixtral"),
+    ];
+
+    /// <summary>The Hugging Face class names FuseChat supports, e.g. "LlamaForCausalLM".</summary>
+    public static IReadOnlyList<string> SupportedArchitectures { get; } = [.. Known.Select(k => k.ClassName)];
+
+    /// <summary>The architecture family.</summary>
+    public required ModelArchitecture Architecture { get; init; }
+
+    /// <summary>The class name written in "architectures", e.g. "MistralForCausalLM".</summary>
+    public string ArchitectureName => Known.First(k => k.Architecture == Architecture).ClassName;
+
+    /// <summary>The "model_type", e.g. "mistral".</summary>
+    public required string ModelType { get; init; }
+
+    /// <summary>Rows of the embedding and of lm_head.</summary>
+    public required int VocabSize { get; init; }
+
+    /// <summary>Width of the residual stream.</summary>
+    public required int HiddenSize { get; init; }
+
+    /// <summary>Width of the MLP (of each expert for Mixtral).</summary>
+    public required int IntermediateSize { get; init; }
+
+    /// <summary>Number of decoder layers.</summary>
+    public required int NumHiddenLayers { get; init; }
+
+    /// <summary>Number of query heads.</summary>
+    public required int NumAttentionHeads { get; init; }
+
+    /// <summary>Number of key/value heads (grouped-query attention); equals the query heads when absent.</summary>
+    public required int NumKeyValueHeads { get; init; }
+
+    /// <summary>Width of one head; hidden_size / num_attention_heads when absent.</summary>
+    public required int HeadDim { get; init; }
+
+    /// <summary>MLP activation ("silu" for all supported architectures).</summary>
+    public string HiddenAct { get; init; } = "silu";
+
+    /// <summary>Epsilon of the RMS norms.</summary>
+    public double RmsNormEps { get; init; } = 1e-6;
+
+    /// <summary>Base of the rotary embedding frequencies.</summary>
+    public double RopeTheta { get; init; } = 10000;
+
+    /// <summary>Rotary scaling, or null for none.</summary>
+    public RopeScaling? RopeScaling { get; init; }
+
+    /// <summary>Longest sequence the model was trained for.</summary>
+    public int MaxPositionEmbeddings { get; init; } = 2048;
+
+    /// <summary>Whether lm_head shares the embedding matrix (then the checkpoint has no lm_head.weight).</summary>
+    public bool TieWordEmbeddings { get; init; }
+
+    /// <summary>Whether q_proj, k_proj and v_proj have biases (always true for Qwen2).</summary>
+    public bool AttentionBias { get; init; }
+
+    /// <summary>Whether o_proj has a bias (Llama with attention_bias sets both).</summary>
+    public bool AttentionOutputBias { get; init; }
+
+    /// <summary>Whether the MLP projections have biases (Llama's mlp_bias).</summary>
+    public bool MlpBias { get; init; }
+
+    /// <summary>Beginning-of-sequence token ids (config.json allows an int or a list).</summary>
+    public ImmutableArray<int> BosTokenIds { get; init; } = [];
+
+    /// <summary>End-of-sequence token ids (config.json allows an int or a list).</summary>
+    public ImmutableArray<int> EosTokenIds { get; init; } = [];
+
+    /// <summary>The checkpoint's dtype as written ("bfloat16", "float16", "float32"), or null.</summary>
+    public string? TorchDtype { get; init; }
+
+    /// <summary>The sliding_window value as written (Mistral, Mixtral, Qwen2), or null.</summary>
+    public int? SlidingWindow { get; init; }
+
+    /// <summary>Qwen2's use_sliding_window switch; for Mistral and Mixtral, whether a window is set.</summary>
+    public bool UseSlidingWindow { get; init; }
+
+    /// <summary>Qwen2's max_window_layers, or null.</summary>
+    public int? MaxWindowLayers { get; init; }
+
+    /// <summary>The attention window actually in force, or null for full attention.</summary>
+    public int? EffectiveSlidingWindow => UseSlidingWindow ? SlidingWindow : null;
+
+    /// <summary>Mixtral: number of experts per layer.</summary>
+    public int? NumLocalExperts { get; init; }
+
+    /// <summary>Mixtral: experts each token is routed to.</summary>
+    public int? NumExpertsPerTok { get; init; }
+
+    /// <summary>Mixtral: weight of the router load-balancing loss.</summary>
+    public double? RouterAuxLossCoef { get; init; }
+
+    /// <summary>Mixtral: router jitter noise, when given.</summary>
+    public double? RouterJitterNoise { get; init; }
+
+    /// <summary>Fields this type does not model, as raw JSON text by key; written back unchanged.</summary>
+    public IReadOnlyDictionary<string, string> ExtraFields { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+
+    /// <summary>Reads and validates a config.json file.</summary>
+    /// <param name="path">The file, or a model folder containing config.json.</param>
+    /// <returns>The config.</returns>
+    /// <exception cref="CheckpointFormatException">Malformed, unsupported or inconsistent; the message names the file.</exception>
+    public static ModelConfig Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = Path.GetFullPath(Directory.Exists(path) ? Path.Combine(path, FileName) : path);
+        return Parse(File.ReadAllText(full), full);
+    }
+
+    /// <summary>Parses and validates config.json text.</summary>
+    /// <param name="json">The file's text.</param>
+    /// <param name="source">Name used in error messages (normally the file path).</param>
+    /// <returns>The config.</returns>
+    /// <exception cref="CheckpointFormatException">Malformed, unsupported or inconsistent.</exception>
+    public static ModelConfig Parse(string json, string source = FileName)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(source);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw Error(source, $"not valid JSON ({e.Message})", e);
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw Error(source, "expected a JSON object");
+            }
+
+            return new Parser(source, document.RootElement).Parse();
+        }
+    }
+
+    /// <summary>Writes the config as config.json text (keys sorted, two-space indent, as transformers does).</summary>
+    /// <returns>The JSON text, ending with a newline.</returns>
+    public string ToJson()
+    {
+        var fields = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, raw) in ExtraFields)
+        {
+            fields[key] = raw;
+        }
+
+        void Put(string key, object? value) => fields[key] = value switch
+        {
+            null => "null",
+            string s => JsonSerializer.Serialize(s),
+            bool b => b ? "true" : "false",
+            int i => i.ToString(CultureInfo.InvariantCulture),
+            double d => FormatDouble(d),
+            _ => throw new InvalidOperationException($"Unexpected config value type {value.GetType()}."),
+        };
+
+        fields["architectures"] = "[" + JsonSerializer.Serialize(ArchitectureName) + "]";
+        Put("model_type", ModelType);
+        Put("vocab_size", VocabSize);
+        Put("hidden_size", HiddenSize);
+        Put("intermediate_size", IntermediateSize);
+        Put("num_hidden_layers", NumHiddenLayers);
+        Put("num_attention_heads", NumAttentionHeads);
+        Put("num_key_value_heads", NumKeyValueHeads);
+        Put("hidden_act", HiddenAct);
+        Put("rms_norm_eps", RmsNormEps);
+        Put("rope_theta", RopeTheta);
+        fields["rope_scaling"] = RopeScaling is null
+            ? "null"
+            : $"{{\"factor\": {FormatDouble(RopeScaling.Factor)}, \"rope_type\": {JsonSerializer.Serialize(RopeScaling.Type)}, \"type\": {JsonSerializer.Serialize(RopeScaling.Type)}}}";
+        Put("max_position_embeddings", MaxPositionEmbeddings);
+        Put("tie_word_embeddings", TieWordEmbeddings);
+        fields["bos_token_id"] = FormatTokenIds(BosTokenIds);
+        fields["eos_token_id"] = FormatTokenIds(EosTokenIds);
+        if (TorchDtype is not null)
+        {
+            Put("torch_dtype", TorchDtype);
+        }
+
+        if (Architecture != ModelArchitecture.Qwen2 || HeadDim != HiddenSize / NumAttentionHeads)
+        {
+            Put("head_dim", HeadDim);
+        }
+
+        switch (Architecture)
+        {
+            case ModelArchitecture.Llama:
+                Put("attention_bias", AttentionBias);
+                Put("mlp_bias", MlpBias);
+                break;
+            case ModelArchitecture.Mistral:
+                Put("sliding_window", SlidingWindow);
+                break;
+            case ModelArchitecture.Qwen2:
+                Put("sliding_window", SlidingWindow);
+                Put("use_sliding_window", UseSlidingWindow);
+                if (MaxWindowLayers is not null)
+                {
+                    Put("max_window_layers", MaxWindowLayers);
+                }
+
+                break;
+            case ModelArchitecture.Mixtral:
+                Put("sliding_window", SlidingWindow);
+                Put("num_local_experts", NumLocalExperts);
+                Put("num_experts_per_tok", NumExpertsPerTok);
+                Put("router_aux_loss_coef", RouterAuxLossCoef);
+                if (RouterJitterNoise is not null)
+                {
+                    Put("router_jitter_noise", RouterJitterNoise);
+                }
+
+                break;
+        }
+
+        // Re-indent through a document so extra fields' raw text is laid out like the rest.
+        var text = new StringBuilder("{");
+        var first = true;
+        foreach (var (key, raw) in fields)
+        {
+            text.Append(first ? string.Empty : ",").Append(JsonSerializer.Serialize(key)).Append(':').Append(raw);
+            first = false;
+        }
+
+        text.Append('}');
+        using var document = JsonDocument.Parse(text.ToString());
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            document.WriteTo(writer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    /// <summary>
+    /// Value equality: two configs are equal when they write the same config.json. Records would
+    /// otherwise compare the token id arrays and <see cref="ExtraFields"/> by reference.
+    /// </summary>
+    /// <param name="other">The config to compare with.</param>
+    /// <returns>True when both write identical JSON.</returns>
+    public bool Equals(ModelConfig? other)
+        => other is not null && (ReferenceEquals(this, other) || string.Equals(ToJson(), other.ToJson(), StringComparison.Ordinal));
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(ToJson());
+
+    /// <summary>Writes config.json atomically (temporary file, then rename).</summary>
+    /// <param name="path">Target file, or a folder to write config.json into.</param>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = Path.GetFullPath(Directory.Exists(path) ? Path.Combine(path, FileName) : path);
+        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.WriteAllText(temp, ToJson());
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    private static string FormatDouble(double d)
+    {
+        if (!double.IsFinite(d))
+        {
+            throw new InvalidOperationException($"Config value {d} cannot be written to JSON.");
+        }
+
+        // Python's json writes floats with a decimal point; keep that so round trips stay floats.
+        var s = d.ToString("R", CultureInfo.InvariantCulture);
+        return s.Contains('.', StringComparison.Ordinal) || s.Contains('E', StringComparison.Ordinal) ? s : s + ".0";
+    }
+
+    private static string FormatTokenIds(ImmutableArray<int> ids) => ids.Length switch
+    {
+        0 => "null",
+        1 => ids[0].ToString(CultureInfo.InvariantCulture),
+        _ => "[" + string.Join(", ", ids.Select(i => i.ToString(CultureInfo.InvariantCulture))) + "]",
+    };
+
+    private static CheckpointFormatException Error(string source, string what, Exception? inner = null)
+        => new($"Invalid model config '{source}': {what}.", inner) { FilePath = source };
+
+    private sealed class Parser(string source, JsonElement root)
+    {
+        private readonly HashSet<string> _consumed = new(StringComparer.Ordinal);
+
+        public ModelConfig Parse()
+        {
+            var (architecture, modelType) = ResolveArchitecture();
+            var vocab = RequiredInt("vocab_size");
+            var hidden = RequiredInt("hidden_size");
+            var intermediate = RequiredInt("intermediate_size");
+            var layers = RequiredInt("num_hidden_layers");
+            var heads = RequiredInt("num_attention_heads");
+            var kvHeads = OptionalInt("num_key_value_heads") ?? heads;
+            var headDim = OptionalInt("head_dim");
+            if (headDim is null && hidden % heads != 0)
+            {
+                throw Error(source, $"hidden_size {hidden} is not divisible by num_attention_heads {heads} and no head_dim is given");
+            }
+
+            if (heads % kvHeads != 0)
+            {
+                throw Error(source, $"num_attention_heads {heads} is not a multiple of num_key_value_heads {kvHeads}");
+            }
+
+            var isMixtral = architecture == ModelArchitecture.Mixtral;
+            var config = new ModelConfig
+            {
+                Architecture = architecture,
+                ModelType = modelType,
+                VocabSize = vocab,
+                HiddenSize = hidden,
+                IntermediateSize = intermediate,
+                NumHiddenLayers = layers,
+                NumAttentionHeads = heads,
+                NumKeyValueHeads = kvHeads,
+                HeadDim = headDim ?? hidden / heads,
+                HiddenAct = OptionalString("hidden_act") ?? "silu",
+                RmsNormEps = OptionalDouble("rms_norm_eps") ?? (isMixtral ? 1e-5 : 1e-6),
+                RopeTheta = OptionalDouble("rope_theta") ?? (isMixtral ? 1e6 : 10000),
+                RopeScaling = ParseRopeScaling(),
+                MaxPositionEmbeddings = OptionalInt("max_position_embeddings") ?? architecture switch
+                {
+                    ModelArchitecture.Llama => 2048,
+                    ModelArchitecture.Qwen2 => 32768,
+                    _ => 4096 * 32,
+                },
+                TieWordEmbeddings = OptionalBool("tie_word_embeddings") ?? false,
+                BosTokenIds = TokenIds("bos_token_id"),
+                EosTokenIds = TokenIds("eos_token_id"),
+                TorchDtype = OptionalString("torch_dtype") ?? OptionalString("dtype"),
+            };
+
+            config = architecture switch
+            {
+                ModelArchitecture.Llama => WithLlamaFields(config),
+                ModelArchitecture.Mistral => WithWindow(config, defaultWindow: 4096),
+                ModelArchitecture.Qwen2 => WithQwen2Fields(config),
+                ModelArchitecture.Mixtral => WithMixtralFields(WithWindow(config, defaultWindow: null)),
+                _ => config,
+            };
+
+            var extras = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+            foreach (var p in root.EnumerateObject())
+            {
+                if (!_consumed.Contains(p.Name))
+                {
+                    extras[p.Name] = p.Value.GetRawText();
+                }
+            }
+
+            return config with { ExtraFields = extras.ToImmutable() };
+        }
+
+        private (ModelArchitecture, string) ResolveArchitecture()
+        {
+            var modelType = OptionalString("model_type");
+            string? className = null;
+            if (Take("architectures", out var list) && list.ValueKind != JsonValueKind.Null)
+            {
+                if (list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0 || list[0].ValueKind != JsonValueKind.String)
+                {
+                    throw Error(source, $"\"architectures\" must be a non-empty list of class names, found {list.GetRawText()}");
+                }
+
+                className = list[0].GetString()!;
+            }
+
+            var supported = string.Join(", ", SupportedArchitectures);
+            if (className is not null)
+            {
+                foreach (var k in Known)
+                {
+                    if (k.ClassName == className)
+                    {
+                        return (k.Architecture, modelType ?? k.ModelType);
+                    }
+                }
+
+                throw Error(source, $"architecture '{className}' is not supported; supported architectures: {supported}");
+            }
+
+            foreach (var k in Known)
+            {
+                if (k.ModelType == modelType)
+                {
+                    return (k.Architecture, modelType);
+                }
+            }
+
+            throw Error(
+                source,
+                modelType is null
+                    ? $"neither \"architectures\" nor \"model_type\" is given; supported architectures: {supported}"
+                    : $"model_type '{modelType}' is not supported; supported architectures: {supported}");
+        }
+
+        private ModelConfig WithLlamaFields(ModelConfig c)
+        {
+            var bias = OptionalBool("attention_bias") ?? false;
+            return c with { AttentionBias = bias, AttentionOutputBias = bias, MlpBias = OptionalBool("mlp_bias") ?? false };
+        }
+
+        private ModelConfig WithWindow(ModelConfig c, int? defaultWindow)
+        {
+            var window = Take("sliding_window", out var w) ? NullableInt("sliding_window", w) : defaultWindow;
+            return c with { SlidingWindow = window, UseSlidingWindow = window is not null };
+        }
+
+        private ModelConfig WithQwen2Fields(ModelConfig c)
+        {
+            var window = Take("sliding_window", out var w) ? NullableInt("sliding_window", w) : 4096;
+            return c with
+            {
+                AttentionBias = true,
+                SlidingWindow = window,
+                UseSlidingWindow = OptionalBool("use_sliding_window") ?? false,
+                MaxWindowLayers = OptionalInt("max_window_layers"),
+            };
+        }
+
+        private ModelConfig WithMixtralFields(ModelConfig c)
+        {
+            var experts = OptionalInt("num_local_experts") ?? 8;
+            var perToken = OptionalInt("num_experts_per_tok") ?? 2;
+            if (perToken > experts)
+            {
+                throw Error(source, $"num_experts_per_tok {perToken} exceeds num_local_experts {experts}");
+            }
+
+            return c with
+            {
+                NumLocalExperts = experts,
+                NumExpertsPerTok = perToken,
+                RouterAuxLossCoef = OptionalDouble("router_aux_loss_coef") ?? 0.001,
+                RouterJitterNoise = OptionalDouble("router_jitter_noise"),
+            };
+        }
+
+        private RopeScaling? ParseRopeScaling()
+        {
+            if (!Take("rope_scaling", out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+
+            if (value.ValueKind != JsonValueKind.Object)
+            {
+                throw Error(source, $"rope_scaling must be an object or null, found {value.GetRawText()}");
+            }
+
+            string? type = null;
+            if (value.TryGetProperty("rope_type", out var t) || value.TryGetProperty("type", out t))
+            {
+                type = t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+            }
+
+            if (type == "default")
+            {
+                return null;
+            }
+
+            if (type != "linear")
+            {
+                throw Error(source, $"rope_scaling type '{type ?? "(missing)"}' is not supported; supported: linear (with a factor)");
+            }
+
+            if (!value.TryGetProperty("factor", out var f) || f.ValueKind != JsonValueKind.Number || f.GetDouble() <= 0)
+            {
+                throw Error(source, "rope_scaling of type linear needs a positive numeric \"factor\"");
+            }
+
+            return new RopeScaling("linear", f.GetDouble());
+        }
+
+        private bool Take(string key, out JsonElement value)
+        {
+            if (root.TryGetProperty(key, out value))
+            {
+                _consumed.Add(key);
+                return true;
+            }
+
+            return false;
+        }
+
+        private int RequiredInt(string key)
+            => OptionalInt(key) ?? throw Error(source, $"required field \"{key}\" is missing");
+
+        private int? OptionalInt(string key)
+        {
+            if (!Take(key, out var v) || v.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+
+            return NullableInt(key, v) ?? throw Error(source, $"\"{key}\" must be a positive integer, found {v.GetRawText()}");
+        }
+
+        private int? NullableInt(string key, JsonElement v)
+        {
+            if (v.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+
+            if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var i) || i <= 0)
+            {
+                throw Error(source, $"\"{key}\" must be a positive integer, found {v.GetRawText()}");
+            }
+
+            return i;
+        }
+
+        private double? OptionalDouble(string key)
+        {
+            if (!Take(key, out var v) || v.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+
+            return v.ValueKind == JsonValueKind.Number
+                ? v.GetDouble()
+                : throw Error(source, $"\"{key}\" must be a number, found {v.GetRawText()}");
+        }
+
+        private bool? OptionalBool(string key)
+        {
+            if (!Take(key, out var v) || v.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+
+            return v.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw Error(source, $"\"{key}\" must be true or false, found {v.GetRawText()}"),
+            };
+        }
+
+        private string? OptionalString(string key)
+        {
+            if (!Take(key, out var v) || v.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+
+            return v.ValueKind == JsonValueKind.String
+                ? v.GetString()
+                : throw Error(source, $"\"{key}\" must be a string, found {v.GetRawText()}");
+        }
+
+        private ImmutableArray<int> TokenIds(string key)
+        {
+            if (!Take(key, out var v) || v.ValueKind == JsonValueKind.Null)
+            {
+                return [];
+            }
+
+            if (v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var single) && single >= 0)
+            {
+                return [single];
+            }
+
+            if (v.ValueKind == JsonValueKind.Array)
+            {
+                var ids = ImmutableArray.CreateBuilder<int>();
+                foreach (var e in v.EnumerateArray())
+                {
+                    if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out var id) || id < 0)
+                    {
+                        throw Error(source, $"\"{key}\" must be a token id or a list of token ids, found {v.GetRawText()}");
+                    }
+
+                    ids.Add(id);
+                }
+
+                return ids.ToImmutable();
+            }
+
+            throw Error(source, $"\"{key}\" must be a token id or a list of token ids, found {v.GetRawText()}");
+        }
+    }
+}

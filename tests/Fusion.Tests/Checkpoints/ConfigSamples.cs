@@ -1,0 +1,132 @@
+namespace FuseChat.Fusion.Tests.Checkpoints;
+
+/// <summary>config.json texts as published on the Hugging Face hub (field names and values verbatim).</summary>
+internal static class ConfigSamples
+{
+    public const string Llama2_7B = """
+        {
+          "architectures": ["LlamaForCausalLM"],
+          "bos_token_id": 1,
+          "eos_token_id": 2,
+          "hidden_act": "silu",
+          "hidden_size": 4096,
+          "initializer_range": 0.02,
+          "intermediate_size": 11008,
+          "max_position_embeddings": 4096,
+          "model_type": "llama",
+          "num_attention_heads": 32,
+          "num_hidden_layers": 32,
+          "num_key_value_heads": 32,
+          "pretraining_tp": 1,
+          "rms_norm_eps": 1e-05,
+          "rope_scaling": null,
+          "tie_word_embeddings": false,
+          "torch_dtype": "float16",
+          "transformers_version": "4.31.0.dev0",
+          "use_cache": true,
+          "vocab_size": 32000
+        }
+        """;
+
+    public const string Mistral7B = """
+        {
+          "architectures": ["MistralForCausalLM"],
+          "bos_token_id": 1,
+          "eos_token_id": 2,
+          "hidden_act": "silu",
+          "hidden_size": 4096,
+          "initializer_range": 0.02,
+          "intermediate_size": 14336,
+          "max_position_embeddings": 32768,
+          "model_type": "mistral",
+          "num_attention_heads": 32,
+          "num_hidden_layers": 32,
+          "num_key_value_heads": 8,
+          "rms_norm_eps": 1e-05,
+          "rope_theta": 10000.0,
+          "sliding_window": 4096,
+          "tie_word_embeddings": false,
+          "torch_dtype": "bfloat16",
+          "transformers_version": "4.34.0.dev0",
+          "use_cache": true,
+          "vocab_size": 32000
+        }
+        """;
+
+    public const string Qwen15_7BChat = """
+        {
+          "architectures": ["Qwen2ForCausalLM"],
+          "attention_dropout": 0.0,
+          "bos_token_id": 151643,
+          "eos_token_id": 151645,
+          "hidden_act": "silu",
+          "hidden_size": 4096,
+          "initializer_range": 0.02,
+          "intermediate_size": 11008,
+          "max_position_embeddings": 32768,
+          "max_window_layers": 28,
+          "model_type": "qwen2",
+          "num_attention_heads": 32,
+          "num_hidden_layers": 32,
+          "num_key_value_heads": 32,
+          "rms_norm_eps": 1e-06,
+          "rope_theta": 1000000.0,
+          "sliding_window": 32768,
+          "tie_word_embeddings": false,
+          "torch_dtype": "bfloat16",
+          "transformers_version": "4.37.0",
+          "use_cache": true,
+          "use_sliding_window": false,
+          "vocab_size": 151936
+        }
+        """;
+
+    public const string Mixtral8x7B = """
+        {
+          "architectures": ["MixtralForCausalLM"],
+          "attention_dropout": 0.0,
+          "bos_token_id": 1,
+          "eos_token_id": 2,
+          "hidden_act": "silu",
+          "hidden_size": 4096,
+          "initializer_range": 0.02,
+          "intermediate_size": 14336,
+          "max_position_embeddings": 32768,
+          "model_type": "mixtral",
+          "num_attention_heads": 32,
+          "num_experts_per_tok": 2,
+          "num_hidden_layers": 32,
+          "num_key_value_heads": 8,
+          "num_local_experts": 8,
+          "output_router_logits": false,
+          "rms_norm_eps": 1e-05,
+          "rope_theta": 1000000.0,
+          "router_aux_loss_coef": 0.02,
+          "sliding_window": null,
+          "tie_word_embeddings": false,
+          "torch_dtype": "bfloat16",
+          "transformers_version": "4.36.0.dev0",
+          "use_cache": true,
+          "vocab_size": 32000
+        }
+        """;
+
+    /// <summary>Replaces the value of one top-level field in a config text (values on one line).</summary>
+    public static string With(string json, string field, string value)
+    {
+        var lines = json.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var trimmed = lines[i].TrimStart();
+            if (trimmed.StartsWith($"\"{field}\":", StringComparison.Ordinal))
+            {
+                var comma = trimmed.EndsWith(',') ? "," : string.Empty;
+                lines[i] = $"  \"{field}\": {value}{comma}";
+                return string.Join('\n', lines);
+            }
+        }
+
+        var brace = json.IndexOf('{', StringComparison.Ordinal);
+        return json[..(brace + 1)] + $"\n  \"{field}\": {value}," + json[(brace + 1)..];
+    }
+}

@@ -1,0 +1,204 @@
+using System.Text.Json;
+using FuseChat.Fusion.Checkpoints;
+
+namespace FuseChat.Fusion.Tests.Checkpoints;
+
+public class ModelConfigTests
+{
+    [Fact]
+    public void ParsesLlama2()
+    {
+        var c = ModelConfig.Parse(ConfigSamples.Llama2_7B);
+        Assert.Equal(ModelArchitecture.Llama, c.Architecture);
+        Assert.Equal("LlamaForCausalLM", c.ArchitectureName);
+        Assert.Equal("llama", c.ModelType);
+        Assert.Equal(32000, c.VocabSize);
+        Assert.Equal(4096, c.HiddenSize);
+        Assert.Equal(11008, c.IntermediateSize);
+        Assert.Equal(32, c.NumHiddenLayers);
+        Assert.Equal(32, c.NumAttentionHeads);
+        Assert.Equal(32, c.NumKeyValueHeads);
+        Assert.Equal(128, c.HeadDim);
+        Assert.Equal(1e-5, c.RmsNormEps);
+        Assert.Equal(10000, c.RopeTheta);
+        Assert.Null(c.RopeScaling);
+        Assert.Equal(4096, c.MaxPositionEmbeddings);
+        Assert.False(c.TieWordEmbeddings);
+        Assert.False(c.AttentionBias);
+        Assert.Equal([1], c.BosTokenIds.ToArray());
+        Assert.Equal([2], c.EosTokenIds.ToArray());
+        Assert.Equal("float16", c.TorchDtype);
+        Assert.Null(c.EffectiveSlidingWindow);
+        Assert.Equal("1", c.ExtraFields["pretraining_tp"]);
+    }
+
+    [Fact]
+    public void ParsesMistralWithSlidingWindow()
+    {
+        var c = ModelConfig.Parse(ConfigSamples.Mistral7B);
+        Assert.Equal(ModelArchitecture.Mistral, c.Architecture);
+        Assert.Equal(8, c.NumKeyValueHeads);
+        Assert.Equal(128, c.HeadDim);
+        Assert.Equal(14336, c.IntermediateSize);
+        Assert.Equal(4096, c.SlidingWindow);
+        Assert.Equal(4096, c.EffectiveSlidingWindow);
+        Assert.Equal("bfloat16", c.TorchDtype);
+
+        var noWindow = ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Mistral7B, "sliding_window", "null"));
+        Assert.Null(noWindow.EffectiveSlidingWindow);
+    }
+
+    [Fact]
+    public void ParsesQwen15WithBiasAndDisabledSlidingWindow()
+    {
+        var c = ModelConfig.Parse(ConfigSamples.Qwen15_7BChat);
+        Assert.Equal(ModelArchitecture.Qwen2, c.Architecture);
+        Assert.Equal(151936, c.VocabSize);
+        Assert.True(c.AttentionBias);
+        Assert.False(c.AttentionOutputBias);
+        Assert.Equal(1e6, c.RopeTheta);
+        Assert.Equal(32768, c.SlidingWindow);
+        Assert.False(c.UseSlidingWindow);
+        Assert.Null(c.EffectiveSlidingWindow);
+        Assert.Equal(28, c.MaxWindowLayers);
+        Assert.Equal([151643], c.BosTokenIds.ToArray());
+        Assert.Equal([151645], c.EosTokenIds.ToArray());
+
+        var tied = ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Qwen15_7BChat, "tie_word_embeddings", "true"));
+        Assert.True(tied.TieWordEmbeddings);
+    }
+
+    [Fact]
+    public void ParsesMixtralExperts()
+    {
+        var c = ModelConfig.Parse(ConfigSamples.Mixtral8x7B);
+        Assert.Equal(ModelArchitecture.Mixtral, c.Architecture);
+        Assert.Equal(8, c.NumLocalExperts);
+        Assert.Equal(2, c.NumExpertsPerTok);
+        Assert.Equal(0.02, c.RouterAuxLossCoef);
+        Assert.Null(c.SlidingWindow);
+        Assert.Equal(1e-5, c.RmsNormEps);
+        Assert.Equal("false", c.ExtraFields["output_router_logits"]);
+    }
+
+    [Fact]
+    public void DefaultsApplyWhenOptionalFieldsAreAbsent()
+    {
+        var c = ModelConfig.Parse("""
+            {"architectures": ["LlamaForCausalLM"], "vocab_size": 100, "hidden_size": 64,
+             "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4}
+            """);
+        Assert.Equal(4, c.NumKeyValueHeads);
+        Assert.Equal(16, c.HeadDim);
+        Assert.Equal(10000, c.RopeTheta);
+        Assert.Equal(1e-6, c.RmsNormEps);
+        Assert.Equal("llama", c.ModelType);
+        Assert.Empty(c.EosTokenIds);
+
+        var mixtral = ModelConfig.Parse("""
+            {"model_type": "mixtral", "vocab_size": 100, "hidden_size": 64,
+             "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2}
+            """);
+        Assert.Equal(ModelArchitecture.Mixtral, mixtral.Architecture);
+        Assert.Equal(1e6, mixtral.RopeTheta);
+        Assert.Equal(8, mixtral.NumLocalExperts);
+    }
+
+    [Fact]
+    public void TokenIdListsAndExplicitHeadDimAreRead()
+    {
+        var json = ConfigSamples.With(ConfigSamples.Llama2_7B, "eos_token_id", "[128001, 128008, 128009]");
+        json = ConfigSamples.With(json, "head_dim", "64");
+        var c = ModelConfig.Parse(json);
+        Assert.Equal([128001, 128008, 128009], c.EosTokenIds.ToArray());
+        Assert.Equal(64, c.HeadDim);
+    }
+
+    [Fact]
+    public void LinearRopeScalingIsReadAndOthersAreRejected()
+    {
+        var linear = ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Llama2_7B, "rope_scaling", """{"type": "linear", "factor": 4.0}"""));
+        Assert.Equal(new RopeScaling("linear", 4.0), linear.RopeScaling);
+
+        var e = Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(
+            ConfigSamples.With(ConfigSamples.Llama2_7B, "rope_scaling", """{"rope_type": "llama3", "factor": 8.0}"""), "/models/llama31/config.json"));
+        Assert.Contains("/models/llama31/config.json", e.Message, StringComparison.Ordinal);
+        Assert.Contains("rope_scaling type 'llama3' is not supported", e.Message, StringComparison.Ordinal);
+        Assert.Contains("linear", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownArchitectureNamesFileArchitectureAndSupportedOnes()
+    {
+        var json = ConfigSamples.With(ConfigSamples.Llama2_7B, "architectures", """["GPT2LMHeadModel"]""");
+        var e = Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(json, "/models/gpt2/config.json"));
+        Assert.Contains("/models/gpt2/config.json", e.Message, StringComparison.Ordinal);
+        Assert.Contains("'GPT2LMHeadModel'", e.Message, StringComparison.Ordinal);
+        foreach (var supported in ModelConfig.SupportedArchitectures)
+        {
+            Assert.Contains(supported, e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("hidden_size", "\"big\"", "\"hidden_size\" must be a positive integer")]
+    [InlineData("num_key_value_heads", "5", "not a multiple of num_key_value_heads 5")]
+    [InlineData("tie_word_embeddings", "1", "\"tie_word_embeddings\" must be true or false")]
+    [InlineData("eos_token_id", "\"</s>\"", "\"eos_token_id\" must be a token id")]
+    public void InvalidFieldsAreReported(string field, string value, string expected)
+    {
+        var e = Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Llama2_7B, field, value), "cfg.json"));
+        Assert.Contains("'cfg.json'", e.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MissingRequiredFieldAndBadJsonAreReported()
+    {
+        var e = Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse("""{"architectures": ["MistralForCausalLM"], "hidden_size": 8}""", "c.json"));
+        Assert.Contains("required field \"vocab_size\" is missing", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse("{", "c.json"));
+        Assert.Contains("not valid JSON", e.Message, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string> AllSamples() => new([ConfigSamples.Llama2_7B, ConfigSamples.Mistral7B, ConfigSamples.Qwen15_7BChat, ConfigSamples.Mixtral8x7B]);
+
+    [Theory]
+    [MemberData(nameof(AllSamples))]
+    public void WriteBackRoundTrips(string json)
+    {
+        var c = ModelConfig.Parse(json);
+        var written = c.ToJson();
+        var again = ModelConfig.Parse(written);
+        Assert.Equal(c, again);
+        Assert.Equal(written, again.ToJson());
+
+        // Every field of the original is still there with an equal value.
+        using var original = JsonDocument.Parse(json);
+        using var output = JsonDocument.Parse(written);
+        foreach (var p in original.RootElement.EnumerateObject())
+        {
+            Assert.True(output.RootElement.TryGetProperty(p.Name, out var v), $"field {p.Name} lost");
+            if (p.Value.ValueKind == JsonValueKind.Number)
+            {
+                Assert.Equal(p.Value.GetDouble(), v.GetDouble());
+            }
+            else
+            {
+                Assert.Equal(p.Value.GetRawText().Replace(" ", string.Empty, StringComparison.Ordinal), v.GetRawText().Replace(" ", string.Empty, StringComparison.Ordinal).Replace("\n", string.Empty, StringComparison.Ordinal));
+            }
+        }
+    }
+
+    [Fact]
+    public void SaveAndLoadFromFolder()
+    {
+        using var dir = new TempFolder();
+        var c = ModelConfig.Parse(ConfigSamples.Mixtral8x7B) with { NumHiddenLayers = 2 };
+        c.Save(dir.Path);
+        var loaded = ModelConfig.Load(dir.Path);
+        Assert.Equal(c, loaded);
+        Assert.Equal(2, loaded.NumHiddenLayers);
+        Assert.Single(Directory.GetFiles(dir.Path));
+    }
+}
