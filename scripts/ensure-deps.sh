@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system packages FuseChat needs on Debian when they are missing:
 # libtorch (headers + CMake config), OpenBLAS with threads (without it matrix products run ~25x slower),
-# CMake and g++ for the native shim, Node.js/npm for test fixtures, python3-torch for benchmarks.
-# Usage: scripts/ensure-deps.sh [--bench]
+# CMake and g++ for the native shim, Node.js/npm for test fixtures, python3-torch (the same libtorch)
+# for cross-checks in tests and the PyTorch peers of benchmarks.
+# Usage: scripts/ensure-deps.sh
 set -euo pipefail
 
-packages=(libtorch-dev libopenblas0-pthread cmake g++)
-if [[ "${1:-}" == "--bench" ]]; then packages+=(python3-torch); fi
+packages=(libtorch-dev libopenblas0-pthread cmake g++ python3-torch)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -15,7 +15,7 @@ for a in "$@"; do
     *) pass+=("$a") ;;
   esac
 done
-"$root/scripts/ensure-deps.sh" --bench
+"$root/scripts/ensure-deps.sh"
 out="$root/.artifacts/bench/train-step"
 dotnet build "$root/bench/TrainStep/FuseChat.Bench.TrainStep.csproj" -c Release -o "$out" -nologo -v quiet >/dev/null
 py=/usr/bin/python3   # Debian's python3-torch lives there, not in a pyenv

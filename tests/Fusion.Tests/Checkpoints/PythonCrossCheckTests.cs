@@ -7,8 +7,8 @@ namespace FuseChat.Fusion.Tests.Checkpoints;
 
 /// <summary>
 /// Checks compatibility with files made by Python code (PyTorch for bf16 rounding), writing the
-/// format by hand with struct + json as the safetensors package does. Passes without checking
-/// when Debian's python3 with numpy and torch is not installed.
+/// format by hand with struct + json as the safetensors package does. Needs Debian's python3 with
+/// numpy and torch (scripts/ensure-deps.sh installs python3-torch); fails with that hint otherwise.
 /// </summary>
 public class PythonCrossCheckTests(ITestOutputHelper output)
 {
@@ -72,10 +72,7 @@ public class PythonCrossCheckTests(ITestOutputHelper output)
     {
         using var dir = new TempFolder();
         var path = dir.File("py.safetensors");
-        if (!RunPython(WriterScript, path))
-        {
-            return;
-        }
+        RunPython(WriterScript, path);
 
         using var file = SafetensorsFile.Open(path);
         Assert.Equal("pt", file.Metadata["format"]);
@@ -122,20 +119,12 @@ public class PythonCrossCheckTests(ITestOutputHelper output)
         RunPython(ReaderScript, path, expect: "OK");
     }
 
-    private bool RunPython(string script, string argument, string? expect = null)
+    private void RunPython(string script, string argument, string? expect = null)
     {
-        if (!File.Exists(Python))
-        {
-            output.WriteLine($"{Python} not found: cross-check skipped.");
-            return false;
-        }
-
+        Assert.True(File.Exists(Python), $"{Python} not found: run scripts/ensure-deps.sh (installs python3-torch)");
         var probe = Run("import numpy, torch", null);
-        if (probe.ExitCode != 0)
-        {
-            output.WriteLine($"numpy/torch unavailable ({probe.Output.Trim()}): cross-check skipped.");
-            return false;
-        }
+        Assert.True(probe.ExitCode == 0, $"numpy/torch unavailable ({probe.Output.Trim()}): run scripts/ensure-deps.sh");
+        output.WriteLine("python3 with numpy and torch found");
 
         var result = Run(script, argument);
         Assert.True(result.ExitCode == 0, $"python failed: {result.Output}");
@@ -144,7 +133,6 @@ public class PythonCrossCheckTests(ITestOutputHelper output)
             Assert.Contains(expect, result.Output, StringComparison.Ordinal);
         }
 
-        return true;
     }
 
     private static (int ExitCode, string Output) Run(string script, string? argument)
