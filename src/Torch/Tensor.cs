@@ -166,6 +166,34 @@ public sealed unsafe partial class Tensor : IDisposable
     }
 
     /// <summary>
+    /// Writes raw element bytes into a CPU contiguous tensor's storage at <paramref name="byteOffset"/>
+    /// (for filling large tensors chunk by chunk from files).
+    /// </summary>
+    public void WriteBytes(ReadOnlySpan<byte> source, long byteOffset = 0)
+    {
+        var (pointer, total) = RawStorage();
+        if (byteOffset < 0 || byteOffset + source.Length > total)
+            throw new ArgumentOutOfRangeException(nameof(byteOffset), byteOffset, $"{source.Length} bytes at {byteOffset} exceed the tensor's {total} bytes");
+        source.CopyTo(new Span<byte>((byte*)pointer + byteOffset, source.Length));
+    }
+
+    /// <summary>Reads raw element bytes of a CPU contiguous tensor from <paramref name="byteOffset"/>.</summary>
+    public void ReadBytes(Span<byte> destination, long byteOffset = 0)
+    {
+        var (pointer, total) = RawStorage();
+        if (byteOffset < 0 || byteOffset + destination.Length > total)
+            throw new ArgumentOutOfRangeException(nameof(byteOffset), byteOffset, $"{destination.Length} bytes at {byteOffset} exceed the tensor's {total} bytes");
+        new ReadOnlySpan<byte>((byte*)pointer + byteOffset, destination.Length).CopyTo(destination);
+    }
+
+    private (IntPtr Pointer, long Length) RawStorage()
+    {
+        var p = NativeMethods.fct_data_ptr(Handle);
+        if (p == null) throw TorchException.FromNative();
+        return ((IntPtr)p, NumberOfElements * ElementSize);
+    }
+
+    /// <summary>
     /// The data of a CPU contiguous tensor as a span, without copying. Valid only while the tensor is alive.
     /// </summary>
     public Span<T> AsSpan<T>() where T : unmanaged

@@ -1,3 +1,5 @@
+using FuseChat.Fusion.Checkpoints;
+
 namespace FuseChat.Fusion.Models;
 
 /// <summary>
@@ -33,6 +35,10 @@ public sealed record DecoderConfig
     /// <summary>Q, K and V projections have biases (Qwen2).</summary>
     public bool AttentionBias { get; init; }
 
+    /// <summary>The attention output projection has a bias (Llama with attention_bias).</summary>
+    public bool AttentionOutputBias { get; init; }
+    /// <summary>The MLP projections have biases (Llama with mlp_bias).</summary>
+    public bool MlpBias { get; init; }
     /// <summary>Mistral's sliding attention window in tokens; 0 = full causal attention.</summary>
     public int SlidingWindow { get; init; }
     /// <summary>Experts per layer of a Mixtral-style sparse MLP; 0 = dense SwiGLU MLP.</summary>
@@ -48,6 +54,34 @@ public sealed record DecoderConfig
 
     /// <summary>Effective head width.</summary>
     public int EffectiveHeadDim => HeadDim > 0 ? HeadDim : HiddenSize / Heads;
+
+    /// <summary>The decoder described by a Hugging Face config.json.</summary>
+    public static DecoderConfig From(ModelConfig config)
+    {
+        if (config.HiddenAct is not ("silu" or "swish"))
+            throw new NotSupportedException($"hidden_act '{config.HiddenAct}' is not supported (SwiGLU models use silu)");
+        return new DecoderConfig
+        {
+            VocabSize = config.VocabSize,
+            HiddenSize = config.HiddenSize,
+            IntermediateSize = config.IntermediateSize,
+            Layers = config.NumHiddenLayers,
+            Heads = config.NumAttentionHeads,
+            KeyValueHeads = config.NumKeyValueHeads,
+            HeadDim = config.HeadDim,
+            RmsNormEps = config.RmsNormEps,
+            RopeTheta = config.RopeTheta,
+            RopeLinearFactor = config.RopeScaling?.Factor ?? 1,
+            MaxPositions = config.MaxPositionEmbeddings,
+            TieEmbeddings = config.TieWordEmbeddings,
+            AttentionBias = config.AttentionBias,
+            AttentionOutputBias = config.AttentionOutputBias,
+            MlpBias = config.MlpBias,
+            SlidingWindow = config.EffectiveSlidingWindow ?? 0,
+            Experts = config.NumLocalExperts ?? 0,
+            ExpertsPerToken = config.NumExpertsPerTok ?? 2,
+        };
+    }
 
     /// <summary>Throws an exception listing every inconsistent value.</summary>
     public void Validate()

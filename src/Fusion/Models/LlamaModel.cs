@@ -143,7 +143,7 @@ internal sealed class LlamaAttention : Module
         q = RegisterModule("q_proj", new Linear(config.HiddenSize, heads * headDim, bias, dtype: dtype, device: device));
         k = RegisterModule("k_proj", new Linear(config.HiddenSize, kvHeads * headDim, bias, dtype: dtype, device: device));
         v = RegisterModule("v_proj", new Linear(config.HiddenSize, kvHeads * headDim, bias, dtype: dtype, device: device));
-        o = RegisterModule("o_proj", new Linear(heads * headDim, config.HiddenSize, dtype: dtype, device: device));
+        o = RegisterModule("o_proj", new Linear(heads * headDim, config.HiddenSize, config.AttentionOutputBias, dtype: dtype, device: device));
     }
 
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KeyValueCache? cache, int layer)
@@ -175,12 +175,13 @@ internal sealed class LlamaMlp : Module
 
     public LlamaMlp(DecoderConfig config, DType dtype, Device? device)
     {
-        gate = RegisterModule("gate_proj", new Linear(config.HiddenSize, config.IntermediateSize, dtype: dtype, device: device));
-        up = RegisterModule("up_proj", new Linear(config.HiddenSize, config.IntermediateSize, dtype: dtype, device: device));
-        down = RegisterModule("down_proj", new Linear(config.IntermediateSize, config.HiddenSize, dtype: dtype, device: device));
+        var bias = config.MlpBias;
+        gate = RegisterModule("gate_proj", new Linear(config.HiddenSize, config.IntermediateSize, bias, dtype: dtype, device: device));
+        up = RegisterModule("up_proj", new Linear(config.HiddenSize, config.IntermediateSize, bias, dtype: dtype, device: device));
+        down = RegisterModule("down_proj", new Linear(config.IntermediateSize, config.HiddenSize, bias, dtype: dtype, device: device));
     }
 
-    public Tensor Forward(Tensor x) => Functional.SwiGlu(x, gate.Weight, up.Weight, down.Weight);
+    public Tensor Forward(Tensor x) => down.Forward(gate.Forward(x).Silu() * up.Forward(x));
 }
 
 /// <summary>
