@@ -45,8 +45,15 @@ public sealed class DisposeScope : IDisposable
     public void Dispose()
     {
         if (disposed) return;
+        // Scopes must close innermost first; closing an outer one also closes the scopes still open
+        // inside it on this thread, so that no later tensor is registered with a dead scope.
+        for (var s = current; s is not null; s = s.outer)
+        {
+            if (!ReferenceEquals(s, this)) continue;
+            while (!ReferenceEquals(current, this)) current!.Dispose();
+            break;
+        }
         disposed = true;
-        // Scopes must close innermost first; closing an outer one also unwinds this thread's stack.
         if (ReferenceEquals(current, this)) current = outer;
         foreach (var t in owned)
             if (ReferenceEquals(t.Scope, this)) t.Dispose();
