@@ -9,7 +9,9 @@ public sealed class DisposeScope : IDisposable
 {
     [ThreadStatic] private static DisposeScope? current;
 
+    private const int MinCompactAt = 256;
     private readonly List<Tensor> owned = new();
+    private int compactAt = MinCompactAt;
     private readonly DisposeScope? outer;
     private bool disposed;
 
@@ -38,6 +40,13 @@ public sealed class DisposeScope : IDisposable
     internal void Add(Tensor tensor)
     {
         tensor.Scope = this;
+        // Drop entries already disposed or moved elsewhere once the list has doubled, so that a long-lived
+        // scope whose tensors are disposed as it goes does not hold on to them (amortised O(1)).
+        if (owned.Count >= compactAt)
+        {
+            owned.RemoveAll(t => t.IsDisposed || !ReferenceEquals(t.Scope, this));
+            compactAt = Math.Max(MinCompactAt, 2 * owned.Count);
+        }
         owned.Add(tensor);
     }
 
