@@ -59,4 +59,26 @@ public class MemoryTests(ITestOutputHelper output)
         Assert.True(after - before < 20 * 1024, $"resident memory grew by {(after - before) / 1024.0:F1} MiB");
         Assert.Equal(10_000, opt.StepCount);
     }
+
+    [Fact]
+    public void ManuallyDisposedTensorsAreNotHeldByALongLivedScope()
+    {
+        // A generation loop inside one scope that disposes its tensors as it goes must not grow the heap.
+        using var scope = DisposeScope.Open();
+        var x = Tensor.Ones([1]);
+        void Run(int n)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                using var y = x + 1;
+            }
+        }
+        Run(20_000);
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        Run(200_000);
+        var after = GC.GetTotalMemory(forceFullCollection: true);
+        output.WriteLine($"managed heap {before} -> {after} bytes");
+        Assert.True(after - before < 1_000_000, $"managed heap grew by {after - before} bytes over 200,000 disposed tensors");
+        Assert.Equal(1, scope.Count);
+    }
 }
