@@ -96,6 +96,10 @@ public class AutogradTests
         TensorAssert.Close([0.5, -0.5], p.Grad!, 0);
         p.Grad = null;
         Assert.Null(p.Grad);
+        // like PyTorch's setter: shape and dtype must match the tensor
+        Assert.Contains("different size", Assert.Throws<TorchException>(() => p.Grad = Make.F64([1])).Message);
+        Assert.Contains("different type", Assert.Throws<TorchException>(() => p.Grad = Make.F32([1, 1])).Message);
+        Assert.Null(p.Grad);
     }
 
     [Fact]

@@ -57,6 +57,17 @@ public class GradientClippingTests
     }
 
     [Fact]
+    public void Float64GradientsGiveAFullPrecisionNorm()
+    {
+        using var scope = DisposeScope.Open();
+        var a = Tensor.Zeros([2], DType.Float64).RequiresGradient();
+        var b = Tensor.Zeros([1], DType.Float64).RequiresGradient();
+        a.Grad = Make.F64([0.1, 0.2]);
+        b.Grad = Make.F64([0.3]);
+        Assert.Equal(Math.Sqrt(0.14), GradientClipping.ClipGradNorm([a, b], 0), 14);
+    }
+
+    [Fact]
     public void NoGradientsMeansZeroNorm()
     {
         using var scope = DisposeScope.Open();
