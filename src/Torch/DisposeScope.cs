@@ -9,7 +9,9 @@ public sealed class DisposeScope : IDisposable
 {
     [ThreadStatic] private static DisposeScope? current;
 
+    private const int MinCompactAt = 256;
     private readonly List<Tensor> owned = new();
+    private int compactAt = MinCompactAt;
     private readonly DisposeScope? outer;
     private bool disposed;
 
@@ -38,6 +40,13 @@ public sealed class DisposeScope : IDisposable
     internal void Add(Tensor tensor)
     {
         tensor.Scope = this;
+        // Drop entries already disposed or moved elsewhere once the list has doubled, so that a long-lived
+        // scope whose tensors are disposed as it goes does not hold on to them (amortised O(1)).
+        if (owned.Count >= compactAt)
+        {
+            owned.RemoveAll(t => t.IsDisposed || !ReferenceEquals(t.Scope, this));
+            compactAt = Math.Max(MinCompactAt, 2 * owned.Count);
+        }
         owned.Add(tensor);
     }
 
@@ -45,8 +54,15 @@ public sealed class DisposeScope : IDisposable
     public void Dispose()
     {
         if (disposed) return;
+        // Scopes must close innermost first; closing an outer one also closes the scopes still open
+        // inside it on this thread, so that no later tensor is registered with a dead scope.
+        for (var s = current; s is not null; s = s.outer)
+        {
+            if (!ReferenceEquals(s, this)) continue;
+            while (!ReferenceEquals(current, this)) current!.Dispose();
+            break;
+        }
         disposed = true;
-        // Scopes must close innermost first; closing an outer one also unwinds this thread's stack.
         if (ReferenceEquals(current, this)) current = outer;
         foreach (var t in owned)
             if (ReferenceEquals(t.Scope, this)) t.Dispose();

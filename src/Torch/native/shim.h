@@ -4,6 +4,7 @@
 #pragma once
 #include <ATen/ATen.h>
 #include <torch/csrc/api/include/torch/version.h>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,6 +20,14 @@
 namespace fct {
 void set_error(const char* message);
 void clear_error();
+// The .NET side passes every scalar as a double. An integral value applied to an integer or bool
+// tensor becomes an integer Scalar, so that `ids + 1` stays int64 as in PyTorch (a double Scalar
+// would promote the result to float).
+inline at::Scalar scalar(const at::Tensor& t, double s) {
+  if (at::isIntegralType(t.scalar_type(), /*includeBool=*/true) && std::trunc(s) == s && std::fabs(s) < 9.0e18)
+    return at::Scalar(static_cast<int64_t>(s));
+  return at::Scalar(s);
+}
 inline at::IntArrayRef dims(const int64_t* p, int n) { return at::IntArrayRef(p, static_cast<size_t>(n)); }
 at::Device device(int type, int index);
 inline std::vector<at::Tensor> list(at::Tensor** ts, int n) {

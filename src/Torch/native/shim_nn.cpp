@@ -13,8 +13,16 @@ FCT_API T fct_cross_entropy(T logits, T target, int64_t ignore_index, int reduct
 }
 
 // Root-mean-square normalisation over the last dimension, composed from differentiable ops.
+// Like Hugging Face's LlamaRMSNorm, low-precision inputs are normalised in fp32 and rounded once
+// before the weight is applied.
 FCT_API T fct_rms_norm(T x, T weight, double eps) {
-  FCT_TENSOR((*x * at::rsqrt(x->pow(2).mean(-1, true) + eps)) * *weight);
+  try {
+    const bool low = x->scalar_type() == at::kBFloat16 || x->scalar_type() == at::kHalf;
+    at::Tensor h = low ? x->to(at::kFloat) : *x;
+    at::Tensor normed = h * at::rsqrt(h.pow(2).mean(-1, true) + eps);
+    return new at::Tensor(*weight * (low ? normed.to(x->scalar_type()) : normed));
+  }
+  FCT_CATCH(nullptr)
 }
 
 // Attention over [batch, heads, length, head_dim]. mask (optional) is boolean (true = attend) or

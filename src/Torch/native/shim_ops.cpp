@@ -57,21 +57,22 @@ FCT_API T fct_binary(int op, T a, T b) {
 
 FCT_API T fct_binary_scalar(int op, T a, double s) {
   try {
+    const at::Scalar sc = fct::scalar(*a, s);
     switch (op) {
-      case ADD: return new at::Tensor(at::add(*a, s));
-      case SUB: return new at::Tensor(at::sub(*a, s));
-      case MUL: return new at::Tensor(at::mul(*a, s));
-      case DIV: return new at::Tensor(at::div(*a, s));
-      case POW: return new at::Tensor(at::pow(*a, s));
-      case MAXIMUM: return new at::Tensor(at::clamp_min(*a, s));
-      case MINIMUM: return new at::Tensor(at::clamp_max(*a, s));
-      case EQ: return new at::Tensor(at::eq(*a, s));
-      case NE: return new at::Tensor(at::ne(*a, s));
-      case LT: return new at::Tensor(at::lt(*a, s));
-      case LE: return new at::Tensor(at::le(*a, s));
-      case GT: return new at::Tensor(at::gt(*a, s));
-      case GE: return new at::Tensor(at::ge(*a, s));
-      case REMAINDER: return new at::Tensor(at::remainder(*a, s));
+      case ADD: return new at::Tensor(at::add(*a, sc));
+      case SUB: return new at::Tensor(at::sub(*a, sc));
+      case MUL: return new at::Tensor(at::mul(*a, sc));
+      case DIV: return new at::Tensor(at::div(*a, sc));
+      case POW: return new at::Tensor(at::pow(*a, sc));
+      case MAXIMUM: return new at::Tensor(at::clamp_min(*a, sc));
+      case MINIMUM: return new at::Tensor(at::clamp_max(*a, sc));
+      case EQ: return new at::Tensor(at::eq(*a, sc));
+      case NE: return new at::Tensor(at::ne(*a, sc));
+      case LT: return new at::Tensor(at::lt(*a, sc));
+      case LE: return new at::Tensor(at::le(*a, sc));
+      case GT: return new at::Tensor(at::gt(*a, sc));
+      case GE: return new at::Tensor(at::ge(*a, sc));
+      case REMAINDER: return new at::Tensor(at::remainder(*a, sc));
     }
     throw std::invalid_argument("binary op " + std::to_string(op) + " has no scalar form");
   }
@@ -79,7 +80,7 @@ FCT_API T fct_binary_scalar(int op, T a, double s) {
 }
 
 // scalar - tensor and scalar / tensor (the operand order the C# operators need).
-FCT_API T fct_rsub_scalar(T a, double s) { FCT_TENSOR(at::rsub(*a, s)); }
+FCT_API T fct_rsub_scalar(T a, double s) { FCT_TENSOR(at::rsub(*a, fct::scalar(*a, s))); }
 FCT_API T fct_rdiv_scalar(T a, double s) { FCT_TENSOR(at::mul(at::reciprocal(*a), s)); }
 
 // ---- element-wise unary ----

@@ -41,7 +41,7 @@ FCT_API int fct_clip_grad_norm(T* params, int n, double max_norm, double* total)
       const at::Tensor& g = params[i]->grad();
       if (!g.defined()) continue;
       grads.push_back(g);
-      norms.push_back(g.detach().norm(2.0).to(at::kFloat));
+      norms.push_back(g.detach().norm(2.0).to(at::kDouble));
     }
     if (grads.empty()) {
       *total = 0;

@@ -99,7 +99,14 @@ FCT_API int fct_grad(T t, T* out) {
 
 FCT_API int fct_set_grad(T t, T grad) {
   FCT_STATUS({
-    if (grad) t->mutable_grad() = *grad;
+    if (grad) {
+      // The same checks as PyTorch's `.grad =` setter: a mis-shaped gradient would otherwise be
+      // broadcast silently by the optimiser.
+      TORCH_CHECK(grad->sizes() == t->sizes(), "assigned grad has data of a different size: ", grad->sizes(), " for a tensor of size ", t->sizes());
+      TORCH_CHECK(grad->scalar_type() == t->scalar_type(), "assigned grad has data of a different type: ", grad->scalar_type(), " for a tensor of type ", t->scalar_type());
+      TORCH_CHECK(grad->device() == t->device(), "assigned grad has data located on a different device");
+      t->mutable_grad() = *grad;
+    }
     else t->mutable_grad().reset();
   });
 }
