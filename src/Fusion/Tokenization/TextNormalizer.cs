@@ -15,13 +15,8 @@ internal sealed class UnicodeFormNormalizer(NormalizationForm form) : TextNormal
 {
     public override string Normalize(string text)
     {
-        // ASCII is invariant under every normalization form; skipping it avoids ICU calls.
-        if (Ascii.IsValid(text))
-        {
-            return text;
-        }
-
-        return text.IsNormalized(form) ? text : text.Normalize(form);
+        // ASCII is invariant under every normalization form.
+        return Ascii.IsValid(text) ? text : UnicodeNormalization.Normalize(text, form);
     }
 }
 
