@@ -12,7 +12,7 @@ internal sealed class BpeModel
 {
     // Long words (no pre-tokenizer: whole Llama-2 / Gemma segments) rarely repeat; caching them only costs memory.
     private const int MaxCachedWordLength = 256;
-    private const int MaxCacheEntries = 500_000;
+    private const int MaxCacheEntries = 100_000;
 
     // Below this many symbols a linear scan for the best pair beats a heap.
     private const int LinearMergeLimit = 48;
