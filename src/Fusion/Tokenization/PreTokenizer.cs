@@ -222,17 +222,34 @@ internal sealed class MetaspacePreTokenizer(char replacement, PrependScheme sche
     }
 }
 
-/// <summary>Digits: separates runs of digits (or every digit).</summary>
+/// <summary>Digits: HF splits on char::is_numeric (Nd, Nl, No), each digit alone or runs kept together.</summary>
 internal sealed class DigitsPreTokenizer(bool individual) : PreTokenizer
 {
-    private static readonly SplitPattern Runs = SplitPattern.ForRegex(@"\p{Nd}+");
-    private static readonly SplitPattern Single = SplitPattern.ForRegex(@"\p{Nd}");
+    private static readonly SplitPattern NumericChars = new NumericCharPattern();
 
     [ThreadStatic]
     private static List<(int Start, int End)>? t_matches;
 
     public override void Apply(PieceBuffer buffer) =>
-        SplitPieces(buffer, individual ? Single : Runs, SplitBehavior.Isolated, false, t_matches ??= new List<(int Start, int End)>(256));
+        SplitPieces(buffer, NumericChars, individual ? SplitBehavior.Isolated : SplitBehavior.Contiguous, false, t_matches ??= new List<(int Start, int End)>(256));
+
+    // Every numeric code point is its own match, as with a Rust char-predicate pattern.
+    private sealed class NumericCharPattern : SplitPattern
+    {
+        public override void FindMatches(ReadOnlySpan<char> text, List<(int Start, int End)> matches)
+        {
+            for (var i = 0; i < text.Length;)
+            {
+                var kind = UnicodeClass.At(text, i, out var width);
+                if ((kind & UnicodeClass.Number) != 0)
+                {
+                    matches.Add((i, i + width));
+                }
+
+                i += width;
+            }
+        }
+    }
 }
 
 /// <summary>Applies pre-tokenizers in order.</summary>

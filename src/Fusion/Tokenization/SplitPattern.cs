@@ -58,6 +58,8 @@ internal abstract class SplitPattern
         }
     }
 
+    // Known gap: .NET matches UTF-16 units, so \p{..} and \d miss astral-plane characters that
+    // Oniguruma (HF) matches; only patterns without such classes are exact on astral text.
     private sealed class RegexPattern(Regex regex) : SplitPattern
     {
         public override void FindMatches(ReadOnlySpan<char> text, List<(int Start, int End)> matches)

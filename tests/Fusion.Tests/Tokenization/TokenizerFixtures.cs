@@ -51,9 +51,14 @@ public static class TokenizerFixtures
     public static IReadOnlyList<HfReference> Reference(string name) =>
         References.GetOrAdd(name, n => new Lazy<IReadOnlyList<HfReference>>(() => RunReference(n))).Value;
 
-    private static List<HfReference> RunReference(string name)
+    /// <summary>HF results for the corpus with any tokenizer.json (e.g. a derived variant).</summary>
+    public static IReadOnlyList<HfReference> ReferenceForFile(string tokenizerJson) =>
+        References.GetOrAdd(tokenizerJson, p => new Lazy<IReadOnlyList<HfReference>>(() => RunReferenceFile(p))).Value;
+
+    private static List<HfReference> RunReference(string name) => RunReferenceFile(TokenizerJson(name));
+
+    private static List<HfReference> RunReferenceFile(string tokenizerJson)
     {
-        var tokenizerJson = TokenizerJson(name);
         var script = Path.Combine(FixturesDir, "hf-reference.js");
         if (!Directory.Exists(Path.Combine(FixturesDir, "npm", "node_modules", "@anush008", "tokenizers")))
         {
