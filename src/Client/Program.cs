@@ -4,4 +4,5 @@ using FuseChat.Client.Commands;
 var root = new RootCommand("fusechat: fuse chat LLMs of different architectures and tokenizers (FuseChat method).");
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(TokenizeCommand.Create());
 return root.Parse(args).Invoke();
