@@ -1,0 +1,32 @@
+using FuseChat.Torch;
+
+namespace FuseChat.Fusion.Merging;
+
+/// <summary>
+/// Weighted average of the models' tensors: sum_i w_i theta_i, divided by sum_i w_i when normalising
+/// (mergekit's default). The pivot only fixes the output shape; to include the base model, list it among the models.
+/// </summary>
+public sealed class LinearMerge : IMergeMethod
+{
+    /// <inheritdoc/>
+    public string Name => "linear";
+
+    /// <inheritdoc/>
+    public Tensor Merge(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models, IReadOnlyList<ModelMergeParameters> perModel, MergeParameters global)
+    {
+        MergeTensors.CheckArguments(tensorName, pivot, models, perModel);
+        ArgumentNullException.ThrowIfNull(global);
+        using var scope = DisposeScope.Open();
+        var thetas = MergeTensors.StackAligned(tensorName, pivot, models);
+        var weights = perModel.Select(m => m.Weight).ToArray();
+        var w = MergeTensors.WeightColumn(weights, thetas.Dim, thetas.Device);
+        var sum = (thetas * w).Sum(0);
+        if (global.Normalize ?? true)
+        {
+            var total = weights.Sum();
+            // All-zero weights would divide by zero; the sum is then zero and stays so.
+            if (total != 0) sum = sum / total;
+        }
+        return sum.MoveToOuterScope();
+    }
+}
