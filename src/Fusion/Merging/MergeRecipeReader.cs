@@ -30,6 +30,11 @@ internal sealed class MergeRecipeReader
         {
             throw new MergeRecipeException($"not valid YAML at line {e.Start.Line}: {e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner fails this way (without a position) on some unterminated flow collections.
+            throw new MergeRecipeException($"not valid YAML: {e.Message}", e);
+        }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new MergeRecipeException("the recipe must be a YAML mapping (merge_method, base_model, models, ...)");
 
