@@ -34,24 +34,21 @@ public sealed class DareMerge : IMergeMethod
         ArgumentNullException.ThrowIfNull(global);
         using var scope = DisposeScope.Open();
         var p = pivot.To(DType.Float32);
-        var deltas = MergeTensors.StackedDeltas(tensorName, p, pivot, models);
-        var dropped = new Tensor[models.Count];
-        for (var i = 0; i < dropped.Length; i++)
+        var deltas = MergeTensors.Deltas(tensorName, p, pivot, models);
+        for (var i = 0; i < deltas.Count; i++)
         {
-            var delta = deltas.Select(0, i);
             var density = perModel[i].Density;
-            if (density >= 1)
-            {
-                dropped[i] = delta;
-                continue;
-            }
+            if (density >= 1) continue;
             using var uniform = DrawUniform(p.Shape, DeriveSeed(global.Seed, tensorName, i));
             using var onDevice = uniform.To(p.Device);
-            var kept = delta * onDevice.Lt(density).To(DType.Float32);
-            dropped[i] = global.Rescale && density > 0 ? kept / density : kept;
+            using var keepBool = onDevice.Lt(density);
+            using var keep = keepBool.To(DType.Float32);
+            var dropped = deltas[i] * keep;
+            if (global.Rescale && density > 0) dropped.MulInPlace(1 / density);
+            deltas[i].Dispose();
+            deltas[i] = dropped;
         }
-        var stacked = Tensor.Stack(dropped, 0);
-        return TaskVectorMixing.Mix(p, stacked, perModel, SignConsensus, global.Normalize ?? false, global.Lambda).MoveToOuterScope();
+        return TaskVectorMixing.Mix(p, deltas, perModel, SignConsensus, global.Normalize ?? false, global.Lambda).MoveToOuterScope();
     }
 
     // Drawn on the CPU whatever the device, so CPU and GPU merges drop the same entries.

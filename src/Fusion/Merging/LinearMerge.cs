@@ -17,15 +17,18 @@ public sealed class LinearMerge : IMergeMethod
         MergeTensors.CheckArguments(tensorName, pivot, models, perModel);
         ArgumentNullException.ThrowIfNull(global);
         using var scope = DisposeScope.Open();
-        var thetas = MergeTensors.StackAligned(tensorName, pivot, models);
         var weights = perModel.Select(m => m.Weight).ToArray();
-        var w = MergeTensors.WeightColumn(weights, thetas.Dim, thetas.Device);
-        var sum = (thetas * w).Sum(0);
+        var sum = Tensor.Zeros(pivot.Shape, DType.Float32, pivot.Device);
+        for (var i = 0; i < models.Count; i++)
+        {
+            using var theta = MergeTensors.AlignedFloat32(tensorName, pivot, models[i], i);
+            sum.AddInPlace(theta, weights[i]);
+        }
         if (global.Normalize ?? true)
         {
             var total = weights.Sum();
             // All-zero weights would divide by zero; the sum is then zero and stays so.
-            if (total != 0) sum = sum / total;
+            if (total != 0) sum.MulInPlace(1 / total);
         }
         return sum.MoveToOuterScope();
     }

@@ -42,48 +42,50 @@ internal static class MergeTensors
         return rows.To(DType.Float32);
     }
 
-    /// <summary>The models' tensors, aligned and float32, stacked along a new first dimension.</summary>
-    public static Tensor StackAligned(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models)
+    /// <summary>
+    /// delta_i = theta_i - theta_pivot as separate float32 tensors (no stacked copy: on a 7B embedding
+    /// every [models, ...] temporary costs gigabytes).
+    /// </summary>
+    public static List<Tensor> Deltas(string tensorName, Tensor pivotF32, Tensor pivot, IReadOnlyList<Tensor> models)
     {
-        var aligned = new Tensor[models.Count];
-        try
+        var deltas = new List<Tensor>(models.Count);
+        for (var i = 0; i < models.Count; i++)
         {
-            for (var i = 0; i < models.Count; i++) aligned[i] = AlignedFloat32(tensorName, pivot, models[i], i);
-            return Tensor.Stack(aligned, 0);
+            using var aligned = AlignedFloat32(tensorName, pivot, models[i], i);
+            deltas.Add(aligned - pivotF32);
         }
-        finally
+        return deltas;
+    }
+
+    /// <summary>Element-wise population variance over the list (two passes, for accuracy on small deltas).</summary>
+    public static Tensor PopulationVariance(IReadOnlyList<Tensor> values)
+    {
+        using var mean = Sum(values);
+        mean.MulInPlace(1.0 / values.Count);
+        var variance = mean.ZerosLike();
+        foreach (var v in values)
         {
-            foreach (var t in aligned) t?.Dispose();
+            using var centred = v - mean;
+            using var square = centred.Square();
+            variance.AddInPlace(square);
         }
+        return variance.MulInPlace(1.0 / values.Count);
     }
 
-    /// <summary>delta_i = theta_i - theta_pivot, stacked as [models, ...pivot shape], float32.</summary>
-    public static Tensor StackedDeltas(string tensorName, Tensor pivotF32, Tensor pivot, IReadOnlyList<Tensor> models)
+    /// <summary>Element-wise sum of the list.</summary>
+    public static Tensor Sum(IReadOnlyList<Tensor> values)
     {
-        using var stacked = StackAligned(tensorName, pivot, models);
-        return stacked - pivotF32;
+        var sum = values[0].Clone();
+        for (var i = 1; i < values.Count; i++) sum.AddInPlace(values[i]);
+        return sum;
     }
 
-    /// <summary>Weights as a [n, 1, ..., 1] float32 tensor that broadcasts over stacked tensors of <paramref name="dims"/> dimensions.</summary>
-    public static Tensor WeightColumn(IReadOnlyList<double> weights, int dims, Device device)
+    /// <summary>mean(x^2) over all elements, as a double.</summary>
+    public static double MeanSquare(Tensor x)
     {
-        var values = new float[weights.Count];
-        for (var i = 0; i < values.Length; i++) values[i] = (float)weights[i];
-        var shape = new long[dims];
-        Array.Fill(shape, 1L);
-        shape[0] = values.Length;
-        using var host = Tensor.From<float>(values, shape);
-        return host.To(device);
-    }
-
-    /// <summary>Per-model mean of squares over all elements of each slice of a stacked tensor, in double.</summary>
-    public static double[] MeanSquares(Tensor stacked)
-    {
-        using var flat = stacked.Reshape(stacked.Size(0), -1);
-        using var squares = flat.To(DType.Float64).Square();
-        using var means = squares.Mean(1);
-        using var cpu = means.To(Device.Cpu);
-        return cpu.ToArray<double>();
+        using var square = x.Square();
+        using var mean = square.Mean();
+        return mean.ToDouble();
     }
 
     /// <summary>v_i / sum_j v_j, or uniform weights when every v_i is zero.</summary>

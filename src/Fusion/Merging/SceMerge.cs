@@ -32,27 +32,60 @@ public sealed class SceMerge : IMergeMethod
         ArgumentNullException.ThrowIfNull(global);
         using var scope = DisposeScope.Open();
         var p = pivot.To(DType.Float32);
-        var deltas = MergeTensors.StackedDeltas(tensorName, p, pivot, models);
+        // Intermediates as large as the tensor are disposed as soon as they are used: peak memory is the
+        // n deltas plus a few tensor-sized buffers, not several [n, ...] stacks.
+        var deltas = MergeTensors.Deltas(tensorName, p, pivot, models);
 
-        var masked = deltas;
+        Tensor? mask = null;
         if (global.SelectTopK < 1)
         {
-            var variance = deltas.Var([0], unbiased: false);
-            var nonZero = variance.Ne(0).Sum().ToInt64();
-            var k = MergeTensors.FloorFraction(global.SelectTopK, nonZero);
-            var mask = MergeTensors.TopKMask(variance, k).To(DType.Float32);
-            masked = deltas * mask;
+            using var variance = MergeTensors.PopulationVariance(deltas);
+            using var nonZeroMask = variance.Ne(0);
+            using var nonZeroCount = nonZeroMask.Sum();
+            var k = MergeTensors.FloorFraction(global.SelectTopK, nonZeroCount.ToInt64());
+            using var selected = MergeTensors.TopKMask(variance, k);
+            mask = selected.To(DType.Float32);
         }
 
-        var weights = MergeTensors.NormalisedOrUniform(MergeTensors.MeanSquares(masked));
-        var used = Variant == SceVariant.Upstream ? masked : deltas;
+        var meanSquares = new double[deltas.Count];
+        for (var i = 0; i < deltas.Count; i++)
+        {
+            if (mask is null)
+            {
+                meanSquares[i] = MergeTensors.MeanSquare(deltas[i]);
+                continue;
+            }
+            var masked = deltas[i] * mask;
+            meanSquares[i] = MergeTensors.MeanSquare(masked);
+            if (Variant == SceVariant.Upstream)
+            {
+                deltas[i].Dispose();
+                deltas[i] = masked;
+            }
+            else
+            {
+                masked.Dispose();
+            }
+        }
+        var weights = MergeTensors.NormalisedOrUniform(meanSquares);
 
-        var majority = used.Sum(0).Ge(0).To(DType.Float32) * 2.0 - 1.0;
-        var erase = used.Sign().Eq(majority).To(DType.Float32);
-        var w = MergeTensors.WeightColumn(weights, used.Dim, used.Device);
-        var keptWeights = erase * w;
-        var numerator = (used * keptWeights).Sum(0);
-        var divisor = MergeTensors.ZeroToOne(keptWeights.Sum(0));
+        using var total = MergeTensors.Sum(deltas);
+        using var nonNegative = total.Ge(0);
+        using var plusOne = nonNegative.To(DType.Float32);
+        using var majority = plusOne * 2.0 - 1.0;
+        var numerator = p.ZerosLike();
+        var divisor = p.ZerosLike();
+        for (var i = 0; i < deltas.Count; i++)
+        {
+            using var sign = deltas[i].Sign();
+            using var agrees = sign.Eq(majority);
+            using var erase = agrees.To(DType.Float32);
+            using var kept = deltas[i] * erase;
+            numerator.AddInPlace(kept, weights[i]);
+            divisor.AddInPlace(erase, weights[i]);
+            deltas[i].Dispose();
+        }
+        divisor = MergeTensors.ZeroToOne(divisor);
         return (p + numerator / divisor).MoveToOuterScope();
     }
 }

@@ -18,7 +18,7 @@ public sealed class TaskArithmeticMerge : IMergeMethod
         ArgumentNullException.ThrowIfNull(global);
         using var scope = DisposeScope.Open();
         var p = pivot.To(DType.Float32);
-        var deltas = MergeTensors.StackedDeltas(tensorName, p, pivot, models);
+        var deltas = MergeTensors.Deltas(tensorName, p, pivot, models);
         return TaskVectorMixing.Mix(p, deltas, perModel, signConsensus: false, global.Normalize ?? false, global.Lambda).MoveToOuterScope();
     }
 }

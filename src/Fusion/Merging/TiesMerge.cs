@@ -19,16 +19,18 @@ public sealed class TiesMerge : IMergeMethod
         ArgumentNullException.ThrowIfNull(global);
         using var scope = DisposeScope.Open();
         var p = pivot.To(DType.Float32);
-        var deltas = MergeTensors.StackedDeltas(tensorName, p, pivot, models);
-        var trimmed = new Tensor[models.Count];
-        for (var i = 0; i < trimmed.Length; i++)
+        var deltas = MergeTensors.Deltas(tensorName, p, pivot, models);
+        for (var i = 0; i < deltas.Count; i++)
         {
-            var delta = deltas.Select(0, i);
-            var k = MergeTensors.FloorFraction(perModel[i].Density, delta.NumberOfElements);
-            var keep = MergeTensors.TopKMask(delta.Abs(), k).To(DType.Float32);
-            trimmed[i] = delta * keep;
+            var k = MergeTensors.FloorFraction(perModel[i].Density, deltas[i].NumberOfElements);
+            if (k >= deltas[i].NumberOfElements) continue;
+            using var magnitude = deltas[i].Abs();
+            using var keepBool = MergeTensors.TopKMask(magnitude, k);
+            using var keep = keepBool.To(DType.Float32);
+            var trimmed = deltas[i] * keep;
+            deltas[i].Dispose();
+            deltas[i] = trimmed;
         }
-        var stacked = Tensor.Stack(trimmed, 0);
-        return TaskVectorMixing.Mix(p, stacked, perModel, signConsensus: true, global.Normalize ?? true, global.Lambda).MoveToOuterScope();
+        return TaskVectorMixing.Mix(p, deltas, perModel, signConsensus: true, global.Normalize ?? true, global.Lambda).MoveToOuterScope();
     }
 }

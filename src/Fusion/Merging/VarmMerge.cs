@@ -18,9 +18,17 @@ public sealed class VarmMerge : IMergeMethod
         MergeTensors.CheckArguments(tensorName, pivot, models, perModel);
         using var scope = DisposeScope.Open();
         var p = pivot.To(DType.Float32);
-        var thetas = MergeTensors.StackAligned(tensorName, pivot, models);
-        var weights = MergeTensors.NormalisedOrUniform(MergeTensors.MeanSquares(thetas - p));
-        var w = MergeTensors.WeightColumn(weights, thetas.Dim, thetas.Device);
-        return (thetas * w).Sum(0).MoveToOuterScope();
+        var thetas = new Tensor[models.Count];
+        var variances = new double[models.Count];
+        for (var i = 0; i < thetas.Length; i++)
+        {
+            thetas[i] = MergeTensors.AlignedFloat32(tensorName, pivot, models[i], i);
+            using var delta = thetas[i] - p;
+            variances[i] = MergeTensors.MeanSquare(delta);
+        }
+        var weights = MergeTensors.NormalisedOrUniform(variances);
+        var merged = p.ZerosLike();
+        for (var i = 0; i < thetas.Length; i++) merged.AddInPlace(thetas[i], weights[i]);
+        return merged.MoveToOuterScope();
     }
 }
