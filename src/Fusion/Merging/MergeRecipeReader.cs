@@ -47,7 +47,7 @@ internal sealed class MergeRecipeReader
 
         var method = ReadMethod(root);
         var baseModel = OptionalString(root, "base_model");
-        if (baseModel is null && method is not null && MergeMethods.NeedsBaseModel(method))
+        if (!root.Children.ContainsKey(new YamlScalarNode("base_model")) && method is not null && MergeMethods.NeedsBaseModel(method))
             Problem(root, $"base_model is missing: {method} merges deltas from a base model");
 
         var (parameters, sceVariant, defaultWeight, defaultDensity) = ReadParameters(root);

@@ -178,6 +178,19 @@ public class BaselineMergeTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(AllMethods))]
+    public void InputsAreLeftUnchanged(string method)
+    {
+        using var scope = DisposeScope.Open();
+        var (pivot, models, parameters) = TiesCase();
+        var before = models.Select(m => m.ToArray<float>()).Append(pivot.ToArray<float>()).ToList();
+        var merged = MergeMethods.Create(method).Merge("w", pivot, models, parameters, new MergeParameters { SelectTopK = 0.5 });
+        var after = models.Select(m => m.ToArray<float>()).Append(pivot.ToArray<float>()).ToList();
+        Assert.Equal(before, after);
+        Assert.False(merged.IsDisposed);
+    }
+
     private static class TinyAssert
     {
         public static void Same(Tensor expected, Tensor actual) => Assert.Equal(expected.ToArray<float>(), actual.ToArray<float>());

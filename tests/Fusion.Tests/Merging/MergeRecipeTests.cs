@@ -168,6 +168,8 @@ public class MergeRecipeTests
         Assert.Contains("models is missing", Assert.Single(missing.Problems));
         var onlyBase = Assert.Throws<MergeRecipeException>(() => MergeRecipe.Parse("merge_method: ties\nbase_model: b\nmodels: [{model: b}]\n"));
         Assert.Contains("only the base model", Assert.Single(onlyBase.Problems));
+        var emptyBase = Assert.Throws<MergeRecipeException>(() => MergeRecipe.Parse("merge_method: sce\nbase_model: ''\nmodels: [{model: a}]\n"));
+        Assert.Contains("base_model is empty", Assert.Single(emptyBase.Problems));
         var broken = Assert.Throws<MergeRecipeException>(() => MergeRecipe.Parse("merge_method: [sce\nmodels: {"));
         Assert.Contains("not valid YAML", Assert.Single(broken.Problems));
         var duplicateKey = Assert.Throws<MergeRecipeException>(() => MergeRecipe.Parse("merge_method: ties\nmerge_method: sce\n"));
