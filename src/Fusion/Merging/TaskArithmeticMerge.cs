@@ -1,0 +1,24 @@
+using FuseChat.Torch;
+
+namespace FuseChat.Fusion.Merging;
+
+/// <summary>
+/// Task arithmetic: theta = theta_pivot + lambda * sum_i w_i delta_i, divided by sum_i w_i only when
+/// normalize is set (mergekit's default is not to).
+/// </summary>
+public sealed class TaskArithmeticMerge : IMergeMethod
+{
+    /// <inheritdoc/>
+    public string Name => "task_arithmetic";
+
+    /// <inheritdoc/>
+    public Tensor Merge(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models, IReadOnlyList<ModelMergeParameters> perModel, MergeParameters global)
+    {
+        MergeTensors.CheckArguments(tensorName, pivot, models, perModel);
+        ArgumentNullException.ThrowIfNull(global);
+        using var scope = DisposeScope.Open();
+        var p = pivot.To(DType.Float32);
+        var deltas = MergeTensors.Deltas(tensorName, p, pivot, models);
+        return TaskVectorMixing.Mix(p, deltas, perModel, signConsensus: false, global.Normalize ?? false, global.Lambda).MoveToOuterScope();
+    }
+}
