@@ -5,18 +5,20 @@ namespace FuseChat.Fusion.Alignment;
 /// pivot position (METHOD.md stage 2d).
 /// </summary>
 /// <remarks>
-/// <para>The off-by-one. Logits at position t predict token t+1, while the DTW alignment pairs input tokens.
-/// The target for pivot position i must predict P[i+1]; the source distribution that predicts a source token
-/// S[j+1] sits at j. So the rules below are applied to the alignment of the next tokens: for pivot position i
-/// they look at the source positions j' aligned to P[i+1] and take the distribution at j' - 1 (the one that
-/// predicts S[j']). The public code applied the rules to P[i] and used the distribution at j, i.e. it compared
-/// the inputs but copied a prediction of the following token, which only agrees when the next tokens align
-/// one-to-one too. A j' of 0 has no predicting position and is skipped.</para>
+/// <para>The off-by-one. Logits at position t predict token t+1 while DTW pairs input tokens. Two source and
+/// pivot distributions are comparable when they are conditioned on the same text, i.e. when the input tokens
+/// P[i] and S[j] END at the same character; both then predict whatever follows that character. The rules'
+/// test "one string ends with the other", applied to the aligned INPUT tokens P[i] and S[j], is exactly that
+/// test, so the distribution at source position j is used as is for pivot position i (no shift). What must
+/// be shifted is the fallback: the one-hot target of pivot position i is its gold next token P[i+1]; the
+/// public code put it on the input token P[i]. Aligning the next tokens instead (source j - 1 for P[i+1] with
+/// S[j]) was tried on "Knowledge fusion of chat models" and pairs different contexts: "▁Know" | "ledge" against
+/// "Knowledge" would take the prediction made before "Knowledge" as the target after "Know" (see the tests).</para>
 /// <para>Rules, with strings compared stripped of markers and the source spelled in the pivot's convention:
-/// one aligned source token whose string ends with the pivot's or vice versa: its distribution; several: the
-/// first whose string ends with the whole pivot string; else, when the pieces split the pivot string greedily
-/// and concatenate to it, the last piece's; otherwise one-hot on P[i+1]. Source ids map to pivot ids by exact
-/// string, else through the <see cref="VocabularyMap"/>; a pivot id that repeats keeps its first (highest) logit.</para>
+/// one aligned source token, one string ending with the other: its distribution; several: the first piece
+/// that is a suffix match (compared with markers, see the code); else, when the pieces split the pivot string greedily and concatenate to it, the
+/// last piece's; otherwise one-hot on P[i+1]. Source ids map to pivot ids by exact string, else through the
+/// <see cref="VocabularyMap"/>; a pivot id that repeats keeps its first (highest) logit.</para>
 /// </remarks>
 public sealed class DistributionAligner
 {
@@ -53,7 +55,7 @@ public sealed class DistributionAligner
     /// </summary>
     /// <param name="pivotIds">Pivot token ids, length n.</param>
     /// <param name="sourceIds">Source token ids, length m.</param>
-    /// <param name="alignment">DTW alignment of the two sequences' input tokens.</param>
+    /// <param name="alignment">DTW alignment of the two sequences' input tokens (not shifted).</param>
     /// <param name="sourceTopIds">Source top-K ids, <paramref name="k"/> per source position (m * k), descending logit.</param>
     /// <param name="sourceTopLogits">Logits matching <paramref name="sourceTopIds"/>.</param>
     /// <param name="k">Entries per source position.</param>
@@ -76,8 +78,8 @@ public sealed class DistributionAligner
         for (var i = 0; i + 1 < n; i++)
         {
             var label = pivotIds[i + 1];
-            var pivotText = _pivot.IdToToken(label) ?? string.Empty;
-            var (kind, predicting) = Choose(pivotText, sourceIds, alignment.SourcesOf(i + 1));
+            var pivotText = _pivot.IdToToken(pivotIds[i]) ?? string.Empty;
+            var (kind, predicting) = Choose(pivotText, sourceIds, alignment.SourcesOf(i));
             if (kind == DistributionAlignmentKind.OneHot)
             {
                 result.Ids[i * k] = label;
@@ -113,41 +115,38 @@ public sealed class DistributionAligner
         if (aligned.Length == 1)
         {
             var j = aligned[0];
-            if (j > 0 && EitherEndsWith(pivotText, SourceText(sourceIds[j]) ?? string.Empty))
+            if (EndsWithEachOther(pivotText, SourceText(sourceIds[j]) ?? string.Empty))
             {
-                return (DistributionAlignmentKind.OneToOne, j - 1);
+                return (DistributionAlignmentKind.OneToOne, j);
             }
         }
         else if (aligned.Length > 1)
         {
+            // Pieces are compared with their markers here: stripped, the last piece of a split is always a suffix
+            // and the greedy split below could never apply; with markers, "▁fus" + "▁ion" is no suffix of "▁fusion".
+            var unifiedPivot = TokenMarkers.Unify(pivotText);
             foreach (var j in aligned)
             {
-                if (j > 0 && SourceEndsWithPivot(pivotText, SourceText(sourceIds[j]) ?? string.Empty))
+                var piece = TokenMarkers.Unify(SourceText(sourceIds[j]) ?? string.Empty);
+                if (piece.Length > 0 && (unifiedPivot.EndsWith(piece, StringComparison.Ordinal) || piece.EndsWith(unifiedPivot, StringComparison.Ordinal)))
                 {
-                    return (DistributionAlignmentKind.ManyToOneSuffix, j - 1);
+                    return (DistributionAlignmentKind.ManyToOneSuffix, j);
                 }
             }
-            var last = aligned[^1];
-            if (last > 0 && SplitsInto(pivotText, sourceIds, aligned))
+            if (SplitsInto(pivotText, sourceIds, aligned))
             {
-                return (DistributionAlignmentKind.GreedySplit, last - 1);
+                return (DistributionAlignmentKind.GreedySplit, aligned[^1]);
             }
         }
         return (DistributionAlignmentKind.OneHot, -1);
     }
 
-    private static bool EitherEndsWith(string pivot, string source)
+    // Both strings end at the same character of the text (given that what precedes them is aligned), so the
+    // two models' predictions at these positions are conditioned on the same text.
+    private static bool EndsWithEachOther(string pivot, string source)
     {
         var (a, b) = TokenMarkers.ComparisonForms(pivot, source);
         return a.EndsWith(b, StringComparison.Ordinal) || b.EndsWith(a, StringComparison.Ordinal);
-    }
-
-    // With several pieces, a piece "matches" only when it covers the whole pivot token: a shorter piece is
-    // always a suffix of a split pivot token and would make the greedy split unreachable.
-    private static bool SourceEndsWithPivot(string pivot, string source)
-    {
-        var (a, b) = TokenMarkers.ComparisonForms(pivot, source);
-        return b.EndsWith(a, StringComparison.Ordinal);
     }
 
     private bool SplitsInto(string pivotText, ReadOnlySpan<int> sourceIds, ReadOnlySpan<int> aligned)

@@ -9,7 +9,7 @@ public enum DistributionAlignmentKind
     /// <summary>One source token aligned; one stripped string ends with the other.</summary>
     OneToOne,
 
-    /// <summary>Several source tokens aligned; the first whose stripped string ends with the pivot's was used.</summary>
+    /// <summary>Several source tokens aligned; the first whose string is a suffix match was used.</summary>
     ManyToOneSuffix,
 
     /// <summary>Several source tokens aligned that concatenate to the pivot token; the last piece's distribution was used.</summary>
