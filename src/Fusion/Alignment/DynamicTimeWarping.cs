@@ -52,6 +52,7 @@ public static class DynamicTimeWarping
             {
                 s[j] = table.Intern(sourceTokens[j]);
             }
+            table.EnableCache();
             var rowLo = rows.AsSpan(0, n);
             var rowEnd = rows.AsSpan(n, n);
             var bound = UpperBound(table, p, s);
@@ -239,7 +240,23 @@ public static class DynamicTimeWarping
             return id;
         }
 
+        // Distinct strings repeat a lot (a 1k-token text has a few hundred), so each distinct pair's
+        // edit distance is computed once into a dense table; -1 marks "not yet".
+        private int[]? _cache;
+        private int _stride;
+
         public int Length(int id) => _stripped[id].Length;
+
+        public void EnableCache()
+        {
+            var u = _unified.Count;
+            if ((long)u * u <= 1 << 22)
+            {
+                _stride = u;
+                _cache = new int[u * u];
+                Array.Fill(_cache, -1);
+            }
+        }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int Cost(int a, int b)
@@ -248,7 +265,17 @@ public static class DynamicTimeWarping
             {
                 return 0;
             }
-            return CostSlow(a, b);
+            var cache = _cache;
+            if (cache is null)
+            {
+                return CostSlow(a, b);
+            }
+            ref var slot = ref cache[a * _stride + b];
+            if (slot < 0)
+            {
+                slot = CostSlow(a, b);
+            }
+            return slot;
         }
 
         private int CostSlow(int a, int b)
