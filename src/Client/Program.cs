@@ -5,4 +5,5 @@ var root = new RootCommand("fusechat: fuse chat LLMs of different architectures 
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
+root.Subcommands.Add(MergeCommand.Create());
 return root.Parse(args).Invoke();
