@@ -167,6 +167,131 @@ internal sealed class BpeModel
         }
     }
 
+    /// <summary>
+    /// Appends, for the ids that <see cref="Tokenize"/> produced for <paramref name="word"/>, each
+    /// token's range [Start, End) of word chars. Byte-fallback tokens each get the range of the
+    /// char whose UTF-8 bytes they hold; an unknown token covers the chars it replaced.
+    /// </summary>
+    public void AppendTokenSpans(ReadOnlySpan<char> word, ReadOnlySpan<int> ids, List<(int Start, int End)> spans)
+    {
+        var position = 0;
+        var bytesUsed = 0;
+        Span<byte> utf8 = stackalloc byte[4];
+        foreach (var id in ids)
+        {
+            if (position >= word.Length)
+            {
+                throw new InvalidOperationException($"token {id} lies past the end of its word");
+            }
+
+            var width = CharWidth(word, position);
+            if (IsByteFallback(id))
+            {
+                if (Rune.DecodeFromUtf16(word.Slice(position, width), out var rune, out _) != System.Buffers.OperationStatus.Done)
+                {
+                    rune = Rune.ReplacementChar;
+                }
+
+                spans.Add((position, position + width));
+                if (++bytesUsed == rune.EncodeToUtf8(utf8))
+                {
+                    position += width;
+                    bytesUsed = 0;
+                }
+
+                continue;
+            }
+
+            var token = (uint)id < (uint)IdToToken.Length ? IdToToken[id] : null;
+            ReadOnlySpan<char> core = token;
+            if (position > 0 && _continuingSubwordPrefix is not null && core.StartsWith(_continuingSubwordPrefix, StringComparison.Ordinal))
+            {
+                core = core[_continuingSubwordPrefix.Length..];
+            }
+
+            if (_endOfWordSuffix is not null && core.EndsWith(_endOfWordSuffix, StringComparison.Ordinal)
+                && !word[position..].StartsWith(core, StringComparison.Ordinal))
+            {
+                core = core[..^_endOfWordSuffix.Length];
+            }
+
+            if (token is not null && core.Length > 0 && word[position..].StartsWith(core, StringComparison.Ordinal))
+            {
+                spans.Add((position, position + core.Length));
+                position += core.Length;
+                continue;
+            }
+
+            if (id == _unkId)
+            {
+                // Mirrors InitialSymbols: one unknown char, or with fuse_unk the whole run of them.
+                var end = position + width;
+                while (_fuseUnk && end < word.Length && IsUnknownChar(word, end))
+                {
+                    end += CharWidth(word, end);
+                }
+
+                spans.Add((position, end));
+                position = end;
+                continue;
+            }
+
+            throw new InvalidOperationException($"token {id} ('{token}') does not match its word at char {position}");
+        }
+    }
+
+    private static int CharWidth(ReadOnlySpan<char> word, int i) =>
+        char.IsHighSurrogate(word[i]) && i + 1 < word.Length && char.IsLowSurrogate(word[i + 1]) ? 2 : 1;
+
+    private bool IsByteFallback(int id)
+    {
+        if (!_byteFallback)
+        {
+            return false;
+        }
+
+        foreach (var b in _byteFallbackIds)
+        {
+            if (b == id)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool IsUnknownChar(ReadOnlySpan<char> word, int i)
+    {
+        var width = CharWidth(word, i);
+        if (LookupSymbol(word.Slice(i, width), i == 0, i + width == word.Length) >= 0)
+        {
+            return false;
+        }
+
+        if (!_byteFallback)
+        {
+            return true;
+        }
+
+        Span<byte> utf8 = stackalloc byte[4];
+        if (Rune.DecodeFromUtf16(word.Slice(i, width), out var rune, out _) != System.Buffers.OperationStatus.Done)
+        {
+            rune = Rune.ReplacementChar;
+        }
+
+        var length = rune.EncodeToUtf8(utf8);
+        for (var b = 0; b < length; b++)
+        {
+            if (_byteFallbackIds[utf8[b]] < 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     // HF BPE::merge_word: one symbol per character, byte fallback, then (fused) unknown tokens.
     private int InitialSymbols(ReadOnlySpan<char> word, BpeScratch scratch)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace FuseChat.Fusion.Tokenization;
@@ -204,6 +205,70 @@ public sealed class HfTokenizer
         }
     }
 
+    /// <summary>
+    /// Encodes text as <see cref="Encode(string, bool, List{int})"/> does (the same ids) and also gives
+    /// each token's character range [Start, End) in <paramref name="text"/>, as Hugging Face's offset
+    /// mapping does, except that ranges count UTF-16 code units (C# string indices) where HF counts
+    /// Unicode scalar values. Added tokens get their exact match (widened by lstrip/rstrip); tokens
+    /// that split one char's UTF-8 bytes each get that whole char; a char the tokenizer inserts
+    /// (a prepended "▁" or prefix space) belongs to the char after it; special tokens added by the
+    /// post-processor get (0, 0). Slower than the ids-only path.
+    /// </summary>
+    /// <param name="text">The text.</param>
+    /// <param name="addSpecialTokens">Whether to add BOS/EOS per the post-processor.</param>
+    /// <param name="ids">Receives the ids.</param>
+    /// <param name="offsets">Receives one range per id.</param>
+    public void Encode(string text, bool addSpecialTokens, List<int> ids, List<(int Start, int End)> offsets)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(offsets);
+        var firstId = ids.Count;
+        var firstOffset = offsets.Count;
+        if (addSpecialTokens)
+        {
+            foreach (var id in _prefixIds)
+            {
+                ids.Add(id);
+                offsets.Add((0, 0));
+            }
+        }
+
+        var matches = new List<(int Start, int End, AddedToken Token)>();
+        _rawSplitter.FindMatches(text, matches);
+        var position = 0;
+        foreach (var (start, end, token) in matches)
+        {
+            if (start > position)
+            {
+                EncodeSegmentWithOffsets(text, position, start, ids, offsets);
+            }
+
+            ids.Add(token.Id);
+            offsets.Add((start, end));
+            position = end;
+        }
+
+        if (position < text.Length)
+        {
+            EncodeSegmentWithOffsets(text, position, text.Length, ids, offsets);
+        }
+
+        if (addSpecialTokens)
+        {
+            foreach (var id in _suffixIds)
+            {
+                ids.Add(id);
+                offsets.Add((0, 0));
+            }
+        }
+
+        if (ids.Count - firstId != offsets.Count - firstOffset)
+        {
+            throw new InvalidOperationException("internal error: ids and offsets differ in number");
+        }
+    }
+
     /// <summary>Decodes ids to text as Hugging Face's decode does; unknown ids are skipped.</summary>
     /// <param name="ids">Token ids.</param>
     /// <param name="skipSpecialTokens">Whether to leave out special added tokens.</param>
@@ -361,6 +426,137 @@ public sealed class HfTokenizer
         if (position < normalized.Length)
         {
             EncodeNormalized(normalized.AsSpan(position), atTextStart && position == 0, scratch, output);
+        }
+    }
+
+    // The offsets path: same steps as EncodeSegment / EncodeNormalized, carrying char ranges along.
+    private void EncodeSegmentWithOffsets(string text, int start, int end, List<int> ids, List<(int Start, int End)> offsets)
+    {
+        var segment = text[start..end];
+        string normalized;
+        (int Start, int End)[] alignment;
+        if (_normalizer is null)
+        {
+            normalized = segment;
+            alignment = new (int Start, int End)[segment.Length];
+            for (var i = 0; i < segment.Length; i++)
+            {
+                alignment[i] = (i, i + 1);
+            }
+        }
+        else
+        {
+            normalized = _normalizer.Normalize(segment, out alignment);
+        }
+
+        // Ranges of the normalized text -> ranges of the original text.
+        (int Start, int End) ToOriginal(int from, int to)
+        {
+            if (to <= from)
+            {
+                var at = from < alignment.Length ? alignment[from].Start : segment.Length;
+                return (start + at, start + at);
+            }
+
+            int s = int.MaxValue, e = int.MinValue;
+            for (var k = from; k < to; k++)
+            {
+                s = Math.Min(s, alignment[k].Start);
+                e = Math.Max(e, alignment[k].End);
+            }
+
+            return (start + s, start + e);
+        }
+
+        var matches = new List<(int Start, int End, AddedToken Token)>();
+        _normalizedSplitter.FindMatches(normalized, matches);
+        var position = 0;
+        foreach (var (s, e, token) in matches)
+        {
+            if (s > position)
+            {
+                EncodeNormalizedWithOffsets(normalized, position, s, start == 0 && position == 0, ToOriginal, ids, offsets);
+            }
+
+            ids.Add(token.Id);
+            offsets.Add(ToOriginal(s, e));
+            position = e;
+        }
+
+        if (position < normalized.Length)
+        {
+            EncodeNormalizedWithOffsets(normalized, position, normalized.Length, start == 0 && position == 0, ToOriginal, ids, offsets);
+        }
+    }
+
+    private void EncodeNormalizedWithOffsets(
+        string normalized, int from, int to, bool atTextStart, Func<int, int, (int Start, int End)> toOriginal, List<int> ids, List<(int Start, int End)> offsets)
+    {
+        var text = normalized.AsSpan(from, to - from);
+        var wordIds = new List<int>();
+        var spans = new List<(int Start, int End)>();
+        if (_preTokenizer is null)
+        {
+            _model.Tokenize(text, wordIds);
+            _model.AppendTokenSpans(text, CollectionsMarshal.AsSpan(wordIds), spans);
+            ids.AddRange(wordIds);
+            foreach (var (s, e) in spans)
+            {
+                offsets.Add(toOriginal(from + s, from + e));
+            }
+
+            return;
+        }
+
+        var buffer = new PieceBuffer();
+        buffer.Reset(text, atTextStart, trackOrigins: true);
+        _preTokenizer.Apply(buffer);
+        var byteChars = new List<(int Start, int End)>();
+        Span<byte> utf8 = stackalloc byte[4];
+        foreach (var piece in buffer.Pieces)
+        {
+            ReadOnlySpan<char> word = buffer[piece];
+            string? mapped = null;
+            if (buffer.ByteLevel)
+            {
+                // Each byte of the piece, as a GPT-2 alphabet char, remembers the piece chars it came from.
+                byteChars.Clear();
+                var builder = new StringBuilder(word.Length * 2);
+                for (var i = 0; i < word.Length;)
+                {
+                    var width = char.IsHighSurrogate(word[i]) && i + 1 < word.Length && char.IsLowSurrogate(word[i + 1]) ? 2 : 1;
+                    var count = Encoding.UTF8.GetBytes(word.Slice(i, width), utf8);
+                    for (var b = 0; b < count; b++)
+                    {
+                        builder.Append(ByteLevelAlphabet.ByteToChar[utf8[b]]);
+                        byteChars.Add((i, i + width));
+                    }
+
+                    i += width;
+                }
+
+                mapped = builder.ToString();
+            }
+
+            wordIds.Clear();
+            spans.Clear();
+            var modelWord = mapped is null ? word : mapped.AsSpan();
+            _model.Tokenize(modelWord, wordIds);
+            _model.AppendTokenSpans(modelWord, CollectionsMarshal.AsSpan(wordIds), spans);
+            ids.AddRange(wordIds);
+            foreach (var (s, e) in spans)
+            {
+                var (cs, ce) = mapped is null ? (s, e) : (byteChars[s].Start, byteChars[e - 1].End);
+                int first = int.MaxValue, last = int.MinValue;
+                for (var c = cs; c < ce; c++)
+                {
+                    var origin = buffer.Origins[piece.Start + c];
+                    first = Math.Min(first, origin);
+                    last = Math.Max(last, origin);
+                }
+
+                offsets.Add(toOriginal(from + first, from + last + 1));
+            }
         }
     }
 

@@ -16,6 +16,14 @@ internal sealed class PieceBuffer
 
     public char[] Chars { get; private set; } = new char[4096];
 
+    /// <summary>
+    /// When tracking (the offsets path), the index in the text given to <see cref="Reset"/> that each
+    /// char of <see cref="Chars"/> comes from; an inserted prefix takes its piece's first char.
+    /// </summary>
+    public int[] Origins { get; private set; } = [];
+
+    public bool TrackOrigins { get; private set; }
+
     public int Length { get; private set; }
 
     public List<Piece> Pieces { get; private set; } = new(64);
@@ -25,12 +33,21 @@ internal sealed class PieceBuffer
 
     public ReadOnlySpan<char> this[Piece piece] => Chars.AsSpan(piece.Start, piece.Length);
 
-    public void Reset(ReadOnlySpan<char> text, bool atTextStart)
+    public void Reset(ReadOnlySpan<char> text, bool atTextStart, bool trackOrigins = false)
     {
         Length = 0;
         Pieces.Clear();
         ByteLevel = false;
+        TrackOrigins = trackOrigins;
         var start = Append(text);
+        if (trackOrigins)
+        {
+            for (var i = 0; i < text.Length; i++)
+            {
+                Origins[start + i] = i;
+            }
+        }
+
         Pieces.Add(new Piece(start, text.Length, atTextStart));
     }
 
@@ -49,6 +66,12 @@ internal sealed class PieceBuffer
     {
         EnsureCapacity(Length + piece.Length + 1);
         var start = Length;
+        if (TrackOrigins)
+        {
+            Origins[Length] = Origins[piece.Start];
+            Array.Copy(Origins, piece.Start, Origins, Length + 1, piece.Length);
+        }
+
         Chars[Length++] = prefix;
         Array.Copy(Chars, piece.Start, Chars, Length, piece.Length);
         Length += piece.Length;
@@ -74,6 +97,13 @@ internal sealed class PieceBuffer
             var bigger = new char[Math.Max(needed, Chars.Length * 2)];
             Array.Copy(Chars, bigger, Length);
             Chars = bigger;
+        }
+
+        if (TrackOrigins && needed > Origins.Length)
+        {
+            var bigger = new int[Math.Max(needed, Chars.Length)];
+            Array.Copy(Origins, bigger, Math.Min(Origins.Length, Length));
+            Origins = bigger;
         }
     }
 }

@@ -5,8 +5,11 @@ using FuseChat.Fusion.Tokenization;
 
 namespace FuseChat.Fusion.Tests.Tokenization;
 
-/// <summary>One corpus line with Hugging Face's own results for it.</summary>
-public sealed record HfReference(string Text, int[] Ids, int[] IdsSpecial, string Decoded, string DecodedSkip);
+/// <summary>
+/// One corpus line with Hugging Face's own results for it. OffsetsSpecial are HF's offsets of
+/// IdsSpecial as the Node binding reports them: in Unicode scalar values (Rust chars).
+/// </summary>
+public sealed record HfReference(string Text, int[] Ids, int[] IdsSpecial, (int Start, int End)[] OffsetsSpecial, string Decoded, string DecodedSkip);
 
 /// <summary>
 /// Locates the npm fixtures (tokenizer files and HF's Rust tokenizers for Node) and computes
@@ -101,6 +104,7 @@ public static class TokenizerFixtures
                 corpus[i],
                 root.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
                 root.GetProperty("idsSpecial").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
+                root.GetProperty("offsetsSpecial").EnumerateArray().Select(e => (e[0].GetInt32(), e[1].GetInt32())).ToArray(),
                 root.GetProperty("decoded").GetString()!,
                 root.GetProperty("decodedSkip").GetString()!));
         }

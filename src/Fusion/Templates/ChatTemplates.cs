@@ -1,0 +1,94 @@
+using FuseChat.Fusion.Tokenization;
+
+namespace FuseChat.Fusion.Templates;
+
+/// <summary>The chat templates FuseChat supports, by name.</summary>
+public static class ChatTemplates
+{
+    private static readonly Dictionary<string, IChatTemplate> ByName = Build();
+
+    /// <summary>The known names (aliases included), sorted.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. ByName.Keys.Order(StringComparer.Ordinal)];
+
+    /// <summary>The pivot's template in the FuseChat paper (OpenChat-3.5).</summary>
+    public static IChatTemplate OpenChat35 => ByName["openchat_3.5"];
+
+    /// <summary>The template with this name (case-insensitive).</summary>
+    /// <param name="name">e.g. "openchat_3.5", "mistral", "llama-2", "llama-3", "chatml", "qwen", "gemma", "internlm2".</param>
+    /// <exception cref="ArgumentException">The name is unknown; the message lists the known names.</exception>
+    public static IChatTemplate Get(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (ByName.TryGetValue(name, out var template))
+        {
+            return template;
+        }
+
+        throw new ArgumentException($"unknown chat template '{name}'; known templates: {string.Join(", ", Names)}", nameof(name));
+    }
+
+    /// <summary>Whether a template has this name (case-insensitive).</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="template">The template when found.</param>
+    public static bool TryGet(string name, out IChatTemplate template)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return ByName.TryGetValue(name, out template!);
+    }
+
+    /// <summary>
+    /// Guesses a tokenizer's chat format from the special tokens it has (then from its Jinja
+    /// chat_template for the [INST] formats, whose markers are plain text), or null when unsure.
+    /// </summary>
+    /// <param name="tokenizer">The tokenizer.</param>
+    public static IChatTemplate? Detect(HfTokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        bool Has(string token) => tokenizer.TokenToId(token) is not null;
+        if (Has("<|eot_id|>") && Has("<|start_header_id|>"))
+        {
+            return ByName["llama-3"];
+        }
+
+        if (Has("<start_of_turn>"))
+        {
+            return ByName["gemma"];
+        }
+
+        if (Has("<|end_of_turn|>"))
+        {
+            return ByName["openchat_3.5"];
+        }
+
+        if (Has("<|im_start|>"))
+        {
+            // InternLM2 writes ChatML after a "<s>" BOS; Qwen has no BOS.
+            return ByName[tokenizer.BosToken == "<s>" ? "internlm2" : "chatml"];
+        }
+
+        if (tokenizer.ChatTemplate is { } jinja && jinja.Contains("[INST]", StringComparison.Ordinal))
+        {
+            return ByName[jinja.Contains("<<SYS>>", StringComparison.Ordinal) ? "llama-2" : "mistral"];
+        }
+
+        return null;
+    }
+
+    private static Dictionary<string, IChatTemplate> Build()
+    {
+        var chatml = new ChatMlTemplate("chatml", bosToken: null);
+        IChatTemplate[] templates =
+        [
+            new OpenChatTemplate(),
+            new MistralTemplate(),
+            new Llama2Template(),
+            new Llama3Template(),
+            chatml,
+            new GemmaTemplate(),
+            new ChatMlTemplate("internlm2", bosToken: "<s>"),
+        ];
+        var byName = templates.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);
+        byName["qwen"] = chatml;
+        return byName;
+    }
+}
