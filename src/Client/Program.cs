@@ -6,4 +6,5 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
+root.Subcommands.Add(GenerateCommand.Create());
 return root.Parse(args).Invoke();
