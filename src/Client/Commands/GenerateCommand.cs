@@ -13,9 +13,6 @@ namespace FuseChat.Client.Commands;
 /// </summary>
 internal static class GenerateCommand
 {
-    // End-of-turn markers of the supported chat formats; whichever the tokenizer knows stops generation.
-    private static readonly string[] EndOfTurnTokens = ["<|end_of_turn|>", "<|eot_id|>", "<|im_end|>", "<end_of_turn>", "</s>", "<|endoftext|>"];
-
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Hugging Face model folder (config.json, safetensors, tokenizer.json).", Required = true };
@@ -65,10 +62,7 @@ internal static class GenerateCommand
         if (!string.IsNullOrEmpty(system)) messages.Add(new ChatMessage(ChatRole.System, system));
         messages.Add(new ChatMessage(ChatRole.User, prompt));
         var encoded = ChatEncoder.Encode(new Conversation(messages), template, tokenizer, addGenerationPrompt: true);
-        var stops = new HashSet<int>(config.EosTokenIds);
-        if (tokenizer.EosId is { } eos) stops.Add(eos);
-        foreach (var marker in EndOfTurnTokens)
-            if (tokenizer.TokenToId(marker) is { } id && tokenizer.IsSpecial(id)) stops.Add(id);
+        var stops = ChatStopTokens.For(tokenizer, config.EosTokenIds);
         TorchRuntime.ManualSeed(seed);
 
         var generated = new List<int>();

@@ -1,0 +1,74 @@
+using FuseChat.Fusion.Data;
+using FuseChat.Fusion.Models;
+using FuseChat.Fusion.Templates;
+using FuseChat.Fusion.Tokenization;
+using FuseChat.Torch;
+
+namespace FuseChat.Fusion.Evaluation;
+
+/// <summary>
+/// Evaluates a model with its tokenizer and chat template: perplexity over the trained (assistant)
+/// tokens of held-out conversations, and exact-match accuracy of greedy replies on a task set.
+/// </summary>
+public sealed class Evaluator(LlamaModel model, HfTokenizer tokenizer, IChatTemplate template, IEnumerable<int>? eosIds = null)
+{
+    private readonly IReadOnlyCollection<int> stops = ChatStopTokens.For(tokenizer, eosIds);
+
+    /// <summary>Most tokens of a greedy reply.</summary>
+    public int MaxReplyTokens { get; init; } = 64;
+
+    /// <summary>exp(mean NLL) over the trained tokens of <paramref name="conversations"/>; conversations without any are skipped.</summary>
+    public (double Perplexity, long Tokens, int Conversations) Perplexity(IEnumerable<Conversation> conversations, Action? onConversation = null)
+    {
+        double totalNll = 0;
+        long tokens = 0;
+        var counted = 0;
+        using var noGrad = NoGradScope.Enter();
+        foreach (var conversation in conversations)
+        {
+            onConversation?.Invoke();
+            var encoded = ChatEncoder.Encode(conversation, template, tokenizer);
+            var length = Math.Min(encoded.Ids.Length, model.Config.MaxPositions);
+            // Position t predicts token t+1: label it when token t+1 is trained.
+            var labels = new long[length];
+            var trained = 0;
+            for (var t = 0; t < length; t++)
+            {
+                var next = t + 1 < length && encoded.Trained[t + 1];
+                labels[t] = next ? encoded.Ids[t + 1] : -100;
+                if (next) trained++;
+            }
+            if (trained == 0) continue;
+            using var scope = DisposeScope.Open();
+            var ids = Tensor.From<long>(encoded.Ids.Take(length).Select(i => (long)i).ToArray(), [1, length]);
+            var logits = model.Forward(ids).Reshape(-1, model.Config.VocabSize);
+            var sum = Functional.CrossEntropy(logits.To(DType.Float32), Tensor.From<long>(labels, [length]), reduction: Reduction.Sum);
+            totalNll += sum.ToDouble();
+            tokens += trained;
+            counted++;
+        }
+        if (tokens == 0) throw new InvalidOperationException("no conversation has a trained (assistant) token to score");
+        return (Math.Exp(totalNll / tokens), tokens, counted);
+    }
+
+    /// <summary>Greedy reply to one prompt, decoded without special tokens.</summary>
+    public string Reply(string prompt)
+    {
+        var encoded = ChatEncoder.Encode(new Conversation([new ChatMessage(ChatRole.User, prompt)]), template, tokenizer, addGenerationPrompt: true);
+        var ids = TextGenerator.Generate(model, encoded.Ids, new GenerationOptions { MaxNewTokens = MaxReplyTokens, StopTokenIds = stops });
+        return tokenizer.Decode(ids.ToArray(), skipSpecialTokens: true);
+    }
+
+    /// <summary>Accuracy of greedy replies on <paramref name="examples"/> (see <see cref="TaskSet.Matches"/>).</summary>
+    public (double Accuracy, int Correct) ExactMatch(IReadOnlyList<TaskExample> examples, Action? onExample = null)
+    {
+        if (examples.Count == 0) throw new ArgumentException("the task set is empty", nameof(examples));
+        var correct = 0;
+        foreach (var example in examples)
+        {
+            onExample?.Invoke();
+            if (TaskSet.Matches(Reply(example.Prompt), example.Answer)) correct++;
+        }
+        return ((double)correct / examples.Count, correct);
+    }
+}
