@@ -120,7 +120,14 @@ public sealed class FusionTrainer : IDisposable
     /// <exception cref="FusionTrainingException">The loss or the gradient norm was not finite.</exception>
     public void Train(long? stopAfterStep = null, CancellationToken cancellationToken = default)
     {
-        if (!started && Step == 0) TorchRuntime.ManualSeed(options.Seed);
+        if (!started && Step == 0)
+        {
+            TorchRuntime.ManualSeed(options.Seed);
+            // AdamW copied low-precision parameters into its fp32 masters when it was created; weights loaded into
+            // the model after that (e.g. the pivot's) must reach the masters, or the first step would undo them.
+            using var noGrad = NoGradScope.Enter();
+            for (var i = 0; i < parameterTensors.Count; i++) optimizer.MasterWeights[i]?.CopyFrom(parameterTensors[i]);
+        }
         started = true;
         var until = Math.Min(TotalSteps, stopAfterStep ?? TotalSteps);
         model.Train();
