@@ -215,4 +215,39 @@ public sealed class FusionTrainerTests : IDisposable
         var error = Assert.Throws<InvalidOperationException>(() => other.Resume(FusionTrainer.FindLatestCheckpoint(folder.Path)!));
         Assert.Contains("other options", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AnInterruptedCheckpointWriteIsIgnoredAndCleanedUp()
+    {
+        using var folder = new TempFolder();
+        using var model = TrainingFixtures.NewModel(seed: 13);
+        using var source = new InMemoryFusionBatchSource(TrainingFixtures.Batches(4));
+        var options = ResumeOptions(folder.Path) with { GradientAccumulationSteps = 1, KeepCheckpoints = 1 };
+        using var trainer = new FusionTrainer(model, source, options);
+        trainer.Train(stopAfterStep: 1);
+        // What a crash in the middle of writing step 2 leaves behind.
+        var partial = Directory.CreateDirectory(Path.Combine(folder.Path, ".tmp-checkpoint-00000002-dead"));
+        File.WriteAllText(Path.Combine(partial.FullName, "model.safetensors"), "truncated");
+        Assert.EndsWith("checkpoint-00000001", FusionTrainer.FindLatestCheckpoint(folder.Path));
+        trainer.Train(stopAfterStep: 2);
+        Assert.False(partial.Exists && Directory.Exists(partial.FullName));
+        Assert.Equal([2L], FusionTrainer.ListCheckpoints(folder.Path).Select(c => c.Step));
+    }
+
+    [Fact]
+    public void MinCeTargetsOfAConversationTrainThroughABatch()
+    {
+        var (ids, labels, pivot) = TrainingFixtures.Conversation(seed: 14, length: 8);
+        var (_, _, source) = TrainingFixtures.Conversation(seed: 15, length: 8);
+        var (targets, usedSource) = MinCeSelection.Select(pivot, 1.2, source, 0.8);
+        Assert.True(usedSource);
+        using var model = TrainingFixtures.NewModel(seed: 16);
+        using var batches = new InMemoryFusionBatchSource([FusionBatch.FromConversation(ids, labels, targets)]);
+        using var trainer = new FusionTrainer(model, batches, new FusionTrainerOptions { LearningRate = 1e-2, Epochs = 3 });
+        var logs = new List<FusionStepLog>();
+        trainer.Log = logs.Add;
+        trainer.Train();
+        Assert.Equal(3, logs.Count);
+        Assert.True(logs[^1].Loss < logs[0].Loss);
+    }
 }
