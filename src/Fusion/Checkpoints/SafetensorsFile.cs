@@ -27,6 +27,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;
     private readonly Dictionary<string, TensorInfo> _byName;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _handle;
     private byte* _base;
 
     private SafetensorsFile(
@@ -41,6 +42,9 @@ public sealed unsafe class SafetensorsFile : IDisposable
         _map = map;
         _view = view;
         _base = basePointer;
+        // Bulk copies read through this handle (pread), not the mapping: copied pages then stay in the
+        // page cache instead of being counted in this process's resident memory for the file's lifetime.
+        _handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
         _byName = new Dictionary<string, TensorInfo>(StringComparer.Ordinal);
         Tensors = [];
         Metadata = ImmutableDictionary<string, string>.Empty;
@@ -192,7 +196,15 @@ public sealed unsafe class SafetensorsFile : IDisposable
                 $"Range [{sourceOffset}, {sourceOffset + destination.Length}) is outside tensor '{name}' ({tensor.ByteLength} bytes) in '{FilePath}'.");
         }
 
-        new ReadOnlySpan<byte>(Pointer(tensor) + sourceOffset, destination.Length).CopyTo(destination);
+        var position = DataStart + tensor.DataOffset + sourceOffset;
+        ObjectDisposedException.ThrowIf(_base == null, this);
+        while (!destination.IsEmpty)
+        {
+            var read = RandomAccess.Read(_handle, destination, position);
+            if (read <= 0) throw Error(FilePath, name, $"file ended while reading at byte {position}");
+            destination = destination[read..];
+            position += read;
+        }
     }
 
     /// <summary>Copies a tensor (under 2 GiB) into a new array.</summary>
@@ -223,6 +235,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
         _view.Dispose();
         _map.Dispose();
+        _handle.Dispose();
     }
 
     private static CheckpointFormatException Error(string path, string? tensor, string what, Exception? inner = null)
