@@ -18,9 +18,12 @@ public static class GpuPlacement
     /// <summary>How often <see cref="RetryUntilGpuSiloAsync{T}"/> retries unless told otherwise.</summary>
     public static readonly TimeSpan DefaultRetryInterval = TimeSpan.FromSeconds(5);
 
-    // Orleans' placement directors all say this when the filtered candidate list is empty
-    // ("Cannot place grain ... because there are no compatible silos"); there is no dedicated type.
-    private const string NoCompatibleSilosText = "no compatible silos";
+    // Orleans 10.4.2 has no dedicated exception type: when the filters leave no candidate,
+    // PlacementService.GetCompatibleSilos throws an OrleansException "No active nodes are compatible
+    // with grain {type} and interface ...", and placement directors handed an empty list throw
+    // "... because there are no compatible silos". The same texts also describe version-incompatible
+    // silos during a rolling upgrade, which a retry likewise outlasts.
+    private static readonly string[] NoCandidateTexts = ["No active nodes are compatible with grain", "no compatible silos"];
 
     /// <summary>Whether <paramref name="metadata"/> marks its silo as a GPU silo.</summary>
     /// <param name="metadata">A silo's published metadata.</param>
@@ -46,7 +49,7 @@ public static class GpuPlacement
         for (Exception? e = exception; e is not null; e = e.InnerException)
         {
             // SiloUnavailableException derives from OrleansException; both are used by the directors.
-            if (e is OrleansException && e.Message.Contains(NoCompatibleSilosText, StringComparison.OrdinalIgnoreCase))
+            if (e is OrleansException && NoCandidateTexts.Any(text => e.Message.Contains(text, StringComparison.OrdinalIgnoreCase)))
             {
                 return true;
             }
