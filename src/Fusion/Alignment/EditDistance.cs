@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace FuseChat.Fusion.Alignment;
 
@@ -7,6 +8,9 @@ public static class EditDistance
 {
     // Token strings are short; above this a pooled row replaces the stack row.
     private const int StackRowLimit = 256;
+
+    [ThreadStatic]
+    private static ulong[]? t_ascii;
 
     /// <summary>Edit distance between two strings.</summary>
     public static int Compute(string a, string b)
@@ -90,11 +94,12 @@ public static class EditDistance
     /// Myers/Hyyrö bit-parallel Levenshtein distance, pattern <paramref name="a"/> of 1 to 64 UTF-16 code units in
     /// one 64-bit word: O(|b|) word operations. Any code unit, non-ASCII included, is matched exactly.
     /// </summary>
+    [SkipLocalsInit]
     internal static int BitParallel(ReadOnlySpan<char> a, ReadOnlySpan<char> b)
     {
-        // Peq: for each character, the positions of a holding it. ASCII in a table, others in a short list.
-        Span<ulong> ascii = stackalloc ulong[128];
-        ascii.Clear();
+        // Peq: for each character, the positions of a holding it. ASCII in a per-thread table that is all zero
+        // between calls (the entries set here are reset before returning), others in a short list.
+        var ascii = t_ascii ??= new ulong[128];
         Span<char> otherChars = stackalloc char[a.Length];
         Span<ulong> otherMasks = stackalloc ulong[a.Length];
         var others = 0;
@@ -149,6 +154,13 @@ public static class EditDistance
             mh <<= 1;
             pv = mh | ~(xv | ph);
             mv = ph & xv;
+        }
+        foreach (var c in a)
+        {
+            if (c < 128)
+            {
+                ascii[c] = 0;
+            }
         }
         return score;
     }
