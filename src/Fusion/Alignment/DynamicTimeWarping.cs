@@ -1,5 +1,5 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace FuseChat.Fusion.Alignment;
 
@@ -12,11 +12,18 @@ namespace FuseChat.Fusion.Alignment;
 /// prefer the diagonal (i-1, j-1), then (i-1, j) (the pivot advances, one source token covers several pivot
 /// tokens), then (i, j-1) (the source advances). The result is therefore a deterministic function of the
 /// token strings.</para>
-/// <para>Speed: tokens are interned, so equal strings cost 0 without an edit distance. The matrix is
-/// computed exactly but pruned (PrunedDTW, Silva and Batista 2016): the cost of a cheap monotone path that
-/// follows character offsets is an upper bound UB on the optimum; a cell whose D exceeds UB cannot lie on
-/// an optimal path, nor can its predecessors be chosen by the backtrack, so it is skipped and each row only
-/// spans the columns still under UB. The optimum, the path and the tie-breaking equal the full computation's.</para>
+/// <para>Speed, exactly (A*-style pruning, an extension of PrunedDTW, Silva and Batista 2016):
+/// <list type="number">
+/// <item>A cheap per-cell lower bound lb(i,j) &lt;= cost(i,j) (0 for equal strings, else the largest of 1, the
+/// length difference and the number of character buckets present on one side only) feeds a backward DTW over
+/// lb: H(i,j) is then a lower bound on the cost of every completion of a path after (i,j).</item>
+/// <item>The path that follows the smallest lb + H from (0,0) is a real path: its true cost is an upper bound
+/// UB on the optimum (for two tokenizations of one text it is usually the optimum itself).</item>
+/// <item>The exact forward pass skips every cell with D + H &gt; UB (without an edit distance when already
+/// D_pred + lb + H &gt; UB). Such a cell lies on no path of cost &lt;= UB, so on no optimal path; every cell of an
+/// optimal path keeps its exact D, and a pruned predecessor of a path cell can never tie the smallest D, so the
+/// backtrack makes the same choices as over the full matrix.</item>
+/// </list></para>
 /// </remarks>
 public static class DynamicTimeWarping
 {
@@ -36,77 +43,225 @@ public static class DynamicTimeWarping
         {
             return new TokenAlignment(n, m, [], []);
         }
-        var table = new TokenTable(n + m);
-        var ids = ArrayPool<int>.Shared.Rent(n + m);
-        var rows = ArrayPool<int>.Shared.Rent(2 * n);
-        var d = ArrayPool<int>.Shared.Rent(checked(n * m));
+        var w = DtwWorkspace.Rent(n, m);
         try
         {
-            var p = ids.AsSpan(0, n);
-            var s = ids.AsSpan(n, m);
+            var table = w.Table;
+            var p = w.Pivot;
+            var s = w.Source;
             for (var i = 0; i < n; i++)
             {
-                p[i] = table.Intern(pivotTokens[i]);
+                table.Intern(pivotTokens[i], ref p[i], pivotSide: true);
             }
             for (var j = 0; j < m; j++)
             {
-                s[j] = table.Intern(sourceTokens[j]);
+                table.Intern(sourceTokens[j], ref s[j], pivotSide: false);
             }
-            table.EnableCache();
-            var rowLo = rows.AsSpan(0, n);
-            var rowEnd = rows.AsSpan(n, n);
-            var bound = UpperBound(table, p, s);
-            Fill(table, p, s, d, rowLo, rowEnd, bound);
-            return Backtrack(d, rowLo, rowEnd, n, m);
+            table.BeginPair();
+            for (var i = 0; i < n; i++)
+            {
+                w.PClass[i] = p[i].Class;
+                w.PLength[i] = p[i].Length;
+                w.PMask[i] = p[i].Mask;
+            }
+            for (var j = 0; j < m; j++)
+            {
+                var t = m - 1 - j;
+                w.RClass[t] = s[j].Class;
+                w.RLength[t] = s[j].Length;
+                w.RMask[t] = s[j].Mask;
+            }
+            LowerBounds(w, n, m);
+            var bound = UpperBound(table, p.AsSpan(0, n), s.AsSpan(0, m), w.H, w.Base);
+            Fill(table, p.AsSpan(0, n), s.AsSpan(0, m), w.D, w.H, w.Base, w.RowLo, w.RowEnd, bound);
+            return Backtrack(w.D, w.RowLo, w.RowEnd, n, m);
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(d);
-            ArrayPool<int>.Shared.Return(rows);
-            ArrayPool<int>.Shared.Return(ids);
+            DtwWorkspace.Return(w);
         }
     }
 
-    // Cost of the path that keeps the stripped character offsets of both sides in step: for two
-    // tokenizations of one text it is close to the optimum, which makes the pruning tight.
-    private static int UpperBound(TokenTable table, ReadOnlySpan<int> p, ReadOnlySpan<int> s)
+    /// <summary>Lower bound of the edit distance of the comparison forms of two tokens; 0 when unsure.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int LowerBound(in DtwToken a, in DtwToken b)
     {
-        int i = 0, j = 0;
-        long pEnd = table.Length(p[0]), sEnd = table.Length(s[0]);
-        var total = table.Cost(p[0], s[0]);
-        while (i < p.Length - 1 || j < s.Length - 1)
+        if (a.Class == b.Class || a.Length == 0 || b.Length == 0)
         {
-            if (i == p.Length - 1 || (j < s.Length - 1 && sEnd < pEnd))
+            // Equal stripped strings cost 0; a bare marker compares in other forms: no claim.
+            return 0;
+        }
+        var onlyA = System.Numerics.BitOperations.PopCount(a.Mask & ~b.Mask);
+        var onlyB = System.Numerics.BitOperations.PopCount(b.Mask & ~a.Mask);
+        return Math.Max(Math.Max(1, Math.Abs(a.Length - b.Length)), Math.Max(onlyA, onlyB));
+    }
+
+    // H(i,j) = lower bound on the summed cost of the cells after (i,j) on any path from (i,j) to (n-1,m-1):
+    // the backward DTW over lb, excluding (i,j) itself, stored clamped to ushort (clamping down keeps it a
+    // bound) in anti-diagonal order, H(i,j) at h[bases[i+j] + i]. Along an anti-diagonal no cell depends on
+    // another, so whole vectors of cells are computed at once.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void LowerBounds(DtwWorkspace w, int n, int m)
+    {
+        var h = w.H;
+        var bases = w.Base;
+        int[] pCls = w.PClass, pLen = w.PLength, rCls = w.RClass, rLen = w.RLength;
+        uint[] pMask = w.PMask, rMask = w.RMask;
+        var offset = 0;
+        for (var k = 0; k < n + m - 1; k++)
+        {
+            int iLo = Math.Max(0, k - (m - 1)), iHi = Math.Min(n - 1, k);
+            bases[k] = offset - iLo;
+            offset += iHi - iLo + 1;
+        }
+        // d2, d1: lb + H of anti-diagonals k+2 and k+1, indexed by i; Infinity just outside their ranges.
+        int[] d2 = w.Diag2, d1 = w.Diag1, d0 = w.Diag0;
+        d2.AsSpan(0, n + 1).Fill(Infinity);
+        d1.AsSpan(0, n + 1).Fill(Infinity);
+        d0.AsSpan(0, n + 1).Fill(Infinity);
+        var lastK = n + m - 2;
+        h[bases[lastK] + n - 1] = 0;
+        d0[n - 1] = LowerBoundAt(w, n - 1, 0);
+        (d2, d1, d0) = (d1, d0, d2);
+        var vectors = Vector256.IsHardwareAccelerated;
+        for (var k = lastK - 1; k >= 0; k--)
+        {
+            int iLo = Math.Max(0, k - (m - 1)), iHi = Math.Min(n - 1, k);
+            var tOffset = m - 1 - k; // source position j = k - i sits at reversed index t = i + tOffset
+            var hBase = bases[k];
+            var i = iLo;
+            if (vectors)
             {
-                sEnd += table.Length(s[++j]);
+                var clampTo = Vector256.Create(65535);
+                for (; i + 16 <= iHi + 1; i += 16)
+                {
+                    var xa = Vector256.Min(Vector256.Min(Vector256.Create(d2.AsSpan(i + 1)), Vector256.Create(d1.AsSpan(i + 1))), Vector256.Create(d1.AsSpan(i)));
+                    var xb = Vector256.Min(Vector256.Min(Vector256.Create(d2.AsSpan(i + 9)), Vector256.Create(d1.AsSpan(i + 9))), Vector256.Create(d1.AsSpan(i + 8)));
+                    var t = i + tOffset;
+                    (xa + LowerBoundVector(pCls, pLen, pMask, rCls, rLen, rMask, i, t)).CopyTo(d0.AsSpan(i));
+                    (xb + LowerBoundVector(pCls, pLen, pMask, rCls, rLen, rMask, i + 8, t + 8)).CopyTo(d0.AsSpan(i + 8));
+                    Vector256.Narrow(Vector256.Min(xa, clampTo).AsUInt32(), Vector256.Min(xb, clampTo).AsUInt32()).CopyTo(h.AsSpan(hBase + i));
+                }
             }
-            else if (j == s.Length - 1 || pEnd < sEnd)
+            for (; i <= iHi; i++)
             {
-                pEnd += table.Length(p[++i]);
+                var x = Math.Min(Math.Min(d2[i + 1], d1[i + 1]), d1[i]);
+                h[hBase + i] = Clamp(x);
+                d0[i] = x + LowerBoundAt(w, i, i + tOffset);
+            }
+            if (iLo > 0)
+            {
+                d0[iLo - 1] = Infinity;
+            }
+            d0[iHi + 1] = Infinity;
+            (d2, d1, d0) = (d1, d0, d2);
+        }
+    }
+
+    // lb of pivot position i against reversed source index t, from the feature arrays (same as LowerBound).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int LowerBoundAt(DtwWorkspace w, int i, int t)
+    {
+        if (w.PClass[i] == w.RClass[t] || w.PLength[i] == 0 || w.RLength[t] == 0)
+        {
+            return 0;
+        }
+        uint a = w.PMask[i], b = w.RMask[t];
+        var onlyA = System.Numerics.BitOperations.PopCount(a & ~b);
+        var onlyB = System.Numerics.BitOperations.PopCount(b & ~a);
+        return Math.Max(Math.Max(1, Math.Abs(w.PLength[i] - w.RLength[t])), Math.Max(onlyA, onlyB));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> LowerBoundVector(int[] pCls, int[] pLen, uint[] pMask, int[] rCls, int[] rLen, uint[] rMask, int i, int t)
+    {
+        var pl = Vector256.Create(pLen.AsSpan(i));
+        var rl = Vector256.Create(rLen.AsSpan(t));
+        var zero = Vector256<int>.Zero;
+        var none = Vector256.Equals(Vector256.Create(pCls.AsSpan(i)), Vector256.Create(rCls.AsSpan(t)))
+            | Vector256.Equals(pl, zero) | Vector256.Equals(rl, zero);
+        var pm = Vector256.Create(pMask.AsSpan(i));
+        var rm = Vector256.Create(rMask.AsSpan(t));
+        var bag = Vector256.Max(PopCount(Vector256.AndNot(pm, rm)), PopCount(Vector256.AndNot(rm, pm)));
+        var lb = Vector256.Max(Vector256.Max(Vector256<int>.One, Vector256.Abs(pl - rl)), bag.AsInt32());
+        return Vector256.AndNot(lb, none);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> PopCount(Vector256<uint> x)
+    {
+        x -= (x >> 1) & Vector256.Create(0x55555555u);
+        x = (x & Vector256.Create(0x33333333u)) + ((x >> 2) & Vector256.Create(0x33333333u));
+        x = (x + (x >> 4)) & Vector256.Create(0x0F0F0F0Fu);
+        return (x * Vector256.Create(0x01010101u)) >> 24;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ushort Clamp(int v) => (ushort)Math.Min(v, ushort.MaxValue);
+
+    // True cost of the path that greedily follows the smallest lower bound lb + H: a real path, hence an
+    // upper bound on the optimum. Ties go diagonal, then pivot step, then source step (any order is valid).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int UpperBound(DtwTokenTable table, ReadOnlySpan<DtwToken> p, ReadOnlySpan<DtwToken> s, ushort[] h, int[] bases)
+    {
+        int n = p.Length, m = s.Length;
+        int i = 0, j = 0;
+        var total = table.Cost(p[0], s[0]);
+        while (i < n - 1 || j < m - 1)
+        {
+            if (i == n - 1)
+            {
+                j++;
+            }
+            else if (j == m - 1)
+            {
+                i++;
             }
             else
             {
-                pEnd += table.Length(p[++i]);
-                sEnd += table.Length(s[++j]);
+                var diagonal = LowerBound(p[i + 1], s[j + 1]) + h[bases[i + j + 2] + i + 1];
+                var down = LowerBound(p[i + 1], s[j]) + h[bases[i + j + 1] + i + 1];
+                var right = LowerBound(p[i], s[j + 1]) + h[bases[i + j + 1] + i];
+                if (diagonal <= down && diagonal <= right)
+                {
+                    i++;
+                    j++;
+                }
+                else if (down <= right)
+                {
+                    i++;
+                }
+                else
+                {
+                    j++;
+                }
             }
             total += table.Cost(p[i], s[j]);
         }
         return total;
     }
 
-    private static void Fill(TokenTable table, ReadOnlySpan<int> p, ReadOnlySpan<int> s, int[] d, Span<int> rowLo, Span<int> rowEnd, int bound)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Fill(DtwTokenTable table, ReadOnlySpan<DtwToken> p, ReadOnlySpan<DtwToken> s, int[] d, ushort[] h, int[] bases, int[] rowLo, int[] rowEnd, int bound)
     {
         int n = p.Length, m = s.Length;
         d[0] = table.Cost(p[0], s[0]);
         var last = 0;
         for (var j = 1; j < m; j++)
         {
-            var v = d[j - 1] + table.Cost(p[0], s[j]);
-            d[j] = v;
-            if (v > bound)
+            // Row 0 is reached only from the left: once a cell is pruned, so is the rest of the row.
+            var best = d[j - 1];
+            int hj = h[bases[j]];
+            if (best + hj + LowerBound(p[0], s[j]) > bound)
             {
                 break;
             }
+            var v = best + table.Cost(p[0], s[j]);
+            if (v + hj > bound)
+            {
+                break;
+            }
+            d[j] = v;
             last = j;
         }
         rowLo[0] = 0;
@@ -123,7 +278,8 @@ public static class DynamicTimeWarping
                 var up = j < end ? d[above + j] : Infinity;
                 var diagonal = j > lo && j - 1 < end ? d[above + j - 1] : Infinity;
                 var best = Math.Min(Math.Min(up, diagonal), left);
-                if (best > bound)
+                int hj = h[bases[i + j] + i];
+                if (best + hj > bound || best + hj + LowerBound(pi, s[j]) > bound)
                 {
                     if (j >= end)
                     {
@@ -134,7 +290,7 @@ public static class DynamicTimeWarping
                     continue;
                 }
                 var v = best + table.Cost(pi, s[j]);
-                if (v <= bound)
+                if (v + hj <= bound)
                 {
                     d[here + j] = v;
                     left = v;
@@ -146,6 +302,10 @@ public static class DynamicTimeWarping
                 }
                 else
                 {
+                    if (j >= end)
+                    {
+                        break;
+                    }
                     d[here + j] = Infinity;
                     left = Infinity;
                 }
@@ -159,7 +319,7 @@ public static class DynamicTimeWarping
         }
     }
 
-    private static TokenAlignment Backtrack(int[] d, ReadOnlySpan<int> rowLo, ReadOnlySpan<int> rowEnd, int n, int m)
+    private static TokenAlignment Backtrack(int[] d, int[] rowLo, int[] rowEnd, int n, int m)
     {
         var pivots = new List<int>(n + m);
         var sources = new List<int>(n + m);
@@ -208,84 +368,6 @@ public static class DynamicTimeWarping
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Get(int[] d, ReadOnlySpan<int> rowLo, ReadOnlySpan<int> rowEnd, int m, int i, int j) =>
+    private static int Get(int[] d, int[] rowLo, int[] rowEnd, int m, int i, int j) =>
         j >= rowLo[i] && j < rowEnd[i] ? d[i * m + j] : Infinity;
-
-    // Distinct token strings of one pair, with their comparison forms precomputed once.
-    private sealed class TokenTable(int capacity)
-    {
-        private readonly Dictionary<string, int> _ids = new(capacity, StringComparer.Ordinal);
-        private readonly Dictionary<string, int> _strippedIds = new(capacity, StringComparer.Ordinal);
-        private readonly List<string> _unified = new(capacity);
-        private readonly List<string> _stripped = new(capacity);
-        private readonly List<int> _strippedId = new(capacity);
-
-        public int Intern(string token)
-        {
-            if (_ids.TryGetValue(token, out var id))
-            {
-                return id;
-            }
-            id = _unified.Count;
-            _ids.Add(token, id);
-            _unified.Add(TokenMarkers.Unify(token));
-            var stripped = TokenMarkers.Strip(token);
-            _stripped.Add(stripped);
-            if (!_strippedIds.TryGetValue(stripped, out var sid))
-            {
-                sid = _strippedIds.Count;
-                _strippedIds.Add(stripped, sid);
-            }
-            _strippedId.Add(sid);
-            return id;
-        }
-
-        // Distinct strings repeat a lot (a 1k-token text has a few hundred), so each distinct pair's
-        // edit distance is computed once into a dense table; -1 marks "not yet".
-        private int[]? _cache;
-        private int _stride;
-
-        public int Length(int id) => _stripped[id].Length;
-
-        public void EnableCache()
-        {
-            var u = _unified.Count;
-            if ((long)u * u <= 1 << 22)
-            {
-                _stride = u;
-                _cache = new int[u * u];
-                Array.Fill(_cache, -1);
-            }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public int Cost(int a, int b)
-        {
-            if (a == b)
-            {
-                return 0;
-            }
-            var cache = _cache;
-            if (cache is null)
-            {
-                return CostSlow(a, b);
-            }
-            ref var slot = ref cache[a * _stride + b];
-            if (slot < 0)
-            {
-                slot = CostSlow(a, b);
-            }
-            return slot;
-        }
-
-        private int CostSlow(int a, int b)
-        {
-            string sa = _stripped[a], sb = _stripped[b];
-            if (sa.Length == 0 || sb.Length == 0)
-            {
-                return EditDistance.Compute(_unified[a].AsSpan(), _unified[b].AsSpan());
-            }
-            return _strippedId[a] == _strippedId[b] ? 0 : EditDistance.Compute(sa.AsSpan(), sb.AsSpan());
-        }
-    }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace FuseChat.Fusion.Alignment;
 
@@ -7,6 +8,9 @@ public static class EditDistance
 {
     // Token strings are short; above this a pooled row replaces the stack row.
     private const int StackRowLimit = 256;
+
+    [ThreadStatic]
+    private static ulong[]? t_ascii;
 
     /// <summary>Edit distance between two strings.</summary>
     public static int Compute(string a, string b)
@@ -46,6 +50,10 @@ public static class EditDistance
             // One character against many: substitute it somewhere, or keep it if b contains it.
             return b.Contains(a[0]) ? b.Length - 1 : b.Length;
         }
+        if (a.Length <= 64)
+        {
+            return BitParallel(a, b);
+        }
         if (a.Length + 1 <= StackRowLimit)
         {
             Span<int> row = stackalloc int[a.Length + 1];
@@ -60,6 +68,101 @@ public static class EditDistance
         {
             ArrayPool<int>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>Classic one-row dynamic programming; the reference the bit-parallel path is tested against.</summary>
+    internal static int Classic(ReadOnlySpan<char> a, ReadOnlySpan<char> b)
+    {
+        if (a.Length > b.Length)
+        {
+            var t = a;
+            a = b;
+            b = t;
+        }
+        var rented = ArrayPool<int>.Shared.Rent(a.Length + 1);
+        try
+        {
+            return Run(a, b, rented.AsSpan(0, a.Length + 1));
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>
+    /// Myers/Hyyrö bit-parallel Levenshtein distance, pattern <paramref name="a"/> of 1 to 64 UTF-16 code units in
+    /// one 64-bit word: O(|b|) word operations. Any code unit, non-ASCII included, is matched exactly.
+    /// </summary>
+    [SkipLocalsInit]
+    internal static int BitParallel(ReadOnlySpan<char> a, ReadOnlySpan<char> b)
+    {
+        // Peq: for each character, the positions of a holding it. ASCII in a per-thread table that is all zero
+        // between calls (the entries set here are reset before returning), others in a short list.
+        var ascii = t_ascii ??= new ulong[128];
+        Span<char> otherChars = stackalloc char[a.Length];
+        Span<ulong> otherMasks = stackalloc ulong[a.Length];
+        var others = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            var c = a[i];
+            var bit = 1UL << i;
+            if (c < 128)
+            {
+                ascii[c] |= bit;
+                continue;
+            }
+            var k = otherChars[..others].IndexOf(c);
+            if (k < 0)
+            {
+                otherChars[others] = c;
+                otherMasks[others++] = bit;
+            }
+            else
+            {
+                otherMasks[k] |= bit;
+            }
+        }
+        ulong pv = ~0UL, mv = 0;
+        var score = a.Length;
+        var last = 1UL << (a.Length - 1);
+        foreach (var c in b)
+        {
+            ulong eq;
+            if (c < 128)
+            {
+                eq = ascii[c];
+            }
+            else
+            {
+                var k = otherChars[..others].IndexOf(c);
+                eq = k < 0 ? 0 : otherMasks[k];
+            }
+            var xv = eq | mv;
+            var xh = (((eq & pv) + pv) ^ pv) | eq;
+            var ph = mv | ~(xh | pv);
+            var mh = pv & xh;
+            if ((ph & last) != 0)
+            {
+                score++;
+            }
+            else if ((mh & last) != 0)
+            {
+                score--;
+            }
+            ph = (ph << 1) | 1;
+            mh <<= 1;
+            pv = mh | ~(xv | ph);
+            mv = ph & xv;
+        }
+        foreach (var c in a)
+        {
+            if (c < 128)
+            {
+                ascii[c] = 0;
+            }
+        }
+        return score;
     }
 
     // One row over the shorter string a, swept along b.

@@ -106,3 +106,52 @@ public class EditDistanceAndMarkersTests
         return new string(chars);
     }
 }
+
+public class BitParallelEditDistanceTests
+{
+    [Fact]
+    public void BitParallelMatchesClassicOnRandomStringsIncludingNonAsciiAndLong()
+    {
+        var rng = new Random(19);
+        // Small alphabets force many matches; non-ASCII letters (markers, accents, CJK, surrogate halves) use the list path.
+        string[] alphabets = ["ab", "abcd", "etaoinshrd", "a\u2581\u0120é", "日本語ab", "\ud83d\ude00\ud83d\ude01x"];
+        for (var t = 0; t < 4000; t++)
+        {
+            var alphabet = alphabets[t % alphabets.Length];
+            var la = t % 10 == 0 ? rng.Next(55, 130) : rng.Next(1, 20);
+            var lb = t % 10 == 0 ? rng.Next(0, 150) : rng.Next(0, 24);
+            var a = Random(rng, alphabet, la);
+            var b = Random(rng, alphabet, lb);
+            var expected = EditDistanceAndMarkersTests.Naive(a, b);
+            Assert.Equal(expected, EditDistance.Classic(a, b));
+            Assert.Equal(expected, EditDistance.Compute(a, b));
+            Assert.Equal(expected, EditDistance.Compute(b, a));
+            if (a.Length is >= 1 and <= 64)
+            {
+                Assert.Equal(expected, EditDistance.BitParallel(a, b));
+            }
+        }
+    }
+
+    [Fact]
+    public void BitParallelAtWordEdges()
+    {
+        var a64 = new string('x', 63) + "y";
+        var b = new string('x', 64);
+        Assert.Equal(1, EditDistance.BitParallel(a64, b));
+        Assert.Equal(64, EditDistance.BitParallel(a64, ""));
+        Assert.Equal(EditDistanceAndMarkersTests.Naive(a64, "yx"), EditDistance.BitParallel(a64, "yx"));
+        var a65 = new string('q', 65);
+        Assert.Equal(EditDistanceAndMarkersTests.Naive(a65, b), EditDistance.Compute(a65, b));
+    }
+
+    private static string Random(Random rng, string alphabet, int length)
+    {
+        var chars = new char[length];
+        for (var i = 0; i < length; i++)
+        {
+            chars[i] = alphabet[rng.Next(alphabet.Length)];
+        }
+        return new string(chars);
+    }
+}
