@@ -227,7 +227,7 @@ public sealed class AzureBlobGrainStorage : IGrainStorage
 
     private StorageOperationException Fail(string operation, string blobName, Exception e)
     {
-        var failure = StorageFailure.Wrap($"{ProviderKind} '{_name}'", operation, ContainerName, blobName, e, _options.ConnectionString);
+        var failure = StorageFailure.Wrap($"{ProviderKind} '{_name}'", operation, ContainerName, _container.Uri, blobName, e, _options.ConnectionString);
         StorageLog.Failed(_logger, failure, _name, operation, blobName, ContainerName, failure.Status);
         return failure;
     }
@@ -259,15 +259,8 @@ public sealed class AzureBlobGrainStorage : IGrainStorage
 
     private async Task CreateContainerAsync()
     {
-        try
-        {
-            await _container.CreateIfNotExistsAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (StorageFailure.IsStorageFailure(e, CancellationToken.None))
-        {
-            throw Fail("create container", ContainerName, e);
-        }
-
+        // Failures reach every waiting caller, each of which reports it under its own operation and blob.
+        await _container.CreateIfNotExistsAsync().ConfigureAwait(false);
         StorageLog.ContainerReady(_logger, _name, ContainerName);
     }
 }

@@ -143,7 +143,7 @@ public sealed class BlobArtifactStore : IArtifactStore
 
     private StorageOperationException Fail(string operation, string path, Exception e)
     {
-        var failure = StorageFailure.Wrap(StoreKind, operation, ContainerName, path, e, _options.ConnectionString);
+        var failure = StorageFailure.Wrap(StoreKind, operation, ContainerName, _container.Uri, path, e, _options.ConnectionString);
         StorageLog.Failed(_logger, failure, StoreKind, operation, path, ContainerName, failure.Status);
         return failure;
     }
@@ -167,7 +167,7 @@ public sealed class BlobArtifactStore : IArtifactStore
         }
         catch (Exception e) when (StorageFailure.IsStorageFailure(e, cancellationToken))
         {
-            throw Fail("create container for", path, e);
+            throw Fail("open for write", path, e);
         }
     }
 

@@ -26,8 +26,9 @@ public sealed class FileGrainStorage : IGrainStorage
     private readonly IActivatorProvider? _activators;
     private readonly ILogger _logger;
 
-    // Striped rather than one lock per file, so the table stays bounded however many grains pass through.
-    private readonly SemaphoreSlim[] _locks = Enumerable.Range(0, LockStripes).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+    // Process-wide, so two providers over one folder still serialise; striped rather than one lock per file, so the
+    // table stays bounded however many grains pass through.
+    private static readonly SemaphoreSlim[] Locks = Enumerable.Range(0, LockStripes).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
     /// <summary>Creates the provider; the folder is created on first write.</summary>
     /// <param name="name">The provider name grains refer to.</param>
@@ -228,7 +229,7 @@ public sealed class FileGrainStorage : IGrainStorage
     }
 
     private SemaphoreSlim LockFor(string fileName) =>
-        _locks[(uint)StringComparer.Ordinal.GetHashCode(fileName) % LockStripes];
+        Locks[(uint)StringComparer.Ordinal.GetHashCode(Path.Combine(_folder, fileName)) % LockStripes];
 
     private InconsistentStateException Conflict(string operation, string fileName, string? storedETag, string? currentETag)
     {

@@ -10,7 +10,7 @@ internal static class StorageFailure
         e is RequestFailedException or AggregateException or HttpRequestException or IOException or TimeoutException
         || (e is OperationCanceledException && !ct.IsCancellationRequested);
 
-    public static StorageOperationException Wrap(string provider, string operation, string container, string target, Exception e, string? connectionString)
+    public static StorageOperationException Wrap(string provider, string operation, string container, Uri endpoint, string target, Exception e, string? connectionString)
     {
         var status = e is RequestFailedException r ? r.Status : 0;
         var cause = e switch
@@ -18,7 +18,8 @@ internal static class StorageFailure
             RequestFailedException { Status: not 0 } f => $"the service answered {f.Status} {f.ErrorCode}",
             _ => Innermost(e).Message,
         };
-        var message = $"{provider}: {operation} of '{target}' in container '{container}' failed: {cause}";
+        // The endpoint's scheme, host and port only: a SAS token would sit in the query.
+        var message = $"{provider}: {operation} of '{target}' in container '{container}' at {endpoint.GetLeftPart(UriPartial.Authority)} failed: {cause}";
         return new StorageOperationException(SecretRedactor.Redact(message, connectionString), operation, container, target, status, e);
     }
 

@@ -36,7 +36,7 @@ public sealed class StorageOperationException : Exception
 
     /// <summary>Creates an exception describing a failed operation.</summary>
     /// <param name="message">The full, already redacted message.</param>
-    /// <param name="operation">The operation, such as "read", "write", "clear", "create container".</param>
+    /// <param name="operation">The operation, such as "read", "write", "clear", "open for write".</param>
     /// <param name="container">The container or folder.</param>
     /// <param name="target">The blob, file or artifact path.</param>
     /// <param name="status">The HTTP status the service answered with; 0 when it did not answer.</param>

@@ -199,12 +199,12 @@ public abstract class GrainStorageContractTests
     public async Task Concurrent_first_writes_let_exactly_one_win()
     {
         var grain = NewGrain();
-        var storage = CreateStorage();
+        // Separate provider instances, as two silos (or two provider names over one store) would have.
         var attempts = Enumerable.Range(0, 8).Select(async i =>
         {
             try
             {
-                await storage.WriteStateAsync(StateName, grain, new GrainState<RunState>(TestSerialization.Sample($"w{i}")));
+                await CreateStorage().WriteStateAsync(StateName, grain, new GrainState<RunState>(TestSerialization.Sample($"w{i}")));
                 return true;
             }
             catch (InconsistentStateException)
