@@ -135,7 +135,7 @@ public sealed class AzureBlobGrainStorage : IGrainStorage
                 // A missing blob (or container) counts as cleared, as in Orleans' provider.
                 await blob.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, Conditions(grainState.ETag), cancellationToken).ConfigureAwait(false);
             }
-            catch (RequestFailedException e) when (e.Status is 409 or 412)
+            catch (RequestFailedException e) when (IsConflict(e))
             {
                 throw await ConflictAsync("clear", blobName, grainState.ETag, e, cancellationToken).ConfigureAwait(false);
             }
@@ -184,7 +184,7 @@ public sealed class AzureBlobGrainStorage : IGrainStorage
             StorageLog.Done(_logger, _name, operation, blobName, ContainerName, newETag);
             return newETag;
         }
-        catch (RequestFailedException e) when (e.Status is 409 or 412 || (e.Status == 404 && eTag is not null))
+        catch (RequestFailedException e) when (IsConflict(e) || (e.Status == 404 && eTag is not null))
         {
             // 409: created by someone else while we expected none; 412: changed since our read;
             // 404 with an ETag: deleted since our read.
@@ -195,6 +195,10 @@ public sealed class AzureBlobGrainStorage : IGrainStorage
             throw Fail(operation, blobName, e);
         }
     }
+
+    // Other 409s (ContainerBeingDeleted, lease errors) are outages or misuse, not a stale ETag.
+    private static bool IsConflict(RequestFailedException e) =>
+        e.Status == 412 || (e.Status == 409 && e.ErrorCode == BlobErrorCode.BlobAlreadyExists);
 
     private static BlobRequestConditions Conditions(string? eTag) =>
         eTag is null ? new BlobRequestConditions { IfNoneMatch = ETag.All } : new BlobRequestConditions { IfMatch = new ETag(eTag) };
