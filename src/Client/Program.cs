@@ -7,4 +7,5 @@ root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(RepresentCommand.Create());
 return root.Parse(args).Invoke();
