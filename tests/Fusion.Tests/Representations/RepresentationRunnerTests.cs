@@ -9,7 +9,10 @@ using Xunit.Abstractions;
 
 namespace FuseChat.Fusion.Tests.Representations;
 
-/// <summary>Shards, manifest, resume, cancellation, the reader, and reading shards with Arrow's JavaScript implementation.</summary>
+/// <summary>
+/// Shards, manifest, resume, cancellation, the reader, and reading shards with Arrow's JavaScript
+/// implementation (ZSTD shards through the pure-JS fzstd decoder registered in read-arrow.js).
+/// </summary>
 public sealed class RepresentationRunnerTests(RepresentationFixture fixture, ITestOutputHelper output) : IClassFixture<RepresentationFixture>
 {
     private RepresentationJob Job(string folder, RepresentationCompression compression = RepresentationCompression.Zstd, int shardSize = 3,
@@ -138,13 +141,15 @@ public sealed class RepresentationRunnerTests(RepresentationFixture fixture, ITe
         Assert.DoesNotContain(reader.ReadAll(), r => r.Id == "long-prompt");
     }
 
-    [Fact]
-    public void UncompressedShard_IsReadableByArrowJavaScript()
+    [Theory]
+    [InlineData(RepresentationCompression.None)]
+    [InlineData(RepresentationCompression.Zstd)]
+    public void Shard_IsReadableByArrowJavaScript(RepresentationCompression compression)
     {
         var arrowJs = Path.Combine(TokenizerFixtures.FixturesDir, "npm", "node_modules", "apache-arrow");
         if (!Directory.Exists(arrowJs)) Assert.Fail("apache-arrow (npm) is missing. Run tests/fixtures/fetch-npm.sh first.");
         var folder = fixture.NewFolder("js");
-        RepresentationRunner.Run(Job(folder, RepresentationCompression.None));
+        RepresentationRunner.Run(Job(folder, compression));
         var shard = Path.Combine(folder, "shard-00001.arrow");
         var ours = RepresentationReader.ReadShard(shard).ToList();
 
