@@ -8,4 +8,5 @@ root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
+root.Subcommands.Add(RepresentCommand.Create());
 return root.Parse(args).Invoke();
