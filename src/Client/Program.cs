@@ -9,4 +9,6 @@ root.Subcommands.Add(MergeCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(RepresentCommand.Create());
+root.Subcommands.Add(AlignCommand.Create());
+root.Subcommands.Add(FuseCommand.Create());
 return root.Parse(args).Invoke();

@@ -1,0 +1,173 @@
+using FuseChat.Fusion.Alignment;
+using FuseChat.Fusion.Checkpoints;
+using FuseChat.Fusion.Data;
+using FuseChat.Fusion.Evaluation;
+using FuseChat.Fusion.Merging;
+using FuseChat.Fusion.Models;
+using FuseChat.Fusion.Representations;
+using FuseChat.Fusion.Templates;
+using FuseChat.Fusion.Tests.Checkpoints;
+using FuseChat.Fusion.Tests.Tokenization;
+using FuseChat.Fusion.Tokenization;
+using FuseChat.Fusion.Training;
+using FuseChat.Torch;
+using Xunit.Abstractions;
+
+namespace FuseChat.Fusion.Tests.EndToEnd;
+
+/// <summary>
+/// The whole method in miniature: a pivot (Mistral vocabulary) and two sources with other tokenizers
+/// (Llama-3 and Qwen3 vocabularies) -> representations -> alignment -> two pairwise fusions -> SCE merge
+/// -> evaluation. Tiny random models, so the check is that every stage runs and hands the next one what
+/// it needs, and that training on the fusion targets lowers the perplexity on the training chats.
+/// </summary>
+[Collection(FuseChat.Fusion.Tests.Training.TrainingCollection.Name)]
+public class PipelineTests(ITestOutputHelper output)
+{
+    private const string Template = "mistral";
+
+    private static readonly (string Q, string A)[] Facts =
+    [
+        ("What is the capital of France?", "Paris is the capital of France."),
+        ("What colour is the sky on a clear day?", "The sky is blue on a clear day."),
+        ("How many legs does a spider have?", "A spider has eight legs."),
+        ("What do bees make?", "Bees make honey."),
+        ("Which planet is called the red planet?", "Mars is called the red planet."),
+        ("What is two plus three?", "Two plus three is five."),
+        ("What language is spoken in Brazil?", "Portuguese is spoken in Brazil."),
+        ("What is frozen water called?", "Frozen water is called ice."),
+    ];
+
+    /// <summary>A tiny model with a real tokenizer; <paramref name="teachSteps"/> of plain CE training on the chats make it a better source than the pivot.</summary>
+    private static string MakeModel(string root, string name, string tokenizerFixture, ulong seed, string? data = null, int teachSteps = 0)
+    {
+        var folder = Path.Combine(root, name);
+        var tokenizer = HfTokenizer.Load(TokenizerFixtures.ModelDir(tokenizerFixture));
+        var config = ModelConfig.Parse($$"""
+            {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": {{tokenizer.Count}}, "hidden_size": 16,
+             "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 2,
+             "rms_norm_eps": 1e-5, "max_position_embeddings": 256, "hidden_act": "silu"}
+            """);
+        TorchRuntime.ManualSeed(seed);
+        using var model = new LlamaModel(DecoderConfig.From(config));
+        if (teachSteps > 0) Teach(model, tokenizer, data!, teachSteps);
+        PretrainedModel.Save(model, config, folder);
+        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
+            File.Copy(Path.Combine(TokenizerFixtures.ModelDir(tokenizerFixture), file), Path.Combine(folder, file));
+        return folder;
+    }
+
+    private static void Teach(LlamaModel model, HfTokenizer tokenizer, string data, int steps)
+    {
+        var template = ChatTemplates.Get(Template);
+        var examples = ChatDataset.Read(data).Select(r => ChatEncoder.Encode(r.Conversation, template, tokenizer)).ToList();
+        using var optimizer = new FuseChat.Torch.Optim.AdamW(model.Parameters(), new() { LearningRate = 1e-2, WeightDecay = 0 });
+        for (var step = 0; step < steps; step++)
+        {
+            using var scope = DisposeScope.Open();
+            var e = examples[step % examples.Count];
+            var ids = e.Ids.Select(i => (long)i).ToArray();
+            var labels = ids.Select((id, t) => e.Trained[t] ? id : -100L).ToArray();
+            var loss = model.Loss(Tensor.From<long>(ids, [1, ids.Length]), Tensor.From<long>(labels, [1, labels.Length]));
+            loss.Backward();
+            optimizer.Step();
+            optimizer.ZeroGrad();
+        }
+    }
+
+    [Fact]
+    public void PivotAndTwoSourcesFuseIntoOneModel()
+    {
+        using var root = new TempFolder();
+        var data = Path.Combine(root.Path, "chats.jsonl");
+        File.WriteAllLines(data, Facts.Select(f =>
+            $$"""{"conversations": [{"from": "human", "value": "{{f.Q}}"}, {"from": "gpt", "value": "{{f.A}}"}]}"""));
+        var pivot = MakeModel(root.Path, "pivot", "llama2", 1);
+        // The sources know the chats better than the pivot (some CE training), so MinCE picks them.
+        var sources = new[]
+        {
+            MakeModel(root.Path, "source-llama3", "llama3", 2, data, teachSteps: 48),
+            MakeModel(root.Path, "source-qwen3", "qwen3", 3, data, teachSteps: 24),
+        };
+
+        // Stage 1: representations of every model on the same chats, through the pivot's template.
+        string Represent(string model)
+        {
+            var outputFolder = model + ".reps";
+            var summary = RepresentationRunner.Run(new RepresentationJob
+            {
+                ModelFolder = model, DataPath = data, Template = Template, OutputFolder = outputFolder,
+                Options = new RepresentationOptions { TopK = 10, ShardSize = 4 },
+            });
+            Assert.Equal(Facts.Length, summary.Conversations);
+            return outputFolder;
+        }
+        var pivotReps = Represent(pivot);
+        var targets = new List<string>();
+        foreach (var source in sources)
+        {
+            var sourceReps = Represent(source);
+
+            // Stage 2: token alignment onto the pivot's positions and vocabulary.
+            var aligned = source + ".aligned";
+            var alignment = AlignmentRunner.Run(new AlignmentJob
+            {
+                PivotRepresentations = pivotReps, SourceRepresentations = sourceReps,
+                PivotTokenizer = pivot, SourceTokenizer = source, Output = aligned,
+            });
+            output.WriteLine($"{Path.GetFileName(source)}: {alignment}");
+            Assert.False(alignment.Identity);
+            Assert.Equal(Facts.Length, alignment.Conversations);
+            Assert.True(alignment.Positions > 0);
+            Assert.True(alignment.OneHotPositions + alignment.EmptyPositions < alignment.Positions,
+                "most positions must carry the source's distribution, not a fallback");
+            Assert.True(File.Exists(Path.Combine(aligned, AlignmentRunner.StatisticsFileName)));
+
+            // Stage 3: pairwise fusion training from the pivot.
+            var target = source + ".target";
+            var fusion = PairwiseFusionRunner.Run(new PairwiseFusionJob
+            {
+                PivotModel = pivot, PivotRepresentations = pivotReps, AlignedSource = aligned, Output = target,
+                Options = new FusionTrainerOptions { LearningRate = 3e-3, Epochs = 4, WarmupRatio = 0, GradientAccumulationSteps = 2, CheckpointEvery = 4 },
+            });
+            output.WriteLine($"{Path.GetFileName(target)}: {fusion.Steps} steps, MinCE chose the source for {fusion.SourceSelected}/{fusion.Conversations}, last {fusion.LastStep}");
+            Assert.Equal(16, fusion.Steps);
+            Assert.True(fusion.SourceSelected > Facts.Length / 2, $"MinCE chose the source for {fusion.SourceSelected}/{Facts.Length}");
+            Assert.True(File.Exists(Path.Combine(target, "tokenizer.json")));
+            targets.Add(target);
+        }
+
+        // Stage 4: SCE merge of the two targets onto the pivot.
+        var recipePath = Path.Combine(root.Path, "recipe.yaml");
+        File.WriteAllText(recipePath, $"""
+            merge_method: sce
+            base_model: pivot
+            models:
+              - model: {Path.GetFileName(targets[0])}
+              - model: {Path.GetFileName(targets[1])}
+            parameters:
+              select_topk: 0.5
+            dtype: float32
+            """);
+        var fused = Path.Combine(root.Path, "fused");
+        CheckpointMerger.Run(MergeRecipe.Load(recipePath), root.Path, fused);
+
+        // Evaluation: perplexity of every model on the chats it was trained on.
+        var chats = ChatDataset.Read(data).Select(r => r.Conversation).ToList();
+        var perplexities = new Dictionary<string, double>();
+        foreach (var folder in new[] { pivot, targets[0], targets[1], fused })
+        {
+            var (model, config) = PretrainedModel.Load(folder);
+            using (model)
+            {
+                var evaluator = new Evaluator(model, HfTokenizer.Load(folder), ChatTemplates.Get(Template), config.EosTokenIds);
+                perplexities[Path.GetFileName(folder)] = evaluator.Perplexity(chats).Perplexity;
+            }
+        }
+        output.WriteLine(string.Join(", ", perplexities.Select(p => $"{p.Key}={p.Value:F1}")));
+        Assert.True(perplexities[Path.GetFileName(targets[0])] < perplexities["pivot"] * 0.9);
+        Assert.True(perplexities[Path.GetFileName(targets[1])] < perplexities["pivot"] * 0.9);
+        Assert.True(perplexities["fused"] < perplexities["pivot"], "the merged model keeps what the targets learned");
+        Assert.NotEqual(perplexities[Path.GetFileName(targets[0])], perplexities[Path.GetFileName(targets[1])]);
+    }
+}
