@@ -20,13 +20,21 @@ public sealed class RepresentationComputer
     /// <param name="model">The model (its parameters' device is where the work runs).</param>
     /// <param name="topK">Logits kept per trained position.</param>
     /// <param name="maxBatchTokens">Most tokens, padding included, per forward pass.</param>
-    public RepresentationComputer(LlamaModel model, int topK, int maxBatchTokens)
+    /// <param name="usableVocabulary">
+    /// Rows the tokenizer can produce (default: all). A checkpoint may have more rows than tokens
+    /// (Qwen1.5: 151936 rows, 151646 tokens); ids beyond the tokenizer must never enter the top-K,
+    /// since no later stage can spell them.
+    /// </param>
+    public RepresentationComputer(LlamaModel model, int topK, int maxBatchTokens, int? usableVocabulary = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (topK < 1 || topK > model.Config.VocabSize)
             throw new ArgumentOutOfRangeException(nameof(topK), topK, $"top-k must lie in 1..{model.Config.VocabSize} (the vocabulary)");
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchTokens, 1);
         this.model = model;
+        UsableVocabulary = usableVocabulary ?? model.Config.VocabSize;
+        if (UsableVocabulary < topK || UsableVocabulary > model.Config.VocabSize)
+            throw new ArgumentOutOfRangeException(nameof(usableVocabulary), usableVocabulary, $"usable vocabulary must lie in {topK}..{model.Config.VocabSize}");
         TopK = topK;
         MaxBatchTokens = maxBatchTokens;
         device = model.Parameters().First().Device;
@@ -34,6 +42,9 @@ public sealed class RepresentationComputer
 
     /// <summary>Logits kept per trained position.</summary>
     public int TopK { get; }
+
+    /// <summary>Leading rows of the output matrix that top-K may choose from.</summary>
+    public int UsableVocabulary { get; }
 
     /// <summary>Most tokens per forward pass.</summary>
     public int MaxBatchTokens { get; }
@@ -135,7 +146,7 @@ public sealed class RepresentationComputer
             var vocab = logits.Size(2);
             // Only trained positions go on: the others are neither stored nor part of the metric.
             var selected = logits.Reshape(-1, vocab).IndexSelect(0, Tensor.From<long>([.. rows], device)).To(DType.Float32);
-            var (values, indices) = selected.TopK(k, -1);
+            var (values, indices) = (vocab > UsableVocabulary ? selected.Narrow(1, 0, UsableVocabulary) : selected).TopK(k, -1);
             var goldLogits = selected.Gather(1, Tensor.From<long>([.. gold], device).Unsqueeze(1)).Squeeze(1);
             var ce = selected.LogSumExp(-1) - goldLogits;
             topValues = values.To(DType.Float16).ToArray<Half>();

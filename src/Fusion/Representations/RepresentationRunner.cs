@@ -81,7 +81,7 @@ public static class RepresentationRunner
             ["fusechat.template"] = manifest.Template,
             ["fusechat.tokenizer"] = manifest.Tokenizer,
         };
-        var computer = new RepresentationComputer(model, options.TopK, options.MaxBatchTokens);
+        var computer = new RepresentationComputer(model, options.TopK, options.MaxBatchTokens, tokenizer.Count);
         var total = File.ReadLines(dataPath).LongCount(line => !string.IsNullOrWhiteSpace(line));
         long conversationsDone = 0, tokensComputed = 0, padded = 0;
         int computed = 0, skipped = 0;

@@ -132,4 +132,19 @@ public sealed class RepresentationComputerTests(RepresentationFixture fixture) :
         Assert.Contains(result.Records, r => r.Truncated);
         Assert.All(result.Records.Where(r => r.Truncated), r => Assert.Equal(40, r.InputIds.Length));
     }
+
+    [Fact]
+    public void RowsBeyondTheTokenizerNeverEnterTheTopK()
+    {
+        var (model, _) = PretrainedModel.Load(fixture.ModelFolder);
+        using var _model = model;
+        var input = Inputs()[0];
+        var unrestricted = Assert.Single(new RepresentationComputer(model, K, 4096).Compute([input]).Records);
+        // Pretend the rows from the highest chosen id on are padding rows (as in Qwen1.5: 151936 rows, 151646 tokens).
+        var usable = unrestricted.TopKIds.Max();
+        var restricted = Assert.Single(new RepresentationComputer(model, K, 4096, usable).Compute([input]).Records);
+        Assert.All(restricted.TopKIds, id => Assert.True(id < usable, $"id {id} is beyond the tokenizer's {usable} tokens"));
+        Assert.NotEqual(unrestricted.TopKIds, restricted.TopKIds);
+        Assert.Equal(unrestricted.MetricCe, restricted.MetricCe); // the metric still covers every row, as transformers' loss does
+    }
 }
