@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using FuseChat.Fusion.Data;
 using FuseChat.Fusion.Models;
@@ -153,18 +152,7 @@ public sealed class RepresentationRunnerTests(RepresentationFixture fixture, ITe
         var shard = Path.Combine(folder, "shard-00001.arrow");
         var ours = RepresentationReader.ReadShard(shard).ToList();
 
-        var start = new ProcessStartInfo("node", [Path.Combine(TokenizerFixtures.FixturesDir, "read-arrow.js"), shard])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEnd();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"read-arrow.js failed: {stderr}");
-        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = Support.NodeScript.Run("read-arrow.js", [shard], []);
         using var schema = JsonDocument.Parse(lines[0]);
         var types = schema.RootElement.GetProperty("fields").EnumerateArray()
             .ToDictionary(f => f.GetProperty("name").GetString()!, f => f.GetProperty("type").GetString()!);

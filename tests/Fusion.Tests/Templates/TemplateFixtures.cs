@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using FuseChat.Fusion.Templates;
 using FuseChat.Fusion.Tests.Tokenization;
@@ -47,19 +46,7 @@ public static class TemplateFixtures
             Assert.Fail("@huggingface/jinja is missing. Run tests/fixtures/fetch-npm.sh first.");
         }
 
-        var start = new ProcessStartInfo("node", [Path.Combine(TokenizerFixtures.FixturesDir, "render-template.js"), templatePath])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = System.Text.Encoding.UTF8,
-            StandardInputEncoding = new System.Text.UTF8Encoding(false),
-        };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start node");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        foreach (var conversation in conversations)
+        var lines = Support.NodeScript.Run("render-template.js", [templatePath], conversations.Select(conversation =>
         {
             var request = new Dictionary<string, object?>
             {
@@ -72,17 +59,8 @@ public static class TemplateFixtures
                 ["bos_token"] = bos,
                 ["eos_token"] = eos,
             };
-            process.StandardInput.WriteLine(JsonSerializer.Serialize(request));
-        }
-
-        process.StandardInput.Close();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            Assert.Fail($"render-template.js failed ({process.ExitCode}): {stderr.Result}");
-        }
-
-        var lines = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            return JsonSerializer.Serialize(request);
+        }));
         Assert.Equal(conversations.Count, lines.Length);
         return lines.Select(line =>
         {

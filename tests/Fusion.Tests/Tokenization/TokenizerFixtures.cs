@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
 using FuseChat.Fusion.Tokenization;
 
@@ -62,38 +61,13 @@ public static class TokenizerFixtures
 
     private static List<HfReference> RunReferenceFile(string tokenizerJson)
     {
-        var script = Path.Combine(FixturesDir, "hf-reference.js");
         if (!Directory.Exists(Path.Combine(FixturesDir, "npm", "node_modules", "@anush008", "tokenizers")))
         {
             Assert.Fail("The Hugging Face reference (@anush008/tokenizers) is missing. Run tests/fixtures/fetch-npm.sh first.");
         }
 
         var corpus = Corpus();
-        var start = new ProcessStartInfo("node", [script, tokenizerJson])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = System.Text.Encoding.UTF8,
-            StandardInputEncoding = new System.Text.UTF8Encoding(false),
-        };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start node");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        foreach (var line in corpus)
-        {
-            process.StandardInput.WriteLine(JsonSerializer.Serialize(line));
-        }
-
-        process.StandardInput.Close();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            Assert.Fail($"hf-reference.js failed ({process.ExitCode}): {stderr.Result}");
-        }
-
-        var outputs = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var outputs = Support.NodeScript.Run("hf-reference.js", [tokenizerJson], corpus.Select(line => JsonSerializer.Serialize(line)));
         Assert.Equal(corpus.Count, outputs.Length);
         var result = new List<HfReference>(corpus.Count);
         for (var i = 0; i < corpus.Count; i++)
