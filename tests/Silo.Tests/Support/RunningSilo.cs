@@ -14,7 +14,8 @@ public sealed class RunningSilo : IAsyncDisposable
     {
         App = app;
         Address = address;
-        Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+        // No automatic redirects: tests see exactly what the silo answers.
+        Http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public WebApplication App { get; }
