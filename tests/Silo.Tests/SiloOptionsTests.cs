@@ -52,4 +52,18 @@ public sealed class SiloOptionsTests
             ("FuseChat:Storage:ConnectionString", "UseDevelopmentStorage=true"), ("FuseChat:ApiToken", "t"), ("POD_IP", "not-an-ip")));
         Assert.Contains("not-an-ip", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void CreateBuilder_from_an_IConfiguration_applies_the_same_checks()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["FuseChat:Mode"] = "Cluster",
+            ["FuseChat:Redis"] = "127.0.0.1:1",
+            ["FuseChat:Storage:ConnectionString"] = "UseDevelopmentStorage=true",
+        }).Build();
+        var error = Assert.Throws<OrleansConfigurationException>(() => SiloHost.CreateBuilder(configuration));
+        Assert.Contains("FuseChat:ApiToken", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("FuseChat:Redis", error.Message, StringComparison.Ordinal);
+    }
 }
