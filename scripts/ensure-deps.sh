@@ -2,11 +2,14 @@
 # Installs the system packages FuseChat needs on Debian when they are missing:
 # libtorch (headers + CMake config), OpenBLAS with threads (without it matrix products run ~25x slower),
 # CMake and g++ for the native shim, Node.js/npm for test fixtures, python3-torch (the same libtorch)
-# for cross-checks in tests and the PyTorch peers of benchmarks.
+# for cross-checks in tests and the PyTorch peers of benchmarks; redis-server (cluster-mode silo tests start a throwaway
+# one) and prometheus for promtool, which lints the silo's /metrics in tests (19 MB download, 96 MB installed, ~10 s).
+# Debian has no promtool-only package. On a machine with systemd both packages enable and start their services
+# (Prometheus on :9090, Redis on :6379); containers without systemd start nothing. The tests use neither service.
 # Usage: scripts/ensure-deps.sh
 set -euo pipefail
 
-packages=(libtorch-dev libopenblas0-pthread cmake g++ python3-torch)
+packages=(libtorch-dev libopenblas0-pthread cmake g++ python3-torch redis-server prometheus)
 
 missing=()
 for p in "${packages[@]}"; do

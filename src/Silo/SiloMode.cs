@@ -1,0 +1,11 @@
+namespace FuseChat.Silo;
+
+/// <summary>How the silo finds its peers and keeps its state.</summary>
+public enum SiloMode
+{
+    /// <summary>One process, no servers: localhost clustering, grain state and artifacts in a local folder, in-memory reminders.</summary>
+    Embedded,
+
+    /// <summary>A cluster: Redis membership and reminders, grain state and artifacts in Azure Blob Storage.</summary>
+    Cluster,
+}
