@@ -11,4 +11,5 @@ root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(RepresentCommand.Create());
 root.Subcommands.Add(AlignCommand.Create());
 root.Subcommands.Add(FuseCommand.Create());
+root.Subcommands.Add(SiloCommand.Create());
 return root.Parse(args).Invoke();
