@@ -24,5 +24,5 @@ public sealed record AlignmentWork
     [Id(5)] public required string OutputFolder { get; init; }
 
     /// <summary>DTW threads; -1 = all cores.</summary>
-    [Id(6)] public int Threads { get; init; } = -1;
+    [Id(6)] public required int Threads { get; init; }
 }

@@ -21,14 +21,14 @@ public sealed record RepresentationWork
     [Id(4)] public required string OutputFolder { get; init; }
 
     /// <summary>Logits kept per position.</summary>
-    [Id(5)] public int TopK { get; init; } = 10;
+    [Id(5)] public required int TopK { get; init; }
 
     /// <summary>Most tokens per forward pass.</summary>
-    [Id(6)] public int MaxBatchTokens { get; init; } = 4096;
+    [Id(6)] public required int MaxBatchTokens { get; init; }
 
     /// <summary>Conversations per shard (the unit of resumption).</summary>
-    [Id(7)] public int ShardSize { get; init; } = 1000;
+    [Id(7)] public required int ShardSize { get; init; }
 
     /// <summary>Weight dtype (f32, bf16, f16).</summary>
-    [Id(8)] public string Dtype { get; init; } = "f32";
+    [Id(8)] public required string Dtype { get; init; }
 }

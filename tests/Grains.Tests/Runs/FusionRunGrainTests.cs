@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FuseChat.Fusion.Evaluation;
 using FuseChat.Grains.Interfaces.Runs;
+using Orleans.Core.Internal;
 using Xunit.Abstractions;
 
 namespace FuseChat.Grains.Tests.Runs;
@@ -73,6 +74,47 @@ public sealed class FusionRunGrainTests(RunClusterFixture fixture, ITestOutputHe
         var again = await run.StartAsync(spec, folder);
         Assert.Equal(RunState.Completed, again.State);
         Assert.Empty(again.Problems);
+    }
+
+    [Fact]
+    public async Task DeactivatedFusionWorkerResumesFromItsCheckpoint()
+    {
+        var (folder, spec) = fixture.NewRun("resume", epochs: 16);
+        var run = fixture.Client.GetGrain<IFusionRunGrain>("resume");
+        Assert.Empty((await run.StartAsync(spec, folder)).Problems);
+
+        // Wait for the llama3 fusion to be past its first checkpoint, then take its activation away, as a lost silo would.
+        var key = "resume/llama3";
+        var fusion = fixture.Client.GetGrain<IPairwiseFusionGrain>(key);
+        var clock = Stopwatch.StartNew();
+        WorkStatus before;
+        while (true)
+        {
+            before = await fusion.GetStatusAsync();
+            if (before.State == RunState.Running && before.Progress >= 0.1) break;
+            Assert.False(before.IsFinal, $"fusion ended before it could be interrupted: {before.State} {before.Detail}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), "fusion did not start");
+            await Task.Delay(50);
+        }
+
+        await fusion.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        await Task.Delay(500);
+
+        // A reminder tick or any worker's notice makes the run grain poll, which reactivates and restarts the worker.
+        await run.OnWorkerFinishedAsync(key);
+        var status = await WaitForAsync(run, Final, TimeSpan.FromSeconds(120));
+        if (status.State != RunState.Completed)
+        {
+            foreach (var f in Directory.EnumerateFiles(Path.Combine(fixture.Root, "grain-state")).Where(f => f.Contains("resume", StringComparison.Ordinal) && f.Contains("llama3", StringComparison.Ordinal)))
+                output.WriteLine(f + "\n" + File.ReadAllText(f));
+            foreach (var f in Directory.EnumerateFiles(Path.Combine(folder, "out", "work", "targets", "llama3.checkpoints"), "*.json", SearchOption.AllDirectories))
+                output.WriteLine(f + "\n" + File.ReadAllText(f));
+        }
+        Assert.True(status.State == RunState.Completed, $"run {status.State}: {status.FailureReason}");
+        var after = await fusion.GetStatusAsync();
+        output.WriteLine($"interrupted at {before.Detail}; then {after.Detail} after {after.Attempts} attempts");
+        Assert.Equal(2, after.Attempts);
+        Assert.Contains("resumed from checkpoint", after.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
