@@ -1,0 +1,13 @@
+namespace FuseChat.Grains.Interfaces.Runs;
+
+/// <summary>The evaluation of pivot, targets and fused model, placed on GPU silos. Key: the run id.</summary>
+public interface IEvaluationStageGrain : IStageWorkerGrain
+{
+    /// <summary>
+    /// Records the work and starts it in the background, returning at once; a later call (the run grain
+    /// polls this way) restarts the work if it is unfinished and not running, and otherwise only returns
+    /// the status. The first work recorded wins.
+    /// </summary>
+    /// <param name="work">What to compute.</param>
+    Task<WorkStatus> StartAsync(EvaluationWork work);
+}

@@ -1,0 +1,299 @@
+using FuseChat.Grains.Interfaces.Runs;
+using Microsoft.Extensions.Logging;
+
+namespace FuseChat.Grains.Runs;
+
+/// <summary>
+/// Drives a fusion run (key: the run id). Every call, reminder tick (1 minute) and worker notice runs the
+/// same idempotent step: start (or poll, through the workers' idempotent start calls) every unit of work
+/// whose inputs are complete, record the statuses, and move the run to Completed or Failed. So a lost notice
+/// or a lost silo only delays the run until the next tick.
+/// </summary>
+public sealed class FusionRunGrain(
+    [PersistentState(RunStorage.RunState, RunStorage.Name)] IPersistentState<FusionRunState> state,
+    IEnumerable<IFusionRunObserver> observers,
+    ILogger<FusionRunGrain> logger)
+    : Grain, IFusionRunGrain, IRemindable
+{
+    private const string ReminderName = "fusechat-run";
+    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
+    private readonly IFusionRunObserver[] _observers = [.. observers];
+    private RunPlan? _plan;
+
+    private string RunId => this.GetPrimaryKeyString();
+
+    /// <inheritdoc />
+    public async Task<RunStatus> StartAsync(string specText, string specDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(specText);
+        ArgumentNullException.ThrowIfNull(specDirectory);
+        if (state.State.SpecText is not null)
+        {
+            return state.State.SpecText == specText
+                ? Status()
+                : Status() with { Problems = [$"run '{RunId}' already exists with another spec; choose another run id"] };
+        }
+
+        var problems = new List<string>();
+        if (RunId.Length == 0 || RunId.Contains('/', StringComparison.Ordinal))
+            problems.Add($"run id '{RunId}' must be non-empty and contain no '/' (it prefixes the worker keys)");
+        var validation = RunSpecValidator.Validate(specText, specDirectory);
+        problems.AddRange(validation.Problems);
+        if (problems.Count > 0 || validation.Spec is not { } spec)
+        {
+            logger.LogWarning("Run {RunId} rejected: {ProblemCount} problems in its spec", RunId, problems.Count);
+            return new RunStatus { RunId = RunId, State = RunState.Pending, Problems = problems };
+        }
+
+        state.State.SpecText = specText;
+        state.State.SpecDirectory = Path.GetFullPath(specDirectory);
+        state.State.State = RunState.Running;
+        state.State.OutputFolder = spec.OutputFolder;
+        _plan = new RunPlan(RunId, spec);
+        AddEvent(RunEventKind.RunStarted, null, $"run '{spec.Name}' started: pivot and {spec.Sources.Count} sources ({string.Join(", ", spec.Sources.Select(s => s.Name))})");
+        await state.WriteStateAsync();
+        await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+        logger.LogInformation("Run {RunId} started with {SourceCount} sources, output {OutputFolder}", RunId, spec.Sources.Count, spec.OutputFolder);
+        await AdvanceAsync();
+        return Status();
+    }
+
+    /// <inheritdoc />
+    public Task<RunStatus> GetStatusAsync() => Task.FromResult(Status());
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<RunEvent>> GetEventsAsync(long afterSequence) =>
+        Task.FromResult<IReadOnlyList<RunEvent>>([.. state.State.Events.Where(e => e.Sequence > afterSequence)]);
+
+    /// <inheritdoc />
+    public async Task<RunStatus> CancelAsync()
+    {
+        if (state.State.State != RunState.Running) return Status();
+        await StopWorkersAsync();
+        state.State.State = RunState.Cancelled;
+        AddEvent(RunEventKind.RunCancelled, null, "run cancelled; completed artifacts stay on disk");
+        await state.WriteStateAsync();
+        await UnregisterReminderAsync();
+        logger.LogInformation("Run {RunId} cancelled", RunId);
+        return Status();
+    }
+
+    /// <inheritdoc />
+    public Task OnWorkerFinishedAsync(string workerKey) => AdvanceAsync();
+
+    /// <summary>Advances the run; unregisters the reminder once the run is final.</summary>
+    /// <param name="reminderName">The reminder.</param>
+    /// <param name="status">Tick details.</param>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != ReminderName) return;
+        if (state.State.State == RunState.Running) await AdvanceAsync();
+        else await UnregisterReminderAsync();
+    }
+
+    private RunPlan? Plan()
+    {
+        if (_plan is not null || state.State.SpecText is null) return _plan;
+        var validation = RunSpecValidator.Validate(state.State.SpecText, state.State.SpecDirectory ?? ".");
+        // A spec valid at the start can turn invalid later (a model folder removed): keep the problem as the reason.
+        if (validation.Spec is { } spec) _plan = new RunPlan(RunId, spec);
+        else state.State.FailureReason ??= "the spec is no longer valid: " + string.Join("; ", validation.Problems);
+        return _plan;
+    }
+
+    private async Task AdvanceAsync()
+    {
+        if (state.State.State != RunState.Running) return;
+        var plan = Plan();
+        if (plan is null)
+        {
+            await FailAsync(state.State.FailureReason ?? "the spec could not be read", null);
+            return;
+        }
+
+        try
+        {
+            await DriveAsync(plan);
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            // Placement finds no GPU silo yet, a silo is leaving, ...: the next tick tries again.
+            logger.LogWarning(e, "Run {RunId} could not advance now; retrying on the next tick", RunId);
+        }
+
+        RecordStageTransitions(plan);
+        var failed = state.State.Workers.Values.FirstOrDefault(w => w.Status.State is RunState.Failed or RunState.Cancelled);
+        if (failed is not null)
+        {
+            var reason = failed.Status.State == RunState.Failed
+                ? $"{failed.Stage} of {failed.Model} failed: {failed.Status.Error}"
+                : $"{failed.Stage} of {failed.Model} was cancelled";
+            await FailAsync(reason, failed.Stage);
+            return;
+        }
+
+        if (state.State.Workers.TryGetValue(EntryKey(RunId, RunStage.Evaluation), out var evaluation) && evaluation.Status.State == RunState.Completed)
+        {
+            state.State.ReportJson = File.Exists(plan.ReportJson) ? await File.ReadAllTextAsync(plan.ReportJson) : null;
+            state.State.State = RunState.Completed;
+            AddEvent(RunEventKind.RunCompleted, null, $"run completed: fused model in {plan.FusedFolder}, report in {plan.ReportJson}");
+            await state.WriteStateAsync();
+            await UnregisterReminderAsync();
+            logger.LogInformation("Run {RunId} completed", RunId);
+            return;
+        }
+
+        await state.WriteStateAsync();
+    }
+
+    private async Task DriveAsync(RunPlan plan)
+    {
+        var pivot = RunSpecValidator.PivotName;
+        var representations = plan.Models.ToDictionary(m => m.Name, m =>
+            Track(RunStage.Representations, plan.WorkerKey(m.Name), m.Name, GrainFactory.GetGrain<ISourceModelGrain>(plan.WorkerKey(m.Name)).StartAsync(plan.Representation(m.Name))));
+        await Task.WhenAll(representations.Values);
+
+        // Each source goes on to alignment and fusion as soon as its own inputs are ready.
+        async Task<bool> SourceAsync(string source)
+        {
+            if ((await representations[pivot]).State != RunState.Completed || (await representations[source]).State != RunState.Completed) return false;
+            var key = plan.WorkerKey(source);
+            var aligned = await Track(RunStage.Alignment, key, source, GrainFactory.GetGrain<IAlignmentShardGrain>(key).StartAsync(plan.Alignment(source)));
+            if (aligned.State != RunState.Completed) return false;
+            var fused = await Track(RunStage.Fusion, key, source, GrainFactory.GetGrain<IPairwiseFusionGrain>(key).StartAsync(plan.Fusion(source)));
+            return fused.State == RunState.Completed;
+        }
+
+        var sources = await Task.WhenAll(plan.SourceNames.Select(SourceAsync));
+        if (!sources.All(done => done)) return;
+        var merged = await Track(RunStage.Merge, RunId, RunId, GrainFactory.GetGrain<IMergeStageGrain>(RunId).StartAsync(plan.Merge()));
+        if (merged.State != RunState.Completed) return;
+        await Track(RunStage.Evaluation, RunId, RunId, GrainFactory.GetGrain<IEvaluationStageGrain>(RunId).StartAsync(plan.Evaluation()));
+    }
+
+    private async Task<WorkStatus> Track(RunStage stage, string key, string model, Task<WorkStatus> call)
+    {
+        var status = await call;
+        // Workers of different stages share a key ("{run}/{source}"): the stage makes the entry unique.
+        state.State.Workers[EntryKey(key, stage)] = new WorkerProgress(key, stage, model, status);
+        return status;
+    }
+
+    private static string EntryKey(string key, RunStage stage) => key + "#" + stage;
+
+    private int PlannedUnits(RunStage stage, RunPlan plan) => stage switch
+    {
+        RunStage.Representations => plan.Models.Count,
+        RunStage.Alignment or RunStage.Fusion => plan.Spec.Sources.Count,
+        _ => 1,
+    };
+
+    private void RecordStageTransitions(RunPlan plan)
+    {
+        foreach (var stage in Enum.GetValues<RunStage>())
+        {
+            var workers = state.State.Workers.Values.Where(w => w.Stage == stage).ToList();
+            if (workers.Count > 0 && !state.State.StartedStages.Contains(stage))
+            {
+                state.State.StartedStages.Add(stage);
+                AddEvent(RunEventKind.StageStarted, stage, $"{stage} started");
+            }
+
+            if (workers.Count(w => w.Status.State == RunState.Completed) == PlannedUnits(stage, plan) && !state.State.CompletedStages.Contains(stage))
+            {
+                state.State.CompletedStages.Add(stage);
+                AddEvent(RunEventKind.StageCompleted, stage, $"{stage} completed: {string.Join("; ", workers.Select(w => $"{w.Model}: {w.Status.Detail}"))}");
+            }
+        }
+    }
+
+    private async Task FailAsync(string reason, RunStage? stage)
+    {
+        state.State.FailureReason = reason;
+        AddEvent(RunEventKind.Error, stage, reason);
+        await StopWorkersAsync();
+        state.State.State = RunState.Failed;
+        AddEvent(RunEventKind.RunFailed, stage, $"run failed: {reason}");
+        await state.WriteStateAsync();
+        await UnregisterReminderAsync();
+        logger.LogError("Run {RunId} failed at {Stage}: {Reason}", RunId, stage, reason);
+    }
+
+    private async Task StopWorkersAsync()
+    {
+        var running = state.State.Workers.Where(w => !w.Value.Status.IsFinal).ToList();
+        var cancels = running.Select(async entry =>
+        {
+            try
+            {
+                var status = await Worker(entry.Value.Stage, entry.Value.Key).CancelAsync();
+                state.State.Workers[entry.Key] = entry.Value with { Status = status };
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                logger.LogWarning(e, "Run {RunId}: could not cancel {WorkerKey}", RunId, entry.Value.Key);
+            }
+        });
+        await Task.WhenAll(cancels);
+    }
+
+    private IStageWorkerGrain Worker(RunStage stage, string key) => stage switch
+    {
+        RunStage.Representations => GrainFactory.GetGrain<ISourceModelGrain>(key),
+        RunStage.Alignment => GrainFactory.GetGrain<IAlignmentShardGrain>(key),
+        RunStage.Fusion => GrainFactory.GetGrain<IPairwiseFusionGrain>(key),
+        RunStage.Merge => GrainFactory.GetGrain<IMergeStageGrain>(key),
+        _ => GrainFactory.GetGrain<IEvaluationStageGrain>(key),
+    };
+
+    private void AddEvent(RunEventKind kind, RunStage? stage, string message)
+    {
+        var sequence = state.State.Events.Count == 0 ? 1 : state.State.Events[^1].Sequence + 1;
+        var runEvent = new RunEvent(sequence, DateTimeOffset.UtcNow, kind, stage, message);
+        state.State.Events.Add(runEvent);
+        foreach (var observer in _observers)
+        {
+            try
+            {
+                observer.OnRunEvent(RunId, runEvent);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                logger.LogWarning(e, "Run observer {Observer} failed on event {Kind}", observer.GetType().Name, kind);
+            }
+        }
+    }
+
+    private RunStatus Status()
+    {
+        var plan = state.State.SpecText is null ? null : Plan();
+        var stages = plan is null
+            ? []
+            : Enum.GetValues<RunStage>().Select(stage =>
+            {
+                var workers = state.State.Workers.Values.Where(w => w.Stage == stage).ToList();
+                var progress = workers.Sum(w => w.Status.State == RunState.Completed ? 1 : w.Status.Progress) / PlannedUnits(stage, plan);
+                return new StageProgress(stage, Math.Clamp(progress, 0, 1), string.Join("; ", workers.Select(w => $"{w.Model}: {w.Status.Detail}")));
+            }).ToList();
+        RunStage? current = state.State.State == RunState.Running || state.State.State == RunState.Failed || state.State.State == RunState.Cancelled
+            ? Enum.GetValues<RunStage>().Cast<RunStage?>().FirstOrDefault(s => !state.State.CompletedStages.Contains(s!.Value))
+            : null;
+        return new RunStatus
+        {
+            RunId = RunId,
+            State = state.State.State,
+            CurrentStage = current,
+            Stages = stages,
+            FailureReason = state.State.FailureReason,
+            OutputFolder = state.State.OutputFolder,
+            EvaluationReportJson = state.State.ReportJson,
+            Workers = [.. state.State.Workers.Values],
+        };
+    }
+
+    private async Task UnregisterReminderAsync()
+    {
+        var reminder = await this.GetReminder(ReminderName);
+        if (reminder is not null) await this.UnregisterReminder(reminder);
+    }
+}

@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using FuseChat.Grains.Interfaces.Runs;
+using Microsoft.Extensions.Logging;
+
+namespace FuseChat.Grains.Runs;
+
+/// <summary>
+/// The shape every worker grain of a run shares. A start call records the work, registers a reminder and
+/// starts a background loop, then returns. The loop runs the library call on the thread pool (it is
+/// CPU-heavy and synchronous: it must not hold the grain's scheduler), and awaits it from the grain's
+/// context, where it copies progress into the state and persists it after each completed unit. After a silo
+/// loss the reminder (or the run grain's next poll) reactivates the grain and restarts the loop; the library
+/// skips what is already on disk. Deactivation cancels the loop and awaits it, leaving the state Running so
+/// the work is restarted.
+/// </summary>
+/// <typeparam name="TWork">The work record.</typeparam>
+public abstract class StageWorkerGrain<TWork> : Grain, IRemindable
+    where TWork : class
+{
+    private const string ReminderName = "fusechat-work";
+    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan ProgressWriteInterval = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan CancelWait = TimeSpan.FromSeconds(10);
+
+    private readonly IPersistentState<WorkerState<TWork>> _state;
+    private readonly SemaphoreSlim _writes = new(1, 1);
+    private CancellationTokenSource? _cancellation;
+    private Task? _loop;
+
+    /// <summary>Creates the grain over its persisted state.</summary>
+    /// <param name="state">The state, in storage <see cref="RunStorage.Name"/>.</param>
+    /// <param name="logger">The grain's logger.</param>
+    protected StageWorkerGrain(IPersistentState<WorkerState<TWork>> state, ILogger logger)
+    {
+        _state = state;
+        Logger = logger;
+    }
+
+    /// <summary>The grain's logger.</summary>
+    protected ILogger Logger { get; }
+
+    /// <summary>The stage this grain works for (logs).</summary>
+    protected abstract RunStage Stage { get; }
+
+    /// <summary>The run to notify when the work ends.</summary>
+    /// <param name="work">The work.</param>
+    protected abstract string RunIdOf(TWork work);
+
+    /// <summary>
+    /// Does (or resumes) the work, synchronously, on a thread-pool thread; reports through
+    /// <paramref name="progress"/> only. Returns a one-line summary.
+    /// </summary>
+    /// <param name="work">The work.</param>
+    /// <param name="progress">Where to report progress and completed units.</param>
+    /// <param name="cancellationToken">Cancelled on CancelAsync and on deactivation.</param>
+    protected abstract string Execute(TWork work, WorkProgress progress, CancellationToken cancellationToken);
+
+    /// <summary>Records <paramref name="work"/> if none is recorded yet, makes sure unfinished work runs, and returns the status.</summary>
+    /// <param name="work">The work.</param>
+    protected async Task<WorkStatus> StartWorkAsync(TWork work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (_state.State.Work is null)
+        {
+            _state.State.Work = work;
+            _state.State.Status = new WorkStatus { State = RunState.Running, Detail = "queued", UpdatedAt = DateTimeOffset.UtcNow };
+            await PersistAsync();
+            await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+        }
+
+        EnsureRunning();
+        return _state.State.Status;
+    }
+
+    /// <inheritdoc cref="IStageWorkerGrain.GetStatusAsync"/>
+    public Task<WorkStatus> GetStatusAsync() => Task.FromResult(_state.State.Status);
+
+    /// <inheritdoc cref="IStageWorkerGrain.CancelAsync"/>
+    public async Task<WorkStatus> CancelAsync()
+    {
+        if (_state.State.Status.IsFinal) return _state.State.Status;
+        _state.State.Status = _state.State.Status with { State = RunState.Cancelled, Detail = "cancelled", UpdatedAt = DateTimeOffset.UtcNow };
+        await PersistAsync();
+        if (_cancellation is not null) await _cancellation.CancelAsync();
+
+        // Libraries check the token between batches, steps and tensors; do not outwait the call's own timeout.
+        if (_loop is not null) await Task.WhenAny(_loop, Task.Delay(CancelWait));
+        await UnregisterReminderAsync();
+        return _state.State.Status;
+    }
+
+    /// <summary>Restarts unfinished work that is not running (after reactivation); unregisters the reminder once the work is final.</summary>
+    /// <param name="reminderName">The reminder.</param>
+    /// <param name="status">Tick details.</param>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != ReminderName) return;
+        if (_state.State.Work is null || _state.State.Status.IsFinal)
+        {
+            await UnregisterReminderAsync();
+            return;
+        }
+
+        EnsureRunning();
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_cancellation is not null) await _cancellation.CancelAsync();
+        if (_loop is not null)
+        {
+            try
+            {
+                await _loop.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Deactivation's own deadline passed; the library leaves only complete units on disk.
+            }
+        }
+
+        await base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    private void EnsureRunning()
+    {
+        if (_loop is { IsCompleted: false } || _state.State.Work is not { } work || _state.State.Status.State != RunState.Running) return;
+        _cancellation?.Dispose();
+        _cancellation = new CancellationTokenSource();
+        _loop = RunLoopAsync(work, _cancellation.Token);
+    }
+
+    private async Task RunLoopAsync(TWork work, CancellationToken cancellationToken)
+    {
+        // Yield so the start call returns before any work begins.
+        await Task.Yield();
+        var key = this.GetPrimaryKeyString();
+        _state.State.Status = _state.State.Status with { Attempts = _state.State.Status.Attempts + 1, UpdatedAt = DateTimeOffset.UtcNow };
+        await PersistAsync();
+        Logger.LogInformation("Stage {Stage} work {WorkerKey} starting (attempt {Attempt})", Stage, key, _state.State.Status.Attempts);
+
+        var progress = new WorkProgress();
+        var job = Task.Run(() => Execute(work, progress, cancellationToken), CancellationToken.None);
+        long seenVersion = 0, seenUnits = 0;
+        var sinceWrite = Stopwatch.StartNew();
+        while (!job.IsCompleted)
+        {
+            await Task.WhenAny(job, Task.Delay(PollInterval, CancellationToken.None));
+            var (fraction, detail, version, units) = progress.Snapshot();
+            if (version == seenVersion || _state.State.Status.State != RunState.Running) continue;
+            seenVersion = version;
+            _state.State.Status = _state.State.Status with { Progress = fraction, Detail = detail, UpdatedAt = DateTimeOffset.UtcNow };
+            if (units != seenUnits || sinceWrite.Elapsed > ProgressWriteInterval)
+            {
+                seenUnits = units;
+                sinceWrite.Restart();
+                await PersistAsync();
+            }
+        }
+
+        try
+        {
+            var summary = await job;
+            if (_state.State.Status.State != RunState.Running) return;
+            _state.State.Status = _state.State.Status with { State = RunState.Completed, Progress = 1, Detail = summary, UpdatedAt = DateTimeOffset.UtcNow };
+            Logger.LogInformation("Stage {Stage} work {WorkerKey} completed: {Summary}", Stage, key, summary);
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled on request (the state says so already) or by deactivation: then the state stays
+            // Running and the reminder restarts the work on the next activation.
+            Logger.LogInformation("Stage {Stage} work {WorkerKey} stopped ({State})", Stage, key, _state.State.Status.State);
+            return;
+        }
+        catch (Exception e)
+        {
+            if (_state.State.Status.State != RunState.Running) return;
+            _state.State.Status = _state.State.Status with { State = RunState.Failed, Error = e.Message, Detail = "failed", UpdatedAt = DateTimeOffset.UtcNow };
+            Logger.LogError(e, "Stage {Stage} work {WorkerKey} failed", Stage, key);
+        }
+
+        await PersistAsync();
+        await UnregisterReminderAsync();
+        try
+        {
+            await GrainFactory.GetGrain<IFusionRunGrain>(RunIdOf(work)).OnWorkerFinishedAsync(key);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The run grain polls its workers on every tick, so a lost notice only delays it.
+            Logger.LogWarning(e, "Could not notify run {RunId} that {WorkerKey} finished", RunIdOf(work), key);
+        }
+    }
+
+    private async Task PersistAsync()
+    {
+        // The loop and grain calls interleave at awaits; two concurrent writes would trip the ETag check.
+        await _writes.WaitAsync();
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    private async Task UnregisterReminderAsync()
+    {
+        var reminder = await this.GetReminder(ReminderName);
+        if (reminder is not null) await this.UnregisterReminder(reminder);
+    }
+}

@@ -1,0 +1,26 @@
+namespace FuseChat.Grains.Runs;
+
+/// <summary>Stage 3 settings (YAML section <c>training</c>); defaults are the paper's.</summary>
+public sealed record TrainingSpec
+{
+    /// <summary><c>lr</c>: peak learning rate.</summary>
+    public double LearningRate { get; init; } = 5e-6;
+
+    /// <summary><c>epochs</c>.</summary>
+    public int Epochs { get; init; } = 3;
+
+    /// <summary><c>accumulation</c>: micro-batches per optimiser step.</summary>
+    public int Accumulation { get; init; } = 1;
+
+    /// <summary><c>lambda</c>: weight of the CE term in the fusion loss, 0 to 1.</summary>
+    public double Lambda { get; init; } = 0.9;
+
+    /// <summary><c>warmup</c>: fraction of the steps spent warming up, 0 to 1.</summary>
+    public double Warmup { get; init; } = 0.03;
+
+    /// <summary><c>checkpoint_every</c>: optimiser steps between checkpoints; 0 = only at the end.</summary>
+    public int CheckpointEvery { get; init; } = 100;
+
+    /// <summary><c>dtype</c>: parameter dtype (f32, bf16).</summary>
+    public string Dtype { get; init; } = "f32";
+}

