@@ -3,6 +3,7 @@ using FuseChat.Client.Commands;
 
 var root = new RootCommand("fusechat: fuse chat LLMs of different architectures and tokenizers (FuseChat method).");
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(DemoCommand.CreateTraining());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
@@ -12,4 +13,5 @@ root.Subcommands.Add(RepresentCommand.Create());
 root.Subcommands.Add(AlignCommand.Create());
 root.Subcommands.Add(FuseCommand.Create());
 root.Subcommands.Add(SiloCommand.Create());
+foreach (var command in RunCommands.Create()) root.Subcommands.Add(command);
 return root.Parse(args).Invoke();

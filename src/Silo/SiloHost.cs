@@ -2,6 +2,8 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using FuseChat.Grains.Placement;
+using FuseChat.Grains.Runs;
+using FuseChat.Silo.Api;
 using FuseChat.Grains.Storage;
 using FuseChat.Grains.Telemetry;
 using Microsoft.AspNetCore.Builder;
@@ -15,6 +17,7 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Runtime;
 using StackExchange.Redis;
+
 
 namespace FuseChat.Silo;
 
@@ -97,6 +100,7 @@ public static class SiloHost
         app.MapPrometheusScrapingEndpoint(MetricsPath);
         // The dashboard has no authentication of its own.
         app.MapOrleansDashboard(DashboardPath).RequireApiToken();
+        app.MapRunApi();
         return app;
     }
 
@@ -192,7 +196,10 @@ public static class SiloHost
     private static void ConfigureEmbedded(ISiloBuilder silo, FuseChatSiloOptions options)
     {
         silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, primarySiloEndpoint: null, options.ServiceId, options.ClusterId);
-        silo.AddFileGrainStorageAsDefault(Path.GetFullPath(Path.Combine(options.DataPath, "grains")));
+        var grains = Path.GetFullPath(Path.Combine(options.DataPath, "grains"));
+        silo.AddFileGrainStorageAsDefault(grains);
+        // The run grains write to a named storage so that operators can move it apart from the default.
+        silo.AddFileGrainStorage(RunStorage.Name, grains);
         silo.UseInMemoryReminderService();
     }
 
@@ -202,6 +209,11 @@ public static class SiloHost
         silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
         silo.UseRedisReminderService(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
         silo.AddAzureBlobGrainStorageAsDefault(o =>
+        {
+            o.ConnectionString = options.Storage.ConnectionString;
+            o.ContainerName = options.Storage.GrainContainer;
+        });
+        silo.AddAzureBlobGrainStorage(RunStorage.Name, o =>
         {
             o.ConnectionString = options.Storage.ConnectionString;
             o.ContainerName = options.Storage.GrainContainer;

@@ -5,17 +5,41 @@ using Spectre.Console;
 namespace FuseChat.Client.Commands;
 
 /// <summary>
-/// <c>fusechat demo</c>: trains a tiny Llama-style model on a built-in text and shows the loss falling.
-/// It proves the whole stack (native shim, autograd, AdamW, schedule) on any machine in about a minute.
+/// <c>fusechat demo</c>: a whole fusion in miniature through the grains of an embedded silo (see
+/// <see cref="FusionDemo"/>). <c>fusechat demo-train</c>: trains a tiny Llama-style model on a built-in
+/// text and shows the loss falling — the native stack alone, in seconds.
 /// </summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
+        var workspace = new Option<string>("--workspace") { Description = "Folder for the demo's models, data and run (replaced).", DefaultValueFactory = _ => Path.Combine(".artifacts", "demo", "workspace") };
+        var seed = new Option<ulong>("--seed") { Description = "Random seed of the demo models.", DefaultValueFactory = _ => 7 };
+        var command = new Command("demo", "Run a tiny fusion (pivot + two sources with different tokenizers) through an embedded silo and print the evaluation table.")
+        {
+            workspace, seed,
+        };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            try
+            {
+                return await FusionDemo.RunAsync(Path.GetFullPath(parse.GetValue(workspace)!), parse.GetValue(seed), AnsiConsole.Console, cancellation);
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or FuseChat.Torch.TorchException)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]demo failed:[/] {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    public static Command CreateTraining()
+    {
         var steps = new Option<int>("--steps") { Description = "Optimiser steps to train.", DefaultValueFactory = _ => 300 };
         var seed = new Option<ulong>("--seed") { Description = "Random seed (same seed, same losses).", DefaultValueFactory = _ => 42 };
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (0 = keep libtorch's default).", DefaultValueFactory = _ => 0 };
-        var command = new Command("demo", "Train a tiny Llama-style model on a built-in text and print the loss falling.")
+        var command = new Command("demo-train", "Train a tiny Llama-style model on a built-in text and print the loss falling.")
         {
             steps, seed, threads,
         };

@@ -1,0 +1,84 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using FuseChat.Grains.Interfaces.Runs;
+using FuseChat.Silo.Api;
+
+namespace FuseChat.Client.Api;
+
+/// <summary>
+/// A small .NET client of the silo's HTTP API (<see cref="RunApi"/>). The server defaults to
+/// FUSECHAT_SERVER or http://127.0.0.1:8080, the token to FUSECHAT_API_TOKEN.
+/// </summary>
+public sealed class FuseChatApiClient : IDisposable
+{
+    private readonly HttpClient http;
+
+    /// <summary>Creates a client of <paramref name="server"/>, sending <paramref name="token"/> as a bearer token when given.</summary>
+    public FuseChatApiClient(string? server = null, string? token = null)
+    {
+        server ??= Environment.GetEnvironmentVariable("FUSECHAT_SERVER") ?? "http://127.0.0.1:8080";
+        token ??= Environment.GetEnvironmentVariable("FUSECHAT_API_TOKEN");
+        http = new HttpClient { BaseAddress = new Uri(server.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(100) };
+        if (!string.IsNullOrEmpty(token)) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    /// <summary>The server's address.</summary>
+    public Uri Server => http.BaseAddress!;
+
+    /// <summary>Starts a run from a spec file; a rejected spec comes back with its problems.</summary>
+    public async Task<RunStatus> StartAsync(string specPath, string? id = null, CancellationToken cancellation = default)
+    {
+        var full = Path.GetFullPath(specPath);
+        var request = new StartRunRequest(await File.ReadAllTextAsync(full, cancellation), Path.GetDirectoryName(full)!, id);
+        using var response = await http.PostAsJsonAsync("api/runs", request, RunApi.Json, cancellation);
+        if (response.StatusCode == System.Net.HttpStatusCode.BadRequest && response.Content.Headers.ContentType?.MediaType == "application/json")
+        {
+            var rejected = await response.Content.ReadFromJsonAsync<RunStatus>(RunApi.Json, cancellation);
+            if (rejected is { Problems.Count: > 0 }) return rejected;
+        }
+        await Ensure(response, cancellation);
+        return (await response.Content.ReadFromJsonAsync<RunStatus>(RunApi.Json, cancellation))!;
+    }
+
+    /// <summary>A run's status.</summary>
+    public async Task<RunStatus> StatusAsync(string id, CancellationToken cancellation = default)
+    {
+        using var response = await http.GetAsync($"api/runs/{Uri.EscapeDataString(id)}", cancellation);
+        await Ensure(response, cancellation);
+        return (await response.Content.ReadFromJsonAsync<RunStatus>(RunApi.Json, cancellation))!;
+    }
+
+    /// <summary>Every run the cluster knows.</summary>
+    public async Task<IReadOnlyList<RunSummary>> ListAsync(CancellationToken cancellation = default)
+    {
+        using var response = await http.GetAsync("api/runs", cancellation);
+        await Ensure(response, cancellation);
+        return (await response.Content.ReadFromJsonAsync<List<RunSummary>>(RunApi.Json, cancellation))!;
+    }
+
+    /// <summary>Events after <paramref name="after"/>.</summary>
+    public async Task<IReadOnlyList<RunEvent>> EventsAsync(string id, long after, CancellationToken cancellation = default)
+    {
+        using var response = await http.GetAsync($"api/runs/{Uri.EscapeDataString(id)}/events?after={after}", cancellation);
+        await Ensure(response, cancellation);
+        return (await response.Content.ReadFromJsonAsync<List<RunEvent>>(RunApi.Json, cancellation))!;
+    }
+
+    /// <summary>Cancels a run.</summary>
+    public async Task<RunStatus> CancelAsync(string id, CancellationToken cancellation = default)
+    {
+        using var response = await http.PostAsync($"api/runs/{Uri.EscapeDataString(id)}/cancel", null, cancellation);
+        await Ensure(response, cancellation);
+        return (await response.Content.ReadFromJsonAsync<RunStatus>(RunApi.Json, cancellation))!;
+    }
+
+    private async Task Ensure(HttpResponseMessage response, CancellationToken cancellation)
+    {
+        if (response.IsSuccessStatusCode) return;
+        var body = await response.Content.ReadAsStringAsync(cancellation);
+        throw new HttpRequestException($"{(int)response.StatusCode} {response.ReasonPhrase} from {Server}: {body.Trim()}", null, response.StatusCode);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => http.Dispose();
+}

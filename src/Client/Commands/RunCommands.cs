@@ -1,0 +1,103 @@
+using System.CommandLine;
+using FuseChat.Client.Api;
+using Spectre.Console;
+
+namespace FuseChat.Client.Commands;
+
+/// <summary>
+/// Client verbs against a running silo's HTTP API: <c>run SPEC.yaml [--follow]</c>, <c>follow RUN</c>,
+/// <c>status RUN</c>, <c>list</c>, <c>cancel RUN</c>. Server: --server or FUSECHAT_SERVER
+/// (default http://127.0.0.1:8080); token: --token or FUSECHAT_API_TOKEN.
+/// </summary>
+internal static class RunCommands
+{
+    private static readonly Option<string?> Server = new("--server") { Description = "Silo HTTP address (default: FUSECHAT_SERVER or http://127.0.0.1:8080)." };
+    private static readonly Option<string?> Token = new("--token") { Description = "API token (default: FUSECHAT_API_TOKEN)." };
+
+    public static IEnumerable<Command> Create()
+    {
+        var spec = new Argument<string>("spec") { Description = "Run spec (YAML)." };
+        var follow = new Option<bool>("--follow") { Description = "Show live progress until the run ends." };
+        var id = new Option<string?>("--id") { Description = "Run id (default: the spec's name and the time)." };
+        var run = new Command("run", "Start a fusion run on the cluster from a spec file.") { spec, follow, id, Server, Token };
+        run.SetAction((parse, cancellation) => Call(parse, async client =>
+        {
+            var status = await client.StartAsync(parse.GetValue(spec)!, parse.GetValue(id), cancellation);
+            if (status.Problems.Count > 0)
+            {
+                AnsiConsole.MarkupLine($"[red]the spec was rejected ({status.Problems.Count} problems):[/]");
+                foreach (var problem in status.Problems) AnsiConsole.MarkupLineInterpolated($"  - {problem}");
+                return 2;
+            }
+            AnsiConsole.MarkupLineInterpolated($"started run [green]{status.RunId}[/]");
+            if (!parse.GetValue(follow)) return 0;
+            return Exit(await Follow(client, status.RunId, cancellation));
+        }));
+
+        var runId = new Argument<string>("run") { Description = "Run id." };
+        var followCommand = new Command("follow", "Show a run's progress live until it ends.") { runId, Server, Token };
+        followCommand.SetAction((parse, cancellation) => Call(parse, async client => Exit(await Follow(client, parse.GetValue(runId)!, cancellation))));
+
+        var json = new Option<bool>("--json") { Description = "Print the status as JSON." };
+        var status = new Command("status", "Show a run's state, stages and failure reason.") { runId, json, Server, Token };
+        status.SetAction((parse, cancellation) => Call(parse, async client =>
+        {
+            var s = await client.StatusAsync(parse.GetValue(runId)!, cancellation);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(RunFollower.ToJson(s));
+                return 0;
+            }
+            AnsiConsole.MarkupLineInterpolated($"run [bold]{s.RunId}[/]: {s.State}{(s.CurrentStage is { } stage ? $" ({stage})" : "")}");
+            var table = new Table().AddColumn("stage").AddColumn("progress").AddColumn("detail");
+            foreach (var p in s.Stages) table.AddRow(p.Stage.ToString(), $"{p.Progress:P0}", Markup.Escape(p.Detail));
+            AnsiConsole.Write(table);
+            if (s.FailureReason is { } reason) AnsiConsole.MarkupLineInterpolated($"[red]failure:[/] {reason}");
+            return 0;
+        }));
+
+        var list = new Command("list", "List the runs the cluster knows.") { Server, Token };
+        list.SetAction((parse, cancellation) => Call(parse, async client =>
+        {
+            var table = new Table().AddColumn("run").AddColumn("state").AddColumn("stage").AddColumn("failure");
+            foreach (var r in await client.ListAsync(cancellation))
+                table.AddRow(Markup.Escape(r.Id), r.State.ToString(), r.CurrentStage?.ToString() ?? "-", Markup.Escape(r.FailureReason ?? ""));
+            AnsiConsole.Write(table);
+            return 0;
+        }));
+
+        var cancel = new Command("cancel", "Cancel a run (finished artifacts stay on disk).") { runId, Server, Token };
+        cancel.SetAction((parse, cancellation) => Call(parse, async client =>
+        {
+            var s = await client.CancelAsync(parse.GetValue(runId)!, cancellation);
+            AnsiConsole.MarkupLineInterpolated($"run {s.RunId}: {s.State}");
+            return 0;
+        }));
+        return [run, followCommand, status, list, cancel];
+    }
+
+    private static Task<FuseChat.Grains.Interfaces.Runs.RunStatus> Follow(FuseChatApiClient client, string id, CancellationToken cancellation) =>
+        RunFollower.FollowAsync(id, () => client.StatusAsync(id, cancellation), after => client.EventsAsync(id, after, cancellation), AnsiConsole.Console, cancellation);
+
+    private static int Exit(FuseChat.Grains.Interfaces.Runs.RunStatus status) =>
+        status.State == FuseChat.Grains.Interfaces.Runs.RunState.Completed ? 0 : 1;
+
+    private static async Task<int> Call(ParseResult parse, Func<FuseChatApiClient, Task<int>> action)
+    {
+        using var client = new FuseChatApiClient(parse.GetValue(Server), parse.GetValue(Token));
+        try
+        {
+            return await action(client);
+        }
+        catch (HttpRequestException e)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message} (is `fusechat silo` running at {client.Server}?)");
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
+        }
+    }
+}
