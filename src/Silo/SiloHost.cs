@@ -153,6 +153,8 @@ public static class SiloHost
             services.AddSingleton<IArtifactStore>(sp => new BlobArtifactStore(storeOptions, sp.GetRequiredService<ArtifactTransferCounters>(), sp.GetService<ILogger<BlobArtifactStore>>()));
         }
 
+        // Run events (state changes, stage boundaries) become the runs-by-state and stage-progress series.
+        services.AddSingleton<IFusionRunObserver, MetricsRunObserver>();
         services.AddSingleton(sp =>
         {
             var metrics = new FuseChatMetrics(sp.GetRequiredService<IMeterFactory>());
