@@ -1,12 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
-using FuseChat.Fusion.Checkpoints;
 using FuseChat.Fusion.Data;
 using FuseChat.Fusion.Models;
 using FuseChat.Fusion.Templates;
-using FuseChat.Fusion.Tokenization;
-using FuseChat.Torch;
-using FuseChat.Torch.Optim;
 
 namespace FuseChat.Client.Demo;
 
@@ -88,42 +84,10 @@ internal static class DemoWorkspace
 
     private static string MakeModel(string root, string name, string tokenizerFolder, ulong seed, string chats, IEnumerable<int> taught)
     {
-        var folder = Path.Combine(root, "models", name);
-        var tokenizer = HfTokenizer.Load(tokenizerFolder);
-        var config = ModelConfig.Parse($$"""
-            {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": {{tokenizer.Count}}, "hidden_size": 32,
-             "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
-             "rms_norm_eps": 1e-5, "max_position_embeddings": 256, "hidden_act": "silu",
-             "bos_token_id": {{tokenizer.BosId ?? 0}}, "eos_token_id": {{tokenizer.EosId ?? 0}}}
-            """);
-        TorchRuntime.ManualSeed(seed);
-        using var model = new LlamaModel(DecoderConfig.From(config));
         var lessons = taught.ToList();
-        if (lessons.Count > 0) Teach(model, tokenizer, chats, lessons);
-        PretrainedModel.Save(model, config, folder);
-        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
-            File.Copy(Path.Combine(tokenizerFolder, file), Path.Combine(folder, file));
-        return folder;
-    }
-
-    /// <summary>Plain cross-entropy fine-tuning on the chosen conversations' replies.</summary>
-    private static void Teach(LlamaModel model, HfTokenizer tokenizer, string chats, IReadOnlyList<int> lessons)
-    {
-        var template = ChatTemplates.Get(Template);
-        var all = ChatDataset.Read(chats).ToList();
-        var examples = lessons.Select(i => ChatEncoder.Encode(all[i].Conversation, template, tokenizer)).ToList();
-        using var optimizer = new AdamW(model.Parameters(), new AdamWOptions { LearningRate = 1e-2, WeightDecay = 0 });
-        for (var step = 0; step < 12 * examples.Count; step++)
-        {
-            using var scope = DisposeScope.Open();
-            var e = examples[step % examples.Count];
-            var ids = e.Ids.Select(i => (long)i).ToArray();
-            var labels = ids.Select((id, t) => e.Trained[t] ? id : -100L).ToArray();
-            var loss = model.Loss(Tensor.From<long>(ids, [1, ids.Length]), Tensor.From<long>(labels, [1, labels.Length]));
-            loss.Backward();
-            GradientClipping.ClipGradNorm(optimizer.Parameters, 1.0);
-            optimizer.Step();
-            optimizer.ZeroGrad();
-        }
+        var all = ChatDataset.Read(chats).Select(r => r.Conversation).ToList();
+        return TinyModelFolder.Create(Path.Combine(root, "models", name), tokenizerFolder, seed, hidden: 32, intermediate: 64, layers: 2, heads: 4,
+            teach: (model, tokenizer) => TinyModelFolder.Teach(model, tokenizer, ChatTemplates.Get(Template), [.. lessons.Select(i => all[i])],
+                steps: 12 * lessons.Count));
     }
 }

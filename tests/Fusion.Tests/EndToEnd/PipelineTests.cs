@@ -39,41 +39,10 @@ public class PipelineTests(ITestOutputHelper output)
     ];
 
     /// <summary>A tiny model with a real tokenizer; <paramref name="teachSteps"/> of plain CE training on the chats make it a better source than the pivot.</summary>
-    private static string MakeModel(string root, string name, string tokenizerFixture, ulong seed, string? data = null, int teachSteps = 0)
-    {
-        var folder = Path.Combine(root, name);
-        var tokenizer = HfTokenizer.Load(TokenizerFixtures.ModelDir(tokenizerFixture));
-        var config = ModelConfig.Parse($$"""
-            {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": {{tokenizer.Count}}, "hidden_size": 16,
-             "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 2,
-             "rms_norm_eps": 1e-5, "max_position_embeddings": 256, "hidden_act": "silu"}
-            """);
-        TorchRuntime.ManualSeed(seed);
-        using var model = new LlamaModel(DecoderConfig.From(config));
-        if (teachSteps > 0) Teach(model, tokenizer, data!, teachSteps);
-        PretrainedModel.Save(model, config, folder);
-        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
-            File.Copy(Path.Combine(TokenizerFixtures.ModelDir(tokenizerFixture), file), Path.Combine(folder, file));
-        return folder;
-    }
-
-    private static void Teach(LlamaModel model, HfTokenizer tokenizer, string data, int steps)
-    {
-        var template = ChatTemplates.Get(Template);
-        var examples = ChatDataset.Read(data).Select(r => ChatEncoder.Encode(r.Conversation, template, tokenizer)).ToList();
-        using var optimizer = new FuseChat.Torch.Optim.AdamW(model.Parameters(), new() { LearningRate = 1e-2, WeightDecay = 0 });
-        for (var step = 0; step < steps; step++)
-        {
-            using var scope = DisposeScope.Open();
-            var e = examples[step % examples.Count];
-            var ids = e.Ids.Select(i => (long)i).ToArray();
-            var labels = ids.Select((id, t) => e.Trained[t] ? id : -100L).ToArray();
-            var loss = model.Loss(Tensor.From<long>(ids, [1, ids.Length]), Tensor.From<long>(labels, [1, labels.Length]));
-            loss.Backward();
-            optimizer.Step();
-            optimizer.ZeroGrad();
-        }
-    }
+    private static string MakeModel(string root, string name, string tokenizerFixture, ulong seed, string? data = null, int teachSteps = 0) =>
+        TinyModelFolder.Create(Path.Combine(root, name), TokenizerFixtures.ModelDir(tokenizerFixture), seed,
+            teach: teachSteps == 0 ? null : (model, tokenizer) => TinyModelFolder.Teach(model, tokenizer, ChatTemplates.Get(Template),
+                [.. ChatDataset.Read(data!).Select(r => r.Conversation)], teachSteps));
 
     [Fact]
     public void PivotAndTwoSourcesFuseIntoOneModel()

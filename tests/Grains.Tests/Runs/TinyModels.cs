@@ -1,7 +1,4 @@
-using FuseChat.Fusion.Checkpoints;
 using FuseChat.Fusion.Models;
-using FuseChat.Fusion.Tokenization;
-using FuseChat.Torch;
 
 namespace FuseChat.Grains.Tests.Runs;
 
@@ -33,22 +30,8 @@ public static class TinyModels
     public static IEnumerable<string> ChatLines() => Facts.Select(f =>
         $$"""{"conversations": [{"from": "human", "value": "{{f.Q}}"}, {"from": "gpt", "value": "{{f.A}}"}]}""");
 
-    public static string Make(string root, string name, string tokenizerFixture, ulong seed)
-    {
-        var folder = Path.Combine(root, name);
-        var tokenizer = HfTokenizer.Load(TokenizerDir(tokenizerFixture));
-        var config = ModelConfig.Parse($$"""
-            {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": {{tokenizer.Count}}, "hidden_size": 16,
-             "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 2,
-             "rms_norm_eps": 1e-5, "max_position_embeddings": 256, "hidden_act": "silu"}
-            """);
-        TorchRuntime.ManualSeed(seed);
-        using var model = new LlamaModel(DecoderConfig.From(config));
-        PretrainedModel.Save(model, config, folder);
-        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
-            File.Copy(Path.Combine(TokenizerDir(tokenizerFixture), file), Path.Combine(folder, file));
-        return folder;
-    }
+    public static string Make(string root, string name, string tokenizerFixture, ulong seed) =>
+        TinyModelFolder.Create(Path.Combine(root, name), TokenizerDir(tokenizerFixture), seed);
 
     private static string FindRepoRoot()
     {

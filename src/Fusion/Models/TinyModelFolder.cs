@@ -1,0 +1,62 @@
+using FuseChat.Fusion.Checkpoints;
+using FuseChat.Fusion.Templates;
+using FuseChat.Fusion.Tokenization;
+using FuseChat.Torch;
+using FuseChat.Torch.Optim;
+
+namespace FuseChat.Fusion.Models;
+
+/// <summary>
+/// Small Llama-style models with real tokenizers, written as Hugging Face folders: what the demo and the
+/// end-to-end tests fuse. A model can be taught conversations first (plain cross entropy on the replies),
+/// so that it knows something the others do not.
+/// </summary>
+public static class TinyModelFolder
+{
+    /// <summary>
+    /// Writes a model of the given shape, with the vocabulary of the tokenizer in <paramref name="tokenizerFolder"/>
+    /// (tokenizer.json and tokenizer_config.json are copied), into <paramref name="folder"/>; returns the folder.
+    /// </summary>
+    public static string Create(string folder, string tokenizerFolder, ulong seed, int hidden = 16, int intermediate = 32, int layers = 1,
+        int heads = 2, int keyValueHeads = 2, Action<LlamaModel, HfTokenizer>? teach = null)
+    {
+        var tokenizer = HfTokenizer.Load(tokenizerFolder);
+        var config = ModelConfig.Parse($$"""
+            {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": {{tokenizer.Count}}, "hidden_size": {{hidden}},
+             "intermediate_size": {{intermediate}}, "num_hidden_layers": {{layers}}, "num_attention_heads": {{heads}},
+             "num_key_value_heads": {{keyValueHeads}}, "rms_norm_eps": 1e-5, "max_position_embeddings": 256, "hidden_act": "silu",
+             "bos_token_id": {{tokenizer.BosId ?? 0}}, "eos_token_id": {{tokenizer.EosId ?? 0}}}
+            """);
+        TorchRuntime.ManualSeed(seed);
+        using var model = new LlamaModel(DecoderConfig.From(config));
+        teach?.Invoke(model, tokenizer);
+        PretrainedModel.Save(model, config, folder);
+        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
+            File.Copy(Path.Combine(tokenizerFolder, file), Path.Combine(folder, file), overwrite: true);
+        return folder;
+    }
+
+    /// <summary>
+    /// Plain cross-entropy fine-tuning on the assistant replies of <paramref name="conversations"/> (rendered with
+    /// <paramref name="template"/>), cycling through them for <paramref name="steps"/> AdamW steps.
+    /// </summary>
+    public static void Teach(LlamaModel model, HfTokenizer tokenizer, IChatTemplate template, IReadOnlyList<Conversation> conversations, int steps,
+        double learningRate = 1e-2)
+    {
+        if (conversations.Count == 0 || steps <= 0) return;
+        var examples = conversations.Select(c => ChatEncoder.Encode(c, template, tokenizer)).ToList();
+        using var optimizer = new AdamW(model.Parameters(), new AdamWOptions { LearningRate = learningRate, WeightDecay = 0 });
+        for (var step = 0; step < steps; step++)
+        {
+            using var scope = DisposeScope.Open();
+            var e = examples[step % examples.Count];
+            var ids = e.Ids.Select(i => (long)i).ToArray();
+            var labels = ids.Select((id, t) => e.Trained[t] ? id : -100L).ToArray();
+            var loss = model.Loss(Tensor.From<long>(ids, [1, ids.Length]), Tensor.From<long>(labels, [1, labels.Length]));
+            loss.Backward();
+            GradientClipping.ClipGradNorm(optimizer.Parameters, 1.0);
+            optimizer.Step();
+            optimizer.ZeroGrad();
+        }
+    }
+}
