@@ -10,6 +10,7 @@ public sealed class InMemoryFusionBatchSource : IFusionBatchSource, IDisposable
 {
     private readonly FusionBatch[] batches;
     private readonly int? shuffleSeed;
+    private readonly EpochOrder order;
 
     /// <summary>Takes ownership of <paramref name="batches"/>; <paramref name="shuffleSeed"/> null keeps their order.</summary>
     public InMemoryFusionBatchSource(IEnumerable<FusionBatch> batches, int? shuffleSeed = null)
@@ -18,6 +19,7 @@ public sealed class InMemoryFusionBatchSource : IFusionBatchSource, IDisposable
         this.batches = batches.ToArray();
         if (this.batches.Length == 0) throw new ArgumentException("at least one batch is needed", nameof(batches));
         this.shuffleSeed = shuffleSeed;
+        order = new EpochOrder(this.batches.Length, shuffleSeed);
     }
 
     /// <inheritdoc/>
@@ -31,21 +33,9 @@ public sealed class InMemoryFusionBatchSource : IFusionBatchSource, IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         if (index < 0 || index >= batches.Length) throw new ArgumentOutOfRangeException(nameof(index), index, $"the source has {batches.Length} batches");
-        var b = batches[Order(epoch)[index]];
+        var b = batches[order[epoch, index]];
         using var scope = DisposeScope.Open();
         return new FusionBatch(b.Ids.Clone(), b.Labels.Clone(), b.TargetIds.Clone(), b.TargetLogits.Clone());
-    }
-
-    private int[] Order(int epoch)
-    {
-        var order = Enumerable.Range(0, batches.Length).ToArray();
-        if (shuffleSeed is { } seed)
-        {
-            // Not HashCode.Combine: it is randomised per process, and the order must survive a restart.
-            var random = new Random(unchecked(seed * 1_000_003 + epoch) & int.MaxValue);
-            random.Shuffle(order);
-        }
-        return order;
     }
 
     /// <summary>Frees the batches.</summary>

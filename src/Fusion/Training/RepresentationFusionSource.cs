@@ -14,14 +14,13 @@ namespace FuseChat.Fusion.Training;
 public sealed class RepresentationFusionSource : IFusionBatchSource
 {
     private readonly Example[] examples;
-    private readonly int shuffleSeed;
+    private readonly EpochOrder order;
 
     private sealed record Example(long[] Ids, long[] Labels, TopKTargets Targets);
 
     /// <summary>Loads both folders (they must come from the same data and template).</summary>
     public RepresentationFusionSource(string pivotRepresentations, string? alignedSource, int shuffleSeed = 42)
     {
-        this.shuffleSeed = shuffleSeed;
         var pivotReader = RepresentationReader.Open(pivotRepresentations);
         var sourceReader = alignedSource is null ? null : RepresentationReader.Open(alignedSource);
         if (sourceReader is not null && sourceReader.Manifest.DataSha256 != pivotReader.Manifest.DataSha256)
@@ -42,6 +41,7 @@ public sealed class RepresentationFusionSource : IFusionBatchSource
         }
         if (list.Count == 0) throw new InvalidOperationException($"{pivotRepresentations} holds no conversation to train on");
         examples = [.. list];
+        order = new EpochOrder(examples.Length, shuffleSeed);
         Fingerprint = FingerprintOf(pivotReader.Manifest, sourceReader?.Manifest, shuffleSeed);
     }
 
@@ -62,10 +62,7 @@ public sealed class RepresentationFusionSource : IFusionBatchSource
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         if (index < 0 || index >= examples.Length) throw new ArgumentOutOfRangeException(nameof(index), index, $"the source has {examples.Length} conversations");
-        var order = Enumerable.Range(0, examples.Length).ToArray();
-        // A fixed generator per epoch (not HashCode): the order must survive a restart.
-        new Random(unchecked(shuffleSeed * 1_000_003 + epoch) & int.MaxValue).Shuffle(order);
-        var e = examples[order[index]];
+        var e = examples[order[epoch, index]];
         return FusionBatch.FromConversation(e.Ids, e.Labels, e.Targets);
     }
 
