@@ -82,6 +82,9 @@ public sealed class FusionTrainer : IDisposable
     /// <summary>Called after every optimiser step.</summary>
     public Action<FusionStepLog>? Log { get; set; }
 
+    /// <summary>Called after every checkpoint written (metrics: duration and size).</summary>
+    public Action<FusionCheckpointLog>? CheckpointWritten { get; set; }
+
     /// <summary>Optimiser steps completed.</summary>
     public long Step { get; private set; }
 
@@ -207,6 +210,7 @@ public sealed class FusionTrainer : IDisposable
         Directory.CreateDirectory(root);
         foreach (var stale in Directory.EnumerateDirectories(root, TemporaryPrefix + "*"))
             Directory.Delete(stale, recursive: true);
+        var stopwatch = Stopwatch.StartNew();
         var name = CheckpointName(Step);
         var final = Path.Combine(root, name);
         var temporary = Path.Combine(root, $"{TemporaryPrefix}{Step:D8}-{Guid.NewGuid():N}");
@@ -233,6 +237,11 @@ public sealed class FusionTrainer : IDisposable
         }
         lastCheckpointStep = Step;
         LastCheckpoint = final;
+        if (CheckpointWritten is { } written)
+        {
+            var bytes = new DirectoryInfo(final).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+            written(new FusionCheckpointLog(Step, final, bytes, stopwatch.Elapsed));
+        }
         Prune(root);
         return final;
     }

@@ -12,7 +12,12 @@ namespace FuseChat.Fusion.Training;
 public static class PairwiseFusionRunner
 {
     /// <summary>Trains (or resumes) and writes the target; returns the final step log and the MinCE counts.</summary>
-    public static PairwiseFusionSummary Run(PairwiseFusionJob job, Action<FusionStepLog>? log = null, CancellationToken cancellationToken = default)
+    /// <param name="job">What to train.</param>
+    /// <param name="log">Called after every optimiser step.</param>
+    /// <param name="cancellationToken">Checked between steps; the latest checkpoint stays for a rerun.</param>
+    /// <param name="checkpointed">Called after every checkpoint written.</param>
+    public static PairwiseFusionSummary Run(PairwiseFusionJob job, Action<FusionStepLog>? log = null, CancellationToken cancellationToken = default,
+        Action<FusionCheckpointLog>? checkpointed = null)
     {
         var output = Path.GetFullPath(job.Output);
         if (File.Exists(Path.Combine(output, ModelConfig.FileName)))
@@ -29,8 +34,10 @@ public static class PairwiseFusionRunner
                 last = entry;
                 log?.Invoke(entry);
             };
+            trainer.CheckpointWritten = checkpointed;
             var resumedFrom = FusionTrainer.FindLatestCheckpoint(checkpoints);
             if (resumedFrom is not null) trainer.Resume(resumedFrom);
+            var resumedAt = trainer.Step;
             trainer.Train(cancellationToken: cancellationToken);
 
             var parent = Path.GetDirectoryName(output) ?? ".";
@@ -52,7 +59,7 @@ public static class PairwiseFusionRunner
                 if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
                 throw;
             }
-            return new PairwiseFusionSummary(trainer.Step, source.Conversations, source.SourceSelected, last, resumedFrom);
+            return new PairwiseFusionSummary(trainer.Step, source.Conversations, source.SourceSelected, last, resumedFrom, resumedAt);
         }
     }
 }
