@@ -23,6 +23,9 @@ public sealed record WorkStatus
     /// <summary>How many times the work was started (more than one after a silo loss or restart).</summary>
     [Id(5)] public int Attempts { get; init; }
 
+    /// <summary>The silo that runs (or last ran) the work, as Orleans names it ("S10.0.0.7:11111:123456789"); null before the first start.</summary>
+    [Id(6)] public string? Silo { get; init; }
+
     /// <summary>True for Completed, Failed and Cancelled.</summary>
     public bool IsFinal => State is RunState.Completed or RunState.Failed or RunState.Cancelled;
 }

@@ -17,6 +17,9 @@ public sealed class FusionRunGrain(
 {
     private const string ReminderName = "fusechat-run";
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan RefreshTimeout = TimeSpan.FromSeconds(2);
+    private DateTime _lastRefresh;
     private readonly IFusionRunObserver[] _observers = [.. observers];
     private RunPlan? _plan;
 
@@ -59,7 +62,11 @@ public sealed class FusionRunGrain(
     }
 
     /// <inheritdoc />
-    public Task<RunStatus> GetStatusAsync() => Task.FromResult(Status());
+    public async Task<RunStatus> GetStatusAsync()
+    {
+        await RefreshRunningWorkersAsync();
+        return Status();
+    }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<RunEvent>> GetEventsAsync(long afterSequence) =>
@@ -235,6 +242,31 @@ public sealed class FusionRunGrain(
             }
         });
         await Task.WhenAll(cancels);
+    }
+
+    /// <summary>
+    /// Copies the live status of unfinished workers into the run's status (not persisted: the next step writes
+    /// it), so followers see steps and shards move between ticks. Calling a worker also reactivates it after a
+    /// silo loss, which restarts its work from its last checkpoint. A worker that does not answer in time keeps
+    /// its last known status.
+    /// </summary>
+    private async Task RefreshRunningWorkersAsync()
+    {
+        if (state.State.State != RunState.Running || DateTime.UtcNow - _lastRefresh < RefreshInterval) return;
+        _lastRefresh = DateTime.UtcNow;
+        var running = state.State.Workers.Where(w => !w.Value.Status.IsFinal).ToList();
+        await Task.WhenAll(running.Select(async entry =>
+        {
+            try
+            {
+                var status = await Worker(entry.Value.Stage, entry.Value.Key).GetStatusAsync().WaitAsync(RefreshTimeout);
+                state.State.Workers[entry.Key] = entry.Value with { Status = status };
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                logger.LogDebug(e, "Run {RunId}: no status from {WorkerKey} now", RunId, entry.Value.Key);
+            }
+        }));
     }
 
     private IStageWorkerGrain Worker(RunStage stage, string key) => stage switch

@@ -3,21 +3,28 @@ using FuseChat.Fusion.Checkpoints;
 using FuseChat.Fusion.Training;
 using FuseChat.Grains.Interfaces.Runs;
 using FuseChat.Grains.Placement;
+using FuseChat.Grains.Telemetry;
 using FuseChat.Torch;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace FuseChat.Grains.Runs;
 
 /// <summary>
 /// Stage 3 for one source (key "{run}/{source}"), on GPU silos: fine-tunes the pivot with the fusion loss,
-/// resuming from the latest checkpoint ("{target}.checkpoints") after a restart.
+/// resuming from the latest checkpoint ("{target}.checkpoints") after a restart. Feeds the training series
+/// (tokens, tokens/s, loss, checkpoints) of <see cref="FuseChatMetrics"/> when the silo has it.
 /// </summary>
 [RequiresGpu]
 public sealed class PairwiseFusionGrain(
     [PersistentState(RunStorage.WorkerState, RunStorage.Name)] IPersistentState<WorkerState<PairwiseFusionWork>> state,
+    IServiceProvider services,
     ILogger<PairwiseFusionGrain> logger)
     : StageWorkerGrain<PairwiseFusionWork>(state, logger), IPairwiseFusionGrain
 {
+    private const string MetricsStage = "fusion";
+    private readonly FuseChatMetrics? _metrics = services.GetService<FuseChatMetrics>();
+
     /// <inheritdoc />
     protected override RunStage Stage => RunStage.Fusion;
 
@@ -33,6 +40,8 @@ public sealed class PairwiseFusionGrain(
         // The target is published atomically as the last step: if it exists, a previous attempt finished
         // and only its status write was lost.
         if (File.Exists(Path.Combine(work.OutputFolder, ModelConfig.FileName))) return "target already trained";
+        var key = this.GetPrimaryKeyString();
+        var source = key[(key.IndexOf('/', StringComparison.Ordinal) + 1)..];
         var options = new FusionTrainerOptions
         {
             LearningRate = work.LearningRate,
@@ -58,9 +67,18 @@ public sealed class PairwiseFusionGrain(
                 var checkpoint = work.CheckpointEvery > 0 && log.Step % work.CheckpointEvery == 0;
                 var fraction = log.TotalSteps == 0 ? 0 : (double)log.Step / log.TotalSteps;
                 progress.Report(fraction, string.Create(CultureInfo.InvariantCulture, $"step {log.Step}/{log.TotalSteps}, loss {log.Loss:F4}"), checkpoint);
+                Logger.LogDebug("Fusion {WorkerKey} step {Step}/{TotalSteps} loss {Loss} ({TokensPerSecond} tokens/s)", key, log.Step, log.TotalSteps, log.Loss, log.TokensPerSecond);
+                _metrics?.RecordTokens(MetricsStage, log.Tokens);
+                _metrics?.RecordTokensPerSecond(work.RunId, MetricsStage, log.TokensPerSecond);
+                _metrics?.RecordTrainingLoss(work.RunId, source, log.Loss);
             },
-            cancellationToken);
+            cancellationToken,
+            checkpoint =>
+            {
+                Logger.LogInformation("Fusion {WorkerKey} wrote checkpoint at step {Step} ({Bytes} bytes in {Seconds:F2} s)", key, checkpoint.Step, checkpoint.Bytes, checkpoint.Duration.TotalSeconds);
+                _metrics?.RecordCheckpoint(checkpoint.Duration, checkpoint.Bytes, MetricsStage);
+            });
         return string.Create(CultureInfo.InvariantCulture,
-            $"{summary.Steps} steps, MinCE chose the source for {summary.SourceSelected}/{summary.Conversations} conversations{(summary.ResumedFrom is null ? "" : ", resumed from " + Path.GetFileName(summary.ResumedFrom))}");
+            $"{summary.Steps} steps, MinCE chose the source for {summary.SourceSelected}/{summary.Conversations} conversations{(summary.ResumedFrom is null ? "" : $", resumed at step {summary.ResumedAtStep}")}");
     }
 }

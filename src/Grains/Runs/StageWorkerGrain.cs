@@ -105,6 +105,17 @@ public abstract class StageWorkerGrain<TWork> : Grain, IRemindable
         EnsureRunning();
     }
 
+    /// <summary>
+    /// Restarts unfinished work as soon as the grain is activated again, on whichever silo: after a silo loss the
+    /// first call (the run grain's status refresh or next tick) brings the work back without waiting for the reminder.
+    /// </summary>
+    /// <param name="cancellationToken">Activation's deadline.</param>
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await base.OnActivateAsync(cancellationToken);
+        EnsureRunning();
+    }
+
     /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
@@ -137,7 +148,7 @@ public abstract class StageWorkerGrain<TWork> : Grain, IRemindable
         // Yield so the start call returns before any work begins.
         await Task.Yield();
         var key = this.GetPrimaryKeyString();
-        _state.State.Status = _state.State.Status with { Attempts = _state.State.Status.Attempts + 1, UpdatedAt = DateTimeOffset.UtcNow };
+        _state.State.Status = _state.State.Status with { Attempts = _state.State.Status.Attempts + 1, Silo = RuntimeIdentity, UpdatedAt = DateTimeOffset.UtcNow };
         await PersistAsync();
         Logger.LogInformation("Stage {Stage} work {WorkerKey} starting (attempt {Attempt})", Stage, key, _state.State.Status.Attempts);
 
