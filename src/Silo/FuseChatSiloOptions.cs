@@ -51,9 +51,26 @@ public sealed class FuseChatSiloOptions
     /// <summary>The silo's name (Cluster mode); defaults to POD_NAME, then to Orleans' default.</summary>
     public string? SiloName { get; set; }
 
+    /// <summary>
+    /// Intra-op threads of libtorch in this process (all workers share them); null keeps libtorch's default (the
+    /// number of cores). Pin it when silos on different machines must give bit-identical results.
+    /// </summary>
+    public int? TorchThreads { get; set; }
+
+    /// <summary>
+    /// Deterministic libtorch algorithms: a training resumed on another silo after a failure then ends with the
+    /// same weights as an undisturbed one (on CPU, with the same <see cref="TorchThreads"/>). Slower on GPU.
+    /// </summary>
+    public bool Deterministic { get; set; }
+
     /// <summary>Throws an <see cref="OrleansConfigurationException"/> that says which setting to fix.</summary>
     public void Validate()
     {
+        if (TorchThreads is < 1)
+        {
+            throw new OrleansConfigurationException($"FuseChat:TorchThreads ({TorchThreads}) must be at least 1, or unset for libtorch's default.");
+        }
+
         if (SiloPort is <= 0 or > 65535 || GatewayPort is <= 0 or > 65535)
         {
             throw new OrleansConfigurationException($"FuseChat:SiloPort ({SiloPort}) and FuseChat:GatewayPort ({GatewayPort}) must be ports from 1 to 65535.");

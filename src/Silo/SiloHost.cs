@@ -6,6 +6,7 @@ using FuseChat.Grains.Runs;
 using FuseChat.Silo.Api;
 using FuseChat.Grains.Storage;
 using FuseChat.Grains.Telemetry;
+using FuseChat.Torch;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -136,6 +137,9 @@ public static class SiloHost
     private static void ConfigureServices(WebApplicationBuilder builder)
     {
         var options = ReadOptions(builder.Configuration);
+        // Process-wide libtorch settings: applied before any grain can run a model.
+        if (options.TorchThreads is { } threads) TorchRuntime.Threads = threads;
+        if (options.Deterministic) TorchRuntime.SetDeterministic(true);
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(sp => new BearerTokenFilter(options.ApiToken, options.Mode == SiloMode.Embedded, sp.GetService<ILogger<BearerTokenFilter>>()));
