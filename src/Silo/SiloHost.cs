@@ -45,6 +45,9 @@ public static class SiloHost
 
     private static readonly TimeSpan ReadinessProbeTimeout = TimeSpan.FromSeconds(5);
 
+    // Seconds, for Orleans' request, activation and directory latencies: a millisecond to ten seconds.
+    private static readonly double[] LatencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
     /// <summary>Creates a builder from command-line arguments, environment variables and appsettings.json.</summary>
     /// <param name="args">Command-line arguments such as --FuseChat:Mode=Cluster or --urls http://0.0.0.0:8080.</param>
     /// <returns>The builder with the silo's services; add more, then call <see cref="Build"/>.</returns>
@@ -82,6 +85,7 @@ public static class SiloHost
 
         // Instruments must exist before the first scrape, not when a grain first asks for them.
         _ = app.Services.GetRequiredService<FuseChatMetrics>();
+        _ = app.Services.GetRequiredService<OrleansMetricUnits>();
 
         app.UseRouting();
         app.Use(async (context, next) =>
@@ -165,9 +169,11 @@ public static class SiloHost
             metrics.ObserveArtifactTransfers(sp.GetRequiredService<ArtifactTransferCounters>());
             return metrics;
         });
+        services.AddSingleton(_ => new OrleansMetricUnits(OrleansMeterName));
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(FuseChatMetrics.MeterName, OrleansMeterName)
+            .AddMeter(FuseChatMetrics.MeterName, OrleansMeterName, OrleansMetricUnits.MeterName)
             .AddRuntimeInstrumentation()
+            .AddView(ExportView)
             .AddPrometheusExporter());
 
         var allowCpuFallbackSet = builder.Configuration[$"{GpuSiloOptions.SectionName}:{nameof(GpuSiloOptions.AllowCpuFallback)}"] is not null;
@@ -260,6 +266,21 @@ public static class SiloHost
         {
             return Results.Json(new { status = "unreachable", silo = oracle.SiloAddress.ToString(), error = e.GetType().Name }, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
+    }
+
+    /// <summary>
+    /// Makes the whole scrape pass promtool: Orleans instruments in ms or MB are exported converted by
+    /// <see cref="OrleansMetricUnits"/> instead; instruments without a description get one; runtime gauges named
+    /// "*.count" get another name.
+    /// </summary>
+    private static MetricStreamConfiguration? ExportView(Instrument instrument)
+    {
+        if (instrument.Meter.Name == OrleansMeterName && OrleansMetricUnits.Converts(instrument.Unit)) return MetricStreamConfiguration.Drop;
+        var description = string.IsNullOrEmpty(instrument.Description) ? OrleansMetricDescriptions.For(instrument) : null;
+        if (instrument.Meter.Name == OrleansMetricUnits.MeterName && instrument.Unit == "s" && instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal))
+            return new ExplicitBucketHistogramConfiguration { Boundaries = LatencyBuckets, Description = description };
+        var name = OrleansMetricDescriptions.RenameOf(instrument.Name);
+        return name is null && description is null ? null : new MetricStreamConfiguration { Name = name, Description = description };
     }
 
     private static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
