@@ -1,6 +1,9 @@
 using FuseChat.Grains.Placement;
 using FuseChat.Grains.Runs;
+using System.Diagnostics.Metrics;
 using FuseChat.Grains.Storage;
+using FuseChat.Grains.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Hosting;
 using Orleans.TestingHost;
 
@@ -35,6 +38,8 @@ public sealed class RunClusterFixture : IAsyncLifetime
             silo.AddFileGrainStorage(RunStorage.Name, storage);
             silo.UseInMemoryReminderService();
             silo.UseFuseChatGpuPlacement(o => o.AllowCpuFallback = true);
+            // As the silo host registers it: workers record their figures here.
+            silo.Services.AddSingleton(sp => new FuseChatMetrics(sp.GetService<IMeterFactory>()));
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
