@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# about: DTW token alignment of 1k x 1k-token pairs: pairs/s and ms per pair per core (goal <= 1 ms)
+# about: DTW token alignment of 1k x 1k-token real tokenizer pairs: ms per pair per core (goal <= 1 ms), vs full-matrix DTW
 # Usage: bench/run align [--pairs=N] [--rounds=N]
-# Builds bench/Align in Release and prints single-thread and all-core figures, medians of several rounds.
+# Builds bench/Align in Release and prints single-thread and all-core figures (medians of several rounds), the
+# full-matrix DTW peer with the speedup and identical=yes/no, and a worst-case random-pair line. Needs
+# tests/fixtures/fetch-npm.sh (the tokenizer.json files).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"

@@ -19,17 +19,31 @@ internal struct DtwToken
 
     /// <summary>Characters of the stripped string, hashed into 32 buckets.</summary>
     public uint Mask;
+
+    /// <summary>Id of the unified string (markers spelled "▁"), the comparison form next to a bare marker.</summary>
+    public int UClass;
+
+    /// <summary>Length of the unified string.</summary>
+    public int ULength;
+
+    /// <summary>Characters of the unified string, hashed into 32 buckets.</summary>
+    public uint UMask;
 }
 
 /// <summary>
 /// Distinct token strings of one pair with their comparison forms, and a cache of the edit distance of each
-/// distinct (pivot string, source string) pair. Reused per thread: the cache is stamped with a generation, so
-/// a new pair invalidates it without clearing it.
+/// distinct (pivot string, source string) pair. Reused per thread.
 /// </summary>
 internal sealed class DtwTokenTable
 {
-    // Above this many (pivot, source) distinct pairs the cache is skipped (8 MiB of entries per thread).
-    private const int CacheLimit = 1 << 20;
+    /// <summary>Cache entry of a cost too large for a byte: computed again on each use.</summary>
+    public const byte Overflow = 255;
+
+    // Above this many (pivot, source) distinct pairs the cache is skipped (4 MiB of entries per thread).
+    private const int CacheLimit = 1 << 22;
+
+    // Stands in for the cache when there is none: entry 0 is never written, so every lookup misses.
+    private static readonly byte[] NoCache = new byte[1];
 
     private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _classes = new(StringComparer.Ordinal);
@@ -40,10 +54,20 @@ internal sealed class DtwTokenTable
     private int[] _sourceLocal = new int[256];
     private int _pivotCount;
     private int _sourceCount;
-    private long[] _cache = [];
-    private uint _generation;
+    // One byte per distinct pair, cost + 1 (0: not computed yet): small enough to stay in cache while a DTW
+    // sweeps it, and cleared per pair in microseconds.
+    private byte[] _cache = [];
     private int _stride;
     private bool _cached;
+
+    /// <summary>True when the pair just begun has a cost cache (<see cref="CacheArray"/>).</summary>
+    public bool Cached => _cached;
+
+    /// <summary>Entries per pivot string in <see cref="CacheArray"/>: the entry of a pair is at pivot.Local * Stride + source.Local.</summary>
+    public int Stride => _stride;
+
+    /// <summary>The cost cache: cost + 1, 0 when not computed, <see cref="Overflow"/> when too large.</summary>
+    public byte[] CacheArray => _cached ? _cache : NoCache;
 
     /// <summary>Forgets the previous pair's strings.</summary>
     public void Reset()
@@ -65,19 +89,20 @@ internal sealed class DtwTokenTable
             id = _tokens.Count;
             _ids.Add(token, id);
             var stripped = TokenMarkers.Strip(token);
-            if (!_classes.TryGetValue(stripped, out var cls))
-            {
-                cls = _classes.Count;
-                _classes.Add(stripped, cls);
-            }
-            uint mask = 0;
-            foreach (var c in stripped)
-            {
-                mask |= 1U << (c & 31);
-            }
+            var unified = TokenMarkers.Unify(token);
             _stripped.Add(stripped);
-            _unified.Add(TokenMarkers.Unify(token));
-            _tokens.Add(new DtwToken { Id = id, Class = cls, Length = stripped.Length, Local = -1, Mask = mask });
+            _unified.Add(unified);
+            _tokens.Add(new DtwToken
+            {
+                Id = id,
+                Class = ClassOf(stripped),
+                Length = stripped.Length,
+                Local = -1,
+                Mask = MaskOf(stripped),
+                UClass = ClassOf(unified),
+                ULength = unified.Length,
+                UMask = MaskOf(unified),
+            });
             if (id >= _pivotLocal.Length)
             {
                 Array.Resize(ref _pivotLocal, _pivotLocal.Length * 2);
@@ -103,18 +128,17 @@ internal sealed class DtwTokenTable
         _cached = size <= CacheLimit;
         if (!_cached)
         {
+            _stride = 0;
             return;
         }
         _stride = _sourceCount;
         if (_cache.Length < size)
         {
-            _cache = new long[Math.Max(size, Math.Min(2L * _cache.Length, CacheLimit))];
-            _generation = 0;
+            _cache = new byte[Math.Max(size, Math.Min(2L * _cache.Length, CacheLimit))];
         }
-        if (++_generation == 0)
+        else
         {
-            Array.Clear(_cache);
-            _generation = 1;
+            Array.Clear(_cache, 0, (int)size);
         }
     }
 
@@ -131,13 +155,34 @@ internal sealed class DtwTokenTable
             return CostSlow(pivot.Id, source.Id);
         }
         ref var slot = ref _cache[pivot.Local * _stride + source.Local];
-        if ((uint)(slot >> 32) == _generation)
+        if (slot != 0 && slot != Overflow)
         {
-            return (int)slot;
+            return slot - 1;
         }
         var v = CostSlow(pivot.Id, source.Id);
-        slot = ((long)_generation << 32) | (uint)v;
+        slot = (byte)Math.Min(v + 1, Overflow);
         return v;
+    }
+
+    // Stripped and unified strings share one id space: equal ids, equal strings.
+    private int ClassOf(string text)
+    {
+        if (!_classes.TryGetValue(text, out var cls))
+        {
+            cls = _classes.Count;
+            _classes.Add(text, cls);
+        }
+        return cls;
+    }
+
+    private static uint MaskOf(string text)
+    {
+        uint mask = 0;
+        foreach (var c in text)
+        {
+            mask |= 1U << (c & 31);
+        }
+        return mask;
     }
 
     private int CostSlow(int a, int b)
@@ -154,11 +199,8 @@ internal sealed class DtwTokenTable
 /// <summary>Per-thread buffers of one DTW run, kept between pairs so that a pair allocates only its result.</summary>
 internal sealed class DtwWorkspace
 {
-    // Matrices above this many cells are not kept for the next pair.
+    // Bands above this many cells are not kept for the next pair.
     private const long KeepLimit = 1L << 24;
-
-    // Room past the end for whole-vector loads.
-    private const int Pad = 32;
 
     [ThreadStatic]
     private static DtwWorkspace? t_cached;
@@ -166,67 +208,78 @@ internal sealed class DtwWorkspace
     public DtwTokenTable Table { get; } = new();
     public DtwToken[] Pivot { get; private set; } = [];
     public DtwToken[] Source { get; private set; } = [];
-    public int[] D { get; private set; } = [];
-    public ushort[] H { get; private set; } = [];
+
+    // Per position: string id, cache key (pivot: row offset, source: column), string length.
+    public int[] PId { get; private set; } = [];
+    public int[] PKey { get; private set; } = [];
+    public int[] PLength { get; private set; } = [];
+    public int[] SId { get; private set; } = [];
+    public int[] SKey { get; private set; } = [];
+    public int[] SLength { get; private set; } = [];
+
+    // Kept cells of the pruned matrix; per row its first and end column and where its first column is stored.
+    public int[] Band { get; private set; } = new int[1 << 16];
     public int[] RowLo { get; private set; } = [];
     public int[] RowEnd { get; private set; } = [];
-    // Anti-diagonal k = i + j of H starts at Base[k] + i; three rolling anti-diagonals of lb + H.
-    public int[] Base { get; private set; } = [];
-    public int[] Diag0 { get; private set; } = [];
-    public int[] Diag1 { get; private set; } = [];
-    public int[] Diag2 { get; private set; } = [];
+    public int[] RowAt { get; private set; } = [];
 
-    // Lower-bound features, pivot by position and source in reverse order (padded for vector loads).
-    public int[] PClass { get; private set; } = [];
-    public int[] PLength { get; private set; } = [];
-    public uint[] PMask { get; private set; } = [];
-    public int[] RClass { get; private set; } = [];
-    public int[] RLength { get; private set; } = [];
-    public uint[] RMask { get; private set; } = [];
+    // Rolling rows of the banded upper-bound pass.
+    public int[] RowA { get; private set; } = [];
+    public int[] RowB { get; private set; } = [];
 
     public static DtwWorkspace Rent(int n, int m)
     {
         var w = t_cached ?? new DtwWorkspace();
         t_cached = null;
-        var cells = checked(n * m);
-        if (w.D.Length < cells)
-        {
-            w.D = new int[cells];
-            w.H = new ushort[cells];
-        }
         if (w.Pivot.Length < n)
         {
             w.Pivot = new DtwToken[n];
+            w.PId = new int[n];
+            w.PKey = new int[n];
+            w.PLength = new int[n];
             w.RowLo = new int[n];
             w.RowEnd = new int[n];
-            w.Diag0 = new int[n + Pad];
-            w.Diag1 = new int[n + Pad];
-            w.Diag2 = new int[n + Pad];
-            w.PClass = new int[n + Pad];
-            w.PLength = new int[n + Pad];
-            w.PMask = new uint[n + Pad];
+            w.RowAt = new int[n];
         }
         if (w.Source.Length < m)
         {
             w.Source = new DtwToken[m];
-            w.RClass = new int[m + Pad];
-            w.RLength = new int[m + Pad];
-            w.RMask = new uint[m + Pad];
-        }
-        if (w.Base.Length < n + m)
-        {
-            w.Base = new int[n + m];
+            w.SId = new int[m];
+            w.SKey = new int[m];
+            w.SLength = new int[m];
+            w.RowA = new int[m + 1];
+            w.RowB = new int[m + 1];
         }
         w.Table.Reset();
         return w;
     }
 
+    /// <summary>The band, grown (contents kept) to hold at least <paramref name="cells"/> cells.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int[] EnsureBand(int cells)
+    {
+        if (Band.Length < cells)
+        {
+            Grow(cells);
+        }
+        return Band;
+    }
+
     public static void Return(DtwWorkspace w)
     {
-        if (w.D.Length > KeepLimit)
+        if (w.Band.Length > KeepLimit)
         {
-            return;
+            w.Band = new int[1 << 16];
         }
+
         t_cached = w;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Grow(int cells)
+    {
+        var band = Band;
+        Array.Resize(ref band, (int)Math.Min(Math.Max(cells, 2L * band.Length), Array.MaxLength));
+        Band = band;
     }
 }

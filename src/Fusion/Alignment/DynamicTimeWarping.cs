@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace FuseChat.Fusion.Alignment;
 
@@ -12,22 +11,31 @@ namespace FuseChat.Fusion.Alignment;
 /// prefer the diagonal (i-1, j-1), then (i-1, j) (the pivot advances, one source token covers several pivot
 /// tokens), then (i, j-1) (the source advances). The result is therefore a deterministic function of the
 /// token strings.</para>
-/// <para>Speed, exactly (A*-style pruning, an extension of PrunedDTW, Silva and Batista 2016):
+/// <para>Speed, exactly (PrunedDTW, Silva and Batista 2016):
 /// <list type="number">
-/// <item>A cheap per-cell lower bound lb(i,j) &lt;= cost(i,j) (0 for equal strings, else the largest of 1, the
-/// length difference and the number of character buckets present on one side only) feeds a backward DTW over
-/// lb: H(i,j) is then a lower bound on the cost of every completion of a path after (i,j).</item>
-/// <item>The path that follows the smallest lb + H from (0,0) is a real path: its true cost is an upper bound
-/// UB on the optimum (for two tokenizations of one text it is usually the optimum itself).</item>
-/// <item>The exact forward pass skips every cell with D + H &gt; UB (without an edit distance when already
-/// D_pred + lb + H &gt; UB). Such a cell lies on no path of cost &lt;= UB, so on no optimal path; every cell of an
-/// optimal path keeps its exact D, and a pruned predecessor of a path cell can never tie the smallest D, so the
-/// backtrack makes the same choices as over the full matrix.</item>
-/// </list></para>
+/// <item>An upper bound UB on the optimum: the best path inside a narrow band that follows the two
+/// sequences' character offsets (both tokenize one text, so the optimal path stays close to it and UB is
+/// usually the optimum itself). Any real path's cost is a valid UB; the band only makes it tight.</item>
+/// <item>The exact pass fills the matrix row by row but only over the columns whose D can be &lt;= UB: a row
+/// starts at the first kept column of the row above (every cell left of it has only pruned predecessors) and
+/// goes past the last kept column of the row above only while its left neighbour is kept. Costs are &gt;= 0,
+/// so a cell with D &gt; UB lies on no path of cost &lt;= UB; it is stored as infinity.</item>
+/// <item>Every kept cell holds its exact D. On the backtracked optimal path every cell has D &lt;= UB, so its
+/// smallest predecessor is kept and exact, while a pruned one has true D &gt; UB: it can neither win nor tie,
+/// and the tie rule above makes the same choices as over the full matrix.</item>
+/// </list>
+/// Only the kept cells are stored (per row: first column, end column, offset), so memory is O(cells kept), not
+/// n*m. A cell's cost is one lookup in a per-pair cache of distinct (pivot string, source string) pairs; an
+/// edit distance is computed only on a miss, and not at all when a cheap lower bound already puts the cell above
+/// UB.</para>
 /// </remarks>
 public static class DynamicTimeWarping
 {
     private const int Infinity = int.MaxValue / 2;
+
+    // Half-width of the band that gives the upper bound. Wider costs more cells and rarely lowers UB further
+    // on real pairs; any value keeps the result exact.
+    private const int BandRadius = 8;
 
     /// <summary>
     /// Aligns two token sequences. Tokens are compared stripped of either marker ("▁", "Ġ"); when one of the
@@ -58,23 +66,25 @@ public static class DynamicTimeWarping
                 table.Intern(sourceTokens[j], ref s[j], pivotSide: false);
             }
             table.BeginPair();
+            // Flat per-position arrays keep the inner loops to int loads: equal ids cost 0, else the cache entry
+            // at PKey[i] + SKey[j]. Without a cache every key is 0 and entry 0 stays empty: always a miss.
+            var cached = table.Cached;
+            var stride = table.Stride;
             for (var i = 0; i < n; i++)
             {
-                w.PClass[i] = p[i].Class;
-                w.PLength[i] = p[i].Length;
-                w.PMask[i] = p[i].Mask;
+                w.PId[i] = p[i].Id;
+                w.PKey[i] = cached ? p[i].Local * stride : 0;
+                w.PLength[i] = pivotTokens[i].Length;
             }
             for (var j = 0; j < m; j++)
             {
-                var t = m - 1 - j;
-                w.RClass[t] = s[j].Class;
-                w.RLength[t] = s[j].Length;
-                w.RMask[t] = s[j].Mask;
+                w.SId[j] = s[j].Id;
+                w.SKey[j] = cached ? s[j].Local : 0;
+                w.SLength[j] = sourceTokens[j].Length;
             }
-            LowerBounds(w, n, m);
-            var bound = UpperBound(table, p.AsSpan(0, n), s.AsSpan(0, m), w.H, w.Base);
-            Fill(table, p.AsSpan(0, n), s.AsSpan(0, m), w.D, w.H, w.Base, w.RowLo, w.RowEnd, bound);
-            return Backtrack(w.D, w.RowLo, w.RowEnd, n, m);
+            var bound = UpperBound(w, table, n, m);
+            Fill(w, table, n, m, bound);
+            return Backtrack(w, n, m);
         }
         finally
         {
@@ -82,233 +92,202 @@ public static class DynamicTimeWarping
         }
     }
 
-    /// <summary>Lower bound of the edit distance of the comparison forms of two tokens; 0 when unsure.</summary>
+    /// <summary>Lower bound of the edit distance of the comparison forms of two tokens.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int LowerBound(in DtwToken a, in DtwToken b)
     {
-        if (a.Class == b.Class || a.Length == 0 || b.Length == 0)
+        // Same forms as the cost: stripped, or unified when either is a bare marker.
+        int la, lb;
+        uint ma, mb;
+        if (a.Length == 0 || b.Length == 0)
         {
-            // Equal stripped strings cost 0; a bare marker compares in other forms: no claim.
-            return 0;
+            if (a.UClass == b.UClass)
+            {
+                return 0;
+            }
+            (la, lb, ma, mb) = (a.ULength, b.ULength, a.UMask, b.UMask);
         }
-        var onlyA = System.Numerics.BitOperations.PopCount(a.Mask & ~b.Mask);
-        var onlyB = System.Numerics.BitOperations.PopCount(b.Mask & ~a.Mask);
-        return Math.Max(Math.Max(1, Math.Abs(a.Length - b.Length)), Math.Max(onlyA, onlyB));
+        else
+        {
+            if (a.Class == b.Class)
+            {
+                return 0;
+            }
+            (la, lb, ma, mb) = (a.Length, b.Length, a.Mask, b.Mask);
+        }
+        // Different strings differ by at least one edit, by the length difference, and by every character
+        // bucket present on one side only.
+        var onlyA = System.Numerics.BitOperations.PopCount(ma & ~mb);
+        var onlyB = System.Numerics.BitOperations.PopCount(mb & ~ma);
+        return Math.Max(Math.Max(1, Math.Abs(la - lb)), Math.Max(onlyA, onlyB));
     }
 
-    // H(i,j) = lower bound on the summed cost of the cells after (i,j) on any path from (i,j) to (n-1,m-1):
-    // the backward DTW over lb, excluding (i,j) itself, stored clamped to ushort (clamping down keeps it a
-    // bound) in anti-diagonal order, H(i,j) at h[bases[i+j] + i]. Along an anti-diagonal no cell depends on
-    // another, so whole vectors of cells are computed at once.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void LowerBounds(DtwWorkspace w, int n, int m)
-    {
-        var h = w.H;
-        var bases = w.Base;
-        int[] pCls = w.PClass, pLen = w.PLength, rCls = w.RClass, rLen = w.RLength;
-        uint[] pMask = w.PMask, rMask = w.RMask;
-        var offset = 0;
-        for (var k = 0; k < n + m - 1; k++)
-        {
-            int iLo = Math.Max(0, k - (m - 1)), iHi = Math.Min(n - 1, k);
-            bases[k] = offset - iLo;
-            offset += iHi - iLo + 1;
-        }
-        // d2, d1: lb + H of anti-diagonals k+2 and k+1, indexed by i; Infinity just outside their ranges.
-        int[] d2 = w.Diag2, d1 = w.Diag1, d0 = w.Diag0;
-        d2.AsSpan(0, n + 1).Fill(Infinity);
-        d1.AsSpan(0, n + 1).Fill(Infinity);
-        d0.AsSpan(0, n + 1).Fill(Infinity);
-        var lastK = n + m - 2;
-        h[bases[lastK] + n - 1] = 0;
-        d0[n - 1] = LowerBoundAt(w, n - 1, 0);
-        (d2, d1, d0) = (d1, d0, d2);
-        var vectors = Vector256.IsHardwareAccelerated;
-        for (var k = lastK - 1; k >= 0; k--)
-        {
-            int iLo = Math.Max(0, k - (m - 1)), iHi = Math.Min(n - 1, k);
-            var tOffset = m - 1 - k; // source position j = k - i sits at reversed index t = i + tOffset
-            var hBase = bases[k];
-            var i = iLo;
-            if (vectors)
-            {
-                var clampTo = Vector256.Create(65535);
-                for (; i + 16 <= iHi + 1; i += 16)
-                {
-                    var xa = Vector256.Min(Vector256.Min(Vector256.Create(d2.AsSpan(i + 1)), Vector256.Create(d1.AsSpan(i + 1))), Vector256.Create(d1.AsSpan(i)));
-                    var xb = Vector256.Min(Vector256.Min(Vector256.Create(d2.AsSpan(i + 9)), Vector256.Create(d1.AsSpan(i + 9))), Vector256.Create(d1.AsSpan(i + 8)));
-                    var t = i + tOffset;
-                    (xa + LowerBoundVector(pCls, pLen, pMask, rCls, rLen, rMask, i, t)).CopyTo(d0.AsSpan(i));
-                    (xb + LowerBoundVector(pCls, pLen, pMask, rCls, rLen, rMask, i + 8, t + 8)).CopyTo(d0.AsSpan(i + 8));
-                    Vector256.Narrow(Vector256.Min(xa, clampTo).AsUInt32(), Vector256.Min(xb, clampTo).AsUInt32()).CopyTo(h.AsSpan(hBase + i));
-                }
-            }
-            for (; i <= iHi; i++)
-            {
-                var x = Math.Min(Math.Min(d2[i + 1], d1[i + 1]), d1[i]);
-                h[hBase + i] = Clamp(x);
-                d0[i] = x + LowerBoundAt(w, i, i + tOffset);
-            }
-            if (iLo > 0)
-            {
-                d0[iLo - 1] = Infinity;
-            }
-            d0[iHi + 1] = Infinity;
-            (d2, d1, d0) = (d1, d0, d2);
-        }
-    }
-
-    // lb of pivot position i against reversed source index t, from the feature arrays (same as LowerBound).
+    // cost(i,j) from the cache, or on a miss from the table (which fills the cache). With a bound, a miss whose
+    // cheap lower bound already puts the cell past the bound returns Infinity without an edit distance.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int LowerBoundAt(DtwWorkspace w, int i, int t)
+    private static int Cost(DtwWorkspace w, DtwTokenTable table, byte[] cache, int i, int j, int best, int bound)
     {
-        if (w.PClass[i] == w.RClass[t] || w.PLength[i] == 0 || w.RLength[t] == 0)
+        if (w.PId[i] == w.SId[j])
         {
             return 0;
         }
-        uint a = w.PMask[i], b = w.RMask[t];
-        var onlyA = System.Numerics.BitOperations.PopCount(a & ~b);
-        var onlyB = System.Numerics.BitOperations.PopCount(b & ~a);
-        return Math.Max(Math.Max(1, Math.Abs(w.PLength[i] - w.RLength[t])), Math.Max(onlyA, onlyB));
+        var entry = cache[w.PKey[i] + w.SKey[j]];
+        return entry - 1u < DtwTokenTable.Overflow - 1u ? entry - 1 : Miss(w, table, i, j, best, bound);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> LowerBoundVector(int[] pCls, int[] pLen, uint[] pMask, int[] rCls, int[] rLen, uint[] rMask, int i, int t)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int Miss(DtwWorkspace w, DtwTokenTable table, int i, int j, int best, int bound)
     {
-        var pl = Vector256.Create(pLen.AsSpan(i));
-        var rl = Vector256.Create(rLen.AsSpan(t));
-        var zero = Vector256<int>.Zero;
-        var none = Vector256.Equals(Vector256.Create(pCls.AsSpan(i)), Vector256.Create(rCls.AsSpan(t)))
-            | Vector256.Equals(pl, zero) | Vector256.Equals(rl, zero);
-        var pm = Vector256.Create(pMask.AsSpan(i));
-        var rm = Vector256.Create(rMask.AsSpan(t));
-        var bag = Vector256.Max(PopCount(Vector256.AndNot(pm, rm)), PopCount(Vector256.AndNot(rm, pm)));
-        var lb = Vector256.Max(Vector256.Max(Vector256<int>.One, Vector256.Abs(pl - rl)), bag.AsInt32());
-        return Vector256.AndNot(lb, none);
+        ref var a = ref w.Pivot[i];
+        ref var b = ref w.Source[j];
+        return best + LowerBound(a, b) > bound ? Infinity : table.Cost(a, b);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<uint> PopCount(Vector256<uint> x)
-    {
-        x -= (x >> 1) & Vector256.Create(0x55555555u);
-        x = (x & Vector256.Create(0x33333333u)) + ((x >> 2) & Vector256.Create(0x33333333u));
-        x = (x + (x >> 4)) & Vector256.Create(0x0F0F0F0Fu);
-        return (x * Vector256.Create(0x01010101u)) >> 24;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ushort Clamp(int v) => (ushort)Math.Min(v, ushort.MaxValue);
-
-    // True cost of the path that greedily follows the smallest lower bound lb + H: a real path, hence an
-    // upper bound on the optimum. Ties go diagonal, then pivot step, then source step (any order is valid).
+    // Cost of the best path inside a band of half-width BandRadius around the line that matches character
+    // offsets (scaled to equal totals, so unrelated or differently spelled texts get the proportional diagonal).
+    // The band's rows have non-decreasing ends and each row starts at most one column past the end of the row
+    // above, so the band always holds a path from (0,0) to (n-1,m-1): the result is a real path's cost.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int UpperBound(DtwTokenTable table, ReadOnlySpan<DtwToken> p, ReadOnlySpan<DtwToken> s, ushort[] h, int[] bases)
+    private static int UpperBound(DtwWorkspace w, DtwTokenTable table, int n, int m)
     {
-        int n = p.Length, m = s.Length;
-        int i = 0, j = 0;
-        var total = table.Cost(p[0], s[0]);
-        while (i < n - 1 || j < m - 1)
+        var cache = table.CacheArray;
+        long totalP = 0, totalS = 0;
+        for (var i = 0; i < n; i++)
         {
-            if (i == n - 1)
+            totalP += w.PLength[i];
+        }
+        for (var j = 0; j < m; j++)
+        {
+            totalS += w.SLength[j];
+        }
+        totalP = Math.Max(totalP, 1);
+        totalS = Math.Max(totalS, 1);
+        int[] bandLo = w.RowLo, bandHi = w.RowEnd;
+        long pAt = 0, sNext = w.SLength[0];
+        var center = 0;
+        for (var i = 0; i < n; i++)
+        {
+            // Source token under the middle character of pivot token i, in doubled units to stay integral.
+            var middle = (2 * pAt + w.PLength[i]) * totalS;
+            while (center < m - 1 && 2 * sNext * totalP <= middle)
             {
-                j++;
+                center++;
+                sNext += w.SLength[center];
             }
-            else if (j == m - 1)
+            pAt += w.PLength[i];
+            int lo = Math.Max(0, center - BandRadius), hi = Math.Min(m - 1, center + BandRadius);
+            if (i == 0)
             {
-                i++;
+                lo = 0;
             }
             else
             {
-                var diagonal = LowerBound(p[i + 1], s[j + 1]) + h[bases[i + j + 2] + i + 1];
-                var down = LowerBound(p[i + 1], s[j]) + h[bases[i + j + 1] + i + 1];
-                var right = LowerBound(p[i], s[j + 1]) + h[bases[i + j + 1] + i];
-                if (diagonal <= down && diagonal <= right)
-                {
-                    i++;
-                    j++;
-                }
-                else if (down <= right)
-                {
-                    i++;
-                }
-                else
-                {
-                    j++;
-                }
+                lo = Math.Max(bandLo[i - 1], Math.Min(lo, bandHi[i - 1] + 1));
+                hi = Math.Max(hi, bandHi[i - 1]);
             }
-            total += table.Cost(p[i], s[j]);
+            bandLo[i] = lo;
+            bandHi[i] = i == n - 1 ? m - 1 : Math.Max(hi, lo);
         }
-        return total;
+        // Two rolling rows, here[j + 1] = D(i, j) and here[lo] = Infinity left of the band. Row i reads the row
+        // above only at columns lo - 1 .. hi; band starts and ends never decrease, so those were all written by
+        // row i - 1 or never written at all (still Infinity): nothing stale is read.
+        int[] above = w.RowA, here = w.RowB;
+        above.AsSpan(0, m + 1).Fill(Infinity);
+        here.AsSpan(0, m + 1).Fill(Infinity);
+        for (var i = 0; i < n; i++)
+        {
+            int lo = bandLo[i], hi = bandHi[i];
+            here[lo] = Infinity;
+            for (var j = lo; j <= hi; j++)
+            {
+                var best = i == 0 && j == 0 ? 0 : Math.Min(Math.Min(above[j + 1], above[j]), here[j]);
+                here[j + 1] = best + Cost(w, table, cache, i, j, 0, Infinity);
+            }
+            (above, here) = (here, above);
+        }
+        return above[m];
     }
 
+    // The pruned exact pass. Row i keeps columns [RowLo[i], RowEnd[i]) at Band[RowAt[i] + j - RowLo[i]], with
+    // Infinity for pruned cells inside that range.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Fill(DtwTokenTable table, ReadOnlySpan<DtwToken> p, ReadOnlySpan<DtwToken> s, int[] d, ushort[] h, int[] bases, int[] rowLo, int[] rowEnd, int bound)
+    private static void Fill(DtwWorkspace w, DtwTokenTable table, int n, int m, int bound)
     {
-        int n = p.Length, m = s.Length;
-        d[0] = table.Cost(p[0], s[0]);
+        var cache = table.CacheArray;
+        int[] rowLo = w.RowLo, rowEnd = w.RowEnd, rowAt = w.RowAt;
+        var band = w.EnsureBand(m);
+        band[0] = Cost(w, table, cache, 0, 0, 0, Infinity);
         var last = 0;
         for (var j = 1; j < m; j++)
         {
             // Row 0 is reached only from the left: once a cell is pruned, so is the rest of the row.
-            var best = d[j - 1];
-            int hj = h[bases[j]];
-            if (best + hj + LowerBound(p[0], s[j]) > bound)
+            var best = band[j - 1];
+            var v = best + Cost(w, table, cache, 0, j, best, bound);
+            if (v > bound)
             {
                 break;
             }
-            var v = best + table.Cost(p[0], s[j]);
-            if (v + hj > bound)
-            {
-                break;
-            }
-            d[j] = v;
+            band[j] = v;
             last = j;
         }
         rowLo[0] = 0;
         rowEnd[0] = last + 1;
+        rowAt[0] = 0;
+        var free = last + 1;
         for (var i = 1; i < n; i++)
         {
             int lo = rowLo[i - 1], end = rowEnd[i - 1];
-            int above = (i - 1) * m, here = i * m;
-            var pi = p[i];
-            int first = -1, good = -1, left = Infinity;
-            // Cells left of lo only have pruned predecessors; past end only the left one remains.
-            for (var j = lo; j < m; j++)
+            band = w.EnsureBand(free + m - lo);
+            // band[prev + j] = D(i-1, j) for lo <= j < end; band[at + j] = D(i, j).
+            int prev = rowAt[i - 1] - lo, at = free - lo;
+            int first = -1, good = -1, left = Infinity, diagonal = Infinity;
+            var j = lo;
+            for (; j < end; j++)
             {
-                var up = j < end ? d[above + j] : Infinity;
-                var diagonal = j > lo && j - 1 < end ? d[above + j - 1] : Infinity;
+                var up = band[prev + j];
                 var best = Math.Min(Math.Min(up, diagonal), left);
-                int hj = h[bases[i + j] + i];
-                if (best + hj > bound || best + hj + LowerBound(pi, s[j]) > bound)
+                diagonal = up;
+                var v = Infinity;
+                if (best <= bound)
                 {
-                    if (j >= end)
+                    v = best + Cost(w, table, cache, i, j, best, bound);
+                    if (v <= bound)
                     {
-                        break;
+                        if (first < 0)
+                        {
+                            first = j;
+                        }
+                        good = j;
                     }
-                    d[here + j] = Infinity;
-                    left = Infinity;
-                    continue;
+                    else
+                    {
+                        v = Infinity;
+                    }
                 }
-                var v = best + table.Cost(pi, s[j]);
-                if (v + hj <= bound)
+                band[at + j] = v;
+                left = v;
+            }
+            // Past the row above's end only the left neighbour (and once, the diagonal) remains.
+            for (; j < m; j++)
+            {
+                var best = Math.Min(diagonal, left);
+                diagonal = Infinity;
+                if (best > bound)
                 {
-                    d[here + j] = v;
-                    left = v;
-                    if (first < 0)
-                    {
-                        first = j;
-                    }
-                    good = j;
+                    break;
                 }
-                else
+                var v = best + Cost(w, table, cache, i, j, best, bound);
+                if (v > bound)
                 {
-                    if (j >= end)
-                    {
-                        break;
-                    }
-                    d[here + j] = Infinity;
-                    left = Infinity;
+                    break;
                 }
+                band[at + j] = v;
+                left = v;
+                if (first < 0)
+                {
+                    first = j;
+                }
+                good = j;
             }
             if (first < 0)
             {
@@ -316,15 +295,17 @@ public static class DynamicTimeWarping
             }
             rowLo[i] = first;
             rowEnd[i] = good + 1;
+            rowAt[i] = at + first;
+            free = at + good + 1;
         }
     }
 
-    private static TokenAlignment Backtrack(int[] d, int[] rowLo, int[] rowEnd, int n, int m)
+    private static TokenAlignment Backtrack(DtwWorkspace w, int n, int m)
     {
         var pivots = new List<int>(n + m);
         var sources = new List<int>(n + m);
         int i = n - 1, j = m - 1;
-        var cost = d[i * m + j];
+        var cost = Get(w, i, j);
         while (true)
         {
             pivots.Add(i);
@@ -344,16 +325,16 @@ public static class DynamicTimeWarping
                 continue;
             }
             // Strict comparisons keep the earlier choice on ties: diagonal, then pivot step, then source step.
-            var best = Get(d, rowLo, rowEnd, m, i - 1, j - 1);
+            var best = Get(w, i - 1, j - 1);
             int di = -1, dj = -1;
-            var up = Get(d, rowLo, rowEnd, m, i - 1, j);
+            var up = Get(w, i - 1, j);
             if (up < best)
             {
                 best = up;
                 di = -1;
                 dj = 0;
             }
-            var left = Get(d, rowLo, rowEnd, m, i, j - 1);
+            var left = Get(w, i, j - 1);
             if (left < best)
             {
                 di = 0;
@@ -368,6 +349,7 @@ public static class DynamicTimeWarping
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Get(int[] d, int[] rowLo, int[] rowEnd, int m, int i, int j) =>
-        j >= rowLo[i] && j < rowEnd[i] ? d[i * m + j] : Infinity;
+    private static int Get(DtwWorkspace w, int i, int j) =>
+        j >= w.RowLo[i] && j < w.RowEnd[i] ? w.Band[w.RowAt[i] + j - w.RowLo[i]] : Infinity;
 }
+
