@@ -1,19 +1,29 @@
+using System.Diagnostics;
 using System.Globalization;
 using FuseChat.Fusion.Representations;
 using FuseChat.Grains.Interfaces.Runs;
 using FuseChat.Grains.Placement;
 using FuseChat.Torch;
+using FuseChat.Grains.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace FuseChat.Grains.Runs;
 
-/// <summary>Stage 1 for one model (key "{run}/{model}"): representation shards, resumed shard by shard.</summary>
+/// <summary>
+/// Stage 1 for one model (key "{run}/{model}"): representation shards, resumed shard by shard. Feeds the
+/// tokens and tokens/s series of <see cref="FuseChatMetrics"/> (stage "representations") when the silo has it.
+/// </summary>
 [RequiresGpu]
 public sealed class SourceModelGrain(
     [PersistentState(RunStorage.WorkerState, RunStorage.Name)] IPersistentState<WorkerState<RepresentationWork>> state,
+    IServiceProvider services,
     ILogger<SourceModelGrain> logger)
     : StageWorkerGrain<RepresentationWork>(state, logger), ISourceModelGrain
 {
+    private const string MetricsStage = "representations";
+    private readonly FuseChatMetrics? _metrics = services.GetService<FuseChatMetrics>();
+
     /// <inheritdoc />
     protected override RunStage Stage => RunStage.Representations;
 
@@ -27,6 +37,8 @@ public sealed class SourceModelGrain(
     protected override string Execute(RepresentationWork work, WorkProgress progress, CancellationToken cancellationToken)
     {
         var shards = -1;
+        long tokens = 0;
+        var clock = Stopwatch.StartNew();
         var summary = RepresentationRunner.Run(
             new RepresentationJob
             {
@@ -44,6 +56,12 @@ public sealed class SourceModelGrain(
                 shards = p.ShardsDone;
                 var fraction = p.ConversationsTotal == 0 ? 0 : (double)p.ConversationsDone / p.ConversationsTotal;
                 progress.Report(fraction, string.Create(CultureInfo.InvariantCulture, $"{p.ConversationsDone}/{p.ConversationsTotal} conversations, {p.ShardsDone} shards"), unit);
+                if (_metrics is not null && p.TokensComputed > tokens)
+                {
+                    _metrics.RecordTokens(MetricsStage, p.TokensComputed - tokens);
+                    tokens = p.TokensComputed;
+                    _metrics.RecordTokensPerSecond(work.RunId, MetricsStage, tokens / Math.Max(clock.Elapsed.TotalSeconds, 1e-3));
+                }
             }),
             cancellationToken);
         return string.Create(CultureInfo.InvariantCulture,

@@ -74,6 +74,7 @@ public sealed class FusionRunGrainTests(RunClusterFixture fixture, ITestOutputHe
         // The fusion workers fed the training series: tokens, throughput, loss per source, checkpoints.
         measurements.Collect();
         Assert.True(measurements.Sum("fusechat.tokens", ("stage", "fusion")) > 0, "no fusion tokens recorded");
+        Assert.True(measurements.Sum("fusechat.tokens", ("stage", "representations")) > 0, "no representation tokens recorded");
         Assert.True(measurements.Sum("fusechat.checkpoint.bytes", ("stage", "fusion")) > 0, "no checkpoint bytes recorded");
         foreach (var source in new[] { "llama3", "qwen3" })
         {
