@@ -1,164 +1,263 @@
+using System.Text.Json;
 using FuseChat.Fusion.Representations;
-using FuseChat.Fusion.Tokenization;
 
 namespace FuseChat.Fusion.Alignment;
 
 /// <summary>
 /// Stage 2 over a corpus: aligns one source's representations onto the pivot's token positions.
-/// Pass 1 runs DTW over every conversation and counts co-occurring (pivot, source) token pairs
-/// (saved as statistics.bin, so a rerun skips it); the vocabulary map is built from the counts;
-/// pass 2 runs DTW again per conversation and maps the source's top-K onto each trained pivot
-/// position, writing one aligned shard per pivot shard (same Arrow format as representations, ids
-/// in the pivot's vocabulary, metric_ce the source's). Shards are resumable like representations.
-/// A source whose vocabulary equals the pivot's skips DTW: its top-K is used as is.
+/// Pass 1 runs DTW over every conversation and counts co-occurring (pivot, source) token pairs, one partial
+/// count file per pivot shard (statistics.parts/), summed into statistics.bin; the vocabulary map is built
+/// from the counts; pass 2 runs DTW again per conversation and maps the source's top-K onto each trained
+/// pivot position, writing one aligned shard per pivot shard (same Arrow format as representations, ids in
+/// the pivot's vocabulary, metric_ce the source's) with a completion record. A source whose vocabulary
+/// equals the pivot's skips DTW: its top-K is used as is.
+/// <para>
+/// <see cref="Run"/> does everything in one process. The steps are also public so that a cluster can spread
+/// the shards over workers: <see cref="Prepare(AlignmentJob)"/> once, <see cref="CountShard(AlignmentJob, int, CancellationToken)"/>
+/// per shard (any order, in parallel), <see cref="ReduceStatistics(AlignmentJob)"/> once,
+/// <see cref="AlignShard(AlignmentJob, int, CancellationToken)"/> per shard, <see cref="Finish"/> once. Every step skips what is already on disk, so each can be rerun after an interruption.
+/// </para>
 /// </summary>
 public static class AlignmentRunner
 {
     /// <summary>File of the corpus co-occurrence counts inside the output folder.</summary>
     public const string StatisticsFileName = "statistics.bin";
 
+    /// <summary>Folder of the per-shard partial counts inside the output folder.</summary>
+    public const string PartialStatisticsFolder = "statistics.parts";
+
+    /// <summary>Suffix of an aligned shard's completion record.</summary>
+    public const string DoneSuffix = ".done.json";
+
     // Conversations aligned together in pass 1 (bounded memory, parallel inside a chunk).
     private const int ChunkSize = 256;
 
-    /// <summary>Runs (or continues) the alignment.</summary>
+    /// <summary>Runs (or continues) the whole alignment in this process.</summary>
     public static AlignmentSummary Run(AlignmentJob job, IProgress<AlignmentProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var pivotReader = RepresentationReader.Open(job.PivotRepresentations);
-        var sourceReader = RepresentationReader.Open(job.SourceRepresentations);
-        var pivotManifest = pivotReader.Manifest;
-        var sourceManifest = sourceReader.Manifest;
-        if (!pivotManifest.Complete) throw new InvalidOperationException($"{job.PivotRepresentations}: the pivot's representations are not complete");
-        if (!sourceManifest.Complete) throw new InvalidOperationException($"{job.SourceRepresentations}: the source's representations are not complete");
-        if (pivotManifest.DataSha256 != sourceManifest.DataSha256)
-            throw new InvalidOperationException($"pivot and source representations come from different data ({pivotManifest.Data} vs {sourceManifest.Data})");
-        if (!string.Equals(pivotManifest.Template, sourceManifest.Template, StringComparison.OrdinalIgnoreCase))
-            throw new InvalidOperationException($"pivot and source representations use different templates ({pivotManifest.Template} vs {sourceManifest.Template})");
-        var pivotTokenizer = HfTokenizer.Load(job.PivotTokenizer);
-        var sourceTokenizer = HfTokenizer.Load(job.SourceTokenizer);
-        CheckTokenizer(pivotTokenizer, pivotManifest, job.PivotTokenizer);
-        CheckTokenizer(sourceTokenizer, sourceManifest, job.SourceTokenizer);
-        var pivotVocabulary = new TokenizerVocabulary(pivotTokenizer);
-        var sourceVocabulary = new TokenizerVocabulary(sourceTokenizer);
-        var identity = AlignmentPlan.IsIdentity(pivotVocabulary, sourceVocabulary);
-
-        Directory.CreateDirectory(job.Output);
-        var sources = new SourceIndex(sourceReader);
-        var k = sourceManifest.TopK;
-        var aligner = new CorpusAligner(pivotVocabulary, sourceVocabulary, job.MaxDegreeOfParallelism);
+        ArgumentNullException.ThrowIfNull(job);
+        var context = AlignmentContext.Open(job);
+        var layout = Prepare(context);
+        var total = context.PivotManifest.Shards.Sum(s => (long)s.Written);
         DistributionAligner? distributions = null;
-        if (!identity)
+        if (!layout.Identity)
         {
-            var statistics = Statistics(job, pivotReader, sources, aligner, progress, cancellationToken);
-            distributions = new DistributionAligner(pivotVocabulary, sourceVocabulary, VocabularyMap.Build(statistics, pivotVocabulary, sourceVocabulary));
+            long counted = 0;
+            if (!File.Exists(Path.Combine(job.Output, StatisticsFileName)))
+            {
+                foreach (var shard in layout.ShardIndexes)
+                {
+                    CountShard(context, shard, cancellationToken);
+                    counted += context.PivotShard(shard).Written;
+                    progress?.Report(new AlignmentProgress(1, counted, total));
+                }
+            }
+            distributions = Distributions(context, ReduceStatistics(context, layout));
         }
 
-        var manifest = pivotManifest with
+        var computed = 0;
+        long aligned = 0;
+        foreach (var shard in layout.ShardIndexes)
         {
-            Model = $"aligned:{sourceManifest.Model}",
-            TopK = k,
+            if (AlignShard(context, distributions, shard, cancellationToken).Computed) computed++;
+            aligned += context.PivotShard(shard).Written;
+            progress?.Report(new AlignmentProgress(2, aligned, total));
+        }
+        return Finish(job) with { ShardsComputed = computed };
+    }
+
+    /// <summary>
+    /// Checks the inputs (complete representations of the same data and template, tokenizers that match them),
+    /// creates the output folder with an incomplete manifest (or checks that an earlier one has the same settings)
+    /// and returns the units.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">An input does not fit, or the output holds an alignment made with other settings.</exception>
+    public static AlignmentLayout Prepare(AlignmentJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return Prepare(AlignmentContext.Open(job));
+    }
+
+    /// <summary>Pass 1 for one pivot shard: counts its aligned token pairs into statistics.parts/ (skipped when done).</summary>
+    public static void CountShard(AlignmentJob job, int shard, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        CountShard(AlignmentContext.Open(job), shard, cancellationToken);
+    }
+
+    /// <summary>Sums the partial counts of every shard into statistics.bin (kept when it exists); fails naming a missing part.</summary>
+    public static void ReduceStatistics(AlignmentJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var context = AlignmentContext.Open(job);
+        ReduceStatistics(context, Layout(context));
+    }
+
+    /// <summary>Pass 2 for one pivot shard: writes the aligned shard and its completion record (skipped when done). Needs statistics.bin unless the vocabularies are identical.</summary>
+    /// <returns>The shard's record, and whether this call computed it.</returns>
+    public static (AlignedShardRecord Record, bool Computed) AlignShard(AlignmentJob job, int shard, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var context = AlignmentContext.Open(job);
+        if (Done(job.Output, context.PivotShard(shard)) is { } done) return (done, false);
+        var statistics = Path.Combine(job.Output, StatisticsFileName);
+        if (!context.Identity && !File.Exists(statistics))
+            throw new InvalidOperationException($"{statistics} is missing: count every shard and reduce the statistics before aligning shards");
+        var distributions = context.Identity ? null : Distributions(context, CooccurrenceStatistics.Load(statistics));
+        return AlignShard(context, distributions, shard, cancellationToken);
+    }
+
+    /// <summary>Writes the complete manifest from the completion records of every shard and returns the totals.</summary>
+    /// <exception cref="InvalidOperationException">A shard is not aligned yet.</exception>
+    public static AlignmentSummary Finish(AlignmentJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var manifestPath = Path.Combine(job.Output, RepresentationManifest.FileName);
+        var context = AlignmentContext.Open(job);
+        var pivotManifest = context.PivotManifest;
+        var manifest = RepresentationManifest.Load(manifestPath);
+        var records = pivotManifest.Shards.OrderBy(s => s.Index)
+            .Select(s => Done(job.Output, s) ?? throw new InvalidOperationException($"{job.Output}: shard {s.Index} ({s.File}) is not aligned yet"))
+            .ToList();
+        manifest = manifest with { Shards = [.. records.Select(r => r.Shard)], Complete = true, Conversations = pivotManifest.Conversations };
+        manifest.Save(manifestPath);
+        return new AlignmentSummary(records.Sum(r => (long)r.Shard.Written), records.Sum(r => r.WithoutSource),
+            context.Identity, records.Sum(r => r.Positions), records.Sum(r => r.OneHotPositions),
+            records.Sum(r => r.EmptyPositions), 0);
+    }
+
+    private static AlignmentLayout Layout(AlignmentContext context) =>
+        new([.. context.PivotManifest.Shards.Select(s => s.Index).Order()], context.Identity);
+
+    private static AlignmentLayout Prepare(AlignmentContext context)
+    {
+        var job = context.Job;
+        Directory.CreateDirectory(job.Output);
+        var manifest = context.PivotManifest with
+        {
+            Model = $"aligned:{context.SourceManifest.Model}",
+            TopK = context.TopK,
             Shards = [],
             Complete = false,
         };
         var manifestPath = Path.Combine(job.Output, RepresentationManifest.FileName);
-        var done = new Dictionary<int, RepresentationShardInfo>();
         if (File.Exists(manifestPath))
         {
             var previous = RepresentationManifest.Load(manifestPath);
             if (manifest.Incompatibility(previous) is { } reason)
                 throw new InvalidOperationException($"{job.Output} holds an alignment made with other settings ({reason}); use another folder or delete it");
-            foreach (var shard in previous.Shards)
-            {
-                var path = Path.Combine(job.Output, shard.File);
-                if (File.Exists(path) && new FileInfo(path).Length == shard.Bytes && RepresentationShardFile.Sha256(path) == shard.Sha256)
-                    done[shard.Index] = shard;
-            }
         }
-
-        var metadata = new Dictionary<string, string>
+        else
         {
-            ["fusechat.model"] = manifest.Model,
-            ["fusechat.template"] = manifest.Template,
-            ["fusechat.tokenizer"] = manifest.Tokenizer,
-            ["fusechat.aligned"] = identity ? "identity" : "dtw",
-        };
-        long conversations = 0, withoutSource = 0, positions = 0, oneHot = 0, empty = 0;
-        var computed = 0;
-        var total = pivotManifest.Shards.Sum(s => (long)s.Written);
-        long processed = 0;
-        foreach (var pivotShard in pivotManifest.Shards.OrderBy(s => s.Index))
+            manifest.Save(manifestPath);
+        }
+        return Layout(context);
+    }
+
+    private static DistributionAligner Distributions(AlignmentContext context, CooccurrenceStatistics statistics) =>
+        new(context.PivotVocabulary, context.SourceVocabulary, VocabularyMap.Build(statistics, context.PivotVocabulary, context.SourceVocabulary));
+
+    private static string PartPath(string output, int shard) => Path.Combine(output, PartialStatisticsFolder, $"part-{shard:D5}.bin");
+
+    private static void CountShard(AlignmentContext context, int shard, CancellationToken cancellationToken)
+    {
+        if (context.Identity) return;
+        var path = PartPath(context.Job.Output, shard);
+        if (File.Exists(path)) return;
+        var info = context.PivotShard(shard);
+        var statistics = new CooccurrenceStatistics();
+        foreach (var chunk in RepresentationReader.ReadShard(Path.Combine(context.Job.PivotRepresentations, info.File)).Chunk(ChunkSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (done.ContainsKey(pivotShard.Index))
+            var pairs = new List<(int[] PivotIds, int[] SourceIds)>(chunk.Length);
+            foreach (var pivot in chunk)
+                if (context.Sources.Find(pivot.ConversationIndex) is { } source) pairs.Add((pivot.InputIds, source.InputIds));
+            context.Aligner.Align(pairs, statistics, cancellationToken);
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+        statistics.Save(temporary);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    private static CooccurrenceStatistics ReduceStatistics(AlignmentContext context, AlignmentLayout layout)
+    {
+        var path = Path.Combine(context.Job.Output, StatisticsFileName);
+        if (File.Exists(path)) return CooccurrenceStatistics.Load(path);
+        var total = new CooccurrenceStatistics();
+        foreach (var shard in layout.ShardIndexes)
+        {
+            var part = PartPath(context.Job.Output, shard);
+            if (!File.Exists(part)) throw new InvalidOperationException($"{part} is missing: shard {shard} has not been counted");
+            total.Merge(CooccurrenceStatistics.Load(part));
+        }
+        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+        total.Save(temporary);
+        File.Move(temporary, path, overwrite: true);
+        return total;
+    }
+
+    private static AlignedShardRecord? Done(string output, RepresentationShardInfo pivotShard)
+    {
+        var recordPath = Path.Combine(output, pivotShard.File + DoneSuffix);
+        if (!File.Exists(recordPath)) return null;
+        var record = JsonSerializer.Deserialize<AlignedShardRecord>(File.ReadAllText(recordPath));
+        var path = Path.Combine(output, pivotShard.File);
+        // A record whose shard was changed or removed since is not trusted: the shard is aligned again.
+        return record is not null && File.Exists(path) && new FileInfo(path).Length == record.Shard.Bytes && RepresentationShardFile.Sha256(path) == record.Shard.Sha256
+            ? record
+            : null;
+    }
+
+    private static (AlignedShardRecord Record, bool Computed) AlignShard(AlignmentContext context, DistributionAligner? distributions, int shard,
+        CancellationToken cancellationToken)
+    {
+        var job = context.Job;
+        var pivotShard = context.PivotShard(shard);
+        if (Done(job.Output, pivotShard) is { } done) return (done, false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var k = context.TopK;
+        var metadata = new Dictionary<string, string>
+        {
+            ["fusechat.model"] = $"aligned:{context.SourceManifest.Model}",
+            ["fusechat.template"] = context.PivotManifest.Template,
+            ["fusechat.tokenizer"] = context.PivotManifest.Tokenizer,
+            ["fusechat.aligned"] = context.Identity ? "identity" : "dtw",
+        };
+        var pivots = RepresentationReader.ReadShard(Path.Combine(job.PivotRepresentations, pivotShard.File)).ToList();
+        var aligned = new ConversationRepresentation[pivots.Count];
+        var counters = new long[4];
+        Parallel.For(0, pivots.Count, new ParallelOptions { MaxDegreeOfParallelism = job.MaxDegreeOfParallelism, CancellationToken = cancellationToken },
+            i =>
             {
-                processed += pivotShard.Written;
-                continue;
-            }
-            var pivots = RepresentationReader.ReadShard(Path.Combine(job.PivotRepresentations, pivotShard.File)).ToList();
-            var aligned = new ConversationRepresentation[pivots.Count];
-            var counters = new long[4];
-            Parallel.For(0, pivots.Count, new ParallelOptions { MaxDegreeOfParallelism = job.MaxDegreeOfParallelism, CancellationToken = cancellationToken },
-                i =>
-                {
-                    var (record, stats) = AlignConversation(pivots[i], sources.Find(pivots[i].ConversationIndex), k, identity, aligner, distributions);
-                    aligned[i] = record;
-                    Interlocked.Add(ref counters[0], stats.WithoutSource);
-                    Interlocked.Add(ref counters[1], record.Positions.Length);
-                    Interlocked.Add(ref counters[2], stats.OneHot);
-                    Interlocked.Add(ref counters[3], stats.Empty);
-                });
-            var name = pivotShard.File;
-            var path = Path.Combine(job.Output, name);
-            RepresentationShardFile.Write(path, aligned, k, manifest.Compression, metadata);
-            done[pivotShard.Index] = pivotShard with
+                var (record, stats) = AlignConversation(pivots[i], context.Sources.Find(pivots[i].ConversationIndex), k, context.Identity, context.Aligner, distributions);
+                aligned[i] = record;
+                Interlocked.Add(ref counters[0], stats.WithoutSource);
+                Interlocked.Add(ref counters[1], record.Positions.Length);
+                Interlocked.Add(ref counters[2], stats.OneHot);
+                Interlocked.Add(ref counters[3], stats.Empty);
+            });
+        var path = Path.Combine(job.Output, pivotShard.File);
+        RepresentationShardFile.Write(path, aligned, k, context.PivotManifest.Compression, metadata);
+        var result = new AlignedShardRecord
+        {
+            Shard = pivotShard with
             {
                 Tokens = aligned.Sum(r => (long)r.InputIds.Length),
                 TrainedPositions = aligned.Sum(r => (long)r.Positions.Length),
                 Bytes = new FileInfo(path).Length,
                 Sha256 = RepresentationShardFile.Sha256(path),
-            };
-            manifest = manifest with { Shards = [.. done.Values.OrderBy(s => s.Index)] };
-            manifest.Save(manifestPath);
-            conversations += aligned.Length;
-            withoutSource += counters[0];
-            positions += counters[1];
-            oneHot += counters[2];
-            empty += counters[3];
-            computed++;
-            processed += pivotShard.Written;
-            progress?.Report(new AlignmentProgress(2, processed, total));
-        }
-        manifest = manifest with { Shards = [.. done.Values.OrderBy(s => s.Index)], Complete = true, Conversations = pivotManifest.Conversations };
-        manifest.Save(manifestPath);
-        return new AlignmentSummary(conversations, withoutSource, identity, positions, oneHot, empty, computed);
-    }
-
-    private static void CheckTokenizer(HfTokenizer tokenizer, RepresentationManifest manifest, string path)
-    {
-        if (tokenizer.Count != manifest.TokenizerVocab)
-            throw new InvalidOperationException(
-                $"tokenizer {path} has {tokenizer.Count} tokens but the representations were made with one of {manifest.TokenizerVocab} ({manifest.Tokenizer})");
-    }
-
-    /// <summary>Pass 1: corpus co-occurrence counts, loaded when a previous run saved them.</summary>
-    private static CooccurrenceStatistics Statistics(AlignmentJob job, RepresentationReader pivots, SourceIndex sources, CorpusAligner aligner,
-        IProgress<AlignmentProgress>? progress, CancellationToken cancellationToken)
-    {
-        var path = Path.Combine(job.Output, StatisticsFileName);
-        if (File.Exists(path)) return CooccurrenceStatistics.Load(path);
-        var statistics = new CooccurrenceStatistics();
-        var total = pivots.Manifest.Shards.Sum(s => (long)s.Written);
-        long done = 0;
-        foreach (var chunk in pivots.ReadAll().Chunk(ChunkSize))
-        {
-            var pairs = new List<(int[] PivotIds, int[] SourceIds)>(chunk.Length);
-            foreach (var pivot in chunk)
-                if (sources.Find(pivot.ConversationIndex) is { } source) pairs.Add((pivot.InputIds, source.InputIds));
-            aligner.Align(pairs, statistics, cancellationToken);
-            done += chunk.Length;
-            progress?.Report(new AlignmentProgress(1, done, total));
-        }
-        statistics.Save(path);
-        return statistics;
+            },
+            WithoutSource = counters[0],
+            Positions = counters[1],
+            OneHotPositions = counters[2],
+            EmptyPositions = counters[3],
+        };
+        var recordPath = path + DoneSuffix;
+        var temporary = $"{recordPath}.{Guid.NewGuid():N}.tmp";
+        File.WriteAllText(temporary, JsonSerializer.Serialize(result));
+        File.Move(temporary, recordPath, overwrite: true);
+        return (result, true);
     }
 
     private readonly record struct ConversationStats(int WithoutSource, int OneHot, int Empty);
@@ -219,24 +318,5 @@ public static class AlignmentRunner
             }
         }
         return (pivot with { MetricCe = source.MetricCe, TopK = k, TopKIds = ids, TopKLogits = logits }, new ConversationStats(0, oneHot, empty));
-    }
-
-    /// <summary>Finds a source conversation by index, reading the shard that holds it (one shard cached per thread).</summary>
-    private sealed class SourceIndex(RepresentationReader reader)
-    {
-        private readonly RepresentationShardInfo[] shards = [.. reader.Manifest.Shards.OrderBy(s => s.FirstConversation)];
-        private readonly ThreadLocal<(int Index, Dictionary<long, ConversationRepresentation> Records)?> cache = new();
-
-        public ConversationRepresentation? Find(long conversationIndex)
-        {
-            var shard = Array.FindIndex(shards, s => conversationIndex >= s.FirstConversation && conversationIndex < s.FirstConversation + s.Conversations);
-            if (shard < 0) return null;
-            if (cache.Value is not { } cached || cached.Index != shard)
-            {
-                var records = RepresentationReader.ReadShard(Path.Combine(reader.Folder, shards[shard].File)).ToDictionary(r => r.ConversationIndex);
-                cache.Value = cached = (shard, records);
-            }
-            return cached.Records.GetValueOrDefault(conversationIndex);
-        }
     }
 }
