@@ -1,6 +1,6 @@
 namespace FuseChat.Grains.Interfaces.Runs;
 
-/// <summary>Stage 2 for one source: what <see cref="IAlignmentShardGrain"/> computes. Paths are absolute.</summary>
+/// <summary>Stage 2 for one source: what <see cref="ISourceAlignmentGrain"/> computes. Paths are absolute.</summary>
 [GenerateSerializer]
 [Alias("FuseChat.AlignmentWork")]
 public sealed record AlignmentWork
@@ -25,4 +25,7 @@ public sealed record AlignmentWork
 
     /// <summary>DTW threads; -1 = all cores.</summary>
     [Id(6)] public required int Threads { get; init; }
+
+    /// <summary>Shard units that may run at once across the cluster; 0 takes the default (4).</summary>
+    [Id(7)] public int ParallelShards { get; init; }
 }

@@ -1,13 +1,16 @@
 namespace FuseChat.Grains.Interfaces.Runs;
 
-/// <summary>Stage 2 for one source. Key: "{run}/{source}". One grain per source for now; splitting a source's alignment into per-shard grains (parallel over CPU silos) is a later step.</summary>
+/// <summary>
+/// One unit of a source's alignment: counting the token pairs of one pivot shard (pass 1) or aligning one shard
+/// (pass 2). Key: "{run}/{source}/{phase}/{shard}", e.g. "run-1/qwen/align/3". Started by
+/// <see cref="ISourceAlignmentGrain"/>, which spreads a source's shards over the cluster.
+/// </summary>
 public interface IAlignmentShardGrain : IStageWorkerGrain
 {
     /// <summary>
-    /// Records the work and starts it in the background, returning at once; a later call (the run grain
-    /// polls this way) restarts the work if it is unfinished and not running, and otherwise only returns
-    /// the status. The first work recorded wins.
+    /// Records the work and starts it in the background, returning at once; a later call restarts the work if it
+    /// is unfinished and not running, and otherwise only returns the status. The first work recorded wins.
     /// </summary>
     /// <param name="work">What to compute.</param>
-    Task<WorkStatus> StartAsync(AlignmentWork work);
+    Task<WorkStatus> StartAsync(AlignmentShardWork work);
 }

@@ -6,44 +6,42 @@ using Microsoft.Extensions.Logging;
 namespace FuseChat.Grains.Runs;
 
 /// <summary>
-/// Stage 2 for one source (key "{run}/{source}"), on any silo: statistics, vocabulary map and aligned shards,
-/// resumed shard by shard. One grain covers all of a source's shards for now.
+/// One shard of a source's alignment in one phase (key "{run}/{source}/{phase}/{shard}"), on any silo: counts
+/// the shard's token pairs or aligns it. The library skips a unit already on disk, so a restart is cheap.
 /// </summary>
 public sealed class AlignmentShardGrain(
-    [PersistentState(RunStorage.WorkerState, RunStorage.Name)] IPersistentState<WorkerState<AlignmentWork>> state,
+    [PersistentState(RunStorage.WorkerState, RunStorage.Name)] IPersistentState<WorkerState<AlignmentShardWork>> state,
     ILogger<AlignmentShardGrain> logger)
-    : StageWorkerGrain<AlignmentWork>(state, logger), IAlignmentShardGrain
+    : StageWorkerGrain<AlignmentShardWork>(state, logger), IAlignmentShardGrain
 {
     /// <inheritdoc />
     protected override RunStage Stage => RunStage.Alignment;
 
     /// <inheritdoc />
-    public Task<WorkStatus> StartAsync(AlignmentWork work) => StartWorkAsync(work);
+    public Task<WorkStatus> StartAsync(AlignmentShardWork work) => StartWorkAsync(work);
+
+    /// <summary>The key of one unit of a source's alignment.</summary>
+    /// <param name="sourceKey">The source alignment's key, "{run}/{source}".</param>
+    /// <param name="phase">Counting or aligning.</param>
+    /// <param name="shard">The pivot shard.</param>
+    public static string Key(string sourceKey, AlignmentPhase phase, int shard) =>
+        string.Create(CultureInfo.InvariantCulture, $"{sourceKey}/{phase.ToString().ToLowerInvariant()}/{shard}");
 
     /// <inheritdoc />
-    protected override string RunIdOf(AlignmentWork work) => work.RunId;
+    protected override string RunIdOf(AlignmentShardWork work) => work.Alignment.RunId;
 
     /// <inheritdoc />
-    protected override string Execute(AlignmentWork work, WorkProgress progress, CancellationToken cancellationToken)
+    protected override string Execute(AlignmentShardWork work, WorkProgress progress, CancellationToken cancellationToken)
     {
-        var summary = AlignmentRunner.Run(
-            new AlignmentJob
-            {
-                PivotRepresentations = work.PivotRepresentations,
-                SourceRepresentations = work.SourceRepresentations,
-                PivotTokenizer = work.PivotTokenizer,
-                SourceTokenizer = work.SourceTokenizer,
-                Output = work.OutputFolder,
-                MaxDegreeOfParallelism = work.Threads,
-            },
-            new InlineProgress<AlignmentProgress>(p =>
-            {
-                var within = p.Total == 0 ? 1 : (double)p.Done / p.Total;
-                var pass = p.Pass == 1 ? "statistics" : "distributions";
-                progress.Report((p.Pass - 1 + within) / 2, string.Create(CultureInfo.InvariantCulture, $"{pass}: {p.Done}/{p.Total} conversations"), p.Done == p.Total);
-            }),
-            cancellationToken);
+        var job = SourceAlignmentGrain.Job(work.Alignment);
+        if (work.Phase == AlignmentPhase.Count)
+        {
+            AlignmentRunner.CountShard(job, work.Shard, cancellationToken);
+            return string.Create(CultureInfo.InvariantCulture, $"shard {work.Shard} counted");
+        }
+
+        var (record, computed) = AlignmentRunner.AlignShard(job, work.Shard, cancellationToken);
         return string.Create(CultureInfo.InvariantCulture,
-            $"{summary.Conversations} conversations, {summary.Positions} positions ({summary.OneHotPositions} one-hot, {summary.EmptyPositions} empty){(summary.Identity ? ", same vocabulary" : "")}");
+            $"shard {work.Shard} {(computed ? "aligned" : "was aligned already")}: {record.Positions} positions ({record.OneHotPositions} one-hot, {record.EmptyPositions} empty)");
     }
 }

@@ -165,7 +165,7 @@ public sealed class FusionRunGrain(
         {
             if ((await representations[pivot]).State != RunState.Completed || (await representations[source]).State != RunState.Completed) return false;
             var key = plan.WorkerKey(source);
-            var aligned = await Track(RunStage.Alignment, key, source, GrainFactory.GetGrain<IAlignmentShardGrain>(key).StartAsync(plan.Alignment(source)));
+            var aligned = await Track(RunStage.Alignment, key, source, GrainFactory.GetGrain<ISourceAlignmentGrain>(key).StartAsync(plan.Alignment(source)));
             if (aligned.State != RunState.Completed) return false;
             var fused = await Track(RunStage.Fusion, key, source, GrainFactory.GetGrain<IPairwiseFusionGrain>(key).StartAsync(plan.Fusion(source)));
             return fused.State == RunState.Completed;
@@ -272,7 +272,7 @@ public sealed class FusionRunGrain(
     private IStageWorkerGrain Worker(RunStage stage, string key) => stage switch
     {
         RunStage.Representations => GrainFactory.GetGrain<ISourceModelGrain>(key),
-        RunStage.Alignment => GrainFactory.GetGrain<IAlignmentShardGrain>(key),
+        RunStage.Alignment => GrainFactory.GetGrain<ISourceAlignmentGrain>(key),
         RunStage.Fusion => GrainFactory.GetGrain<IPairwiseFusionGrain>(key),
         RunStage.Merge => GrainFactory.GetGrain<IMergeStageGrain>(key),
         _ => GrainFactory.GetGrain<IEvaluationStageGrain>(key),

@@ -66,6 +66,7 @@ internal sealed class RunPlan
         SourceTokenizer = Spec.Sources.First(s => s.Name == source).Path,
         OutputFolder = AlignedFolder(source),
         Threads = Spec.Alignment.Threads,
+        ParallelShards = Spec.Alignment.ParallelShards,
     };
 
     public PairwiseFusionWork Fusion(string source) => new()

@@ -16,7 +16,7 @@ namespace FuseChat.Grains.Runs;
 ///   - {name: mixtral, path: models/mixtral}
 /// data: {train: chats.jsonl, eval_chats: held-out.jsonl, eval_tasks: tasks.jsonl}
 /// representation: {top_k: 10, max_batch_tokens: 4096, shard_size: 1000, dtype: bf16}
-/// alignment: {threads: -1}
+/// alignment: {threads: -1, parallel_shards: 4}
 /// training: {lr: 5.0e-6, epochs: 3, accumulation: 128, lambda: 0.9, warmup: 0.03, checkpoint_every: 100, dtype: bf16}
 /// merge: {method: sce, select_topk: 0.1}     # or {recipe: recipe.yaml}
 /// output: {folder: out}
@@ -35,7 +35,7 @@ public static class RunSpecValidator
         ["pivot"] = ["path", "template"],
         ["data"] = ["train", "eval_chats", "eval_tasks"],
         ["representation"] = ["top_k", "max_batch_tokens", "shard_size", "dtype"],
-        ["alignment"] = ["threads"],
+        ["alignment"] = ["threads", "parallel_shards"],
         ["training"] = ["lr", "epochs", "accumulation", "lambda", "warmup", "checkpoint_every", "dtype"],
         ["merge"] = ["method", "select_topk", "sce_variant", "weight", "density", "dtype", "recipe"],
         ["output"] = ["folder"],
@@ -112,6 +112,7 @@ public static class RunSpecValidator
             var ali = Section(root, "alignment", required: false);
             var threads = Int(ali, "threads", "alignment.threads", -1, -1, 4096);
             if (threads == 0) Problems.Add("alignment.threads: 0 is not a thread count (use -1 for all cores)");
+            var parallelShards = Int(ali, "parallel_shards", "alignment.parallel_shards", SourceAlignmentGrain.DefaultParallelShards, 1, 4096);
 
             var tr = Section(root, "training", required: false);
             var td = new TrainingSpec();
@@ -146,7 +147,7 @@ public static class RunSpecValidator
                 Sources = sources,
                 Data = new DataSpec(train, evalChats, evalTasks),
                 Representation = representation,
-                Alignment = new AlignmentSpec { Threads = threads },
+                Alignment = new AlignmentSpec { Threads = threads, ParallelShards = parallelShards },
                 Training = training,
                 Merge = merge,
                 OutputFolder = output,

@@ -71,6 +71,19 @@ public sealed class FusionRunGrainTests(RunClusterFixture fixture, ITestOutputHe
 
         Assert.Equal(events.Skip(3).ToList(), await run.GetEventsAsync(events[2].Sequence));
 
+        // Each source's alignment was spread over per-shard units (8 chats in shards of 4: two shards, two phases).
+        foreach (var source in new[] { "llama3", "qwen3" })
+        {
+            foreach (var phase in new[] { "count", "align" })
+            {
+                foreach (var shard in new[] { 0, 1 })
+                {
+                    var unit = await fixture.Client.GetGrain<IAlignmentShardGrain>($"complete/{source}/{phase}/{shard}").GetStatusAsync();
+                    Assert.True(unit.State == RunState.Completed, $"{source} {phase} shard {shard}: {unit.State} {unit.Detail}");
+                }
+            }
+        }
+
         // The fusion workers fed the training series: tokens, throughput, loss per source, checkpoints.
         measurements.Collect();
         Assert.True(measurements.Sum("fusechat.tokens", ("stage", "fusion")) > 0, "no fusion tokens recorded");

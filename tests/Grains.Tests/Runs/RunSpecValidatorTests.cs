@@ -113,4 +113,15 @@ public sealed class RunSpecValidatorTests : IDisposable
             """);
         Assert.True(RunSpecValidator.Validate(yaml, _root).IsValid);
     }
+
+    [Fact]
+    public void AlignmentParallelShardsDefaultsToFourAndMustBePositive()
+    {
+        Assert.Equal(4, RunSpecValidator.Validate(Valid, _root).Spec!.Alignment.ParallelShards);
+        var eight = RunSpecValidator.Validate(Valid.Replace("output: {folder: out}", "alignment: {parallel_shards: 8}\noutput: {folder: out}", StringComparison.Ordinal), _root);
+        Assert.True(eight.IsValid, string.Join("\n", eight.Problems));
+        Assert.Equal(8, eight.Spec!.Alignment.ParallelShards);
+        var zero = RunSpecValidator.Validate(Valid.Replace("output: {folder: out}", "alignment: {parallel_shards: 0}\noutput: {folder: out}", StringComparison.Ordinal), _root);
+        Assert.Contains(zero.Problems, p => p.StartsWith("alignment.parallel_shards", StringComparison.Ordinal) && p.Contains("out of range", StringComparison.Ordinal));
+    }
 }

@@ -1,0 +1,108 @@
+using System.Globalization;
+using FuseChat.Fusion.Alignment;
+using FuseChat.Grains.Interfaces.Runs;
+using Microsoft.Extensions.Logging;
+
+namespace FuseChat.Grains.Runs;
+
+/// <summary>
+/// Stage 2 for one source (key "{run}/{source}"), on any silo: prepares the aligned folder, has
+/// <see cref="IAlignmentShardGrain"/>s count every pivot shard's token pairs (at most
+/// <see cref="AlignmentWork.ParallelShards"/> at once, anywhere in the cluster), sums the counts into the
+/// vocabulary map's statistics, has them align every shard, and writes the manifest. A source with one shard is
+/// aligned here; identical vocabularies skip the counting.
+/// </summary>
+public sealed class SourceAlignmentGrain(
+    [PersistentState(RunStorage.WorkerState, RunStorage.Name)] IPersistentState<WorkerState<AlignmentWork>> state,
+    IGrainFactory grains,
+    ILogger<SourceAlignmentGrain> logger)
+    : StageWorkerGrain<AlignmentWork>(state, logger), ISourceAlignmentGrain
+{
+    /// <summary>Shard units at once when the work does not say.</summary>
+    public const int DefaultParallelShards = 4;
+
+    // Written by Execute on the thread pool, read by CancelAsync on the grain's scheduler.
+    private volatile int[] _shardsStarted = [];
+
+    /// <inheritdoc />
+    protected override RunStage Stage => RunStage.Alignment;
+
+    /// <inheritdoc />
+    public Task<WorkStatus> StartAsync(AlignmentWork work) => StartWorkAsync(work);
+
+    /// <summary>Cancels the shard units, then the source's alignment.</summary>
+    async Task<WorkStatus> IStageWorkerGrain.CancelAsync()
+    {
+        var key = this.GetPrimaryKeyString();
+        var units = _shardsStarted.SelectMany(shard => new[] { AlignmentPhase.Count, AlignmentPhase.Align }.Select(phase => AlignmentShardGrain.Key(key, phase, shard)));
+        await Task.WhenAll(units.Select(unit => GrainFactory.GetGrain<IAlignmentShardGrain>(unit).CancelAsync()));
+        return await CancelAsync();
+    }
+
+    /// <summary>The library's job for <paramref name="work"/>.</summary>
+    /// <param name="work">A source's alignment.</param>
+    public static AlignmentJob Job(AlignmentWork work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return new AlignmentJob
+        {
+            PivotRepresentations = work.PivotRepresentations,
+            SourceRepresentations = work.SourceRepresentations,
+            PivotTokenizer = work.PivotTokenizer,
+            SourceTokenizer = work.SourceTokenizer,
+            Output = work.OutputFolder,
+            MaxDegreeOfParallelism = work.Threads,
+        };
+    }
+
+    /// <inheritdoc />
+    protected override string RunIdOf(AlignmentWork work) => work.RunId;
+
+    /// <inheritdoc />
+    protected override string Execute(AlignmentWork work, WorkProgress progress, CancellationToken cancellationToken)
+    {
+        var job = Job(work);
+        var layout = AlignmentRunner.Prepare(job);
+        AlignmentSummary summary;
+        if (layout.ShardIndexes.Count <= 1)
+        {
+            summary = AlignmentRunner.Run(job, new InlineProgress<AlignmentProgress>(p =>
+            {
+                var within = p.Total == 0 ? 1 : (double)p.Done / p.Total;
+                progress.Report((p.Pass - 1 + within) / 2, string.Create(CultureInfo.InvariantCulture, $"{(p.Pass == 1 ? "statistics" : "distributions")}: {p.Done}/{p.Total} conversations"), p.Done == p.Total);
+            }), cancellationToken);
+        }
+        else
+        {
+            var key = this.GetPrimaryKeyString();
+            var parallel = work.ParallelShards > 0 ? work.ParallelShards : DefaultParallelShards;
+            _shardsStarted = [.. layout.ShardIndexes];
+            void Phase(AlignmentPhase phase, double start, double width)
+            {
+                var units = layout.ShardIndexes.Select(shard => new WorkerFanOut.Unit(
+                    string.Create(CultureInfo.InvariantCulture, $"alignment shard {shard} ({phase.ToString().ToLowerInvariant()})"),
+                    () => grains.GetGrain<IAlignmentShardGrain>(AlignmentShardGrain.Key(key, phase, shard))
+                        .StartAsync(new AlignmentShardWork { Alignment = work, Phase = phase, Shard = shard }))).ToList();
+                var name = phase == AlignmentPhase.Count ? "statistics" : "distributions";
+                var reported = -1;
+                WorkerFanOut.Run(units, parallel, (done, fraction) =>
+                {
+                    progress.Report(start + width * fraction, string.Create(CultureInfo.InvariantCulture, $"{name}: {done}/{units.Count} shards"), unitDone: done != reported);
+                    reported = done;
+                }, cancellationToken);
+            }
+
+            if (!layout.Identity)
+            {
+                Phase(AlignmentPhase.Count, 0, 0.5);
+                AlignmentRunner.ReduceStatistics(job);
+            }
+
+            Phase(AlignmentPhase.Align, layout.Identity ? 0 : 0.5, layout.Identity ? 1 : 0.5);
+            summary = AlignmentRunner.Finish(job);
+        }
+
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{summary.Conversations} conversations, {summary.Positions} positions ({summary.OneHotPositions} one-hot, {summary.EmptyPositions} empty){(summary.Identity ? ", same vocabulary" : "")}, {layout.ShardIndexes.Count} shards");
+    }
+}
