@@ -10,10 +10,10 @@ public sealed class RunRegistryGrain([PersistentState("runs", RunStorage.Name)] 
     public async Task AddAsync(string runId)
     {
         if (state.State.RunIds.Contains(runId)) return;
-        state.State = state.State with { RunIds = [.. state.State.RunIds, runId] };
+        state.State.RunIds.Add(runId);
         await state.WriteStateAsync();
     }
 
     /// <inheritdoc/>
-    public Task<IReadOnlyList<string>> ListAsync() => Task.FromResult<IReadOnlyList<string>>(state.State.RunIds);
+    public Task<IReadOnlyList<string>> ListAsync() => Task.FromResult<IReadOnlyList<string>>([.. state.State.RunIds]);
 }
