@@ -222,6 +222,15 @@ internal sealed class DtwWorkspace
     public int[] RowEnd { get; private set; } = [];
     public int[] RowAt { get; private set; } = [];
 
+    // The remaining-cost bound (RestBound): per column, per pivot position, bucket lists, last positions.
+    public int[] RestRows { get; private set; } = [];
+    public int[] RestCols { get; private set; } = [];
+    public int[] RestV { get; private set; } = [];
+    public int[] RestHead { get; private set; } = [];
+    public int[] RestNext { get; private set; } = [];
+    public Dictionary<int, int> LastOf { get; } = [];
+    public Dictionary<int, int> LastOfPivot { get; } = [];
+
     // Rolling rows of the banded upper-bound pass.
     public int[] RowA { get; private set; } = [];
     public int[] RowB { get; private set; } = [];
@@ -248,6 +257,22 @@ internal sealed class DtwWorkspace
             w.RowB = new int[m + 1];
         }
         return w;
+    }
+
+    /// <summary>Sizes the remaining-cost bound's arrays for an n x m pair.</summary>
+    public void EnsureRest(int n, int m)
+    {
+        if (RestRows.Length < m + 1)
+        {
+            RestRows = new int[m + 1];
+            RestCols = new int[m + 1];
+            RestNext = new int[m];
+        }
+        if (RestV.Length < n + 1)
+        {
+            RestV = new int[n + 1];
+            RestHead = new int[n + 1];
+        }
     }
 
     /// <summary>The band, grown (contents kept) to hold at least <paramref name="cells"/> cells.</summary>

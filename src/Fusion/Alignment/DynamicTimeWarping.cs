@@ -20,6 +20,12 @@ namespace FuseChat.Fusion.Alignment;
 /// starts at the first kept column of the row above (every cell left of it has only pruned predecessors) and
 /// goes past the last kept column of the row above only while its left neighbour is kept. Costs are &gt;= 0,
 /// so a cell with D &gt; UB lies on no path of cost &lt;= UB; it is stored as infinity.</item>
+/// <item>Stronger than D &lt;= UB alone: a cell is kept only when D(i,j) + Rest(i,j) &lt;= UB, Rest(i,j) a lower bound
+/// of the cost left from (i,j) to the end: every later pivot token that has no equal token (same comparison form)
+/// at or after source column j costs at least 1, and likewise every later source token without an equal pivot
+/// token at or after row i. This bound is consistent (it drops by at most the cost of a step), so a pruned
+/// cell's successors reached through it are pruned too and kept cells stay exact; the optimal paths satisfy
+/// D + Rest &lt;= OPT &lt;= UB and are all kept.</item>
 /// <item>Every kept cell holds its exact D. On the backtracked optimal path every cell has D &lt;= UB, so its
 /// smallest predecessor is kept and exact, while a pruned one has true D &gt; UB: it can neither win nor tie,
 /// and the tie rule above makes the same choices as over the full matrix.</item>
@@ -195,12 +201,15 @@ public static class DynamicTimeWarping
     }
 
     // The pruned exact pass. Row i keeps columns [RowLo[i], RowEnd[i]) at Band[RowAt[i] + j - RowLo[i]], with
-    // Infinity for pruned cells inside that range.
+    // Infinity for pruned cells inside that range. A cell is kept when D(i,j) + Rest(i,j) <= UB, Rest being a
+    // lower bound of the cost still to pay from (i,j) to (n-1,m-1) (see RestBound).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Fill(DtwWorkspace w, DtwTokenTable table, int n, int m, int bound)
     {
         var cache = table.Dense;
         int[] rowLo = w.RowLo, rowEnd = w.RowEnd, rowAt = w.RowAt;
+        var rest = new RestBound(w, table, n, m);
+        int[] rows = w.RestRows, cols = w.RestCols;
         var band = w.EnsureBand(m);
         band[0] = Cost(w, table, cache, 0, 0, 0, Infinity);
         var last = 0;
@@ -208,8 +217,9 @@ public static class DynamicTimeWarping
         {
             // Row 0 is reached only from the left: once a cell is pruned, so is the rest of the row.
             var best = band[j - 1];
-            var v = best + Cost(w, table, cache, 0, j, best, bound);
-            if (v > bound)
+            var lb = Math.Max(rows[j], cols[j]);
+            var v = best + Cost(w, table, cache, 0, j, best + lb, bound);
+            if (v + lb > bound)
             {
                 break;
             }
@@ -222,6 +232,7 @@ public static class DynamicTimeWarping
         var free = last + 1;
         for (var i = 1; i < n; i++)
         {
+            rest.EnterRow(i);
             int lo = rowLo[i - 1], end = rowEnd[i - 1];
             band = w.EnsureBand(free + m - lo);
             // band[prev + j] = D(i-1, j) for lo <= j < end; band[at + j] = D(i, j).
@@ -234,10 +245,11 @@ public static class DynamicTimeWarping
                 var best = Math.Min(Math.Min(up, diagonal), left);
                 diagonal = up;
                 var v = Infinity;
-                if (best <= bound)
+                var lb = Math.Max(rows[j], cols[j]);
+                if (best + lb <= bound)
                 {
-                    v = best + Cost(w, table, cache, i, j, best, bound);
-                    if (v <= bound)
+                    v = best + Cost(w, table, cache, i, j, best + lb, bound);
+                    if (v + lb <= bound)
                     {
                         if (first < 0)
                         {
@@ -258,12 +270,13 @@ public static class DynamicTimeWarping
             {
                 var best = Math.Min(diagonal, left);
                 diagonal = Infinity;
-                if (best > bound)
+                var lb = Math.Max(rows[j], cols[j]);
+                if (best + lb > bound)
                 {
                     break;
                 }
-                var v = best + Cost(w, table, cache, i, j, best, bound);
-                if (v > bound)
+                var v = best + Cost(w, table, cache, i, j, best + lb, bound);
+                if (v + lb > bound)
                 {
                     break;
                 }
