@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # about: DTW token alignment of 1k x 1k-token real tokenizer pairs: ms per pair per core (goal <= 1 ms), vs full-matrix DTW
-# Usage: bench/run align [--pairs=N] [--rounds=N]
-# Builds bench/Align in Release and prints single-thread and all-core figures (medians of several rounds), the
+# Usage: bench/run align [--pairs=N] [--rounds=N]   (--pairs: at most N distinct windows; default all)
+# Builds bench/Align in Release and prints cold (cost cache cleared each round, every distinct window aligned once)
+# and labelled warm single-thread and all-core figures (medians of several rounds), the
 # full-matrix DTW peer with the speedup and identical=yes/no, and a worst-case random-pair line. Needs
 # tests/fixtures/fetch-npm.sh (the tokenizer.json files).
 set -euo pipefail

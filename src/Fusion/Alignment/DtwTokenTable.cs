@@ -2,197 +2,198 @@ using System.Runtime.CompilerServices;
 
 namespace FuseChat.Fusion.Alignment;
 
-/// <summary>One token position as DTW sees it: interned ids and what the cost lower bound needs.</summary>
-internal struct DtwToken
-{
-    /// <summary>Id of the token string (equal ids cost 0).</summary>
-    public int Id;
-
-    /// <summary>Id of the stripped string: equal classes of non-bare tokens cost 0.</summary>
-    public int Class;
-
-    /// <summary>Length of the stripped string (0 for a bare marker).</summary>
-    public int Length;
-
-    /// <summary>Index of the token string among the distinct strings of its side (cache key).</summary>
-    public int Local;
-
-    /// <summary>Characters of the stripped string, hashed into 32 buckets.</summary>
-    public uint Mask;
-
-    /// <summary>Id of the unified string (markers spelled "▁"), the comparison form next to a bare marker.</summary>
-    public int UClass;
-
-    /// <summary>Length of the unified string.</summary>
-    public int ULength;
-
-    /// <summary>Characters of the unified string, hashed into 32 buckets.</summary>
-    public uint UMask;
-}
-
 /// <summary>
-/// Distinct token strings of one pair with their comparison forms, and a cache of the edit distance of each
-/// distinct (pivot string, source string) pair. Reused per thread.
+/// The distinct tokens of one pair, numbered per side (local ids), and a dense table of their costs: one byte
+/// per (distinct pivot token, distinct source token), cost + 1, 0 while not yet known, so the DTW's inner loop
+/// reads a cell's cost with one byte load and no hashing. Unknown entries come from the process-wide cost table
+/// (<see cref="DtwCostCache"/>) or are computed, lazily, only for cells the DTW keeps. Reused per thread.
 /// </summary>
 internal sealed class DtwTokenTable
 {
-    /// <summary>Cache entry of a cost too large for a byte: computed again on each use.</summary>
+    /// <summary>Dense entry of a cost too large for a byte: computed again on each use.</summary>
     public const byte Overflow = 255;
 
-    // Above this many (pivot, source) distinct pairs the cache is skipped (4 MiB of entries per thread).
-    private const int CacheLimit = 1 << 22;
+    /// <summary>Cost standing for "above the bound": the cell is pruned.</summary>
+    public const int Infinity = int.MaxValue / 2;
 
-    // Stands in for the cache when there is none: entry 0 is never written, so every lookup misses.
-    private static readonly byte[] NoCache = new byte[1];
+    // Above this many (pivot, source) distinct pairs the dense table is skipped (4 MiB per thread).
+    private const int DenseLimit = 1 << 22;
 
-    private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _classes = new(StringComparer.Ordinal);
-    private readonly List<string> _stripped = [];
-    private readonly List<string> _unified = [];
-    private readonly List<DtwToken> _tokens = [];
-    private int[] _pivotLocal = new int[256];
-    private int[] _sourceLocal = new int[256];
+    // Stands in for the dense table when there is none: entry 0 is never written, so every lookup misses.
+    private static readonly byte[] NoDense = new byte[1];
+
+    private readonly MyersPattern _pattern = new();
+    private DtwTokenRegistry _registry = DtwTokenRegistry.Current;
+    // Local id per registry id and side, valid where the stamp is this pair's.
+    private int[] _pivotLocal = new int[1024];
+    private int[] _pivotStamp = new int[1024];
+    private int[] _sourceLocal = new int[1024];
+    private int[] _sourceStamp = new int[1024];
+    private int _stamp;
+    private DtwToken[] _pivots = new DtwToken[256];
+    private DtwToken[] _sources = new DtwToken[256];
     private int _pivotCount;
     private int _sourceCount;
-    // One byte per distinct pair, cost + 1 (0: not computed yet): small enough to stay in cache while a DTW
-    // sweeps it, and cleared per pair in microseconds.
-    private byte[] _cache = [];
+    private int _patternFor = -1;
+    private byte[] _dense = [];
     private int _stride;
-    private bool _cached;
+    private bool _isDense;
 
-    /// <summary>True when the pair just begun has a cost cache (<see cref="CacheArray"/>).</summary>
-    public bool Cached => _cached;
+    /// <summary>True when the pair just begun has a dense table (<see cref="Dense"/>).</summary>
+    public bool IsDense => _isDense;
 
-    /// <summary>Entries per pivot string in <see cref="CacheArray"/>: the entry of a pair is at pivot.Local * Stride + source.Local.</summary>
+    /// <summary>Entries per pivot token in <see cref="Dense"/>: the entry of a pair is at pivot * Stride + source.</summary>
     public int Stride => _stride;
 
-    /// <summary>The cost cache: cost + 1, 0 when not computed, <see cref="Overflow"/> when too large.</summary>
-    public byte[] CacheArray => _cached ? _cache : NoCache;
+    /// <summary>The dense table: cost + 1, 0 when not known yet, <see cref="Overflow"/> when too large.</summary>
+    public byte[] Dense => _isDense ? _dense : NoDense;
 
-    /// <summary>Forgets the previous pair's strings.</summary>
-    public void Reset()
+    /// <summary>Distinct pivot tokens so far.</summary>
+    public int PivotCount => _pivotCount;
+
+    /// <summary>Distinct source tokens so far.</summary>
+    public int SourceCount => _sourceCount;
+
+    /// <summary>Forgets the previous pair and takes the tokens of <paramref name="registry"/>'s generation.</summary>
+    public void Begin(DtwTokenRegistry registry)
     {
-        _ids.Clear();
-        _classes.Clear();
-        _stripped.Clear();
-        _unified.Clear();
-        _tokens.Clear();
+        if (_registry != registry)
+        {
+            // Registry ids restart with a new generation; stamps alone keep old locals from being read.
+            _registry = registry;
+        }
+        if (++_stamp == int.MaxValue)
+        {
+            Array.Clear(_pivotStamp);
+            Array.Clear(_sourceStamp);
+            _stamp = 1;
+        }
         _pivotCount = 0;
         _sourceCount = 0;
+        _patternFor = -1;
     }
 
-    /// <summary>Interns a token of one side into <paramref name="slot"/>.</summary>
-    public void Intern(string token, ref DtwToken slot, bool pivotSide)
-    {
-        if (!_ids.TryGetValue(token, out var id))
-        {
-            id = _tokens.Count;
-            _ids.Add(token, id);
-            var stripped = TokenMarkers.Strip(token);
-            var unified = TokenMarkers.Unify(token);
-            _stripped.Add(stripped);
-            _unified.Add(unified);
-            _tokens.Add(new DtwToken
-            {
-                Id = id,
-                Class = ClassOf(stripped),
-                Length = stripped.Length,
-                Local = -1,
-                Mask = MaskOf(stripped),
-                UClass = ClassOf(unified),
-                ULength = unified.Length,
-                UMask = MaskOf(unified),
-            });
-            if (id >= _pivotLocal.Length)
-            {
-                Array.Resize(ref _pivotLocal, _pivotLocal.Length * 2);
-                Array.Resize(ref _sourceLocal, _sourceLocal.Length * 2);
-            }
-            _pivotLocal[id] = -1;
-            _sourceLocal[id] = -1;
-        }
-        var t = _tokens[id];
-        ref var local = ref (pivotSide ? ref _pivotLocal[id] : ref _sourceLocal[id]);
-        if (local < 0)
-        {
-            local = pivotSide ? _pivotCount++ : _sourceCount++;
-        }
-        t.Local = local;
-        slot = t;
-    }
+    /// <summary>Local id of a pivot token string.</summary>
+    public int InternPivot(string token) => Intern(token, ref _pivotLocal, ref _pivotStamp, ref _pivots, ref _pivotCount);
 
-    /// <summary>Starts the cost cache of the pair just interned.</summary>
-    public void BeginPair()
+    /// <summary>Local id of a source token string.</summary>
+    public int InternSource(string token) => Intern(token, ref _sourceLocal, ref _sourceStamp, ref _sources, ref _sourceCount);
+
+    /// <summary>The pivot token of a local id.</summary>
+    public DtwToken Pivot(int local) => _pivots[local];
+
+    /// <summary>The source token of a local id.</summary>
+    public DtwToken Source(int local) => _sources[local];
+
+    /// <summary>Starts the dense table of the pair just interned.</summary>
+    public void BeginCosts()
     {
         var size = (long)_pivotCount * _sourceCount;
-        _cached = size <= CacheLimit;
-        if (!_cached)
+        _isDense = size <= DenseLimit;
+        if (!_isDense)
         {
             _stride = 0;
             return;
         }
         _stride = _sourceCount;
-        if (_cache.Length < size)
+        if (_dense.Length < size)
         {
-            _cache = new byte[Math.Max(size, Math.Min(2L * _cache.Length, CacheLimit))];
+            _dense = new byte[Math.Max(size, Math.Min(2L * _dense.Length, DenseLimit))];
         }
         else
         {
-            Array.Clear(_cache, 0, (int)size);
+            Array.Clear(_dense, 0, (int)size);
         }
     }
 
-    /// <summary>cost(pivot token, source token): the edit distance of their comparison forms.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Cost(in DtwToken pivot, in DtwToken source)
+    /// <summary>
+    /// cost(pivot, source) by local ids, filling the dense table; <see cref="Infinity"/> instead when
+    /// <paramref name="best"/> plus a cheap lower bound of the cost already exceeds <paramref name="bound"/>
+    /// (the cell is pruned, and nothing is computed or stored).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public int Cost(int pivot, int source, int best, int bound)
     {
-        if (pivot.Id == source.Id)
+        var a = _pivots[pivot];
+        var b = _sources[source];
+        int v;
+        if (ReferenceEquals(a, b))
         {
-            return 0;
+            v = 0;
         }
-        if (!_cached)
+        else
         {
-            return CostSlow(pivot.Id, source.Id);
+            var lower = DynamicTimeWarping.LowerBound(a, b);
+            if (lower == 0)
+            {
+                // Equal comparison forms.
+                v = 0;
+            }
+            else if (best + lower > bound)
+            {
+                return Infinity;
+            }
+            else if (!UseShared(a, b) || !_registry.Costs.TryGet(a.Id, b.Id, out v))
+            {
+                v = Compute(pivot, a, b);
+                if (UseShared(a, b))
+                {
+                    _registry.Costs.Set(a.Id, b.Id, v);
+                }
+            }
         }
-        ref var slot = ref _cache[pivot.Local * _stride + source.Local];
-        if (slot != 0 && slot != Overflow)
+        if (_isDense)
         {
-            return slot - 1;
+            _dense[pivot * _stride + source] = (byte)Math.Min(v + 1, Overflow);
         }
-        var v = CostSlow(pivot.Id, source.Id);
-        slot = (byte)Math.Min(v + 1, Overflow);
         return v;
     }
 
-    // Stripped and unified strings share one id space: equal ids, equal strings.
-    private int ClassOf(string text)
+    // Measured on real tokenizer pairs (bench/align): a probe into the shared table is a likely cache miss in memory
+    // every thread writes, and costs more than the bit-parallel edit distance of tokens of up to 64 characters
+    // with the row's pattern already built (sending every pair through it made the cold bench 2x slower). Only
+    // longer strings, whose distance is a quadratic DP or a long scan, go through it.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool UseShared(DtwToken a, DtwToken b) => a.Length > SharedAbove || b.Length > SharedAbove;
+
+    /// <summary>Tokens longer than this (stripped) have their costs kept in the shared table.</summary>
+    internal const int SharedAbove = 64;
+
+    private int Compute(int pivot, DtwToken a, DtwToken b)
     {
-        if (!_classes.TryGetValue(text, out var cls))
+        if (a.Length == 0 || b.Length == 0)
         {
-            cls = _classes.Count;
-            _classes.Add(text, cls);
+            return EditDistance.Compute(a.Unified.AsSpan(), b.Unified.AsSpan());
         }
-        return cls;
+        if (_patternFor != pivot)
+        {
+            _pattern.Set(a.Stripped);
+            _patternFor = pivot;
+        }
+        return _pattern.Distance(b.Stripped);
     }
 
-    private static uint MaskOf(string text)
+    private int Intern(string token, ref int[] localOf, ref int[] stampOf, ref DtwToken[] tokens, ref int count)
     {
-        uint mask = 0;
-        foreach (var c in text)
+        var t = _registry.Get(token);
+        var id = t.Id;
+        if (id >= localOf.Length)
         {
-            mask |= 1U << (c & 31);
+            var size = Math.Max(id + 1, 2 * localOf.Length);
+            Array.Resize(ref localOf, size);
+            Array.Resize(ref stampOf, size);
         }
-        return mask;
-    }
-
-    private int CostSlow(int a, int b)
-    {
-        string sa = _stripped[a], sb = _stripped[b];
-        if (sa.Length == 0 || sb.Length == 0)
+        if (stampOf[id] == _stamp)
         {
-            return EditDistance.Compute(_unified[a].AsSpan(), _unified[b].AsSpan());
+            return localOf[id];
         }
-        return _tokens[a].Class == _tokens[b].Class ? 0 : EditDistance.Compute(sa.AsSpan(), sb.AsSpan());
+        stampOf[id] = _stamp;
+        if (count == tokens.Length)
+        {
+            Array.Resize(ref tokens, 2 * tokens.Length);
+        }
+        tokens[count] = t;
+        return localOf[id] = count++;
     }
 }
 
@@ -206,14 +207,12 @@ internal sealed class DtwWorkspace
     private static DtwWorkspace? t_cached;
 
     public DtwTokenTable Table { get; } = new();
-    public DtwToken[] Pivot { get; private set; } = [];
-    public DtwToken[] Source { get; private set; } = [];
 
-    // Per position: string id, cache key (pivot: row offset, source: column), string length.
-    public int[] PId { get; private set; } = [];
+    // Per position: local id, dense-table key (pivot: row offset, source: column), string length.
+    public int[] PLocal { get; private set; } = [];
     public int[] PKey { get; private set; } = [];
     public int[] PLength { get; private set; } = [];
-    public int[] SId { get; private set; } = [];
+    public int[] SLocal { get; private set; } = [];
     public int[] SKey { get; private set; } = [];
     public int[] SLength { get; private set; } = [];
 
@@ -223,6 +222,15 @@ internal sealed class DtwWorkspace
     public int[] RowEnd { get; private set; } = [];
     public int[] RowAt { get; private set; } = [];
 
+    // The remaining-cost bound (RestBound): per column, per pivot position, bucket lists, last positions.
+    public int[] RestRows { get; private set; } = [];
+    public int[] RestCols { get; private set; } = [];
+    public int[] RestV { get; private set; } = [];
+    public int[] RestHead { get; private set; } = [];
+    public int[] RestNext { get; private set; } = [];
+    public Dictionary<int, int> LastOf { get; } = [];
+    public Dictionary<int, int> LastOfPivot { get; } = [];
+
     // Rolling rows of the banded upper-bound pass.
     public int[] RowA { get; private set; } = [];
     public int[] RowB { get; private set; } = [];
@@ -231,27 +239,40 @@ internal sealed class DtwWorkspace
     {
         var w = t_cached ?? new DtwWorkspace();
         t_cached = null;
-        if (w.Pivot.Length < n)
+        if (w.PLocal.Length < n)
         {
-            w.Pivot = new DtwToken[n];
-            w.PId = new int[n];
+            w.PLocal = new int[n];
             w.PKey = new int[n];
             w.PLength = new int[n];
             w.RowLo = new int[n];
             w.RowEnd = new int[n];
             w.RowAt = new int[n];
         }
-        if (w.Source.Length < m)
+        if (w.SLocal.Length < m)
         {
-            w.Source = new DtwToken[m];
-            w.SId = new int[m];
+            w.SLocal = new int[m];
             w.SKey = new int[m];
             w.SLength = new int[m];
             w.RowA = new int[m + 1];
             w.RowB = new int[m + 1];
         }
-        w.Table.Reset();
         return w;
+    }
+
+    /// <summary>Sizes the remaining-cost bound's arrays for an n x m pair.</summary>
+    public void EnsureRest(int n, int m)
+    {
+        if (RestRows.Length < m + 1)
+        {
+            RestRows = new int[m + 1];
+            RestCols = new int[m + 1];
+            RestNext = new int[m];
+        }
+        if (RestV.Length < n + 1)
+        {
+            RestV = new int[n + 1];
+            RestHead = new int[n + 1];
+        }
     }
 
     /// <summary>The band, grown (contents kept) to hold at least <paramref name="cells"/> cells.</summary>

@@ -20,14 +20,22 @@ namespace FuseChat.Fusion.Alignment;
 /// starts at the first kept column of the row above (every cell left of it has only pruned predecessors) and
 /// goes past the last kept column of the row above only while its left neighbour is kept. Costs are &gt;= 0,
 /// so a cell with D &gt; UB lies on no path of cost &lt;= UB; it is stored as infinity.</item>
+/// <item>Stronger than D &lt;= UB alone: a cell is kept only when D(i,j) + Rest(i,j) &lt;= UB, Rest(i,j) a lower bound
+/// of the cost left from (i,j) to the end: every later pivot token that has no equal token (same comparison form)
+/// at or after source column j costs at least 1, and likewise every later source token without an equal pivot
+/// token at or after row i. This bound is consistent (it drops by at most the cost of a step), so a pruned
+/// cell's successors reached through it are pruned too and kept cells stay exact; the optimal paths satisfy
+/// D + Rest &lt;= OPT &lt;= UB and are all kept.</item>
 /// <item>Every kept cell holds its exact D. On the backtracked optimal path every cell has D &lt;= UB, so its
 /// smallest predecessor is kept and exact, while a pruned one has true D &gt; UB: it can neither win nor tie,
 /// and the tie rule above makes the same choices as over the full matrix.</item>
 /// </list>
 /// Only the kept cells are stored (per row: first column, end column, offset), so memory is O(cells kept), not
-/// n*m. A cell's cost is one lookup in a per-pair cache of distinct (pivot string, source string) pairs; an
-/// edit distance is computed only on a miss, and not at all when a cheap lower bound already puts the cell above
-/// UB.</para>
+/// n*m. A cell's cost is one byte load from a dense per-pair table over the distinct (pivot string, source
+/// string) pairs, filled lazily: an edit distance is computed only for cells the pass reaches, not at all when a
+/// cheap lower bound already puts the cell above UB, and by Myers' bit-parallel algorithm with the pivot token's
+/// match masks built once per row. Token strings and their comparison forms are interned once per process
+/// (<see cref="DtwCostCache"/>).</para>
 /// </remarks>
 public static class DynamicTimeWarping
 {
@@ -55,32 +63,28 @@ public static class DynamicTimeWarping
         try
         {
             var table = w.Table;
-            var p = w.Pivot;
-            var s = w.Source;
+            table.Begin(DtwTokenRegistry.Current);
             for (var i = 0; i < n; i++)
             {
-                table.Intern(pivotTokens[i], ref p[i], pivotSide: true);
-            }
-            for (var j = 0; j < m; j++)
-            {
-                table.Intern(sourceTokens[j], ref s[j], pivotSide: false);
-            }
-            table.BeginPair();
-            // Flat per-position arrays keep the inner loops to int loads: equal ids cost 0, else the cache entry
-            // at PKey[i] + SKey[j]. Without a cache every key is 0 and entry 0 stays empty: always a miss.
-            var cached = table.Cached;
-            var stride = table.Stride;
-            for (var i = 0; i < n; i++)
-            {
-                w.PId[i] = p[i].Id;
-                w.PKey[i] = cached ? p[i].Local * stride : 0;
+                w.PLocal[i] = table.InternPivot(pivotTokens[i]);
                 w.PLength[i] = pivotTokens[i].Length;
             }
             for (var j = 0; j < m; j++)
             {
-                w.SId[j] = s[j].Id;
-                w.SKey[j] = cached ? s[j].Local : 0;
+                w.SLocal[j] = table.InternSource(sourceTokens[j]);
                 w.SLength[j] = sourceTokens[j].Length;
+            }
+            table.BeginCosts();
+            // Flat per-position keys keep the inner loops to one byte load per cell: the dense entry at
+            // PKey[i] + SKey[j]. Without a dense table every key is 0 and entry 0 stays empty: always a miss.
+            var stride = table.IsDense ? table.Stride : 0;
+            for (var i = 0; i < n; i++)
+            {
+                w.PKey[i] = w.PLocal[i] * stride;
+            }
+            for (var j = 0; j < m; j++)
+            {
+                w.SKey[j] = table.IsDense ? w.SLocal[j] : 0;
             }
             var bound = UpperBound(w, table, n, m);
             Fill(w, table, n, m, bound);
@@ -94,7 +98,7 @@ public static class DynamicTimeWarping
 
     /// <summary>Lower bound of the edit distance of the comparison forms of two tokens.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static int LowerBound(in DtwToken a, in DtwToken b)
+    internal static int LowerBound(DtwToken a, DtwToken b)
     {
         // Same forms as the cost: stripped, or unified when either is a bare marker.
         int la, lb;
@@ -122,25 +126,13 @@ public static class DynamicTimeWarping
         return Math.Max(Math.Max(1, Math.Abs(la - lb)), Math.Max(onlyA, onlyB));
     }
 
-    // cost(i,j) from the cache, or on a miss from the table (which fills the cache). With a bound, a miss whose
-    // cheap lower bound already puts the cell past the bound returns Infinity without an edit distance.
+    // cost(i,j) from the dense table, or on a miss from the table's slow path (which fills it). With a bound, a
+    // miss whose cheap lower bound already puts the cell past the bound returns Infinity without an edit distance.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Cost(DtwWorkspace w, DtwTokenTable table, byte[] cache, int i, int j, int best, int bound)
+    private static int Cost(DtwWorkspace w, DtwTokenTable table, byte[] dense, int i, int j, int best, int bound)
     {
-        if (w.PId[i] == w.SId[j])
-        {
-            return 0;
-        }
-        var entry = cache[w.PKey[i] + w.SKey[j]];
-        return entry - 1u < DtwTokenTable.Overflow - 1u ? entry - 1 : Miss(w, table, i, j, best, bound);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int Miss(DtwWorkspace w, DtwTokenTable table, int i, int j, int best, int bound)
-    {
-        ref var a = ref w.Pivot[i];
-        ref var b = ref w.Source[j];
-        return best + LowerBound(a, b) > bound ? Infinity : table.Cost(a, b);
+        var entry = dense[w.PKey[i] + w.SKey[j]];
+        return entry - 1u < DtwTokenTable.Overflow - 1u ? entry - 1 : table.Cost(w.PLocal[i], w.SLocal[j], best, bound);
     }
 
     // Cost of the best path inside a band of half-width BandRadius around the line that matches character
@@ -150,7 +142,7 @@ public static class DynamicTimeWarping
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int UpperBound(DtwWorkspace w, DtwTokenTable table, int n, int m)
     {
-        var cache = table.CacheArray;
+        var cache = table.Dense;
         long totalP = 0, totalS = 0;
         for (var i = 0; i < n; i++)
         {
@@ -209,12 +201,15 @@ public static class DynamicTimeWarping
     }
 
     // The pruned exact pass. Row i keeps columns [RowLo[i], RowEnd[i]) at Band[RowAt[i] + j - RowLo[i]], with
-    // Infinity for pruned cells inside that range.
+    // Infinity for pruned cells inside that range. A cell is kept when D(i,j) + Rest(i,j) <= UB, Rest being a
+    // lower bound of the cost still to pay from (i,j) to (n-1,m-1) (see RestBound).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Fill(DtwWorkspace w, DtwTokenTable table, int n, int m, int bound)
     {
-        var cache = table.CacheArray;
+        var cache = table.Dense;
         int[] rowLo = w.RowLo, rowEnd = w.RowEnd, rowAt = w.RowAt;
+        var rest = new RestBound(w, table, n, m);
+        int[] rows = w.RestRows, cols = w.RestCols;
         var band = w.EnsureBand(m);
         band[0] = Cost(w, table, cache, 0, 0, 0, Infinity);
         var last = 0;
@@ -222,8 +217,9 @@ public static class DynamicTimeWarping
         {
             // Row 0 is reached only from the left: once a cell is pruned, so is the rest of the row.
             var best = band[j - 1];
-            var v = best + Cost(w, table, cache, 0, j, best, bound);
-            if (v > bound)
+            var lb = Math.Max(rows[j], cols[j]);
+            var v = best + Cost(w, table, cache, 0, j, best + lb, bound);
+            if (v + lb > bound)
             {
                 break;
             }
@@ -236,6 +232,7 @@ public static class DynamicTimeWarping
         var free = last + 1;
         for (var i = 1; i < n; i++)
         {
+            rest.EnterRow(i);
             int lo = rowLo[i - 1], end = rowEnd[i - 1];
             band = w.EnsureBand(free + m - lo);
             // band[prev + j] = D(i-1, j) for lo <= j < end; band[at + j] = D(i, j).
@@ -248,10 +245,11 @@ public static class DynamicTimeWarping
                 var best = Math.Min(Math.Min(up, diagonal), left);
                 diagonal = up;
                 var v = Infinity;
-                if (best <= bound)
+                var lb = Math.Max(rows[j], cols[j]);
+                if (best + lb <= bound)
                 {
-                    v = best + Cost(w, table, cache, i, j, best, bound);
-                    if (v <= bound)
+                    v = best + Cost(w, table, cache, i, j, best + lb, bound);
+                    if (v + lb <= bound)
                     {
                         if (first < 0)
                         {
@@ -272,12 +270,13 @@ public static class DynamicTimeWarping
             {
                 var best = Math.Min(diagonal, left);
                 diagonal = Infinity;
-                if (best > bound)
+                var lb = Math.Max(rows[j], cols[j]);
+                if (best + lb > bound)
                 {
                     break;
                 }
-                var v = best + Cost(w, table, cache, i, j, best, bound);
-                if (v > bound)
+                var v = best + Cost(w, table, cache, i, j, best + lb, bound);
+                if (v + lb > bound)
                 {
                     break;
                 }

@@ -22,14 +22,15 @@ public class DtwPruningExactnessTests
             {
                 continue;
             }
-            table.Reset();
-            DtwToken ta = default, tb = default;
-            table.Intern(a, ref ta, pivotSide: true);
-            table.Intern(b, ref tb, pivotSide: false);
-            table.BeginPair();
+            table.Begin(DtwTokenRegistry.Current);
+            var la = table.InternPivot(a);
+            var lb = table.InternSource(b);
+            table.BeginCosts();
+            DtwToken ta = table.Pivot(la), tb = table.Source(lb);
             var (l, r) = TokenMarkers.ComparisonForms(a, b);
             var cost = EditDistanceAndMarkersTests.Naive(l, r);
-            Assert.Equal(cost, table.Cost(ta, tb));
+            Assert.Equal(cost, table.Cost(la, lb, 0, DtwTokenTable.Infinity));
+            Assert.Equal(cost + 1, table.Dense[la * table.Stride + lb]);
             Assert.True(DynamicTimeWarping.LowerBound(ta, tb) <= cost, $"lb({a},{b}) > {cost}");
         }
     }
