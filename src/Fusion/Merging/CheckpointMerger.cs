@@ -5,8 +5,8 @@ namespace FuseChat.Fusion.Merging;
 
 /// <summary>
 /// Runs a merge recipe over Hugging Face model folders, tensor by tensor: at any time it holds one
-/// tensor of each model plus the method's working tensors (about (models + 2) x the largest tensor),
-/// never whole models. The output (sharded safetensors with index, config.json and the base model's
+/// float32 tensor of the pivot and of each target plus at most one scratch tensor of the method (at most
+/// (targets + 2) x the largest tensor as float32, see <see cref="IMergeMethod.MergeInPlace"/>), never whole models. The output (sharded safetensors with index, config.json and the base model's
 /// tokenizer files) is written to a temporary folder beside the destination and renamed into place
 /// at the end, so a failed or interrupted merge leaves no half folder.
 /// </summary>
@@ -138,14 +138,38 @@ public static class CheckpointMerger
             writer.WriteTensor(name, baseTensor, dtype);
             return;
         }
+        // Each model is converted to float32 as it is read and its stored copy dropped at once, so the working
+        // set is the pivot, the n models and the method's one scratch: (n + 2) tensors, all float32.
+        var pivotShape = baseTensor.Shape;
+        var working = ContiguousFloat32(baseTensor, b => b.To(DType.Float32));
         var tensors = new List<Tensor>(models.Count);
-        foreach (var model in models) tensors.Add(model.ReadTensor(name));
-        var merged = method.Merge(name, baseTensor, tensors, perModel, recipe.Parameters);
+        for (var i = 0; i < models.Count; i++)
+        {
+            var index = i;
+            tensors.Add(ContiguousFloat32(models[i].ReadTensor(name), m => MergeTensors.AlignedFloat32(name, pivotShape, m, index)));
+        }
+        var merged = method.MergeInPlace(name, working, tensors, perModel, recipe.Parameters);
         foreach (var t in tensors) t.Dispose();
-        baseTensor.Dispose();
         if (!merged.IsFinite().All())
             throw new InvalidDataException($"merging tensor '{name}' produced NaN or infinite values");
         writer.WriteTensor(name, merged, dtype);
+    }
+
+    /// <summary>
+    /// The float32 working copy of a tensor just read; every other handle is disposed at once, so that the
+    /// stored copy's memory (and no stray reference to the working storage) outlives this call.
+    /// </summary>
+    private static Tensor ContiguousFloat32(Tensor stored, Func<Tensor, Tensor> toFloat32)
+    {
+        try
+        {
+            using var converted = toFloat32(stored);
+            return converted.Contiguous();
+        }
+        finally
+        {
+            stored.Dispose();
+        }
     }
 
     private static void CopyMetadata(string basePath, string tokenizerPath, string staging, MergeRecipe recipe)
