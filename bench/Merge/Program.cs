@@ -44,6 +44,8 @@ if (args.Length >= 3 && args[0] == "merge")
     var recipePath = Path.GetFullPath(args[1]);
     var output = args[2];
     if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
+    // A staging folder left by an interrupted run would be resumed: each run here starts from nothing.
+    if (Directory.Exists(CheckpointMerger.StagingFolder(output))) Directory.Delete(CheckpointMerger.StagingFolder(output), recursive: true);
     var recipe = MergeRecipe.Load(recipePath);
     var root = Path.GetDirectoryName(recipePath)!;
     long bytesRead = recipe.Models.Select(m => m.Model).Append(recipe.BaseModel!).Distinct()

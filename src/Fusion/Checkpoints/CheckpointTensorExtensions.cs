@@ -38,6 +38,16 @@ public static class CheckpointTensorExtensions
             writer.WriteTensorChunk(name, offset, host.AsBytes(offset, (int)Math.Min(ChunkBytes, total - offset)));
     }
 
+    /// <summary>Writes <paramref name="tensor"/> (converted to <paramref name="dtype"/> on the CPU) as tensor <paramref name="name"/> of one file.</summary>
+    public static void WriteTensor(this SafetensorsWriter writer, string name, Tensor tensor, DType dtype)
+    {
+        using var scope = DisposeScope.Open();
+        var host = tensor.To(Device.Cpu).To(dtype).Contiguous();
+        var total = host.NumberOfElements * host.ElementSize;
+        for (long offset = 0; offset < total; offset += ChunkBytes)
+            writer.WriteTensorChunk(name, offset, host.AsBytes(offset, (int)Math.Min(ChunkBytes, total - offset)));
+    }
+
     /// <summary>The tensor dtype that holds a safetensors dtype.</summary>
     public static DType ToDType(SafetensorsDType dtype, string tensor = "", string file = "") => dtype switch
     {

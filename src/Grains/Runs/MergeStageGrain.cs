@@ -7,7 +7,8 @@ namespace FuseChat.Grains.Runs;
 
 /// <summary>
 /// Stage 4 (key: the run id), on any silo: merges the targets onto the pivot, tensor by tensor. The fused
-/// folder appears only when complete, so a restarted merge simply starts again.
+/// folder appears only when complete; finished shards wait in the staging folder beside it, so a merge
+/// restarted after a silo loss continues where it stopped.
 /// </summary>
 public sealed class MergeStageGrain(
     [PersistentState(RunStorage.WorkerState, RunStorage.Name)] IPersistentState<WorkerState<MergeWork>> state,
@@ -31,8 +32,10 @@ public sealed class MergeStageGrain(
         CheckpointMerger.Run(recipe, directory, work.OutputFolder, overwrite: true,
             progress: new InlineProgress<MergeProgress>(p => progress.Report(
                 p.TensorsTotal == 0 ? 0 : (double)p.TensorsDone / p.TensorsTotal,
-                string.Create(CultureInfo.InvariantCulture, $"{p.TensorsDone}/{p.TensorsTotal} tensors"))),
-            cancellation: cancellationToken);
+                string.Create(CultureInfo.InvariantCulture, $"{p.TensorsDone}/{p.TensorsTotal} tensors"),
+                unitDone: p.CurrentTensor.Length == 0)),
+            cancellation: cancellationToken,
+            log: line => Logger.LogInformation("Merge of run {RunId}: {Line}", work.RunId, line));
         return string.Create(CultureInfo.InvariantCulture, $"{recipe.MergeMethod} merge of {recipe.Targets.Count} targets");
     }
 }

@@ -134,16 +134,4 @@ public class PieceWiseMergeTests
             Assert.Equal(before, new[] { pivot, a, b }.Select(t => t.ToArray<float>()).ToList());
         }
     }
-
-    [Fact]
-    public void DareDrawsPieceByPieceTheSameNumbersAsOneWholeTensorDraw()
-    {
-        using var scope = DisposeScope.Open();
-        var pivot = Tensor.Zeros(Shape);
-        var ones = Tensor.Ones(Shape);
-        var merged = new DareMerge(signConsensus: false).Merge("w", pivot, [ones], [new(1, 0.6)], new MergeParameters { Seed = 9, Rescale = false });
-        TorchRuntime.ManualSeed(DareMerge.DeriveSeed(9, "w", 0));
-        var expected = Tensor.Rand(Shape).Lt(0.6).To(DType.Float32);
-        Assert.Equal(expected.ToArray<float>(), merged.ToArray<float>());
-    }
 }
