@@ -101,8 +101,8 @@ internal sealed class MergeJob : IDisposable
     }
 
     /// <summary>
-    /// Makes the staging folder ready: kept when its manifest has this job's fingerprint (stray temporary
-    /// files of an interrupted run are removed), otherwise discarded (with a log line) and created afresh.
+    /// Makes the staging folder ready: kept when its manifest has this job's fingerprint, otherwise discarded
+    /// (with a log line) and created afresh.
     /// Returns the number of shards already finished.
     /// </summary>
     public int PrepareStaging(Action<string>? log)
@@ -112,7 +112,8 @@ internal sealed class MergeJob : IDisposable
             var recorded = ReadManifestFingerprint();
             if (recorded == Fingerprint)
             {
-                foreach (var temp in Directory.EnumerateFiles(Staging, ".*.tmp", SearchOption.AllDirectories)) File.Delete(temp);
+                // Temporary files of interrupted shards stay until Publish: in a split merge, ranges of an
+                // earlier attempt may still be writing theirs while the coordinator prepares again.
                 var done = Enumerable.Range(0, Shards.Count).Count(IsShardDone);
                 log?.Invoke($"resuming the merge in {Staging}: {done} of {Shards.Count} shards already done");
                 return done;

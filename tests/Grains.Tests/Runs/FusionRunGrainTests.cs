@@ -185,10 +185,9 @@ public sealed class FusionRunGrainTests(RunClusterFixture fixture, ITestOutputHe
         Assert.Equal(RunState.Cancelled, (await run.CancelAsync()).State);
     }
 
-    [Fact]
-    public async Task MergeSplitIntoShardRangesGivesTheBytesOfASingleProcessMerge()
+    /// <summary>A pivot and two targets of one tiny shape under <paramref name="root"/>, and an SCE recipe over them with absolute paths.</summary>
+    private static string MakeMergeInputs(string root)
     {
-        var root = Path.Combine(fixture.Root, "split-merge");
         var config = ModelConfig.Parse("""
             {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 40, "hidden_size": 16,
              "intermediate_size": 24, "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 2,
@@ -200,7 +199,7 @@ public sealed class FusionRunGrainTests(RunClusterFixture fixture, ITestOutputHe
             using var model = new LlamaModel(DecoderConfig.From(config));
             PretrainedModel.Save(model, config, Path.Combine(root, name));
         }
-        var recipe = $"""
+        return $"""
             merge_method: sce
             base_model: {Path.Combine(root, "pivot")}
             models:
@@ -210,10 +209,15 @@ public sealed class FusionRunGrainTests(RunClusterFixture fixture, ITestOutputHe
               select_topk: 0.5
             dtype: float32
             """;
-        const long shardBytes = 3_000;
-        var work = new MergeWork { RunId = "split-merge", RecipeYaml = recipe, OutputFolder = Path.Combine(root, "fused"), Ranges = 3, MaxShardBytes = shardBytes };
-        var merge = fixture.Client.GetGrain<IMergeStageGrain>("split-merge");
-        await merge.StartAsync(work);
+    }
+
+    private sealed class SyncProgress(Action<MergeProgress> report) : IProgress<MergeProgress>
+    {
+        public void Report(MergeProgress value) => report(value);
+    }
+
+    private async Task<WorkStatus> WaitForMergeAsync(IMergeStageGrain merge)
+    {
         var clock = Stopwatch.StartNew();
         var status = await merge.GetStatusAsync();
         while (!status.IsFinal && clock.Elapsed < TimeSpan.FromSeconds(90))
@@ -222,6 +226,51 @@ public sealed class FusionRunGrainTests(RunClusterFixture fixture, ITestOutputHe
             status = await merge.GetStatusAsync();
         }
         output.WriteLine($"{status.State}: {status.Detail} {status.Error}");
+        return status;
+    }
+
+    private static Dictionary<string, byte[]> Files(string folder) =>
+        Directory.GetFiles(folder).ToDictionary(f => Path.GetRelativePath(folder, f), File.ReadAllBytes);
+
+    [Fact]
+    public async Task MergeStageContinuesAnInterruptedMergeWithoutRewritingFinishedShards()
+    {
+        var root = Path.Combine(fixture.Root, "resumed-merge");
+        var recipe = MakeMergeInputs(root);
+        const long shardBytes = 3_000;
+        var fused = Path.Combine(root, "fused");
+        using var cancel = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => CheckpointMerger.Run(MergeRecipe.Parse(recipe), root, fused, maxShardBytes: shardBytes,
+            progress: new SyncProgress(p => { if (p.ShardsDone == 3) cancel.Cancel(); }), cancellation: cancel.Token));
+        var staging = CheckpointMerger.StagingFolder(fused);
+        var finished = Directory.GetFiles(staging, "*.safetensors").ToDictionary(f => Path.GetFileName(f)!, File.GetLastWriteTimeUtc);
+        Assert.Equal(3, finished.Count);
+
+        var merge = fixture.Client.GetGrain<IMergeStageGrain>("resumed-merge");
+        await merge.StartAsync(new MergeWork { RunId = "resumed-merge", RecipeYaml = recipe, OutputFolder = fused, Ranges = 2, MaxShardBytes = shardBytes });
+        var status = await WaitForMergeAsync(merge);
+        Assert.True(status.State == RunState.Completed, $"merge {status.State}: {status.Error}");
+        // The shards finished before the interruption are the very files published, not merged again.
+        foreach (var (file, written) in finished) Assert.Equal(written, File.GetLastWriteTimeUtc(Path.Combine(fused, file)));
+
+        var reference = Path.Combine(root, "reference");
+        CheckpointMerger.Run(MergeRecipe.Parse(recipe), root, reference, maxShardBytes: shardBytes);
+        var expected = Files(reference);
+        var actual = Files(fused);
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (file, bytes) in expected) Assert.True(bytes.AsSpan().SequenceEqual(actual[file]), $"{file} differs");
+    }
+
+    [Fact]
+    public async Task MergeSplitIntoShardRangesGivesTheBytesOfASingleProcessMerge()
+    {
+        var root = Path.Combine(fixture.Root, "split-merge");
+        var recipe = MakeMergeInputs(root);
+        const long shardBytes = 3_000;
+        var work = new MergeWork { RunId = "split-merge", RecipeYaml = recipe, OutputFolder = Path.Combine(root, "fused"), Ranges = 3, MaxShardBytes = shardBytes };
+        var merge = fixture.Client.GetGrain<IMergeStageGrain>("split-merge");
+        await merge.StartAsync(work);
+        var status = await WaitForMergeAsync(merge);
         Assert.True(status.State == RunState.Completed, $"merge {status.State}: {status.Error}");
         for (var i = 0; i < 3; i++)
         {
@@ -232,8 +281,8 @@ public sealed class FusionRunGrainTests(RunClusterFixture fixture, ITestOutputHe
 
         var reference = Path.Combine(root, "reference");
         CheckpointMerger.Run(MergeRecipe.Parse(recipe), root, reference, maxShardBytes: shardBytes);
-        var expected = Directory.GetFiles(reference).ToDictionary(f => Path.GetRelativePath(reference, f), File.ReadAllBytes);
-        var actual = Directory.GetFiles(work.OutputFolder).ToDictionary(f => Path.GetRelativePath(work.OutputFolder, f), File.ReadAllBytes);
+        var expected = Files(reference);
+        var actual = Files(work.OutputFolder);
         Assert.True(expected.Count > 4, "the merge should span several shards");
         Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
         foreach (var (file, bytes) in expected) Assert.True(bytes.AsSpan().SequenceEqual(actual[file]), $"{file} differs");
