@@ -186,6 +186,19 @@ public sealed unsafe partial class Tensor : IDisposable
         new ReadOnlySpan<byte>((byte*)pointer + byteOffset, destination.Length).CopyTo(destination);
     }
 
+    /// <summary>
+    /// Raw element bytes [<paramref name="byteOffset"/>, +<paramref name="length"/>) of a CPU contiguous tensor
+    /// as a span, without copying (file reads and writes go straight to and from the tensor's memory).
+    /// Valid only while the tensor is alive.
+    /// </summary>
+    public Span<byte> AsBytes(long byteOffset, int length)
+    {
+        var (pointer, total) = RawStorage();
+        if (byteOffset < 0 || length < 0 || byteOffset + length > total)
+            throw new ArgumentOutOfRangeException(nameof(byteOffset), byteOffset, $"{length} bytes at {byteOffset} exceed the tensor's {total} bytes");
+        return new Span<byte>((byte*)pointer + byteOffset, length);
+    }
+
     private (IntPtr Pointer, long Length) RawStorage()
     {
         var p = NativeMethods.fct_data_ptr(Handle);

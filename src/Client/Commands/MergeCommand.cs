@@ -6,7 +6,9 @@ namespace FuseChat.Client.Commands;
 
 /// <summary>
 /// <c>fusechat merge RECIPE.yaml --out DIR</c>: merges Hugging Face model folders in parameter space as a
-/// mergekit-format recipe says (SCE by default in FuseChat recipes), tensor by tensor.
+/// mergekit-format recipe says (SCE by default in FuseChat recipes), tensor by tensor. An interrupted merge
+/// (Ctrl+C, a crash, a failure) is continued by running the same command again: finished shards are kept
+/// in the staging folder ".DIR.merging" beside the output until the output is complete.
 /// </summary>
 internal static class MergeCommand
 {
@@ -47,7 +49,8 @@ internal static class MergeCommand
                             task.Description = $"{parsed.MergeMethod} merge {p.TensorsDone}/{p.TensorsTotal}";
                         });
                         CheckpointMerger.Run(parsed, Path.GetDirectoryName(recipePath)!, parse.GetValue(output)!,
-                            parse.GetValue(overwrite), parse.GetValue(shard), progress);
+                            parse.GetValue(overwrite), parse.GetValue(shard), progress,
+                            log: line => AnsiConsole.MarkupLineInterpolated($"[grey]{line}[/]"));
                     });
             }
             catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or NotSupportedException

@@ -15,13 +15,10 @@ public static class CheckpointTensorExtensions
         var tensor = Tensor.Empty(info.Shape.AsSpan(), ToDType(info.DType, name, reader.ShardOf(name)));
         try
         {
-            var buffer = new byte[(int)Math.Min(ChunkBytes, Math.Max(1, info.ByteLength))];
+            // Straight into the tensor's memory: a staging buffer would be one more copy, and 64 MiB of
+            // garbage per large tensor.
             for (long offset = 0; offset < info.ByteLength; offset += ChunkBytes)
-            {
-                var chunk = buffer.AsSpan(0, (int)Math.Min(ChunkBytes, info.ByteLength - offset));
-                reader.CopyTo(name, offset, chunk);
-                tensor.WriteBytes(chunk, offset);
-            }
+                reader.CopyTo(name, offset, tensor.AsBytes(offset, (int)Math.Min(ChunkBytes, info.ByteLength - offset)));
             return tensor;
         }
         catch
@@ -37,13 +34,18 @@ public static class CheckpointTensorExtensions
         using var scope = DisposeScope.Open();
         var host = tensor.To(Device.Cpu).To(dtype).Contiguous();
         var total = host.NumberOfElements * host.ElementSize;
-        var buffer = new byte[(int)Math.Min(ChunkBytes, Math.Max(1, total))];
         for (long offset = 0; offset < total; offset += ChunkBytes)
-        {
-            var chunk = buffer.AsSpan(0, (int)Math.Min(ChunkBytes, total - offset));
-            host.ReadBytes(chunk, offset);
-            writer.WriteTensorChunk(name, offset, chunk);
-        }
+            writer.WriteTensorChunk(name, offset, host.AsBytes(offset, (int)Math.Min(ChunkBytes, total - offset)));
+    }
+
+    /// <summary>Writes <paramref name="tensor"/> (converted to <paramref name="dtype"/> on the CPU) as tensor <paramref name="name"/> of one file.</summary>
+    public static void WriteTensor(this SafetensorsWriter writer, string name, Tensor tensor, DType dtype)
+    {
+        using var scope = DisposeScope.Open();
+        var host = tensor.To(Device.Cpu).To(dtype).Contiguous();
+        var total = host.NumberOfElements * host.ElementSize;
+        for (long offset = 0; offset < total; offset += ChunkBytes)
+            writer.WriteTensorChunk(name, offset, host.AsBytes(offset, (int)Math.Min(ChunkBytes, total - offset)));
     }
 
     /// <summary>The tensor dtype that holds a safetensors dtype.</summary>

@@ -56,37 +56,22 @@ public sealed partial class ShardedCheckpointWriter : IDisposable
         MaxShardBytes = maxShardBytes;
         _metadata = metadata;
 
-        var shards = new List<List<TensorDeclaration>> { new() };
-        long current = 0;
-        long total = 0;
+        var shards = PlanShards(tensors, maxShardBytes, Folder, nameof(tensors));
         _shardOf = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var t in tensors)
+        long total = 0;
+        for (var i = 0; i < shards.Count; i++)
         {
-            ArgumentNullException.ThrowIfNull(t);
-            var length = t.ByteLength;
-            if (shards[^1].Count > 0 && current + length > maxShardBytes)
+            foreach (var t in shards[i])
             {
-                shards.Add([]);
-                current = 0;
+                _shardOf.Add(t.Name, i);
+                total = checked(total + t.ByteLength);
             }
-
-            if (!_shardOf.TryAdd(t.Name, shards.Count - 1))
-            {
-                throw new ArgumentException($"Tensor '{t.Name}' is declared twice for '{Folder}'.", nameof(tensors));
-            }
-
-            shards[^1].Add(t);
-            current += length;
-            total = checked(total + length);
         }
 
         _shardTensors = [.. shards];
         _writers = new SafetensorsWriter?[_shardTensors.Length];
         TotalSize = total;
-        var n = _shardTensors.Length;
-        ShardFileNames = n == 1
-            ? [SingleFileName]
-            : [.. Enumerable.Range(1, n).Select(i => string.Create(CultureInfo.InvariantCulture, $"{prefix}-{i:D5}-of-{n:D5}.safetensors"))];
+        ShardFileNames = ShardNames(_shardTensors.Length, prefix);
         WeightMap = _shardOf.ToImmutableSortedDictionary(p => p.Key, p => ShardFileNames[p.Value], StringComparer.Ordinal);
         Directory.CreateDirectory(Folder);
     }
@@ -114,6 +99,43 @@ public sealed partial class ShardedCheckpointWriter : IDisposable
 
     /// <summary>Name of the index file, e.g. "model.safetensors.index.json".</summary>
     public string IndexFileName => Prefix + ".safetensors.index.json";
+
+    /// <summary>
+    /// Splits the tensors, in order, into shards of at most <paramref name="maxShardBytes"/> tensor bytes (a
+    /// larger tensor gets a shard of its own), as the writer lays them out; throws on a name declared twice.
+    /// </summary>
+    internal static List<List<TensorDeclaration>> PlanShards(IEnumerable<TensorDeclaration> tensors, long maxShardBytes,
+        string folder, string parameterName)
+    {
+        var shards = new List<List<TensorDeclaration>> { new() };
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        long current = 0;
+        foreach (var t in tensors)
+        {
+            ArgumentNullException.ThrowIfNull(t, parameterName);
+            var length = t.ByteLength;
+            if (shards[^1].Count > 0 && current + length > maxShardBytes)
+            {
+                shards.Add([]);
+                current = 0;
+            }
+
+            if (!names.Add(t.Name))
+            {
+                throw new ArgumentException($"Tensor '{t.Name}' is declared twice for '{folder}'.", parameterName);
+            }
+
+            shards[^1].Add(t);
+            current += length;
+        }
+
+        return shards;
+    }
+
+    /// <summary>The shard file names for <paramref name="count"/> shards: "model.safetensors" alone, else "model-0000i-of-0000n.safetensors".</summary>
+    internal static IReadOnlyList<string> ShardNames(int count, string prefix) => count == 1
+        ? [prefix + ".safetensors"]
+        : [.. Enumerable.Range(1, count).Select(i => string.Create(CultureInfo.InvariantCulture, $"{prefix}-{i:D5}-of-{count:D5}.safetensors"))];
 
     /// <summary>Writes a whole tensor into its shard.</summary>
     /// <param name="name">A declared tensor name.</param>
@@ -201,7 +223,10 @@ public sealed partial class ShardedCheckpointWriter : IDisposable
     [GeneratedRegex(@"^(?<prefix>.+)-\d{5}-of-\d{5}\.safetensors$", RegexOptions.CultureInvariant)]
     private static partial Regex ShardNamePattern();
 
-    private byte[] BuildIndex()
+    private byte[] BuildIndex() => BuildIndex(TotalSize, WeightMap);
+
+    /// <summary>The index file's bytes (metadata.total_size and the weight map, sorted by tensor name).</summary>
+    internal static byte[] BuildIndex(long totalSize, IReadOnlyDictionary<string, string> weightMap)
     {
         using var buffer = new MemoryStream();
         var options = new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -209,10 +234,10 @@ public sealed partial class ShardedCheckpointWriter : IDisposable
         {
             json.WriteStartObject();
             json.WriteStartObject("metadata");
-            json.WriteNumber("total_size", TotalSize);
+            json.WriteNumber("total_size", totalSize);
             json.WriteEndObject();
             json.WriteStartObject("weight_map");
-            foreach (var (tensor, file) in WeightMap)
+            foreach (var (tensor, file) in weightMap.OrderBy(p => p.Key, StringComparer.Ordinal))
             {
                 json.WriteString(tensor, file);
             }

@@ -5,11 +5,18 @@ namespace FuseChat.Fusion.Merging;
 
 /// <summary>
 /// Runs a merge recipe over Hugging Face model folders, tensor by tensor: at any time it holds one
-/// tensor of each model plus the method's working tensors (about (models + 2) x the largest tensor),
-/// never whole models. The output (sharded safetensors with index, config.json and the base model's
-/// tokenizer files) is written to a temporary folder beside the destination and renamed into place
-/// at the end, so a failed or interrupted merge leaves no half folder.
+/// float32 tensor of the pivot and of each target plus at most one scratch tensor of the method (at most
+/// (targets + 2) x the largest tensor as float32, see <see cref="IMergeMethod.MergeInPlace"/>), never whole models.
+/// The output (sharded safetensors with index, config.json and the base model's tokenizer files) is built in
+/// a staging folder beside the destination (".NAME.merging") and renamed into place at the end, so a failed
+/// or interrupted merge leaves no half output folder. The staging folder survives a failure: a rerun of the
+/// same recipe over the same input files skips the shards already finished; any change discards it.
 /// </summary>
+/// <remarks>
+/// <see cref="Run"/> does everything in one process. A cluster splits the same work: one caller runs
+/// <see cref="Prepare"/>, workers run <see cref="MergeShards"/> over disjoint shard ranges into the shared
+/// staging folder, and the caller finishes with <see cref="Publish"/>. Both give the same bytes.
+/// </remarks>
 public static class CheckpointMerger
 {
     /// <summary>Files of the base (or tokenizer source) model copied into the output.</summary>
@@ -19,163 +26,96 @@ public static class CheckpointMerger
         "added_tokens.json", "vocab.json", "merges.txt", "generation_config.json",
     ];
 
+    /// <summary>The default largest shard, as mergekit and transformers write them.</summary>
+    public const long DefaultMaxShardBytes = 5_000_000_000;
+
     /// <summary>
     /// Merges as <paramref name="recipe"/> says into <paramref name="outputFolder"/>. Relative model paths
     /// are resolved against <paramref name="recipeDirectory"/>. An existing output folder is replaced only
-    /// when <paramref name="overwrite"/> is set.
+    /// when <paramref name="overwrite"/> is set. An interrupted run (failure, cancellation, lost process)
+    /// is continued by the next run with the same recipe, inputs and shard size.
     /// </summary>
+    /// <param name="recipe">The recipe.</param>
+    /// <param name="recipeDirectory">Where relative model paths start.</param>
+    /// <param name="outputFolder">The merged model folder to create.</param>
+    /// <param name="overwrite">Replace an existing output folder.</param>
+    /// <param name="maxShardBytes">Largest output shard.</param>
+    /// <param name="progress">Progress, see <see cref="MergeProgress"/>.</param>
+    /// <param name="cancellation">Checked before each tensor; finished shards stay in the staging folder.</param>
+    /// <param name="log">Receives a line when a staging folder is resumed or discarded.</param>
     public static void Run(MergeRecipe recipe, string recipeDirectory, string outputFolder, bool overwrite = false,
-        long maxShardBytes = 5_000_000_000, IProgress<MergeProgress>? progress = null, CancellationToken cancellation = default)
+        long maxShardBytes = DefaultMaxShardBytes, IProgress<MergeProgress>? progress = null, CancellationToken cancellation = default,
+        Action<string>? log = null)
     {
         var output = Path.GetFullPath(outputFolder);
         if (Directory.Exists(output) && !overwrite)
             throw new IOException($"output folder {output} already exists (pass overwrite to replace it)");
-        string Resolve(string model) => Path.GetFullPath(Path.Combine(recipeDirectory, model));
-
-        var method = MergeMethods.Create(recipe);
-        var targets = recipe.Targets;
-        var basePath = Resolve(recipe.BaseModel ?? targets[0].Model);
-        var readers = new List<CheckpointReader>();
-        try
-        {
-            var pivot = Open(basePath, readers);
-            var models = targets.Select(t => Open(Resolve(t.Model), readers)).ToList();
-            var perModel = targets.Select(t => t.Parameters).ToList();
-            CheckCompatible(pivot, models, targets.Select(t => Resolve(t.Model)).ToList());
-
-            var names = pivot.TensorNames;
-            var declarations = names.Select(n =>
-            {
-                var info = pivot.GetTensor(n);
-                var dtype = OutputDType(recipe, info.DType);
-                return new TensorDeclaration(n, dtype.ToSafetensors(), info.Shape);
-            }).ToList();
-            var bytesTotal = declarations.Sum(d => d.ByteLength);
-
-            var parent = Path.GetDirectoryName(output) ?? ".";
-            Directory.CreateDirectory(parent);
-            var staging = Path.Combine(parent, $".{Path.GetFileName(output)}.merging-{Guid.NewGuid():N}");
-            try
-            {
-                long written = 0;
-                using (var writer = new ShardedCheckpointWriter(staging, declarations, maxShardBytes))
-                {
-                    for (var i = 0; i < names.Count; i++)
-                    {
-                        cancellation.ThrowIfCancellationRequested();
-                        var name = names[i];
-                        progress?.Report(new MergeProgress(i, names.Count, name, written, bytesTotal));
-                        MergeOne(method, name, pivot, models, perModel, recipe, writer, declarations[i]);
-                        written += declarations[i].ByteLength;
-                    }
-                    writer.Complete();
-                }
-                CopyMetadata(basePath, recipe.TokenizerSource is null ? basePath : Resolve(recipe.TokenizerSource), staging, recipe);
-                Publish(staging, output, overwrite);
-                progress?.Report(new MergeProgress(names.Count, names.Count, "", written, bytesTotal));
-            }
-            catch
-            {
-                if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-                throw;
-            }
-        }
-        finally
-        {
-            foreach (var r in readers) r.Dispose();
-        }
+        using var job = MergeJob.Open(recipe, recipeDirectory, output, maxShardBytes);
+        job.PrepareStaging(log);
+        var resumed = job.MergeShards(0, job.Shards.Count, progress, cancellation);
+        job.Publish(overwrite);
+        progress?.Report(new MergeProgress(job.TensorCount, job.TensorCount, "", job.BytesTotal, job.BytesTotal, resumed, job.Shards.Count, job.Shards.Count));
     }
 
-    private static CheckpointReader Open(string folder, List<CheckpointReader> readers)
+    /// <summary>The staging folder of a merge into <paramref name="outputFolder"/> (".NAME.merging" beside it).</summary>
+    public static string StagingFolder(string outputFolder)
     {
-        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"model folder {folder} does not exist");
-        var reader = CheckpointReader.Open(folder);
-        readers.Add(reader);
-        return reader;
+        ArgumentNullException.ThrowIfNull(outputFolder);
+        return MergeJob.StagingFolderOf(outputFolder);
     }
 
-    /// <summary>Every model must hold the base's tensors with the same shapes (extra vocabulary rows excepted).</summary>
-    private static void CheckCompatible(CheckpointReader pivot, IReadOnlyList<CheckpointReader> models, IReadOnlyList<string> paths)
+    /// <summary>
+    /// First step of a split merge: checks the inputs, plans the shards and makes the staging folder ready
+    /// (resumed when it matches, discarded otherwise). Run it once, before any <see cref="MergeShards"/>.
+    /// </summary>
+    /// <param name="recipe">The recipe.</param>
+    /// <param name="recipeDirectory">Where relative model paths start.</param>
+    /// <param name="outputFolder">The merged model folder to create.</param>
+    /// <param name="maxShardBytes">Largest output shard; every step of one merge must use the same value.</param>
+    /// <param name="log">Receives a line when a staging folder is resumed or discarded.</param>
+    public static MergeLayout Prepare(MergeRecipe recipe, string recipeDirectory, string outputFolder,
+        long maxShardBytes = DefaultMaxShardBytes, Action<string>? log = null)
     {
-        var problems = new List<string>();
-        for (var m = 0; m < models.Count; m++)
-        {
-            foreach (var name in pivot.TensorNames)
-            {
-                if (!models[m].TryGetTensor(name, out var info))
-                {
-                    problems.Add($"{paths[m]}: tensor '{name}' is missing");
-                    continue;
-                }
-                var expected = pivot.GetTensor(name).Shape;
-                var extraRows = MergeTensors.IsVocabularyTensor(name) && info.Shape.Length == expected.Length
-                    && info.Shape[0] >= expected[0] && info.Shape.AsSpan()[1..].SequenceEqual(expected.AsSpan()[1..]);
-                if (!info.Shape.SequenceEqual(expected) && !extraRows)
-                    problems.Add($"{paths[m]}: tensor '{name}' has shape {info.FormatShape()}, the base has {ShapeText.Format(expected.AsSpan())}");
-            }
-        }
-        if (problems.Count > 0)
-            throw new InvalidDataException("models cannot be merged:\n  " + string.Join("\n  ", problems.Take(50))
-                + (problems.Count > 50 ? $"\n  ... and {problems.Count - 50} more" : ""));
+        using var job = MergeJob.Open(recipe, recipeDirectory, outputFolder, maxShardBytes);
+        var done = job.PrepareStaging(log);
+        return new MergeLayout(job.Shards.Count, job.TensorCount, job.Staging, done);
     }
 
-    private static DType OutputDType(MergeRecipe recipe, SafetensorsDType stored)
+    /// <summary>
+    /// Merges output shards [<paramref name="firstShard"/>, + <paramref name="shardCount"/>) into the staging
+    /// folder <see cref="Prepare"/> made, skipping shards already finished. Disjoint ranges may run at once,
+    /// in different processes or machines sharing the folder.
+    /// </summary>
+    /// <param name="recipe">The recipe.</param>
+    /// <param name="recipeDirectory">Where relative model paths start.</param>
+    /// <param name="outputFolder">The merged model folder to create.</param>
+    /// <param name="firstShard">First shard index of the range.</param>
+    /// <param name="shardCount">Shards in the range.</param>
+    /// <param name="maxShardBytes">As given to <see cref="Prepare"/>.</param>
+    /// <param name="progress">Progress of this range, see <see cref="MergeProgress"/>.</param>
+    /// <param name="cancellation">Checked before each tensor; finished shards stay.</param>
+    public static void MergeShards(MergeRecipe recipe, string recipeDirectory, string outputFolder, int firstShard, int shardCount,
+        long maxShardBytes = DefaultMaxShardBytes, IProgress<MergeProgress>? progress = null, CancellationToken cancellation = default)
     {
-        var dtype = CheckpointTensorExtensions.ToDType(stored);
-        return dtype.IsFloatingPoint() ? recipe.DType ?? dtype : dtype;
+        using var job = MergeJob.Open(recipe, recipeDirectory, outputFolder, maxShardBytes);
+        job.CheckStaging();
+        job.MergeShards(firstShard, shardCount, progress, cancellation);
     }
 
-    private static void MergeOne(IMergeMethod method, string name, CheckpointReader pivot, IReadOnlyList<CheckpointReader> models,
-        IReadOnlyList<ModelMergeParameters> perModel, MergeRecipe recipe, ShardedCheckpointWriter writer, TensorDeclaration declaration)
+    /// <summary>
+    /// Last step of a split merge: once every shard is finished, writes the index, config.json and tokenizer
+    /// files and renames the staging folder into <paramref name="outputFolder"/> (the last step of all).
+    /// </summary>
+    /// <param name="recipe">The recipe.</param>
+    /// <param name="recipeDirectory">Where relative model paths start.</param>
+    /// <param name="outputFolder">The merged model folder to create.</param>
+    /// <param name="maxShardBytes">As given to <see cref="Prepare"/>.</param>
+    /// <param name="overwrite">Replace an existing output folder.</param>
+    public static void Publish(MergeRecipe recipe, string recipeDirectory, string outputFolder,
+        long maxShardBytes = DefaultMaxShardBytes, bool overwrite = false)
     {
-        using var scope = DisposeScope.Open();
-        using var noGrad = NoGradScope.Enter();
-        var dtype = CheckpointTensorExtensions.ToDType(declaration.DType);
-        var baseTensor = pivot.ReadTensor(name);
-        if (!baseTensor.DType.IsFloatingPoint())
-        {
-            // Integer buffers (none in the supported families, but cheap to be safe) are the base's.
-            writer.WriteTensor(name, baseTensor, dtype);
-            return;
-        }
-        var tensors = new List<Tensor>(models.Count);
-        foreach (var model in models) tensors.Add(model.ReadTensor(name));
-        var merged = method.Merge(name, baseTensor, tensors, perModel, recipe.Parameters);
-        foreach (var t in tensors) t.Dispose();
-        baseTensor.Dispose();
-        if (!merged.IsFinite().All())
-            throw new InvalidDataException($"merging tensor '{name}' produced NaN or infinite values");
-        writer.WriteTensor(name, merged, dtype);
-    }
-
-    private static void CopyMetadata(string basePath, string tokenizerPath, string staging, MergeRecipe recipe)
-    {
-        var configPath = Path.Combine(basePath, ModelConfig.FileName);
-        if (File.Exists(configPath))
-        {
-            var config = ModelConfig.Load(configPath);
-            (recipe.DType is { } dtype ? config with { TorchDtype = dtype.TorchDtypeName() } : config)
-                .Save(Path.Combine(staging, ModelConfig.FileName));
-        }
-        foreach (var file in TokenizerFiles)
-        {
-            var source = Path.Combine(tokenizerPath, file);
-            if (File.Exists(source)) File.Copy(source, Path.Combine(staging, file));
-        }
-    }
-
-    private static void Publish(string staging, string output, bool overwrite)
-    {
-        if (!Directory.Exists(output))
-        {
-            Directory.Move(staging, output);
-            return;
-        }
-        if (!overwrite) throw new IOException($"output folder {output} appeared during the merge");
-        // Swap: the old folder is moved aside first so that the output path always holds a whole model.
-        var old = output + $".old-{Guid.NewGuid():N}";
-        Directory.Move(output, old);
-        Directory.Move(staging, output);
-        Directory.Delete(old, recursive: true);
+        using var job = MergeJob.Open(recipe, recipeDirectory, outputFolder, maxShardBytes);
+        job.CheckStaging();
+        job.Publish(overwrite);
     }
 }

@@ -28,39 +28,51 @@ public sealed class DareMerge : IMergeMethod
     public string Name => SignConsensus ? "dare_ties" : "dare_linear";
 
     /// <inheritdoc/>
-    public Tensor Merge(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models, IReadOnlyList<ModelMergeParameters> perModel, MergeParameters global)
+    public Tensor Merge(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models, IReadOnlyList<ModelMergeParameters> perModel, MergeParameters global) =>
+        MergeTensors.MergeCopies(this, tensorName, pivot, models, perModel, global);
+
+    /// <inheritdoc/>
+    public Tensor MergeInPlace(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models, IReadOnlyList<ModelMergeParameters> perModel, MergeParameters global)
     {
         MergeTensors.CheckArguments(tensorName, pivot, models, perModel);
         ArgumentNullException.ThrowIfNull(global);
-        using var scope = DisposeScope.Open();
-        var p = pivot.To(DType.Float32);
-        var deltas = MergeTensors.Deltas(tensorName, p, pivot, models);
-        for (var i = 0; i < deltas.Count; i++)
+        MergeTensors.CheckWorkingTensors(tensorName, pivot, models);
+        for (var i = 0; i < models.Count; i++)
         {
+            models[i].AddInPlace(pivot, -1);
             var density = perModel[i].Density;
             if (density >= 1) continue;
-            using var uniform = DrawUniform(p.Shape, DeriveSeed(global.Seed, tensorName, i));
-            using var onDevice = uniform.To(p.Device);
-            using var keepBool = onDevice.Lt(density);
-            using var keep = keepBool.To(DType.Float32);
-            var dropped = deltas[i] * keep;
-            if (global.Rescale && density > 0) dropped.MulInPlace(1 / density);
-            deltas[i].Dispose();
-            deltas[i] = dropped;
+            DropInPlace(models[i], density, global.Rescale, DeriveSeed(global.Seed, tensorName, i));
         }
-        return TaskVectorMixing.Mix(p, deltas, perModel, SignConsensus, global.Normalize ?? false, global.Lambda).MoveToOuterScope();
+        return TaskVectorMixing.MixInPlace(pivot, models, perModel, SignConsensus, global.Normalize ?? false, global.Lambda);
     }
 
-    // Drawn on the CPU whatever the device, so CPU and GPU merges drop the same entries.
-    private static Tensor DrawUniform(long[] shape, ulong seed)
+    /// <summary>
+    /// Drops the delta's entries whose uniform draw is not below the density, piece by piece. The CPU
+    /// generator fills a tensor element by element in order, so consecutive pieces draw exactly the numbers
+    /// one whole-tensor draw would, without a tensor-sized buffer of them.
+    /// </summary>
+    private static void DropInPlace(Tensor delta, double density, bool rescale, ulong seed)
     {
+        using var scope = DisposeScope.Open();
+        var flat = delta.Reshape(-1);
+        // Drawn on the CPU whatever the device, so CPU and GPU merges drop the same entries.
         lock (GeneratorLock)
         {
             var saved = TorchRuntime.GetRngState();
             try
             {
                 TorchRuntime.ManualSeed(seed);
-                return Tensor.Rand(shape, DType.Float32, Device.Cpu).DetachFromScope();
+                foreach (var (start, length) in MergeTensors.Chunks(flat.NumberOfElements))
+                {
+                    using var piece = DisposeScope.Open();
+                    var uniform = Tensor.Rand([length], DType.Float32, Device.Cpu);
+                    var keep = uniform.To(delta.Device).Lt(density).To(DType.Float32);
+                    var target = flat.Narrow(0, start, length);
+                    var dropped = target * keep;
+                    if (rescale && density > 0) dropped.MulInPlace(1 / density);
+                    target.CopyFrom(dropped);
+                }
             }
             finally
             {

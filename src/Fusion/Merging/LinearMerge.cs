@@ -32,4 +32,22 @@ public sealed class LinearMerge : IMergeMethod
         }
         return sum.MoveToOuterScope();
     }
+
+    /// <inheritdoc/>
+    public Tensor MergeInPlace(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models, IReadOnlyList<ModelMergeParameters> perModel, MergeParameters global)
+    {
+        MergeTensors.CheckArguments(tensorName, pivot, models, perModel);
+        ArgumentNullException.ThrowIfNull(global);
+        MergeTensors.CheckWorkingTensors(tensorName, pivot, models);
+        // The pivot only lends its storage to the sum (zeroed first, as Merge starts from zeros).
+        pivot.ZeroInPlace();
+        var weights = perModel.Select(m => m.Weight).ToArray();
+        for (var i = 0; i < models.Count; i++) pivot.AddInPlace(models[i], weights[i]);
+        if (global.Normalize ?? true)
+        {
+            var total = weights.Sum();
+            if (total != 0) pivot.MulInPlace(1 / total);
+        }
+        return pivot;
+    }
 }

@@ -26,66 +26,86 @@ public sealed class SceMerge : IMergeMethod
     public string Name => "sce";
 
     /// <inheritdoc/>
-    public Tensor Merge(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models, IReadOnlyList<ModelMergeParameters> perModel, MergeParameters global)
+    public Tensor Merge(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models, IReadOnlyList<ModelMergeParameters> perModel, MergeParameters global) =>
+        MergeTensors.MergeCopies(this, tensorName, pivot, models, perModel, global);
+
+    /// <inheritdoc/>
+    public Tensor MergeInPlace(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models, IReadOnlyList<ModelMergeParameters> perModel, MergeParameters global)
     {
         MergeTensors.CheckArguments(tensorName, pivot, models, perModel);
         ArgumentNullException.ThrowIfNull(global);
+        MergeTensors.CheckWorkingTensors(tensorName, pivot, models);
         using var scope = DisposeScope.Open();
-        var p = pivot.To(DType.Float32);
-        // Intermediates as large as the tensor are disposed as soon as they are used: peak memory is the
-        // n deltas plus a few tensor-sized buffers, not several [n, ...] stacks.
-        var deltas = MergeTensors.Deltas(tensorName, p, pivot, models);
+        // Working set: the pivot (which becomes the result), the n deltas (computed in the models' own
+        // storage) and, while selecting, one scratch tensor for the variance that then becomes the mask.
+        foreach (var model in models) model.AddInPlace(pivot, -1);
+        var n = models.Count;
+        var p = pivot.Reshape(-1);
+        var deltas = MergeTensors.FlatViews(models);
 
         Tensor? mask = null;
         if (global.SelectTopK < 1)
         {
-            using var variance = MergeTensors.PopulationVariance(deltas);
-            using var nonZeroMask = variance.Ne(0);
-            using var nonZeroCount = nonZeroMask.Sum();
-            var k = MergeTensors.FloorFraction(global.SelectTopK, nonZeroCount.ToInt64());
-            using var selected = MergeTensors.TopKMask(variance, k);
-            mask = selected.To(DType.Float32);
+            mask = Tensor.Empty([p.NumberOfElements], DType.Float32, p.Device);
+            long nonZero = 0;
+            foreach (var (start, length) in MergeTensors.Chunks(p.NumberOfElements))
+            {
+                using var piece = DisposeScope.Open();
+                var d = MergeTensors.Pieces(deltas, start, length);
+                // Population variance over the models, two passes (for accuracy on small deltas).
+                var mean = d[0].Clone();
+                for (var i = 1; i < n; i++) mean.AddInPlace(d[i]);
+                mean.MulInPlace(1.0 / n);
+                var variance = mean.ZerosLike();
+                foreach (var di in d)
+                {
+                    var centred = di - mean;
+                    variance.AddInPlace(centred.Square());
+                }
+                variance.MulInPlace(1.0 / n);
+                nonZero += variance.Ne(0).Sum().ToInt64();
+                mask.Narrow(0, start, length).CopyFrom(variance);
+            }
+            var k = MergeTensors.FloorFraction(global.SelectTopK, nonZero);
+            MergeTensors.TopKMaskInPlace(mask, k);
         }
 
-        var meanSquares = new double[deltas.Count];
-        for (var i = 0; i < deltas.Count; i++)
+        var meanSquares = new double[n];
+        for (var i = 0; i < n; i++)
         {
-            if (mask is null)
+            meanSquares[i] = MergeTensors.MeanSquareChunked(deltas[i], mask);
+            if (mask is not null && Variant == SceVariant.Upstream)
             {
-                meanSquares[i] = MergeTensors.MeanSquare(deltas[i]);
-                continue;
-            }
-            var masked = deltas[i] * mask;
-            meanSquares[i] = MergeTensors.MeanSquare(masked);
-            if (Variant == SceVariant.Upstream)
-            {
-                deltas[i].Dispose();
-                deltas[i] = masked;
-            }
-            else
-            {
-                masked.Dispose();
+                foreach (var (start, length) in MergeTensors.Chunks(p.NumberOfElements))
+                {
+                    using var piece = DisposeScope.Open();
+                    var d = deltas[i].Narrow(0, start, length);
+                    d.CopyFrom(d * mask.Narrow(0, start, length));
+                }
             }
         }
+        // The mask has done its work (weights, and the upstream variant's masked deltas): free it before Erase.
+        mask?.Dispose();
         var weights = MergeTensors.NormalisedOrUniform(meanSquares);
 
-        using var total = MergeTensors.Sum(deltas);
-        using var nonNegative = total.Ge(0);
-        using var plusOne = nonNegative.To(DType.Float32);
-        using var majority = plusOne * 2.0 - 1.0;
-        var numerator = p.ZerosLike();
-        var divisor = p.ZerosLike();
-        for (var i = 0; i < deltas.Count; i++)
+        foreach (var (start, length) in MergeTensors.Chunks(p.NumberOfElements))
         {
-            using var sign = deltas[i].Sign();
-            using var agrees = sign.Eq(majority);
-            using var erase = agrees.To(DType.Float32);
-            using var kept = deltas[i] * erase;
-            numerator.AddInPlace(kept, weights[i]);
-            divisor.AddInPlace(erase, weights[i]);
-            deltas[i].Dispose();
+            using var piece = DisposeScope.Open();
+            var d = MergeTensors.Pieces(deltas, start, length);
+            var total = d[0].Clone();
+            for (var i = 1; i < n; i++) total.AddInPlace(d[i]);
+            var majority = total.Ge(0).To(DType.Float32) * 2.0 - 1.0;
+            var numerator = majority.ZerosLike();
+            var divisor = majority.ZerosLike();
+            for (var i = 0; i < n; i++)
+            {
+                var erase = d[i].Sign().Eq(majority).To(DType.Float32);
+                numerator.AddInPlace(d[i] * erase, weights[i]);
+                divisor.AddInPlace(erase, weights[i]);
+            }
+            var target = p.Narrow(0, start, length);
+            target.CopyFrom(target + numerator / MergeTensors.ZeroToOne(divisor));
         }
-        divisor = MergeTensors.ZeroToOne(divisor);
-        return (p + numerator / divisor).MoveToOuterScope();
+        return pivot;
     }
 }

@@ -12,13 +12,16 @@ public sealed class TaskArithmeticMerge : IMergeMethod
     public string Name => "task_arithmetic";
 
     /// <inheritdoc/>
-    public Tensor Merge(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models, IReadOnlyList<ModelMergeParameters> perModel, MergeParameters global)
+    public Tensor Merge(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models, IReadOnlyList<ModelMergeParameters> perModel, MergeParameters global) =>
+        MergeTensors.MergeCopies(this, tensorName, pivot, models, perModel, global);
+
+    /// <inheritdoc/>
+    public Tensor MergeInPlace(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models, IReadOnlyList<ModelMergeParameters> perModel, MergeParameters global)
     {
         MergeTensors.CheckArguments(tensorName, pivot, models, perModel);
         ArgumentNullException.ThrowIfNull(global);
-        using var scope = DisposeScope.Open();
-        var p = pivot.To(DType.Float32);
-        var deltas = MergeTensors.Deltas(tensorName, p, pivot, models);
-        return TaskVectorMixing.Mix(p, deltas, perModel, signConsensus: false, global.Normalize ?? false, global.Lambda).MoveToOuterScope();
+        MergeTensors.CheckWorkingTensors(tensorName, pivot, models);
+        foreach (var model in models) model.AddInPlace(pivot, -1);
+        return TaskVectorMixing.MixInPlace(pivot, models, perModel, signConsensus: false, global.Normalize ?? false, global.Lambda);
     }
 }

@@ -9,46 +9,49 @@ namespace FuseChat.Fusion.Merging;
 /// </summary>
 internal static class TaskVectorMixing
 {
-    /// <summary>Mixes and disposes <paramref name="deltas"/>; returns a new float32 tensor.</summary>
-    public static Tensor Mix(Tensor pivotF32, List<Tensor> deltas, IReadOnlyList<ModelMergeParameters> perModel,
+    /// <summary>
+    /// Mixes the float32 <paramref name="deltas"/> (left as they are) into <paramref name="pivot"/>, in place,
+    /// piece by piece, so no temporary is larger than <see cref="MergeTensors.ChunkElements"/>; returns the pivot.
+    /// </summary>
+    public static Tensor MixInPlace(Tensor pivot, IReadOnlyList<Tensor> deltas, IReadOnlyList<ModelMergeParameters> perModel,
         bool signConsensus, bool normalize, double lambda)
     {
         using var scope = DisposeScope.Open();
         var weights = perModel.Select(m => m.Weight).ToArray();
-        var mixed = pivotF32.ZerosLike();
-        if (signConsensus)
+        var totalWeight = weights.Sum();
+        var p = pivot.Reshape(-1);
+        var flats = MergeTensors.FlatViews(deltas);
+        foreach (var (start, length) in MergeTensors.Chunks(p.NumberOfElements))
         {
-            // mergekit's "sum" consensus: the elected sign is that of the summed weighted deltas (>= 0 -> +1);
-            // a trimmed (zero) entry has sign 0 and so never counts, which makes the mean disjoint.
-            var total = pivotF32.ZerosLike();
-            for (var i = 0; i < deltas.Count; i++) total.AddInPlace(deltas[i], weights[i]);
-            var majority = total.Ge(0).To(DType.Float32) * 2.0 - 1.0;
-            total.Dispose();
-            var divisor = pivotF32.ZerosLike();
-            for (var i = 0; i < deltas.Count; i++)
+            using var piece = DisposeScope.Open();
+            var d = MergeTensors.Pieces(flats, start, length);
+            var target = p.Narrow(0, start, length);
+            var mixed = target.ZerosLike();
+            if (signConsensus)
             {
-                using var weighted = deltas[i] * weights[i];
-                deltas[i].Dispose();
-                using var sign = weighted.Sign();
-                using var agreesBool = sign.Eq(majority);
-                using var agrees = agreesBool.To(DType.Float32);
-                using var kept = weighted * agrees;
-                mixed.AddInPlace(kept);
-                divisor.AddInPlace(agrees, weights[i]);
+                // mergekit's "sum" consensus: the elected sign is that of the summed weighted deltas (>= 0 -> +1);
+                // a trimmed (zero) entry has sign 0 and so never counts, which makes the mean disjoint.
+                var total = target.ZerosLike();
+                for (var i = 0; i < d.Length; i++) total.AddInPlace(d[i], weights[i]);
+                var majority = total.Ge(0).To(DType.Float32) * 2.0 - 1.0;
+                var divisor = target.ZerosLike();
+                for (var i = 0; i < d.Length; i++)
+                {
+                    var weighted = d[i] * weights[i];
+                    var agrees = weighted.Sign().Eq(majority).To(DType.Float32);
+                    mixed.AddInPlace(weighted * agrees);
+                    divisor.AddInPlace(agrees, weights[i]);
+                }
+                if (normalize) mixed = mixed / MergeTensors.ZeroToOne(divisor);
             }
-            if (normalize) mixed = mixed / MergeTensors.ZeroToOne(divisor);
-        }
-        else
-        {
-            for (var i = 0; i < deltas.Count; i++)
+            else
             {
-                mixed.AddInPlace(deltas[i], weights[i]);
-                deltas[i].Dispose();
+                for (var i = 0; i < d.Length; i++) mixed.AddInPlace(d[i], weights[i]);
+                if (normalize && Math.Abs(totalWeight) >= 1e-8) mixed = mixed / totalWeight;
             }
-            var total = weights.Sum();
-            if (normalize && Math.Abs(total) >= 1e-8) mixed = mixed / total;
+            if (lambda != 1) mixed = mixed * lambda;
+            target.CopyFrom(target + mixed);
         }
-        if (lambda != 1) mixed = mixed * lambda;
-        return (pivotF32 + mixed).MoveToOuterScope();
+        return pivot;
     }
 }

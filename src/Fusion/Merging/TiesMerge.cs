@@ -13,24 +13,21 @@ public sealed class TiesMerge : IMergeMethod
     public string Name => "ties";
 
     /// <inheritdoc/>
-    public Tensor Merge(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models, IReadOnlyList<ModelMergeParameters> perModel, MergeParameters global)
+    public Tensor Merge(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models, IReadOnlyList<ModelMergeParameters> perModel, MergeParameters global) =>
+        MergeTensors.MergeCopies(this, tensorName, pivot, models, perModel, global);
+
+    /// <inheritdoc/>
+    public Tensor MergeInPlace(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models, IReadOnlyList<ModelMergeParameters> perModel, MergeParameters global)
     {
         MergeTensors.CheckArguments(tensorName, pivot, models, perModel);
         ArgumentNullException.ThrowIfNull(global);
-        using var scope = DisposeScope.Open();
-        var p = pivot.To(DType.Float32);
-        var deltas = MergeTensors.Deltas(tensorName, p, pivot, models);
-        for (var i = 0; i < deltas.Count; i++)
+        MergeTensors.CheckWorkingTensors(tensorName, pivot, models);
+        for (var i = 0; i < models.Count; i++)
         {
-            var k = MergeTensors.FloorFraction(perModel[i].Density, deltas[i].NumberOfElements);
-            if (k >= deltas[i].NumberOfElements) continue;
-            using var magnitude = deltas[i].Abs();
-            using var keepBool = MergeTensors.TopKMask(magnitude, k);
-            using var keep = keepBool.To(DType.Float32);
-            var trimmed = deltas[i] * keep;
-            deltas[i].Dispose();
-            deltas[i] = trimmed;
+            models[i].AddInPlace(pivot, -1);
+            // Trimming zeros the entries below the k-th magnitude in place; no mask or magnitude copy.
+            MergeTensors.KeepTopKMagnitudesInPlace(models[i], MergeTensors.FloorFraction(perModel[i].Density, models[i].NumberOfElements));
         }
-        return TaskVectorMixing.Mix(p, deltas, perModel, signConsensus: true, global.Normalize ?? true, global.Lambda).MoveToOuterScope();
+        return TaskVectorMixing.MixInPlace(pivot, models, perModel, signConsensus: true, global.Normalize ?? true, global.Lambda);
     }
 }

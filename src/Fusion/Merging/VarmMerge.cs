@@ -13,22 +13,38 @@ public sealed class VarmMerge : IMergeMethod
     public string Name => "varm";
 
     /// <inheritdoc/>
-    public Tensor Merge(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models, IReadOnlyList<ModelMergeParameters> perModel, MergeParameters global)
+    public Tensor Merge(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models, IReadOnlyList<ModelMergeParameters> perModel, MergeParameters global) =>
+        MergeTensors.MergeCopies(this, tensorName, pivot, models, perModel, global);
+
+    /// <inheritdoc/>
+    public Tensor MergeInPlace(string tensorName, Tensor pivot, IReadOnlyList<Tensor> models, IReadOnlyList<ModelMergeParameters> perModel, MergeParameters global)
     {
         MergeTensors.CheckArguments(tensorName, pivot, models, perModel);
+        MergeTensors.CheckWorkingTensors(tensorName, pivot, models);
         using var scope = DisposeScope.Open();
-        var p = pivot.To(DType.Float32);
-        var thetas = new Tensor[models.Count];
-        var variances = new double[models.Count];
+        var p = pivot.Reshape(-1);
+        var thetas = MergeTensors.FlatViews(models);
+        var variances = new double[thetas.Length];
         for (var i = 0; i < thetas.Length; i++)
         {
-            thetas[i] = MergeTensors.AlignedFloat32(tensorName, pivot, models[i], i);
-            using var delta = thetas[i] - p;
-            variances[i] = MergeTensors.MeanSquare(delta);
+            var sum = 0.0;
+            foreach (var (start, length) in MergeTensors.Chunks(p.NumberOfElements))
+            {
+                using var piece = DisposeScope.Open();
+                sum += (thetas[i].Narrow(0, start, length) - p.Narrow(0, start, length)).Square().Sum().ToDouble();
+            }
+            variances[i] = p.NumberOfElements == 0 ? 0 : sum / p.NumberOfElements;
         }
         var weights = MergeTensors.NormalisedOrUniform(variances);
-        var merged = p.ZerosLike();
-        for (var i = 0; i < thetas.Length; i++) merged.AddInPlace(thetas[i], weights[i]);
-        return merged.MoveToOuterScope();
+        // The thetas are kept (VaRM mixes them, not deltas), so the pivot's storage takes the result.
+        foreach (var (start, length) in MergeTensors.Chunks(p.NumberOfElements))
+        {
+            using var piece = DisposeScope.Open();
+            var target = p.Narrow(0, start, length);
+            var merged = target.ZerosLike();
+            for (var i = 0; i < thetas.Length; i++) merged.AddInPlace(thetas[i].Narrow(0, start, length), weights[i]);
+            target.CopyFrom(merged);
+        }
+        return pivot;
     }
 }

@@ -1,6 +1,9 @@
 namespace FuseChat.Grains.Interfaces.Runs;
 
-/// <summary>Stage 4, the merge of the targets. Key: the run id.</summary>
+/// <summary>
+/// Stage 4, the merge of the targets. Key: the run id. It coordinates: prepares the staging folder, splits
+/// the output shards into ranges merged by <see cref="IMergeRangeGrain"/>s, waits for them and publishes.
+/// </summary>
 public interface IMergeStageGrain : IStageWorkerGrain
 {
     /// <summary>

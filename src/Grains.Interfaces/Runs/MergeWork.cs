@@ -13,4 +13,13 @@ public sealed record MergeWork
 
     /// <summary>The fused model folder; it appears only when the merge is complete.</summary>
     [Id(2)] public required string OutputFolder { get; init; }
+
+    /// <summary>
+    /// How many <see cref="IMergeRangeGrain"/>s share the merge, each taking a contiguous range of output
+    /// shards (at most one range per shard); 1 merges in the stage grain itself, 0 means the default, 4.
+    /// </summary>
+    [Id(3)] public int Ranges { get; init; }
+
+    /// <summary>Largest output shard in bytes (the unit ranges are cut in); 0 means the default, 5 GB.</summary>
+    [Id(4)] public long MaxShardBytes { get; init; }
 }

@@ -25,6 +25,15 @@ public sealed record MergeSpec
     /// <summary><c>dtype</c>: output dtype (mergekit names), or null to keep the pivot's.</summary>
     public string? Dtype { get; init; }
 
-    /// <summary><c>recipe</c>: absolute path of a recipe file; when set, the other settings are not used.</summary>
+    /// <summary><c>recipe</c>: absolute path of a recipe file; when set, the method settings above are not used.</summary>
     public string? RecipeFile { get; init; }
+
+    /// <summary>
+    /// <c>ranges</c>: how many grains share the merge, each merging a contiguous range of output shards
+    /// (capped at the number of shards; 1 merges in the stage grain alone). Default 4.
+    /// </summary>
+    public int Ranges { get; init; } = 4;
+
+    /// <summary><c>shard_bytes</c>: largest output shard, the unit ranges are cut in. Default 5 GB, as transformers writes.</summary>
+    public long ShardBytes { get; init; } = 5_000_000_000;
 }

@@ -6,19 +6,54 @@ using Microsoft.Extensions.Logging;
 namespace FuseChat.Grains.Runs;
 
 /// <summary>
-/// Stage 4 (key: the run id), on any silo: merges the targets onto the pivot, tensor by tensor. The fused
-/// folder appears only when complete, so a restarted merge simply starts again.
+/// Stage 4 (key: the run id), on any silo: coordinates the merge of the targets onto the pivot. It prepares
+/// the staging folder beside the fused folder, cuts the output shards into contiguous ranges, has one
+/// <see cref="IMergeRangeGrain"/> ("{run}/merge/{index}") merge each range into that folder, polls them as the
+/// run grain polls its workers, and publishes (index, config, tokenizer, the final rename) once all are done.
+/// Finished shards stay in the staging folder, so after a silo loss the merge continues where it stopped.
 /// </summary>
 public sealed class MergeStageGrain(
     [PersistentState(RunStorage.WorkerState, RunStorage.Name)] IPersistentState<WorkerState<MergeWork>> state,
-    ILogger<MergeStageGrain> logger)
+    ILogger<MergeStageGrain> logger,
+    IGrainFactory grains)
     : StageWorkerGrain<MergeWork>(state, logger), IMergeStageGrain
 {
+    /// <summary>Ranges when the work does not say.</summary>
+    public const int DefaultRanges = 4;
+
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
+
+    // Written by Execute on the thread pool, read by CancelAsync on the grain's scheduler.
+    private int _rangesStarted;
+
     /// <inheritdoc />
     protected override RunStage Stage => RunStage.Merge;
 
     /// <inheritdoc />
     public Task<WorkStatus> StartAsync(MergeWork work) => StartWorkAsync(work);
+
+    /// <summary>Cancels the range grains this activation started, then the merge itself.</summary>
+    async Task<WorkStatus> IStageWorkerGrain.CancelAsync()
+    {
+        var started = Volatile.Read(ref _rangesStarted);
+        var runId = this.GetPrimaryKeyString();
+        await Task.WhenAll(Enumerable.Range(0, started).Select(i => GrainFactory.GetGrain<IMergeRangeGrain>(RangeKey(runId, i)).CancelAsync()));
+        return await CancelAsync();
+    }
+
+    /// <summary>The key of range <paramref name="index"/> of a run's merge.</summary>
+    public static string RangeKey(string runId, int index) => string.Create(CultureInfo.InvariantCulture, $"{runId}/merge/{index}");
+
+    /// <summary>Where the recipe's relative paths start: the fused folder's parent (run recipes use absolute paths).</summary>
+    public static string RecipeDirectory(string outputFolder) => Path.GetDirectoryName(Path.GetFullPath(outputFolder)) ?? ".";
+
+    /// <summary>Cuts <paramref name="shards"/> into at most <paramref name="ranges"/> contiguous ranges of near-equal size.</summary>
+    public static IReadOnlyList<(int First, int Count)> PlanRanges(int shards, int ranges)
+    {
+        var n = Math.Clamp(ranges, 1, Math.Max(1, shards));
+        return [.. Enumerable.Range(0, n).Select(i => (shards * i / n, shards * (i + 1) / n - shards * i / n))];
+    }
 
     /// <inheritdoc />
     protected override string RunIdOf(MergeWork work) => work.RunId;
@@ -27,12 +62,62 @@ public sealed class MergeStageGrain(
     protected override string Execute(MergeWork work, WorkProgress progress, CancellationToken cancellationToken)
     {
         var recipe = MergeRecipe.Parse(work.RecipeYaml);
-        var directory = Path.GetDirectoryName(work.OutputFolder) ?? ".";
-        CheckpointMerger.Run(recipe, directory, work.OutputFolder, overwrite: true,
-            progress: new InlineProgress<MergeProgress>(p => progress.Report(
+        var directory = RecipeDirectory(work.OutputFolder);
+        var shardBytes = work.MaxShardBytes > 0 ? work.MaxShardBytes : CheckpointMerger.DefaultMaxShardBytes;
+        void Log(string line) => Logger.LogInformation("Merge of run {RunId}: {Line}", work.RunId, line);
+        var layout = CheckpointMerger.Prepare(recipe, directory, work.OutputFolder, shardBytes, Log);
+        var ranges = PlanRanges(layout.Shards, work.Ranges > 0 ? work.Ranges : DefaultRanges);
+        if (ranges.Count > 1) RunRanges(work, ranges, shardBytes, progress, cancellationToken);
+
+        // With one range the work is done here. After ranges it is a check that costs only the markers'
+        // reads, unless a range reported completion for shards that are gone (a staging folder discarded
+        // and prepared again after a change): those are merged here rather than published missing.
+        CheckpointMerger.MergeShards(recipe, directory, work.OutputFolder, 0, layout.Shards, shardBytes,
+            new InlineProgress<MergeProgress>(p => progress.Report(
                 p.TensorsTotal == 0 ? 0 : (double)p.TensorsDone / p.TensorsTotal,
-                string.Create(CultureInfo.InvariantCulture, $"{p.TensorsDone}/{p.TensorsTotal} tensors"))),
-            cancellation: cancellationToken);
-        return string.Create(CultureInfo.InvariantCulture, $"{recipe.MergeMethod} merge of {recipe.Targets.Count} targets");
+                string.Create(CultureInfo.InvariantCulture, $"{p.TensorsDone}/{p.TensorsTotal} tensors"),
+                unitDone: p.CurrentTensor.Length == 0)),
+            cancellationToken);
+        CheckpointMerger.Publish(recipe, directory, work.OutputFolder, shardBytes, overwrite: true);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{recipe.MergeMethod} merge of {recipe.Targets.Count} targets, {layout.Shards} shards in {ranges.Count} range(s)");
+    }
+
+    /// <summary>
+    /// Starts one range grain per range and waits until all have completed, re-sending each unfinished
+    /// range its start call on every poll (which restarts it if its silo was lost); fails on a failed range.
+    /// </summary>
+    private void RunRanges(MergeWork work, IReadOnlyList<(int First, int Count)> ranges, long shardBytes,
+        WorkProgress progress, CancellationToken cancellationToken)
+    {
+        // The silo's factory, not the grain's GrainFactory property: Execute runs on the thread pool, outside
+        // the activation, where activation services refuse to be used; plain calls into the cluster work.
+        var rangeGrains = ranges.Select((_, i) => grains.GetGrain<IMergeRangeGrain>(RangeKey(work.RunId, i))).ToList();
+        var works = ranges.Select(r => new MergeRangeWork
+        {
+            RunId = work.RunId,
+            RecipeYaml = work.RecipeYaml,
+            OutputFolder = work.OutputFolder,
+            FirstShard = r.First,
+            ShardCount = r.Count,
+            MaxShardBytes = shardBytes,
+        }).ToList();
+        Volatile.Write(ref _rangesStarted, rangeGrains.Count);
+        Logger.LogInformation("Merge of run {RunId}: {Ranges} ranges over the output shards", work.RunId, rangeGrains.Count);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var statuses = Task.WhenAll(rangeGrains.Select((g, i) => g.StartAsync(works[i])))
+                .WaitAsync(CallTimeout, cancellationToken).GetAwaiter().GetResult();
+            var failed = statuses.Select((s, i) => (Status: s, Index: i)).FirstOrDefault(x => x.Status.State is RunState.Failed or RunState.Cancelled);
+            if (failed.Status is not null)
+                throw new InvalidOperationException($"merge range {failed.Index} (shards {ranges[failed.Index].First + 1}-{ranges[failed.Index].First + ranges[failed.Index].Count}) "
+                    + (failed.Status.State == RunState.Failed ? $"failed: {failed.Status.Error}" : "was cancelled"));
+            var done = statuses.Count(s => s.State == RunState.Completed);
+            var fraction = statuses.Select((s, i) => (s.State == RunState.Completed ? 1 : s.Progress) * ranges[i].Count).Sum() / ranges.Sum(r => r.Count);
+            progress.Report(fraction, string.Create(CultureInfo.InvariantCulture, $"{done}/{rangeGrains.Count} ranges done"));
+            if (done == rangeGrains.Count) return;
+            cancellationToken.WaitHandle.WaitOne(PollInterval);
+        }
     }
 }

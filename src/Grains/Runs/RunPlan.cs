@@ -85,7 +85,14 @@ internal sealed class RunPlan
         Dtype = Spec.Training.Dtype,
     };
 
-    public MergeWork Merge() => new() { RunId = RunId, RecipeYaml = MergeRecipeYaml(Spec), OutputFolder = FusedFolder };
+    public MergeWork Merge() => new()
+    {
+        RunId = RunId,
+        RecipeYaml = MergeRecipeYaml(Spec),
+        OutputFolder = FusedFolder,
+        Ranges = Spec.Merge.Ranges,
+        MaxShardBytes = Spec.Merge.ShardBytes,
+    };
 
     public EvaluationWork Evaluation() => new()
     {
@@ -124,15 +131,17 @@ internal sealed class RunPlan
         yaml.Append(c, $"base_model: {Quote(pivot)}\n");
         yaml.Append("models:\n");
         foreach (var target in targets) yaml.Append(c, $"  - model: {Quote(target)}\n");
-        yaml.Append("parameters:\n");
+        var parameters = new StringBuilder();
         if (merge.Method == MergeMethods.Sce)
         {
-            yaml.Append(c, $"  select_topk: {merge.SelectTopK.ToString("R", c)}\n");
-            if (merge.SceVariant is { } variant) yaml.Append(c, $"  sce_variant: {Quote(variant)}\n");
+            parameters.Append(c, $"  select_topk: {merge.SelectTopK.ToString("R", c)}\n");
+            if (merge.SceVariant is { } variant) parameters.Append(c, $"  sce_variant: {Quote(variant)}\n");
         }
 
-        if (merge.Weight is { } weight) yaml.Append(c, $"  weight: {weight.ToString("R", c)}\n");
-        if (merge.Density is { } density) yaml.Append(c, $"  density: {density.ToString("R", c)}\n");
+        if (merge.Weight is { } weight) parameters.Append(c, $"  weight: {weight.ToString("R", c)}\n");
+        if (merge.Density is { } density) parameters.Append(c, $"  density: {density.ToString("R", c)}\n");
+        // An empty "parameters:" is a YAML null, which the recipe reader rejects (e.g. ties with no weight or density).
+        yaml.Append(parameters.Length == 0 ? "parameters: {}\n" : "parameters:\n" + parameters);
         if (merge.Dtype is { } dtype) yaml.Append(c, $"dtype: {Quote(dtype)}\n");
         return yaml.ToString();
     }

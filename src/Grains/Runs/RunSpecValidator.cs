@@ -18,7 +18,7 @@ namespace FuseChat.Grains.Runs;
 /// representation: {top_k: 10, max_batch_tokens: 4096, shard_size: 1000, dtype: bf16}
 /// alignment: {threads: -1, parallel_shards: 4}
 /// training: {lr: 5.0e-6, epochs: 3, accumulation: 128, lambda: 0.9, warmup: 0.03, checkpoint_every: 100, dtype: bf16}
-/// merge: {method: sce, select_topk: 0.1}     # or {recipe: recipe.yaml}
+/// merge: {method: sce, select_topk: 0.1, ranges: 4}     # or {recipe: recipe.yaml, ranges: 4}
 /// output: {folder: out}
 /// </code>
 /// Paths are relative to the spec's folder. Model paths must be local folders for now: blob URIs are
@@ -37,7 +37,7 @@ public static class RunSpecValidator
         ["representation"] = ["top_k", "max_batch_tokens", "shard_size", "dtype"],
         ["alignment"] = ["threads", "parallel_shards"],
         ["training"] = ["lr", "epochs", "accumulation", "lambda", "warmup", "checkpoint_every", "dtype"],
-        ["merge"] = ["method", "select_topk", "sce_variant", "weight", "density", "dtype", "recipe"],
+        ["merge"] = ["method", "select_topk", "sce_variant", "weight", "density", "dtype", "recipe", "ranges", "shard_bytes"],
         ["output"] = ["folder"],
     };
 
@@ -221,10 +221,16 @@ public static class RunSpecValidator
             var node = Section(root, "merge", required: false);
             var defaults = new MergeSpec();
             if (node is null) return defaults;
+            // How the merge is split applies to recipes and method settings alike.
+            defaults = defaults with
+            {
+                Ranges = Int(node, "ranges", "merge.ranges", defaults.Ranges, 1, 1024),
+                ShardBytes = (long)Double(node, "shard_bytes", "merge.shard_bytes", defaults.ShardBytes, 1, 1e13),
+            };
             var recipeText = OptionalString(node, "recipe", "merge.recipe");
             if (recipeText is not null)
             {
-                var others = node.Children.Keys.Select(k => (k as YamlScalarNode)?.Value).Where(k => k is not null and not "recipe").ToList();
+                var others = node.Children.Keys.Select(k => (k as YamlScalarNode)?.Value).Where(k => k is not null and not "recipe" and not "ranges" and not "shard_bytes").ToList();
                 if (others.Count > 0) Problems.Add($"merge: give either recipe or method settings, not both (also given: {string.Join(", ", others)})");
                 var recipe = Path.GetFullPath(Path.Combine(directory, recipeText));
                 if (IsUri(recipeText)) Problems.Add($"merge.recipe: '{recipeText}' is a URI; blob paths are not supported yet");
@@ -237,7 +243,7 @@ public static class RunSpecValidator
             if (canonical is null) Problems.Add($"merge.method: unknown method '{method}' (known: {string.Join(", ", MergeMethods.Names)})");
             var dtype = OptionalString(node, "dtype", "merge.dtype");
             if (dtype is not null && !IsFloatDtype(dtype)) Problems.Add($"merge.dtype: '{dtype}' is not a floating-point dtype (float32, bfloat16, float16)");
-            return new MergeSpec
+            return defaults with
             {
                 Method = canonical ?? method,
                 SelectTopK = Double(node, "select_topk", "merge.select_topk", defaults.SelectTopK, 0, 1, minExclusive: true),

@@ -115,4 +115,88 @@ public class CheckpointMergerTests
         Assert.False(File.Exists(Path.Combine(output, "keep.txt")));
         Assert.True(File.Exists(Path.Combine(output, "model.safetensors")));
     }
+
+    /// <summary>Reports synchronously on the merging thread (Progress&lt;T&gt; posts asynchronously).</summary>
+    private sealed class Inline(Action<MergeProgress> report) : IProgress<MergeProgress>
+    {
+        public void Report(MergeProgress value) => report(value);
+    }
+
+    private static Dictionary<string, byte[]> Files(string folder) =>
+        Directory.GetFiles(folder, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(folder, f), File.ReadAllBytes);
+
+    [Fact]
+    public void InterruptedMergeResumesWithoutRecomputingFinishedShardsAndGivesTheSameBytes()
+    {
+        using var root = new TempFolder();
+        MakeModels(root.Path);
+        var recipe = MergeRecipe.Parse(Recipe("sce"));
+        const long shardBytes = 3_000;
+        var reference = Path.Combine(root.Path, "reference");
+        CheckpointMerger.Run(recipe, root.Path, reference, maxShardBytes: shardBytes);
+
+        var output = Path.Combine(root.Path, "fused");
+        using var cancel = new CancellationTokenSource();
+        var firstRun = new List<string>();
+        Assert.ThrowsAny<OperationCanceledException>(() => CheckpointMerger.Run(recipe, root.Path, output, maxShardBytes: shardBytes,
+            progress: new Inline(p =>
+            {
+                if (p.CurrentTensor.Length == 0) return;
+                firstRun.Add(p.CurrentTensor);
+                if (firstRun.Count == 7) cancel.Cancel();
+            }),
+            cancellation: cancel.Token));
+        Assert.Equal(7, firstRun.Count);
+        Assert.False(Directory.Exists(output), "an interrupted merge must leave no output folder");
+        Assert.True(Directory.Exists(CheckpointMerger.StagingFolder(output)));
+
+        var secondRun = new List<string>();
+        var resumed = -1;
+        var log = new List<string>();
+        CheckpointMerger.Run(recipe, root.Path, output, maxShardBytes: shardBytes, progress: new Inline(p =>
+        {
+            resumed = p.TensorsResumed;
+            if (p.CurrentTensor.Length > 0) secondRun.Add(p.CurrentTensor);
+        }), log: log.Add);
+
+        int total;
+        using (var pivot = CheckpointReader.Open(Path.Combine(root.Path, "pivot"))) total = pivot.TensorNames.Count;
+        Assert.True(resumed > 0 && resumed <= 7, $"{resumed} tensors resumed, first run: {string.Join(", ", firstRun)}");
+        // Exactly the tensors of unfinished shards were merged again, none of the finished ones.
+        Assert.Equal(total - resumed, secondRun.Count);
+        Assert.Equal(firstRun.Take(resumed), firstRun.Except(secondRun));
+        Assert.Contains(log, l => l.Contains("resuming", StringComparison.Ordinal));
+        Assert.False(Directory.Exists(CheckpointMerger.StagingFolder(output)));
+
+        var expected = Files(reference);
+        var actual = Files(output);
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        Assert.True(expected.Count > 3, "the merge should span several shards");
+        foreach (var (file, bytes) in expected) Assert.True(bytes.AsSpan().SequenceEqual(actual[file]), $"{file} differs");
+    }
+
+    [Fact]
+    public void AChangedRecipeDiscardsTheStagingFolder()
+    {
+        using var root = new TempFolder();
+        MakeModels(root.Path);
+        var output = Path.Combine(root.Path, "fused");
+        using var cancel = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => CheckpointMerger.Run(MergeRecipe.Parse(Recipe("sce")), root.Path, output,
+            maxShardBytes: 3_000, progress: new Inline(p => { if (p.ShardsDone == 2) cancel.Cancel(); }), cancellation: cancel.Token));
+
+        var log = new List<string>();
+        var merged = 0;
+        var changed = MergeRecipe.Parse(Recipe("sce").Replace("select_topk: 0.5", "select_topk: 0.4"));
+        CheckpointMerger.Run(changed, root.Path, output, maxShardBytes: 3_000,
+            progress: new Inline(p => { if (p.CurrentTensor.Length > 0) merged++; }), log: log.Add);
+        Assert.Contains(log, l => l.Contains("discarding staging folder", StringComparison.Ordinal));
+        using (var pivot = CheckpointReader.Open(Path.Combine(root.Path, "pivot"))) Assert.Equal(pivot.TensorNames.Count, merged);
+
+        var reference = Path.Combine(root.Path, "reference");
+        CheckpointMerger.Run(changed, root.Path, reference, maxShardBytes: 3_000);
+        var expected = Files(reference);
+        foreach (var (file, bytes) in Files(output)) Assert.True(bytes.AsSpan().SequenceEqual(expected[file]), $"{file} differs");
+    }
 }

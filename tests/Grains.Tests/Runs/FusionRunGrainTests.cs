@@ -1,5 +1,10 @@
 using System.Diagnostics;
+using FuseChat.Fusion.Checkpoints;
 using FuseChat.Fusion.Evaluation;
+using FuseChat.Fusion.Merging;
+using FuseChat.Fusion.Models;
+using FuseChat.Grains.Runs;
+using FuseChat.Torch;
 using FuseChat.Grains.Interfaces.Runs;
 using Orleans.Core.Internal;
 using Xunit.Abstractions;
@@ -204,5 +209,118 @@ public sealed class FusionRunGrainTests(RunClusterFixture fixture, ITestOutputHe
         // The run id stays free: a valid spec starts it afterwards. Cancel at once to keep the test short.
         Assert.Empty((await run.StartAsync(spec, folder)).Problems);
         Assert.Equal(RunState.Cancelled, (await run.CancelAsync()).State);
+    }
+
+    /// <summary>A pivot and two targets of one tiny shape under <paramref name="root"/>, and an SCE recipe over them with absolute paths.</summary>
+    private static string MakeMergeInputs(string root)
+    {
+        var config = ModelConfig.Parse("""
+            {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 40, "hidden_size": 16,
+             "intermediate_size": 24, "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 2,
+             "rms_norm_eps": 1e-5, "max_position_embeddings": 32, "hidden_act": "silu"}
+            """);
+        foreach (var (name, seed) in new[] { ("pivot", 1UL), ("a", 2UL), ("b", 3UL) })
+        {
+            TorchRuntime.ManualSeed(seed);
+            using var model = new LlamaModel(DecoderConfig.From(config));
+            PretrainedModel.Save(model, config, Path.Combine(root, name));
+        }
+        return $"""
+            merge_method: sce
+            base_model: {Path.Combine(root, "pivot")}
+            models:
+              - model: {Path.Combine(root, "a")}
+              - model: {Path.Combine(root, "b")}
+            parameters:
+              select_topk: 0.5
+            dtype: float32
+            """;
+    }
+
+    private sealed class SyncProgress(Action<MergeProgress> report) : IProgress<MergeProgress>
+    {
+        public void Report(MergeProgress value) => report(value);
+    }
+
+    private async Task<WorkStatus> WaitForMergeAsync(IMergeStageGrain merge)
+    {
+        var clock = Stopwatch.StartNew();
+        var status = await merge.GetStatusAsync();
+        while (!status.IsFinal && clock.Elapsed < TimeSpan.FromSeconds(90))
+        {
+            await Task.Delay(200);
+            status = await merge.GetStatusAsync();
+        }
+        output.WriteLine($"{status.State}: {status.Detail} {status.Error}");
+        return status;
+    }
+
+    private static Dictionary<string, byte[]> Files(string folder) =>
+        Directory.GetFiles(folder).ToDictionary(f => Path.GetRelativePath(folder, f), File.ReadAllBytes);
+
+    [Fact]
+    public async Task MergeStageContinuesAnInterruptedMergeWithoutRewritingFinishedShards()
+    {
+        var root = Path.Combine(fixture.Root, "resumed-merge");
+        var recipe = MakeMergeInputs(root);
+        const long shardBytes = 3_000;
+        var fused = Path.Combine(root, "fused");
+        using var cancel = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => CheckpointMerger.Run(MergeRecipe.Parse(recipe), root, fused, maxShardBytes: shardBytes,
+            progress: new SyncProgress(p => { if (p.ShardsDone == 3) cancel.Cancel(); }), cancellation: cancel.Token));
+        var staging = CheckpointMerger.StagingFolder(fused);
+        var finished = Directory.GetFiles(staging, "*.safetensors").ToDictionary(f => Path.GetFileName(f)!, File.GetLastWriteTimeUtc);
+        Assert.Equal(3, finished.Count);
+
+        var merge = fixture.Client.GetGrain<IMergeStageGrain>("resumed-merge");
+        await merge.StartAsync(new MergeWork { RunId = "resumed-merge", RecipeYaml = recipe, OutputFolder = fused, Ranges = 2, MaxShardBytes = shardBytes });
+        var status = await WaitForMergeAsync(merge);
+        Assert.True(status.State == RunState.Completed, $"merge {status.State}: {status.Error}");
+        // The shards finished before the interruption are the very files published, not merged again.
+        foreach (var (file, written) in finished) Assert.Equal(written, File.GetLastWriteTimeUtc(Path.Combine(fused, file)));
+
+        var reference = Path.Combine(root, "reference");
+        CheckpointMerger.Run(MergeRecipe.Parse(recipe), root, reference, maxShardBytes: shardBytes);
+        var expected = Files(reference);
+        var actual = Files(fused);
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (file, bytes) in expected) Assert.True(bytes.AsSpan().SequenceEqual(actual[file]), $"{file} differs");
+    }
+
+    [Fact]
+    public async Task MergeSplitIntoShardRangesGivesTheBytesOfASingleProcessMerge()
+    {
+        var root = Path.Combine(fixture.Root, "split-merge");
+        var recipe = MakeMergeInputs(root);
+        const long shardBytes = 3_000;
+        var work = new MergeWork { RunId = "split-merge", RecipeYaml = recipe, OutputFolder = Path.Combine(root, "fused"), Ranges = 3, MaxShardBytes = shardBytes };
+        var merge = fixture.Client.GetGrain<IMergeStageGrain>("split-merge");
+        await merge.StartAsync(work);
+        var status = await WaitForMergeAsync(merge);
+        Assert.True(status.State == RunState.Completed, $"merge {status.State}: {status.Error}");
+        for (var i = 0; i < 3; i++)
+        {
+            var range = await fixture.Client.GetGrain<IMergeRangeGrain>(MergeStageGrain.RangeKey("split-merge", i)).GetStatusAsync();
+            output.WriteLine($"range {i}: {range.State} {range.Detail}");
+            Assert.Equal(RunState.Completed, range.State);
+        }
+
+        var reference = Path.Combine(root, "reference");
+        CheckpointMerger.Run(MergeRecipe.Parse(recipe), root, reference, maxShardBytes: shardBytes);
+        var expected = Files(reference);
+        var actual = Files(work.OutputFolder);
+        Assert.True(expected.Count > 4, "the merge should span several shards");
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (file, bytes) in expected) Assert.True(bytes.AsSpan().SequenceEqual(actual[file]), $"{file} differs");
+        Assert.False(Directory.Exists(CheckpointMerger.StagingFolder(work.OutputFolder)));
+    }
+
+    [Fact]
+    public void RangesCoverEveryShardOnceAndNeverExceedTheShards()
+    {
+        Assert.Equal([(0, 1), (1, 1), (2, 2)], MergeStageGrain.PlanRanges(4, 3));
+        Assert.Equal([(0, 1), (1, 1)], MergeStageGrain.PlanRanges(2, 4));
+        Assert.Equal([(0, 1)], MergeStageGrain.PlanRanges(1, 4));
+        Assert.Equal([(0, 10)], MergeStageGrain.PlanRanges(10, 1));
     }
 }

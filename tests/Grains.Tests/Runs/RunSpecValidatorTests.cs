@@ -48,6 +48,25 @@ public sealed class RunSpecValidatorTests : IDisposable
     }
 
     [Fact]
+    public void MergeRangesAndShardBytesGoWithMethodSettingsOrARecipe()
+    {
+        File.WriteAllText(Path.Combine(_root, "recipe.yaml"), "merge_method: sce\nmodels:\n  - model: a\n  - model: b\nparameters: {select_topk: 0.1}\n");
+        var withRecipe = RunSpecValidator.Validate(Valid.Replace("output:", "merge: {recipe: recipe.yaml, ranges: 2, shard_bytes: 2.0e+9}\noutput:"), _root);
+        Assert.True(withRecipe.IsValid, string.Join("\n", withRecipe.Problems));
+        Assert.Equal(2, withRecipe.Spec!.Merge.Ranges);
+        Assert.Equal(2_000_000_000, withRecipe.Spec.Merge.ShardBytes);
+
+        var withMethod = RunSpecValidator.Validate(Valid.Replace("output:", "merge: {method: ties, ranges: 8}\noutput:"), _root);
+        Assert.True(withMethod.IsValid, string.Join("\n", withMethod.Problems));
+        Assert.Equal(8, withMethod.Spec!.Merge.Ranges);
+        Assert.Equal(5_000_000_000, withMethod.Spec.Merge.ShardBytes);
+
+        Assert.Equal(4, RunSpecValidator.Validate(Valid, _root).Spec!.Merge.Ranges);
+        var bad = RunSpecValidator.Validate(Valid.Replace("output:", "merge: {ranges: 0}\noutput:"), _root);
+        Assert.Contains(bad.Problems, p => p.Contains("merge.ranges", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void EveryProblemIsListedAtOnce()
     {
         const string yaml = """
