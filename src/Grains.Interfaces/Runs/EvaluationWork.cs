@@ -9,7 +9,11 @@ public sealed record EvaluationWork
     [Id(0)] public required string RunId { get; init; }
 
     /// <summary>Models in report order.</summary>
-    [Id(1)] public required IReadOnlyList<EvaluatedModel> Models { get; init; }
+    /// <remarks>
+    /// A concrete list: grain state is stored as JSON with type names, and a collection expression behind an
+    /// interface would be stored as a compiler-made type that no silo may read back.
+    /// </remarks>
+    [Id(1)] public required List<EvaluatedModel> Models { get; init; }
 
     /// <summary>The pivot's chat template name.</summary>
     [Id(2)] public required string Template { get; init; }

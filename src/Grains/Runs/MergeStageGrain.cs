@@ -21,9 +21,6 @@ public sealed class MergeStageGrain(
     /// <summary>Ranges when the work does not say.</summary>
     public const int DefaultRanges = 4;
 
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
-    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
-
     // Written by Execute on the thread pool, read by CancelAsync on the grain's scheduler.
     private int _rangesStarted;
 
@@ -92,32 +89,22 @@ public sealed class MergeStageGrain(
     {
         // The silo's factory, not the grain's GrainFactory property: Execute runs on the thread pool, outside
         // the activation, where activation services refuse to be used; plain calls into the cluster work.
-        var rangeGrains = ranges.Select((_, i) => grains.GetGrain<IMergeRangeGrain>(RangeKey(work.RunId, i))).ToList();
-        var works = ranges.Select(r => new MergeRangeWork
-        {
-            RunId = work.RunId,
-            RecipeYaml = work.RecipeYaml,
-            OutputFolder = work.OutputFolder,
-            FirstShard = r.First,
-            ShardCount = r.Count,
-            MaxShardBytes = shardBytes,
-        }).ToList();
-        Volatile.Write(ref _rangesStarted, rangeGrains.Count);
-        Logger.LogInformation("Merge of run {RunId}: {Ranges} ranges over the output shards", work.RunId, rangeGrains.Count);
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var statuses = Task.WhenAll(rangeGrains.Select((g, i) => g.StartAsync(works[i])))
-                .WaitAsync(CallTimeout, cancellationToken).GetAwaiter().GetResult();
-            var failed = statuses.Select((s, i) => (Status: s, Index: i)).FirstOrDefault(x => x.Status.State is RunState.Failed or RunState.Cancelled);
-            if (failed.Status is not null)
-                throw new InvalidOperationException($"merge range {failed.Index} (shards {ranges[failed.Index].First + 1}-{ranges[failed.Index].First + ranges[failed.Index].Count}) "
-                    + (failed.Status.State == RunState.Failed ? $"failed: {failed.Status.Error}" : "was cancelled"));
-            var done = statuses.Count(s => s.State == RunState.Completed);
-            var fraction = statuses.Select((s, i) => (s.State == RunState.Completed ? 1 : s.Progress) * ranges[i].Count).Sum() / ranges.Sum(r => r.Count);
-            progress.Report(fraction, string.Create(CultureInfo.InvariantCulture, $"{done}/{rangeGrains.Count} ranges done"));
-            if (done == rangeGrains.Count) return;
-            cancellationToken.WaitHandle.WaitOne(PollInterval);
-        }
+        var units = ranges.Select((r, i) => new WorkerFanOut.Unit(
+            string.Create(CultureInfo.InvariantCulture, $"merge range {i} (shards {r.First + 1}-{r.First + r.Count})"),
+            () => grains.GetGrain<IMergeRangeGrain>(RangeKey(work.RunId, i)).StartAsync(new MergeRangeWork
+            {
+                RunId = work.RunId,
+                RecipeYaml = work.RecipeYaml,
+                OutputFolder = work.OutputFolder,
+                FirstShard = r.First,
+                ShardCount = r.Count,
+                MaxShardBytes = shardBytes,
+            }),
+            r.Count)).ToList();
+        Volatile.Write(ref _rangesStarted, units.Count);
+        Logger.LogInformation("Merge of run {RunId}: {Ranges} ranges over the output shards", work.RunId, units.Count);
+        // Every range runs at once: each is one silo's (targets + 2) tensors of memory, and ranges are few.
+        WorkerFanOut.Run(units, units.Count, (done, fraction) =>
+            progress.Report(fraction, string.Create(CultureInfo.InvariantCulture, $"{done}/{units.Count} ranges done")), cancellationToken);
     }
 }

@@ -16,7 +16,8 @@ internal static class WorkerFanOut
     /// <summary>One unit: a name for messages and its start call.</summary>
     /// <param name="Name">E.g. "shard 3".</param>
     /// <param name="Start">The worker's StartAsync with the unit's work.</param>
-    public sealed record Unit(string Name, Func<Task<WorkStatus>> Start);
+    /// <param name="Weight">Its share of the overall progress, relative to the others'.</param>
+    public sealed record Unit(string Name, Func<Task<WorkStatus>> Start, double Weight = 1);
 
     /// <summary>Runs <paramref name="units"/> to completion with at most <paramref name="parallel"/> active.</summary>
     /// <param name="units">The units, started in this order.</param>
@@ -52,7 +53,8 @@ internal static class WorkerFanOut
             }
 
             var done = statuses.Count(s => s is { State: RunState.Completed });
-            report(done, statuses.Sum(s => s is null ? 0 : s.State == RunState.Completed ? 1 : s.Progress) / units.Count);
+            var fraction = statuses.Select((s, i) => (s is null ? 0 : s.State == RunState.Completed ? 1 : s.Progress) * units[i].Weight).Sum();
+            report(done, fraction / Math.Max(units.Sum(u => u.Weight), double.Epsilon));
             if (done == units.Count) return;
             cancellationToken.WaitHandle.WaitOne(PollInterval);
         }
