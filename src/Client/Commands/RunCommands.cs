@@ -52,6 +52,7 @@ internal static class RunCommands
             var table = new Table().AddColumn("stage").AddColumn("progress").AddColumn("detail");
             foreach (var p in s.Stages) table.AddRow(p.Stage.ToString(), $"{p.Progress:P0}", Markup.Escape(p.Detail));
             AnsiConsole.Write(table);
+            if (s.Waiting is { } waiting) AnsiConsole.MarkupLineInterpolated($"[yellow]waiting:[/] {waiting}");
             if (s.FailureReason is { } reason) AnsiConsole.MarkupLineInterpolated($"[red]failure:[/] {reason}");
             return 0;
         }));

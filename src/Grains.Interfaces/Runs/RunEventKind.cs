@@ -24,4 +24,10 @@ public enum RunEventKind
 
     /// <summary>The run was cancelled.</summary>
     RunCancelled,
+
+    /// <summary>The run cannot go on for now (e.g. no GPU silo is active); it retries on every tick.</summary>
+    Waiting,
+
+    /// <summary>What held the run up is gone; it goes on.</summary>
+    Resumed,
 }

@@ -32,6 +32,9 @@ public sealed record RunStatus
     /// <summary>The last known status of each worker grain.</summary>
     [Id(8)] public IReadOnlyList<WorkerProgress> Workers { get; init; } = [];
 
+    /// <summary>Why a running run is not moving, e.g. no GPU silo is active; null when nothing holds it up.</summary>
+    [Id(9)] public string? Waiting { get; init; }
+
     /// <summary>True when the spec was accepted (no problems) and the run exists.</summary>
     public bool Accepted => Problems.Count == 0 && State != RunState.Pending;
 }

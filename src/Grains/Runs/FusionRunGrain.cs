@@ -1,4 +1,5 @@
 using FuseChat.Grains.Interfaces.Runs;
+using FuseChat.Grains.Placement;
 using Microsoft.Extensions.Logging;
 
 namespace FuseChat.Grains.Runs;
@@ -16,10 +17,14 @@ public sealed class FusionRunGrain(
     : Grain, IFusionRunGrain, IRemindable
 {
     private const string ReminderName = "fusechat-run";
+    private const string NoGpuSilo =
+        "waiting for a GPU silo: no silo with gpu=true is active, so representations, pairwise fusion and evaluation cannot start; "
+        + "the run retries every minute (start a GPU silo, or set FuseChat:Gpu:AllowCpuFallback=true to run them on CPU silos)";
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan RefreshTimeout = TimeSpan.FromSeconds(2);
     private DateTime _lastRefresh;
+
     private readonly IFusionRunObserver[] _observers = [.. observers];
     private RunPlan? _plan;
 
@@ -121,10 +126,25 @@ public sealed class FusionRunGrain(
         try
         {
             await DriveAsync(plan);
+            if (state.State.Waiting is not null)
+            {
+                state.State.Waiting = null;
+                AddEvent(RunEventKind.Resumed, null, "a GPU silo is active again; the run goes on");
+            }
+        }
+        catch (Exception e) when (GpuPlacement.IsNoGpuSiloError(e))
+        {
+            // Stages before and beside the GPU work went on; the model work waits for a GPU silo to join.
+            if (state.State.Waiting is null)
+            {
+                state.State.Waiting = NoGpuSilo;
+                AddEvent(RunEventKind.Waiting, null, NoGpuSilo);
+            }
+            logger.LogWarning("Run {RunId} waits: no silo with gpu=true is active; retrying on the next tick", RunId);
         }
         catch (Exception e) when (e is OrleansException or TimeoutException)
         {
-            // Placement finds no GPU silo yet, a silo is leaving, ...: the next tick tries again.
+            // A silo is leaving, a call timed out, ...: the next tick tries again.
             logger.LogWarning(e, "Run {RunId} could not advance now; retrying on the next tick", RunId);
         }
 
@@ -320,6 +340,7 @@ public sealed class FusionRunGrain(
             OutputFolder = state.State.OutputFolder,
             EvaluationReportJson = state.State.ReportJson,
             Workers = [.. state.State.Workers.Values],
+            Waiting = state.State.State == RunState.Running ? state.State.Waiting : null,
         };
     }
 

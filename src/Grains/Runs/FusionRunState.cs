@@ -38,4 +38,7 @@ public sealed class FusionRunState
 
     /// <summary>The run's output folder.</summary>
     [Id(9)] public string? OutputFolder { get; set; }
+
+    /// <summary>Why the run cannot go on for now (shown in the status), or null.</summary>
+    [Id(10)] public string? Waiting { get; set; }
 }
