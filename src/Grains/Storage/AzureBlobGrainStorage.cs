@@ -14,7 +14,7 @@ namespace FuseChat.Grains.Storage;
 /// Grain state in Azure Blob Storage with Orleans' semantics: one blob "{stateName}-{grainId}.json" per state,
 /// optimistic concurrency through the blob's ETag, and <see cref="InconsistentStateException"/> on a conflict.
 /// </summary>
-public sealed class AzureBlobGrainStorage : IGrainStorage
+public sealed class AzureBlobGrainStorage : CancellableGrainStorage
 {
     private const string ProviderKind = "Azure blob grain storage";
 
@@ -59,19 +59,7 @@ public sealed class AzureBlobGrainStorage : IGrainStorage
     public string ContainerName => _options.ContainerName;
 
     /// <inheritdoc />
-    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        ReadStateAsync(stateName, grainId, grainState, CancellationToken.None);
-
-    /// <inheritdoc />
-    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        WriteStateAsync(stateName, grainId, grainState, CancellationToken.None);
-
-    /// <inheritdoc />
-    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        ClearStateAsync(stateName, grainId, grainState, CancellationToken.None);
-
-    /// <inheritdoc />
-    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    public override async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grainState);
         var blobName = GrainStateNames.For(stateName, grainId);
@@ -113,7 +101,7 @@ public sealed class AzureBlobGrainStorage : IGrainStorage
     }
 
     /// <inheritdoc />
-    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    public override async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grainState);
         var blobName = GrainStateNames.For(stateName, grainId);
@@ -123,7 +111,7 @@ public sealed class AzureBlobGrainStorage : IGrainStorage
     }
 
     /// <inheritdoc />
-    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    public override async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grainState);
         var blobName = GrainStateNames.For(stateName, grainId);

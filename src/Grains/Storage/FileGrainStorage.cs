@@ -14,7 +14,7 @@ namespace FuseChat.Grains.Storage;
 /// back to an earlier value still conflicts with a stale writer), atomic replacement through a temporary file and a
 /// rename, and <see cref="InconsistentStateException"/> on a conflict. Locks are per process: one process per folder.
 /// </summary>
-public sealed class FileGrainStorage : IGrainStorage
+public sealed class FileGrainStorage : CancellableGrainStorage
 {
     private const string ProviderKind = "File grain storage";
     private const int LockStripes = 64;
@@ -59,19 +59,7 @@ public sealed class FileGrainStorage : IGrainStorage
     public string Folder => _folder;
 
     /// <inheritdoc />
-    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        ReadStateAsync(stateName, grainId, grainState, CancellationToken.None);
-
-    /// <inheritdoc />
-    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        WriteStateAsync(stateName, grainId, grainState, CancellationToken.None);
-
-    /// <inheritdoc />
-    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        ClearStateAsync(stateName, grainId, grainState, CancellationToken.None);
-
-    /// <inheritdoc />
-    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    public override async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grainState);
         var fileName = GrainStateNames.For(stateName, grainId);
@@ -103,7 +91,7 @@ public sealed class FileGrainStorage : IGrainStorage
     }
 
     /// <inheritdoc />
-    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    public override async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grainState);
         var fileName = GrainStateNames.For(stateName, grainId);
@@ -113,7 +101,7 @@ public sealed class FileGrainStorage : IGrainStorage
     }
 
     /// <inheritdoc />
-    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    public override async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grainState);
         var fileName = GrainStateNames.For(stateName, grainId);
