@@ -44,19 +44,7 @@ public static class AzureBlobGrainStorageExtensions
     /// <param name="name">The name grains use in [PersistentState(..., storageName)].</param>
     /// <param name="configure">Sets the connection and container.</param>
     /// <returns>The services.</returns>
-    public static IServiceCollection AddAzureBlobGrainStorage(this IServiceCollection services, string name, Action<AzureBlobGrainStorageOptions> configure)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<AzureBlobGrainStorageOptions>(name).Configure(configure);
-        // Checked when the silo starts, so a bad setting stops it with a clear message instead of failing the first grain.
-        services.AddSingleton<IConfigurationValidator>(sp => new NamedOptionsValidator(() => sp.GetRequiredService<IOptionsMonitor<AzureBlobGrainStorageOptions>>().Get(name).Validate(name)));
-        return services.AddGrainStorage(name, static (sp, n) => new AzureBlobGrainStorage(
-            n,
-            sp.GetRequiredService<IOptionsMonitor<AzureBlobGrainStorageOptions>>().Get(n),
-            sp.GetService<IGrainStorageSerializer>(),
-            sp.GetService<IActivatorProvider>(),
-            sp.GetService<ILogger<AzureBlobGrainStorage>>()));
-    }
+    public static IServiceCollection AddAzureBlobGrainStorage(this IServiceCollection services, string name, Action<AzureBlobGrainStorageOptions> configure) =>
+        GrainStorageRegistration.Add<AzureBlobGrainStorageOptions, AzureBlobGrainStorage>(services, name, configure,
+            static (options, n) => options.Validate(n), static (n, options, serializer, activators, logger) => new AzureBlobGrainStorage(n, options, serializer, activators, logger));
 }

@@ -45,18 +45,7 @@ public static class FileGrainStorageExtensions
     /// <param name="name">The name grains use in [PersistentState(..., storageName)].</param>
     /// <param name="configure">Sets the folder and clear behaviour.</param>
     /// <returns>The services.</returns>
-    public static IServiceCollection AddFileGrainStorage(this IServiceCollection services, string name, Action<FileGrainStorageOptions> configure)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<FileGrainStorageOptions>(name).Configure(configure);
-        services.AddSingleton<IConfigurationValidator>(sp => new NamedOptionsValidator(() => sp.GetRequiredService<IOptionsMonitor<FileGrainStorageOptions>>().Get(name).Validate(name)));
-        return services.AddGrainStorage(name, static (sp, n) => new FileGrainStorage(
-            n,
-            sp.GetRequiredService<IOptionsMonitor<FileGrainStorageOptions>>().Get(n),
-            sp.GetService<IGrainStorageSerializer>(),
-            sp.GetService<IActivatorProvider>(),
-            sp.GetService<ILogger<FileGrainStorage>>()));
-    }
+    public static IServiceCollection AddFileGrainStorage(this IServiceCollection services, string name, Action<FileGrainStorageOptions> configure) =>
+        GrainStorageRegistration.Add<FileGrainStorageOptions, FileGrainStorage>(services, name, configure,
+            static (options, n) => options.Validate(n), static (n, options, serializer, activators, logger) => new FileGrainStorage(n, options, serializer, activators, logger));
 }
