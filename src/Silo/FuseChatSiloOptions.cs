@@ -112,6 +112,11 @@ public sealed class FuseChatSiloOptions
             throw new OrleansConfigurationException("Cluster mode needs these settings: " + string.Join("; ", missing) + ".");
         }
 
+        if (Storage.MirrorsArtifacts(Mode) && string.IsNullOrWhiteSpace(Storage.ArtifactContainer))
+        {
+            throw new OrleansConfigurationException("FuseChat:Storage:MirrorArtifacts is on, so FuseChat:Storage:ArtifactContainer must name the container that holds the runs' artifacts (or set MirrorArtifacts to false where all silos share one volume).");
+        }
+
         if (AdvertisedIP is not null && !IPAddress.TryParse(AdvertisedIP, out _))
         {
             throw new OrleansConfigurationException($"FuseChat:AdvertisedIP (or POD_IP) '{AdvertisedIP}' is not an IP address.");

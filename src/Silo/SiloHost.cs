@@ -161,6 +161,12 @@ public static class SiloHost
             services.AddSingleton<IArtifactStore>(sp => new BlobArtifactStore(storeOptions, sp.GetRequiredService<ArtifactTransferCounters>(), sp.GetService<ILogger<BlobArtifactStore>>()));
         }
 
+        // Workers take it as an optional service: without it they rely on a volume all silos share.
+        if (options.Storage.MirrorsArtifacts(options.Mode))
+        {
+            services.AddSingleton<IRunArtifactMirrorFactory>(sp => new RunArtifactMirrorFactory(sp.GetRequiredService<IArtifactStore>(), loggerFactory: sp.GetService<ILoggerFactory>()));
+        }
+
         // Run events (state changes, stage boundaries) become the runs-by-state and stage-progress series.
         services.AddSingleton<IFusionRunObserver, MetricsRunObserver>();
         services.AddSingleton(sp =>

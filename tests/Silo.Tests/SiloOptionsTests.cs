@@ -66,4 +66,26 @@ public sealed class SiloOptionsTests
         Assert.Contains("FuseChat:ApiToken", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("FuseChat:Redis", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Artifacts_are_mirrored_by_default_in_cluster_mode_only()
+    {
+        var cluster = new[] { ("FuseChat:Mode", "cluster"), ("FuseChat:Redis", "r:6379"), ("FuseChat:Storage:ConnectionString", "UseDevelopmentStorage=true"), ("FuseChat:ApiToken", "t") };
+        Assert.False(Read().Storage.MirrorsArtifacts(SiloMode.Embedded));
+        var options = Read(cluster);
+        Assert.True(options.Storage.MirrorsArtifacts(options.Mode));
+        options = Read([.. cluster, ("FuseChat:Storage:MirrorArtifacts", "false")]);
+        Assert.False(options.Storage.MirrorsArtifacts(options.Mode));
+        options = Read(("FuseChat:Storage:MirrorArtifacts", "true"));
+        Assert.True(options.Storage.MirrorsArtifacts(options.Mode));
+    }
+
+    [Fact]
+    public void Mirroring_without_an_artifact_container_is_refused()
+    {
+        var error = Assert.Throws<OrleansConfigurationException>(() => Read(("FuseChat:Mode", "cluster"), ("FuseChat:Redis", "r:6379"),
+            ("FuseChat:Storage:ConnectionString", "UseDevelopmentStorage=true"), ("FuseChat:ApiToken", "t"), ("FuseChat:Storage:ArtifactContainer", " ")));
+        Assert.Contains("FuseChat:Storage:MirrorArtifacts", error.Message, StringComparison.Ordinal);
+        Assert.Contains("FuseChat:Storage:ArtifactContainer", error.Message, StringComparison.Ordinal);
+    }
 }

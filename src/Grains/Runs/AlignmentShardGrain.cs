@@ -31,6 +31,15 @@ public sealed class AlignmentShardGrain(
     protected override string RunIdOf(AlignmentShardWork work) => work.Alignment.RunId;
 
     /// <inheritdoc />
+    protected override string? RunOutputFolderOf(AlignmentShardWork work) => SourceAlignmentGrain.OutputFolderOf(work.Alignment);
+
+    /// <inheritdoc />
+    protected override IEnumerable<string> Inputs(AlignmentShardWork work) => SourceAlignmentGrain.InputsOf(work.Alignment);
+
+    /// <inheritdoc />
+    protected override IEnumerable<string> Outputs(AlignmentShardWork work) => SourceAlignmentGrain.OutputsOf(work.Alignment);
+
+    /// <inheritdoc />
     protected override string Execute(AlignmentShardWork work, WorkProgress progress, CancellationToken cancellationToken)
     {
         var job = SourceAlignmentGrain.Job(work.Alignment);

@@ -30,6 +30,24 @@ public sealed class EvaluationStageGrain(
     protected override string RunIdOf(EvaluationWork work) => work.RunId;
 
     /// <inheritdoc />
+    protected override string? RunOutputFolderOf(EvaluationWork work) => RunPlan.OutputFolderOfEntry(work.JsonPath);
+
+    /// <summary>The evaluated models that lie in the run's output folder (targets, fused), relative to it.</summary>
+    /// <param name="work">The work.</param>
+    protected override IEnumerable<string> Inputs(EvaluationWork work)
+    {
+        var root = RunPlan.OutputFolderOfEntry(work.JsonPath);
+        return work.Models.Select(m => RelativeTo(root, m.Folder)).Where(r => !r.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(r)).ToList();
+    }
+
+    /// <inheritdoc />
+    protected override IEnumerable<string> Outputs(EvaluationWork work)
+    {
+        var root = RunPlan.OutputFolderOfEntry(work.JsonPath);
+        return [RelativeTo(root, work.JsonPath), RelativeTo(root, work.MarkdownPath)];
+    }
+
+    /// <inheritdoc />
     protected override string Execute(EvaluationWork work, WorkProgress progress, CancellationToken cancellationToken)
     {
         var template = ChatTemplates.Get(work.Template);

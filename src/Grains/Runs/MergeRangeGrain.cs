@@ -25,6 +25,16 @@ public sealed class MergeRangeGrain(
     protected override string RunIdOf(MergeRangeWork work) => work.RunId;
 
     /// <inheritdoc />
+    protected override string? RunOutputFolderOf(MergeRangeWork work) => RunPlan.OutputFolderOfEntry(work.OutputFolder);
+
+    /// <inheritdoc />
+    protected override IEnumerable<string> Inputs(MergeRangeWork work) => MergeStageGrain.TargetsOf(work.RecipeYaml, work.OutputFolder);
+
+    /// <summary>The staging folder its shards go to (and the fused folder, which it does not write).</summary>
+    /// <param name="work">The work.</param>
+    protected override IEnumerable<string> Outputs(MergeRangeWork work) => MergeStageGrain.OutputsOf(work.OutputFolder).Skip(1);
+
+    /// <inheritdoc />
     protected override string Execute(MergeRangeWork work, WorkProgress progress, CancellationToken cancellationToken)
     {
         var recipe = MergeRecipe.Parse(work.RecipeYaml);

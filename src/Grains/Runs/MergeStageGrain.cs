@@ -56,6 +56,33 @@ public sealed class MergeStageGrain(
     protected override string RunIdOf(MergeWork work) => work.RunId;
 
     /// <inheritdoc />
+    protected override string? RunOutputFolderOf(MergeWork work) => RunPlan.OutputFolderOfEntry(work.OutputFolder);
+
+    /// <inheritdoc />
+    protected override IEnumerable<string> Inputs(MergeWork work) => TargetsOf(work.RecipeYaml, work.OutputFolder);
+
+    /// <summary>The fused folder, and the staging folder whose finished shards a restarted merge keeps.</summary>
+    /// <param name="work">The work.</param>
+    protected override IEnumerable<string> Outputs(MergeWork work) => OutputsOf(work.OutputFolder);
+
+    /// <summary>The recipe's targets that lie in the run's output folder (the pivot is the user's), relative to it.</summary>
+    internal static IEnumerable<string> TargetsOf(string recipeYaml, string fusedFolder)
+    {
+        var root = RunPlan.OutputFolderOfEntry(fusedFolder);
+        return MergeRecipe.Parse(recipeYaml).Targets
+            .Select(t => RelativeTo(root, Path.Combine(RecipeDirectory(fusedFolder), t.Model)))
+            .Where(r => !r.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(r))
+            .ToList();
+    }
+
+    /// <summary>The fused folder and its staging folder (".fused.merging"), relative to the run's output folder.</summary>
+    internal static IEnumerable<string> OutputsOf(string fusedFolder)
+    {
+        var root = RunPlan.OutputFolderOfEntry(fusedFolder);
+        return [RelativeTo(root, fusedFolder), RelativeTo(root, CheckpointMerger.StagingFolder(fusedFolder))];
+    }
+
+    /// <inheritdoc />
     protected override string Execute(MergeWork work, WorkProgress progress, CancellationToken cancellationToken)
     {
         var recipe = MergeRecipe.Parse(work.RecipeYaml);

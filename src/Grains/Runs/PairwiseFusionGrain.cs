@@ -3,6 +3,7 @@ using FuseChat.Fusion.Checkpoints;
 using FuseChat.Fusion.Training;
 using FuseChat.Grains.Interfaces.Runs;
 using FuseChat.Grains.Placement;
+using FuseChat.Grains.Storage;
 using FuseChat.Grains.Telemetry;
 using FuseChat.Torch;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,6 +34,24 @@ public sealed class PairwiseFusionGrain(
 
     /// <inheritdoc />
     protected override string RunIdOf(PairwiseFusionWork work) => work.RunId;
+
+    /// <inheritdoc />
+    protected override string? RunOutputFolderOf(PairwiseFusionWork work) => RunPlan.OutputFolderOfWorkFolder(work.OutputFolder);
+
+    /// <inheritdoc />
+    protected override IEnumerable<string> Inputs(PairwiseFusionWork work)
+    {
+        var root = RunPlan.OutputFolderOfWorkFolder(work.OutputFolder);
+        return [RelativeTo(root, work.PivotRepresentations), RelativeTo(root, work.AlignedSource)];
+    }
+
+    /// <summary>The target and its checkpoints (the runner's "{target}.checkpoints"), from which a restarted worker resumes.</summary>
+    /// <param name="work">The work.</param>
+    protected override IEnumerable<string> Outputs(PairwiseFusionWork work)
+    {
+        var target = RelativeTo(RunPlan.OutputFolderOfWorkFolder(work.OutputFolder), work.OutputFolder);
+        return [target, target + RunArtifactMirror.CheckpointsSuffix];
+    }
 
     /// <inheritdoc />
     protected override string Execute(PairwiseFusionWork work, WorkProgress progress, CancellationToken cancellationToken)

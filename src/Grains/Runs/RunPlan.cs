@@ -44,6 +44,12 @@ internal sealed class RunPlan
 
     public static string FusedFolderOf(RunSpec spec) => Path.Combine(spec.OutputFolder, "fused");
 
+    /// <summary>The output folder of a run, from one of its "{output}/work/{kind}/{name}" folders (representations, aligned, targets).</summary>
+    public static string OutputFolderOfWorkFolder(string workFolder) => Path.GetFullPath(Path.Combine(workFolder, "..", "..", ".."));
+
+    /// <summary>The output folder of a run, from its fused folder or a file of its own (report.json).</summary>
+    public static string OutputFolderOfEntry(string path) => Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+
     public RepresentationWork Representation(string model) => new()
     {
         RunId = RunId,

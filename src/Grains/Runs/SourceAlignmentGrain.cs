@@ -59,6 +59,25 @@ public sealed class SourceAlignmentGrain(
     protected override string RunIdOf(AlignmentWork work) => work.RunId;
 
     /// <inheritdoc />
+    protected override string? RunOutputFolderOf(AlignmentWork work) => OutputFolderOf(work);
+
+    /// <inheritdoc />
+    protected override IEnumerable<string> Inputs(AlignmentWork work) => InputsOf(work);
+
+    /// <inheritdoc />
+    protected override IEnumerable<string> Outputs(AlignmentWork work) => OutputsOf(work);
+
+    /// <summary>The run's output folder of <paramref name="work"/>.</summary>
+    internal static string OutputFolderOf(AlignmentWork work) => RunPlan.OutputFolderOfWorkFolder(work.OutputFolder);
+
+    /// <summary>Both models' representation folders, relative to the run's output folder.</summary>
+    internal static IEnumerable<string> InputsOf(AlignmentWork work) =>
+        [RelativeTo(OutputFolderOf(work), work.PivotRepresentations), RelativeTo(OutputFolderOf(work), work.SourceRepresentations)];
+
+    /// <summary>The aligned folder, relative to the run's output folder.</summary>
+    internal static IEnumerable<string> OutputsOf(AlignmentWork work) => [RelativeTo(OutputFolderOf(work), work.OutputFolder)];
+
+    /// <inheritdoc />
     protected override string Execute(AlignmentWork work, WorkProgress progress, CancellationToken cancellationToken)
     {
         var job = Job(work);

@@ -34,6 +34,12 @@ public sealed class SourceModelGrain(
     protected override string RunIdOf(RepresentationWork work) => work.RunId;
 
     /// <inheritdoc />
+    protected override string? RunOutputFolderOf(RepresentationWork work) => RunPlan.OutputFolderOfWorkFolder(work.OutputFolder);
+
+    /// <inheritdoc />
+    protected override IEnumerable<string> Outputs(RepresentationWork work) => [RelativeTo(RunPlan.OutputFolderOfWorkFolder(work.OutputFolder), work.OutputFolder)];
+
+    /// <inheritdoc />
     protected override string Execute(RepresentationWork work, WorkProgress progress, CancellationToken cancellationToken)
     {
         var shards = -1;

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using FuseChat.Grains.Interfaces.Runs;
+using FuseChat.Grains.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace FuseChat.Grains.Runs;
@@ -12,6 +14,10 @@ namespace FuseChat.Grains.Runs;
 /// loss the reminder (or the run grain's next poll) reactivates the grain and restarts the loop; the library
 /// skips what is already on disk. Deactivation cancels the loop and awaits it, leaving the state Running so
 /// the work is restarted.
+/// <para>When the silo registers an <see cref="IRunArtifactMirrorFactory"/> (no shared volume), the loop pulls the
+/// work's <see cref="Inputs"/> and <see cref="Outputs"/> from the artifact store before the library call, pushes
+/// the outputs from the grain's context each time a unit completes while the call goes on, and once more before the
+/// status turns Completed, so the next worker, or this one on another silo, finds them.</para>
 /// </summary>
 /// <typeparam name="TWork">The work record.</typeparam>
 public abstract class StageWorkerGrain<TWork> : Grain, IRemindable
@@ -46,6 +52,24 @@ public abstract class StageWorkerGrain<TWork> : Grain, IRemindable
     /// <summary>The run to notify when the work ends.</summary>
     /// <param name="work">The work.</param>
     protected abstract string RunIdOf(TWork work);
+
+    /// <summary>The run's output folder, under which <see cref="Inputs"/> and <see cref="Outputs"/> lie; null when the work is not mirrored.</summary>
+    /// <param name="work">The work.</param>
+    protected virtual string? RunOutputFolderOf(TWork work) => null;
+
+    /// <summary>What the work reads that earlier workers wrote: folders (or files) relative to the run's output folder, '/'-separated.</summary>
+    /// <param name="work">The work.</param>
+    protected virtual IEnumerable<string> Inputs(TWork work) => [];
+
+    /// <summary>What the work writes, including what it resumes from: folders (or files) relative to the run's output folder, '/'-separated.</summary>
+    /// <param name="work">The work.</param>
+    protected virtual IEnumerable<string> Outputs(TWork work) => [];
+
+    /// <summary>'/'-joined path of <paramref name="path"/> relative to <paramref name="outputFolder"/>.</summary>
+    /// <param name="outputFolder">The run's output folder.</param>
+    /// <param name="path">A folder or file under it.</param>
+    protected static string RelativeTo(string outputFolder, string path) =>
+        Path.GetRelativePath(Path.GetFullPath(outputFolder), Path.GetFullPath(path)).Replace(Path.DirectorySeparatorChar, '/');
 
     /// <summary>
     /// Does (or resumes) the work, synchronously, on a thread-pool thread; reports through
@@ -152,28 +176,11 @@ public abstract class StageWorkerGrain<TWork> : Grain, IRemindable
         await PersistAsync();
         Logger.LogInformation("Stage {Stage} work {WorkerKey} starting (attempt {Attempt})", Stage, key, _state.State.Status.Attempts);
 
-        var progress = new WorkProgress();
-        var job = Task.Run(() => Execute(work, progress, cancellationToken), CancellationToken.None);
-        long seenVersion = 0, seenUnits = 0;
-        var sinceWrite = Stopwatch.StartNew();
-        while (!job.IsCompleted)
-        {
-            await Task.WhenAny(job, Task.Delay(PollInterval, CancellationToken.None));
-            var (fraction, detail, version, units) = progress.Snapshot();
-            if (version == seenVersion || _state.State.Status.State != RunState.Running) continue;
-            seenVersion = version;
-            _state.State.Status = _state.State.Status with { Progress = fraction, Detail = detail, UpdatedAt = DateTimeOffset.UtcNow };
-            if (units != seenUnits || sinceWrite.Elapsed > ProgressWriteInterval)
-            {
-                seenUnits = units;
-                sinceWrite.Restart();
-                await PersistAsync();
-            }
-        }
-
+        var mirror = MirrorOf(work);
         try
         {
-            var summary = await job;
+            if (mirror is not null) await PullAsync(mirror, work, cancellationToken);
+            var summary = await RunJobAsync(work, mirror, cancellationToken);
             if (_state.State.Status.State != RunState.Running) return;
             _state.State.Status = _state.State.Status with { State = RunState.Completed, Progress = 1, Detail = summary, UpdatedAt = DateTimeOffset.UtcNow };
             Logger.LogInformation("Stage {Stage} work {WorkerKey} completed: {Summary}", Stage, key, summary);
@@ -203,6 +210,67 @@ public abstract class StageWorkerGrain<TWork> : Grain, IRemindable
             // The run grain polls its workers on every tick, so a lost notice only delays it.
             Logger.LogWarning(e, "Could not notify run {RunId} that {WorkerKey} finished", RunIdOf(work), key);
         }
+    }
+
+    /// <summary>Runs <see cref="Execute"/> on the thread pool, copying its progress into the state and pushing outputs after each unit.</summary>
+    private async Task<string> RunJobAsync(TWork work, RunArtifactMirror? mirror, CancellationToken cancellationToken)
+    {
+        // Its own source, so that a failed push can stop the library call without looking like a deactivation.
+        using var jobCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var progress = new WorkProgress();
+        var job = Task.Run(() => Execute(work, progress, jobCancellation.Token), CancellationToken.None);
+        long seenVersion = 0, seenUnits = 0;
+        var sinceWrite = Stopwatch.StartNew();
+        try
+        {
+            while (!job.IsCompleted)
+            {
+                await Task.WhenAny(job, Task.Delay(PollInterval, CancellationToken.None));
+                var (fraction, detail, version, units) = progress.Snapshot();
+                if (version == seenVersion || _state.State.Status.State != RunState.Running) continue;
+                seenVersion = version;
+                _state.State.Status = _state.State.Status with { Progress = fraction, Detail = detail, UpdatedAt = DateTimeOffset.UtcNow };
+                if (units != seenUnits || sinceWrite.Elapsed > ProgressWriteInterval)
+                {
+                    var unitDone = units != seenUnits;
+                    seenUnits = units;
+                    sinceWrite.Restart();
+                    await PersistAsync();
+                    // Here, not in the library call: the upload overlaps the next unit instead of delaying it.
+                    if (unitDone && mirror is not null) await PushAsync(mirror, work, cancellationToken);
+                }
+            }
+        }
+        catch (Exception) when (!job.IsCompleted)
+        {
+            // The store failed: stop the library call (it checks the token between units) before failing the work.
+            await jobCancellation.CancelAsync();
+            await Task.WhenAny(job, Task.Delay(CancelWait));
+            throw;
+        }
+
+        var summary = await job;
+        if (mirror is not null && _state.State.Status.State == RunState.Running) await PushAsync(mirror, work, cancellationToken);
+        return summary;
+    }
+
+    private RunArtifactMirror? MirrorOf(TWork work)
+    {
+        if (ServiceProvider.GetService<IRunArtifactMirrorFactory>() is not { } factory || RunOutputFolderOf(work) is not { } folder) return null;
+        return factory.Create(RunIdOf(work), folder);
+    }
+
+    private async Task PullAsync(RunArtifactMirror mirror, TWork work, CancellationToken cancellationToken)
+    {
+        var pulled = 0;
+        foreach (var folder in Inputs(work).Concat(Outputs(work)).Distinct(StringComparer.Ordinal))
+            pulled += await mirror.PullAsync(folder, cancellationToken);
+        if (pulled > 0) Logger.LogInformation("Stage {Stage} work {WorkerKey} pulled {Files} files from the artifact store", Stage, this.GetPrimaryKeyString(), pulled);
+    }
+
+    private async Task PushAsync(RunArtifactMirror mirror, TWork work, CancellationToken cancellationToken)
+    {
+        foreach (var folder in Outputs(work)) await mirror.PushAsync(folder, cancellationToken);
     }
 
     private async Task PersistAsync()

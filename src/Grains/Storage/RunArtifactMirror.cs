@@ -1,0 +1,346 @@
+using System.Buffers;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FuseChat.Grains.Storage;
+
+/// <summary>
+/// Mirrors a run's output folder into an <see cref="IArtifactStore"/> under "runs/{runId}/" (the key of a file is its
+/// '/'-joined path relative to the output folder), so that a worker on another silo, or on the same silo after its
+/// local disk was lost, gets back what earlier workers wrote. Push and pull compare sizes only: the libraries publish
+/// files by writing a temporary and renaming it, so a complete file never changes in place. Nothing is ever deleted
+/// from the store.
+/// </summary>
+public sealed class RunArtifactMirror
+{
+    /// <summary>The suffix of a training checkpoint folder, of which only the newest checkpoint is pulled.</summary>
+    public const string CheckpointsSuffix = ".checkpoints";
+
+    /// <summary>The prefix of one checkpoint inside a <see cref="CheckpointsSuffix"/> folder.</summary>
+    public const string CheckpointPrefix = "checkpoint-";
+
+    /// <summary>The file that completes a checkpoint: pushed last, and a stored checkpoint without it is not pulled.</summary>
+    public const string CheckpointMarker = "trainer_state.json";
+
+    /// <summary>How long a transfer may make no progress before it fails, unless the caller says otherwise.</summary>
+    public static readonly TimeSpan DefaultStallTimeout = TimeSpan.FromMinutes(2);
+
+    // Files that readers take as proof that the rest of their folder is there (checkpoint state, model config,
+    // shard manifests): moved after everything else, so an interrupted transfer never leaves one without its data.
+    private static readonly string[] Metadata = [CheckpointMarker, "config.json", "manifest.json"];
+
+    private const int CopyBufferSize = 1 << 20;
+
+    private readonly IArtifactStore _store;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a mirror of <paramref name="outputFolder"/>.</summary>
+    /// <param name="store">The store that outlives silos.</param>
+    /// <param name="runId">The run; its artifacts go under "runs/{runId}/".</param>
+    /// <param name="outputFolder">The run's local output folder (absolute or relative to the working directory).</param>
+    /// <param name="stallTimeout">How long one open, list, read or write may take before the transfer fails; null for <see cref="DefaultStallTimeout"/>.</param>
+    /// <param name="logger">Structured logs.</param>
+    public RunArtifactMirror(IArtifactStore store, string runId, string outputFolder, TimeSpan? stallTimeout = null, ILogger<RunArtifactMirror>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputFolder);
+        if (stallTimeout is { } t && t <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(stallTimeout), t, "The stall timeout must be positive.");
+        _store = store;
+        RunId = runId;
+        OutputFolder = Path.GetFullPath(outputFolder);
+        Prefix = ArtifactPaths.Validate($"runs/{runId}") + "/";
+        StallTimeout = stallTimeout ?? DefaultStallTimeout;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>The run.</summary>
+    public string RunId { get; }
+
+    /// <summary>The local output folder, absolute.</summary>
+    public string OutputFolder { get; }
+
+    /// <summary>"runs/{runId}/": where the output folder's files live in the store.</summary>
+    public string Prefix { get; }
+
+    /// <summary>How long one step of a transfer may make no progress before it fails.</summary>
+    public TimeSpan StallTimeout { get; }
+
+    /// <summary>The store key of <paramref name="relativePath"/> ('/'-separated, relative to the output folder).</summary>
+    /// <param name="relativePath">A file or folder under the output folder.</param>
+    /// <returns>"runs/{runId}/{relativePath}".</returns>
+    public string KeyOf(string relativePath) => Prefix + ArtifactPaths.Validate(relativePath);
+
+    /// <summary>The local path of <paramref name="relativePath"/>.</summary>
+    /// <param name="relativePath">A file or folder under the output folder, '/'-separated.</param>
+    /// <returns>The absolute local path.</returns>
+    public string LocalPathOf(string relativePath) =>
+        Path.Combine(OutputFolder, ArtifactPaths.Validate(relativePath).Replace('/', Path.DirectorySeparatorChar));
+
+    /// <summary>
+    /// Uploads every complete file under <paramref name="relativeFolder"/> (or that one file) that the store lacks or
+    /// holds with another size, streaming each and committing it on its own. Temporaries (any name below the folder
+    /// that starts with '.', or ends in .tmp, .part or .partial) are skipped; a file that disappears or changes size
+    /// while it is read (a pruned checkpoint) is skipped too and left for the next push.
+    /// </summary>
+    /// <param name="relativeFolder">A folder or file under the output folder, '/'-separated; missing is fine.</param>
+    /// <param name="cancellationToken">Cancels the push; files already committed stay.</param>
+    /// <returns>The number of files uploaded.</returns>
+    /// <exception cref="StorageOperationException">The store failed or stalled; the message names the artifact.</exception>
+    public async Task<int> PushAsync(string relativeFolder, CancellationToken cancellationToken = default)
+    {
+        var key = KeyOf(relativeFolder);
+        var local = LocalPathOf(relativeFolder);
+        List<(string Key, string File)> files;
+        if (File.Exists(local))
+        {
+            files = [(key, local)];
+        }
+        else if (Directory.Exists(local))
+        {
+            files = [.. Directory.EnumerateFiles(local, "*", SearchOption.AllDirectories)
+                .Select(f => (Relative: Path.GetRelativePath(local, f).Replace(Path.DirectorySeparatorChar, '/'), File: f))
+                .Where(f => !IsTemporary(f.Relative))
+                .Select(f => (Key: $"{key}/{f.Relative}", f.File))];
+        }
+        else
+        {
+            return 0;
+        }
+
+        var stored = await ListAsync(key, cancellationToken).ConfigureAwait(false);
+        var pushed = 0;
+        foreach (var (fileKey, file) in TransferOrder(files, f => f.Key))
+        {
+            long length;
+            try
+            {
+                length = new FileInfo(file).Length;
+            }
+            catch (FileNotFoundException)
+            {
+                continue;
+            }
+
+            if (stored.TryGetValue(fileKey, out var storedLength) && storedLength == length) continue;
+            if (await UploadAsync(fileKey, file, length, cancellationToken).ConfigureAwait(false)) pushed++;
+        }
+
+        if (pushed > 0) _logger.LogDebug("Run {RunId}: pushed {Files} files of {Folder}", RunId, pushed, relativeFolder);
+        return pushed;
+    }
+
+    /// <summary>
+    /// Downloads every stored file under <paramref name="relativeFolder"/> (or that one file) that is missing locally
+    /// or has another size, each to a temporary file renamed into place. Under a folder ending in
+    /// <see cref="CheckpointsSuffix"/> only the newest complete checkpoint-NNNNNNNN/ is pulled (training resumes from
+    /// the newest and prunes older ones locally).
+    /// </summary>
+    /// <param name="relativeFolder">A folder or file under the output folder, '/'-separated.</param>
+    /// <param name="cancellationToken">Cancels the pull; files already in place stay.</param>
+    /// <returns>The number of files downloaded.</returns>
+    /// <exception cref="StorageOperationException">The store failed or stalled; the message names the artifact.</exception>
+    public async Task<int> PullAsync(string relativeFolder, CancellationToken cancellationToken = default)
+    {
+        var key = KeyOf(relativeFolder);
+        var stored = await ListAsync(key, cancellationToken).ConfigureAwait(false);
+        IEnumerable<KeyValuePair<string, long>> wanted = stored;
+        if (relativeFolder.EndsWith(CheckpointsSuffix, StringComparison.Ordinal)) wanted = NewestCheckpointOnly(key, stored);
+
+        var pulled = 0;
+        foreach (var (fileKey, length) in TransferOrder(wanted, f => f.Key))
+        {
+            var target = LocalPathOf(fileKey[Prefix.Length..]);
+            if (File.Exists(target) && new FileInfo(target).Length == length) continue;
+            await DownloadAsync(fileKey, target, cancellationToken).ConfigureAwait(false);
+            pulled++;
+        }
+
+        if (pulled > 0) _logger.LogInformation("Run {RunId}: pulled {Files} files of {Folder} from the artifact store", RunId, pulled, relativeFolder);
+        return pulled;
+    }
+
+    /// <summary>Whether a path below a pushed folder is a library's temporary (hidden names, *.tmp, *.part, *.partial).</summary>
+    /// <param name="relative">The path below the pushed folder, '/'-separated.</param>
+    /// <returns>True when it must not be mirrored.</returns>
+    public static bool IsTemporary(string relative)
+    {
+        ArgumentNullException.ThrowIfNull(relative);
+        foreach (var segment in relative.Split('/'))
+        {
+            if (segment.StartsWith('.')) return true;
+        }
+
+        return relative.EndsWith(".tmp", StringComparison.OrdinalIgnoreCase)
+            || relative.EndsWith(".part", StringComparison.OrdinalIgnoreCase)
+            || relative.EndsWith(".partial", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static IEnumerable<T> TransferOrder<T>(IEnumerable<T> items, Func<T, string> key) =>
+        items.OrderBy(i => Array.IndexOf(Metadata, FileName(key(i))) + 1).ThenBy(key, StringComparer.Ordinal);
+
+    private static string FileName(string key) => key[(key.LastIndexOf('/') + 1)..];
+
+    private static IEnumerable<KeyValuePair<string, long>> NewestCheckpointOnly(string folderKey, IReadOnlyDictionary<string, long> stored)
+    {
+        var below = folderKey + "/";
+        string? Checkpoint(string key)
+        {
+            var rest = key[below.Length..];
+            var slash = rest.IndexOf('/', StringComparison.Ordinal);
+            if (slash < 0) return null;
+            var name = rest[..slash];
+            return name.StartsWith(CheckpointPrefix, StringComparison.Ordinal)
+                && long.TryParse(name.AsSpan(CheckpointPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out _) ? name : null;
+        }
+
+        // A checkpoint whose marker never reached the store was interrupted mid-push: an older complete one is better.
+        var newest = stored.Keys
+            .Where(k => Checkpoint(k) is { } c && k == $"{below}{c}/{CheckpointMarker}")
+            .Select(k => Checkpoint(k)!)
+            .OrderByDescending(c => long.Parse(c.AsSpan(CheckpointPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture))
+            .FirstOrDefault();
+        return stored.Where(p => Checkpoint(p.Key) is not { } c || c == newest);
+    }
+
+    private async Task<Dictionary<string, long>> ListAsync(string key, CancellationToken cancellationToken)
+    {
+        using var watchdog = Watchdog(cancellationToken);
+        try
+        {
+            var found = new Dictionary<string, long>(StringComparer.Ordinal);
+            await foreach (var item in _store.ListAsync(key, watchdog.Token).ConfigureAwait(false))
+            {
+                // The prefix "a/b" also matches "a/bc"; only the file itself or what is below the folder belongs.
+                if (item.Path == key || item.Path.StartsWith(key + "/", StringComparison.Ordinal)) found[item.Path] = item.Length;
+                watchdog.CancelAfter(StallTimeout);
+            }
+
+            return found;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw Failure("list", key, null, e);
+        }
+    }
+
+    private async Task<bool> UploadAsync(string key, string file, long length, CancellationToken cancellationToken)
+    {
+        using var watchdog = Watchdog(cancellationToken);
+        FileStream source;
+        try
+        {
+            source = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // Pruned (an old checkpoint) between listing and opening: nothing to keep.
+            return false;
+        }
+
+        await using (source.ConfigureAwait(false))
+        {
+            try
+            {
+                var upload = await _store.OpenWriteAsync(key, watchdog.Token).ConfigureAwait(false);
+                await using (upload.ConfigureAwait(false))
+                {
+                    await CopyAsync(source, upload, watchdog).ConfigureAwait(false);
+                    if (upload.Length != length)
+                    {
+                        // Rewritten in place while read: disposing uncommitted abandons this upload; the next push takes it.
+                        _logger.LogDebug("Run {RunId}: {Artifact} changed while uploaded; left for the next push", RunId, key);
+                        return false;
+                    }
+
+                    watchdog.CancelAfter(StallTimeout);
+                    await upload.CommitAsync(watchdog.Token).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                throw Failure("push", key, file, e);
+            }
+        }
+
+        return true;
+    }
+
+    private async Task DownloadAsync(string key, string target, CancellationToken cancellationToken)
+    {
+        using var watchdog = Watchdog(cancellationToken);
+        var temporary = $"{target}.{Guid.NewGuid():N}.part";
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            var source = await _store.OpenReadAsync(key, watchdog.Token).ConfigureAwait(false);
+            await using (source.ConfigureAwait(false))
+            {
+                var destination = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+                await using (destination.ConfigureAwait(false))
+                {
+                    await CopyAsync(source, destination, watchdog).ConfigureAwait(false);
+                }
+            }
+
+            File.Move(temporary, target, overwrite: true);
+        }
+        catch (Exception e)
+        {
+            TryDelete(temporary);
+            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested) throw;
+            throw Failure("pull", key, target, e);
+        }
+    }
+
+    private async Task CopyAsync(Stream source, Stream destination, CancellationTokenSource watchdog)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            while (true)
+            {
+                watchdog.CancelAfter(StallTimeout);
+                var read = await source.ReadAsync(buffer.AsMemory(0, CopyBufferSize), watchdog.Token).ConfigureAwait(false);
+                if (read == 0) return;
+                watchdog.CancelAfter(StallTimeout);
+                await destination.WriteAsync(buffer.AsMemory(0, read), watchdog.Token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private CancellationTokenSource Watchdog(CancellationToken cancellationToken)
+    {
+        var watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        watchdog.CancelAfter(StallTimeout);
+        return watchdog;
+    }
+
+    private StorageOperationException Failure(string operation, string key, string? local, Exception e)
+    {
+        var why = e is OperationCanceledException ? $"no progress for {StallTimeout.TotalSeconds:0.#} s" : e.Message;
+        var where = local is null ? "" : operation == "push" ? $" from {local}" : $" to {local}";
+        return new StorageOperationException($"Could not {operation} artifact '{key}'{where}: {why}", operation, Prefix, key, (e as StorageOperationException)?.Status ?? 0, e);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // A leftover .part file is a temporary: never pushed, overwritten by nothing, harmless.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // As above.
+        }
+    }
+}
