@@ -91,7 +91,14 @@ public sealed class MergeStageGrain(
         void Log(string line) => Logger.LogInformation("Merge of run {RunId}: {Line}", work.RunId, line);
         var layout = CheckpointMerger.Prepare(recipe, directory, work.OutputFolder, shardBytes, Log);
         var ranges = PlanRanges(layout.Shards, work.Ranges > 0 ? work.Ranges : DefaultRanges);
-        if (ranges.Count > 1) RunRanges(work, ranges, shardBytes, progress, cancellationToken);
+        if (ranges.Count > 1)
+        {
+            // Range units on other silos start from the prepared staging folder and hand their shards back, both
+            // through the artifact store (no-ops on a shared volume).
+            PushOutputsNow(work, cancellationToken);
+            RunRanges(work, ranges, shardBytes, progress, cancellationToken);
+            PullNow(OutputsOf(work.OutputFolder).Last(), cancellationToken);
+        }
 
         // With one range the work is done here. After ranges it is a check that costs only the markers'
         // reads, unless a range reported completion for shards that are gone (a staging folder discarded

@@ -82,6 +82,8 @@ public sealed class SourceAlignmentGrain(
     {
         var job = Job(work);
         var layout = AlignmentRunner.Prepare(job);
+        // Shard units on other silos start from the prepared folder (its manifest), through the artifact store.
+        PushOutputsNow(work, cancellationToken);
         AlignmentSummary summary;
         if (layout.ShardIndexes.Count <= 1)
         {
@@ -114,10 +116,15 @@ public sealed class SourceAlignmentGrain(
             if (!layout.Identity)
             {
                 Phase(AlignmentPhase.Count, 0, 0.5);
+                // The counts of shards counted on other silos come through the artifact store (no-op on a shared volume).
+                var aligned = OutputsOf(work).First();
+                PullNow(aligned, cancellationToken);
                 AlignmentRunner.ReduceStatistics(job);
+                PushOutputsNow(work, cancellationToken);
             }
 
             Phase(AlignmentPhase.Align, layout.Identity ? 0 : 0.5, layout.Identity ? 1 : 0.5);
+            PullNow(OutputsOf(work).First(), cancellationToken);
             summary = AlignmentRunner.Finish(job);
         }
 

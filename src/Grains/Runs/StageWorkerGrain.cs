@@ -32,6 +32,8 @@ public abstract class StageWorkerGrain<TWork> : Grain, IRemindable
     private readonly IPersistentState<WorkerState<TWork>> _state;
     private readonly SemaphoreSlim _writes = new(1, 1);
     private CancellationTokenSource? _cancellation;
+    // Set in the grain context before the library call starts; read by it through PushOutputsNow and PullNow.
+    private volatile RunArtifactMirror? _mirror;
     private Task? _loop;
 
     /// <summary>Creates the grain over its persisted state.</summary>
@@ -177,6 +179,7 @@ public abstract class StageWorkerGrain<TWork> : Grain, IRemindable
         Logger.LogInformation("Stage {Stage} work {WorkerKey} starting (attempt {Attempt})", Stage, key, _state.State.Status.Attempts);
 
         var mirror = MirrorOf(work);
+        _mirror = mirror;
         try
         {
             if (mirror is not null) await PullAsync(mirror, work, cancellationToken);
@@ -252,6 +255,30 @@ public abstract class StageWorkerGrain<TWork> : Grain, IRemindable
         var summary = await job;
         if (mirror is not null && _state.State.Status.State == RunState.Running) await PushAsync(mirror, work, cancellationToken);
         return summary;
+    }
+
+    /// <summary>
+    /// For coordinators, from inside <see cref="Execute"/>: pushes the work's <see cref="Outputs"/> to the artifact
+    /// store now, so units started next on other silos find what this step wrote. No-op without a mirror.
+    /// </summary>
+    /// <param name="work">The work.</param>
+    /// <param name="cancellationToken">The token <see cref="Execute"/> was given.</param>
+    protected void PushOutputsNow(TWork work, CancellationToken cancellationToken)
+    {
+        if (_mirror is not { } mirror) return;
+        foreach (var folder in Outputs(work)) mirror.PushAsync(folder, cancellationToken).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// For coordinators, from inside <see cref="Execute"/>: pulls what units on other silos pushed under
+    /// <paramref name="relativeFolder"/> (relative to the run's output folder). No-op without a mirror.
+    /// </summary>
+    /// <param name="relativeFolder">A folder under the run's output folder.</param>
+    /// <param name="cancellationToken">The token <see cref="Execute"/> was given.</param>
+    protected void PullNow(string relativeFolder, CancellationToken cancellationToken)
+    {
+        if (_mirror is not { } mirror) return;
+        mirror.PullAsync(relativeFolder, cancellationToken).GetAwaiter().GetResult();
     }
 
     private RunArtifactMirror? MirrorOf(TWork work)
