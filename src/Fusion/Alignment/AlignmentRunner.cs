@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using FuseChat.Fusion.Representations;
 
@@ -157,7 +158,11 @@ public static class AlignmentRunner
     private static DistributionAligner Distributions(AlignmentContext context, CooccurrenceStatistics statistics) =>
         new(context.PivotVocabulary, context.SourceVocabulary, VocabularyMap.Build(statistics, context.PivotVocabulary, context.SourceVocabulary));
 
-    private static string PartPath(string output, int shard) => Path.Combine(output, PartialStatisticsFolder, $"part-{shard:D5}.bin");
+    /// <summary>The partial counts of pivot shard <paramref name="shard"/> inside the output folder <paramref name="output"/>.</summary>
+    /// <param name="output">The alignment's output folder.</param>
+    /// <param name="shard">The pivot shard.</param>
+    public static string PartPath(string output, int shard) =>
+        Path.Combine(output, PartialStatisticsFolder, string.Create(CultureInfo.InvariantCulture, $"part-{shard:D5}.bin"));
 
     private static void CountShard(AlignmentContext context, int shard, CancellationToken cancellationToken)
     {

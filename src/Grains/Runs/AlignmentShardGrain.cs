@@ -1,5 +1,6 @@
 using System.Globalization;
 using FuseChat.Fusion.Alignment;
+using FuseChat.Fusion.Representations;
 using FuseChat.Grains.Interfaces.Runs;
 using Microsoft.Extensions.Logging;
 
@@ -33,11 +34,40 @@ public sealed class AlignmentShardGrain(
     /// <inheritdoc />
     protected override string? RunOutputFolderOf(AlignmentShardWork work) => SourceAlignmentGrain.OutputFolderOf(work.Alignment);
 
-    /// <inheritdoc />
-    protected override IEnumerable<string> Inputs(AlignmentShardWork work) => SourceAlignmentGrain.InputsOf(work.Alignment);
+    /// <summary>Both representation folders, and for aligning the prepared manifest and the summed counts.</summary>
+    protected override IEnumerable<string> Inputs(AlignmentShardWork work)
+    {
+        var root = SourceAlignmentGrain.OutputFolderOf(work.Alignment);
+        var inputs = SourceAlignmentGrain.InputsOf(work.Alignment).ToList();
+        if (work.Phase == AlignmentPhase.Align)
+        {
+            inputs.Add(RelativeTo(root, Path.Combine(work.Alignment.OutputFolder, RepresentationManifest.FileName)));
+            inputs.Add(RelativeTo(root, Path.Combine(work.Alignment.OutputFolder, AlignmentRunner.StatisticsFileName)));
+        }
 
-    /// <inheritdoc />
-    protected override IEnumerable<string> Outputs(AlignmentShardWork work) => SourceAlignmentGrain.OutputsOf(work.Alignment);
+        return inputs;
+    }
+
+    /// <summary>
+    /// Only this unit's own files: the units of a source share its aligned folder, and pushing all of it from each
+    /// would upload the same files many times over.
+    /// </summary>
+    protected override IEnumerable<string> Outputs(AlignmentShardWork work)
+    {
+        var root = SourceAlignmentGrain.OutputFolderOf(work.Alignment);
+        if (work.Phase == AlignmentPhase.Count)
+        {
+            yield return RelativeTo(root, AlignmentRunner.PartPath(work.Alignment.OutputFolder, work.Shard));
+            yield break;
+        }
+
+        // Read lazily: on a silo that never saw the run, the pivot's manifest arrives with the inputs pulled first.
+        var file = RepresentationManifest.Load(Path.Combine(work.Alignment.PivotRepresentations, RepresentationManifest.FileName))
+            .Shards.First(s => s.Index == work.Shard).File;
+        var shard = Path.Combine(work.Alignment.OutputFolder, file);
+        yield return RelativeTo(root, shard);
+        yield return RelativeTo(root, shard + AlignmentRunner.DoneSuffix);
+    }
 
     /// <inheritdoc />
     protected override string Execute(AlignmentShardWork work, WorkProgress progress, CancellationToken cancellationToken)

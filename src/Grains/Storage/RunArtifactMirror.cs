@@ -260,11 +260,31 @@ public sealed class RunArtifactMirror
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
+                // Units of one stage may push the same file at once (a shared folder): a blob store then refuses all
+                // but one commit. The file is there whole either way; only a store without it is a failure.
+                if (await IsStoredAsync(key, length, cancellationToken).ConfigureAwait(false))
+                {
+                    _logger.LogDebug("Run {RunId}: {Artifact} was pushed by another worker at the same time", RunId, key);
+                    return false;
+                }
+
                 throw Failure("push", key, file, e);
             }
         }
 
         return true;
+    }
+
+    private async Task<bool> IsStoredAsync(string key, long length, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await ListAsync(key, cancellationToken).ConfigureAwait(false)).TryGetValue(key, out var stored) && stored == length;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     private async Task DownloadAsync(string key, string target, CancellationToken cancellationToken)
