@@ -36,7 +36,19 @@ public sealed class MirroredRunTests(MirrorRunClusterFixture fixture, ITestOutpu
         await fusion.Cast<IGrainManagementExtension>().DeactivateOnIdle();
         await Task.Delay(1000);
         var local = Path.Combine(folder, "out", "work", "targets", "llama3.checkpoints");
-        Directory.Delete(local, recursive: true);
+        // On a loaded machine the deactivation may still be finishing a checkpoint: delete once the folder holds still.
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                Directory.Delete(local, recursive: true);
+                break;
+            }
+            catch (IOException) when (attempt < 40)
+            {
+                await Task.Delay(250);
+            }
+        }
 
         await run.OnWorkerFinishedAsync(key);
         clock.Restart();
