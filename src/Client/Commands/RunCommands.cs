@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using FuseChat.Client.Api;
 using Spectre.Console;
@@ -39,7 +40,8 @@ internal static class RunCommands
         followCommand.SetAction((parse, cancellation) => Call(parse, async client => Exit(await Follow(client, parse.GetValue(runId)!, cancellation))));
 
         var json = new Option<bool>("--json") { Description = "Print the status as JSON." };
-        var status = new Command("status", "Show a run's state, stages and failure reason.") { runId, json, Server, Token };
+        var showWorkers = new Option<bool>("--workers") { Description = "Also list every worker: state, attempts, the silo it runs on." };
+        var status = new Command("status", "Show a run's state, stages and failure reason.") { runId, json, showWorkers, Server, Token };
         status.SetAction((parse, cancellation) => Call(parse, async client =>
         {
             var s = await client.StatusAsync(parse.GetValue(runId)!, cancellation);
@@ -52,6 +54,16 @@ internal static class RunCommands
             var table = new Table().AddColumn("stage").AddColumn("progress").AddColumn("detail");
             foreach (var p in s.Stages) table.AddRow(p.Stage.ToString(), $"{p.Progress:P0}", Markup.Escape(p.Detail));
             AnsiConsole.Write(table);
+            var workers = parse.GetValue(showWorkers);
+            if (workers && s.Workers.Count > 0)
+            {
+                // Operators: which silo runs what, and how often it had to start again (after a silo loss).
+                var units = new Table().AddColumn("worker").AddColumn("stage").AddColumn("state").AddColumn("attempts").AddColumn("silo").AddColumn("detail");
+                foreach (var w in s.Workers.OrderBy(w => w.Stage).ThenBy(w => w.Key, StringComparer.Ordinal))
+                    units.AddRow(Markup.Escape(w.Key), w.Stage.ToString(), w.Status.State.ToString(), w.Status.Attempts.ToString(CultureInfo.InvariantCulture),
+                        Markup.Escape(w.Status.Silo ?? "-"), Markup.Escape(w.Status.Error ?? w.Status.Detail));
+                AnsiConsole.Write(units);
+            }
             if (s.Waiting is { } waiting) AnsiConsole.MarkupLineInterpolated($"[yellow]waiting:[/] {waiting}");
             if (s.FailureReason is { } reason) AnsiConsole.MarkupLineInterpolated($"[red]failure:[/] {reason}");
             return 0;
