@@ -1,5 +1,7 @@
 using FuseChat.Grains.Interfaces.Runs;
 using FuseChat.Grains.Placement;
+using FuseChat.Grains.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace FuseChat.Grains.Runs;
@@ -13,6 +15,7 @@ namespace FuseChat.Grains.Runs;
 public sealed class FusionRunGrain(
     [PersistentState(RunStorage.RunState, RunStorage.Name)] IPersistentState<FusionRunState> state,
     IEnumerable<IFusionRunObserver> observers,
+    IServiceProvider services,
     ILogger<FusionRunGrain> logger)
     : Grain, IFusionRunGrain, IRemindable
 {
@@ -47,6 +50,7 @@ public sealed class FusionRunGrain(
             problems.Add($"run id '{RunId}' must be non-empty and contain no '/' (it prefixes the worker keys)");
         var validation = RunSpecValidator.Validate(specText, specDirectory);
         problems.AddRange(validation.Problems);
+        if (validation.Spec is { } valid) problems.AddRange(await ArtifactModelProblemsAsync(valid));
         if (problems.Count > 0 || validation.Spec is not { } spec)
         {
             logger.LogWarning("Run {RunId} rejected: {ProblemCount} problems in its spec", RunId, problems.Count);
@@ -101,6 +105,30 @@ public sealed class FusionRunGrain(
         if (reminderName != ReminderName) return;
         if (state.State.State == RunState.Running) await AdvanceAsync();
         else await UnregisterReminderAsync();
+    }
+
+    /// <summary>Models given as artifact:PREFIX must be in the artifact store, and the silos must pull them.</summary>
+    private async Task<IReadOnlyList<string>> ArtifactModelProblemsAsync(RunSpec spec)
+    {
+        var prefixes = RunSpecValidator.ArtifactModelPrefixes(spec);
+        if (prefixes.Count == 0) return [];
+        if (services.GetService<IRunArtifactMirrorFactory>() is null || services.GetService<IArtifactStore>() is not { } store)
+            return [$"{RunSpecValidator.ArtifactScheme} model paths need silos that hand artifacts over through the artifact store (FuseChat:Storage:MirrorArtifacts=true, the default in Cluster mode)"];
+        var problems = new List<string>();
+        foreach (var prefix in prefixes)
+        {
+            try
+            {
+                if (!await store.ExistsAsync($"{prefix}/config.json"))
+                    problems.Add($"{RunSpecValidator.ArtifactScheme}{prefix}: the artifact store has no {prefix}/config.json; upload the model folder under {prefix}/ first");
+            }
+            catch (Exception e) when (e is StorageOperationException or IOException or TimeoutException)
+            {
+                problems.Add($"{RunSpecValidator.ArtifactScheme}{prefix}: could not check the artifact store: {e.Message}");
+            }
+        }
+
+        return problems;
     }
 
     private RunPlan? Plan()

@@ -69,10 +69,10 @@ public sealed class MergeStageGrain(
     internal static IEnumerable<string> TargetsOf(string recipeYaml, string fusedFolder)
     {
         var root = RunPlan.OutputFolderOfEntry(fusedFolder);
-        return MergeRecipe.Parse(recipeYaml).Targets
-            .Select(t => RelativeTo(root, Path.Combine(RecipeDirectory(fusedFolder), t.Model)))
-            .Where(r => !r.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(r))
-            .ToList();
+        var recipe = MergeRecipe.Parse(recipeYaml);
+        // The base model too: it lies in the output folder when the spec gave the pivot as artifact:PREFIX.
+        var models = recipe.Targets.Select(t => t.Model).Concat(recipe.BaseModel is { } b ? [b] : []);
+        return [.. InsideRun(root, models.Select(m => Path.Combine(RecipeDirectory(fusedFolder), m)))];
     }
 
     /// <summary>The fused folder and its staging folder (".fused.merging"), relative to the run's output folder.</summary>

@@ -42,7 +42,7 @@ public sealed class PairwiseFusionGrain(
     protected override IEnumerable<string> Inputs(PairwiseFusionWork work)
     {
         var root = RunPlan.OutputFolderOfWorkFolder(work.OutputFolder);
-        return [RelativeTo(root, work.PivotRepresentations), RelativeTo(root, work.AlignedSource)];
+        return [RelativeTo(root, work.PivotRepresentations), RelativeTo(root, work.AlignedSource), .. InsideRun(root, [work.PivotModel])];
     }
 
     /// <summary>The target and its checkpoints (the runner's "{target}.checkpoints"), from which a restarted worker resumes.</summary>

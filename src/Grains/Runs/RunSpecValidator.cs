@@ -1,5 +1,6 @@
 using System.Globalization;
 using FuseChat.Fusion.Merging;
+using FuseChat.Grains.Storage;
 using FuseChat.Fusion.Templates;
 using FuseChat.Torch;
 using YamlDotNet.Core;
@@ -21,13 +22,28 @@ namespace FuseChat.Grains.Runs;
 /// merge: {method: sce, select_topk: 0.1, ranges: 4}     # or {recipe: recipe.yaml, ranges: 4}
 /// output: {folder: out}
 /// </code>
-/// Paths are relative to the spec's folder. Model paths must be local folders for now: blob URIs are
-/// rejected as not supported yet.
+/// Paths are relative to the spec's folder. A model path may also be <c>artifact:PREFIX</c>: a Hugging Face
+/// folder stored in the silos' artifact store (blob container) under PREFIX/, which every worker that needs it
+/// pulls into the run's "work/artifacts/PREFIX" (see <see cref="ArtifactModelPrefixes"/>). Other URIs are rejected.
 /// </summary>
 public static class RunSpecValidator
 {
     /// <summary>The model name the pivot gets in folders, keys and reports; no source may take it.</summary>
     public const string PivotName = "pivot";
+
+    /// <summary>The scheme of model paths in the artifact store: <c>artifact:models/openchat-3.5</c>.</summary>
+    public const string ArtifactScheme = "artifact:";
+
+    /// <summary>The artifact-store prefixes of the spec's models given as <c>artifact:PREFIX</c> (their local folders lie under work/artifacts).</summary>
+    /// <param name="spec">A validated spec.</param>
+    public static IReadOnlyList<string> ArtifactModelPrefixes(RunSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var root = Path.Combine(spec.OutputFolder, "work", "artifacts") + Path.DirectorySeparatorChar;
+        return [.. new[] { spec.Pivot.Path }.Concat(spec.Sources.Select(s => s.Path))
+            .Where(p => p.StartsWith(root, StringComparison.Ordinal))
+            .Select(p => p[root.Length..].Replace(Path.DirectorySeparatorChar, '/'))];
+    }
 
     private static readonly Dictionary<string, string[]> Sections = new(StringComparer.Ordinal)
     {
@@ -140,11 +156,15 @@ public static class RunSpecValidator
 
             if (Problems.Count > 0 || name is null || pivotPath is null || template is null || train is null || output is null)
                 return null;
+            // artifact:PREFIX models live in the run's work/artifacts/PREFIX, where the workers pull them.
+            string Local(string path) => path.StartsWith(ArtifactScheme, StringComparison.Ordinal)
+                ? Path.Combine(output, "work", "artifacts", path[ArtifactScheme.Length..].Replace('/', Path.DirectorySeparatorChar))
+                : path;
             var spec = new RunSpec
             {
                 Name = name,
-                Pivot = new PivotSpec(pivotPath, template),
-                Sources = sources,
+                Pivot = new PivotSpec(Local(pivotPath), template),
+                Sources = [.. sources.Select(source => source with { Path = Local(source.Path) })],
                 Data = new DataSpec(train, evalChats, evalTasks),
                 Representation = representation,
                 Alignment = new AlignmentSpec { Threads = threads, ParallelShards = parallelShards },
@@ -312,9 +332,24 @@ public static class RunSpecValidator
         {
             var text = RequiredString(node, "path", where);
             if (text is null) return null;
+            if (text.StartsWith(ArtifactScheme, StringComparison.Ordinal))
+            {
+                var prefix = text[ArtifactScheme.Length..].Trim('/');
+                try
+                {
+                    ArtifactPaths.Validate(prefix);
+                    return text[..ArtifactScheme.Length] + prefix;
+                }
+                catch (ArgumentException e)
+                {
+                    Problems.Add($"{where}: '{text}' is not a usable artifact key: {e.Message}");
+                    return null;
+                }
+            }
+
             if (IsUri(text))
             {
-                Problems.Add($"{where}: '{text}' is a URI; blob model paths are not supported yet, give a local folder");
+                Problems.Add($"{where}: '{text}' is a URI; give a local folder, or artifact:PREFIX for a model folder uploaded to the artifact container");
                 return null;
             }
 

@@ -72,7 +72,14 @@ public sealed class SourceAlignmentGrain(
 
     /// <summary>Both models' representation folders, relative to the run's output folder.</summary>
     internal static IEnumerable<string> InputsOf(AlignmentWork work) =>
-        [RelativeTo(OutputFolderOf(work), work.PivotRepresentations), RelativeTo(OutputFolderOf(work), work.SourceRepresentations)];
+        [
+            RelativeTo(OutputFolderOf(work), work.PivotRepresentations), RelativeTo(OutputFolderOf(work), work.SourceRepresentations),
+            // Of a model given as artifact:PREFIX only its tokenizer files, not its weights.
+            .. InsideRun(OutputFolderOf(work), new[] { work.PivotTokenizer, work.SourceTokenizer }
+                .SelectMany(folder => TokenizerFiles.Select(file => Path.Combine(folder, file)))),
+        ];
+
+    private static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "config.json"];
 
     /// <summary>The aligned folder, relative to the run's output folder.</summary>
     internal static IEnumerable<string> OutputsOf(AlignmentWork work) => [RelativeTo(OutputFolderOf(work), work.OutputFolder)];

@@ -37,6 +37,10 @@ public sealed class SourceModelGrain(
     protected override string? RunOutputFolderOf(RepresentationWork work) => RunPlan.OutputFolderOfWorkFolder(work.OutputFolder);
 
     /// <inheritdoc />
+    protected override IEnumerable<string> Inputs(RepresentationWork work) =>
+        InsideRun(RunPlan.OutputFolderOfWorkFolder(work.OutputFolder), [work.ModelFolder]);
+
+    /// <inheritdoc />
     protected override IEnumerable<string> Outputs(RepresentationWork work) => [RelativeTo(RunPlan.OutputFolderOfWorkFolder(work.OutputFolder), work.OutputFolder)];
 
     /// <inheritdoc />

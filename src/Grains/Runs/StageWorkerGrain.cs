@@ -74,6 +74,15 @@ public abstract class StageWorkerGrain<TWork> : Grain, IRemindable
         Path.GetRelativePath(Path.GetFullPath(outputFolder), Path.GetFullPath(path)).Replace(Path.DirectorySeparatorChar, '/');
 
     /// <summary>
+    /// The paths among <paramref name="paths"/> that lie in the run's output folder, relative to it: models the spec
+    /// gave as artifact:PREFIX (in work/artifacts) are pulled like any input; local model folders elsewhere are not.
+    /// </summary>
+    /// <param name="outputFolder">The run's output folder.</param>
+    /// <param name="paths">Absolute folders or files.</param>
+    protected static IEnumerable<string> InsideRun(string outputFolder, IEnumerable<string> paths) =>
+        paths.Select(p => RelativeTo(outputFolder, p)).Where(r => !r.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(r));
+
+    /// <summary>
     /// Does (or resumes) the work, synchronously, on a thread-pool thread; reports through
     /// <paramref name="progress"/> only. Returns a one-line summary.
     /// </summary>

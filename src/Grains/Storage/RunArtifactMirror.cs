@@ -67,10 +67,22 @@ public sealed class RunArtifactMirror
     /// <summary>How long one step of a transfer may make no progress before it fails.</summary>
     public TimeSpan StallTimeout { get; }
 
+    /// <summary>
+    /// Where a run keeps local copies of models given as <c>artifact:PREFIX</c> in its spec ("work/artifacts/PREFIX"):
+    /// those are pulled from PREFIX itself, never pushed.
+    /// </summary>
+    public const string InputArtifactsFolder = "work/artifacts";
+
     /// <summary>The store key of <paramref name="relativePath"/> ('/'-separated, relative to the output folder).</summary>
     /// <param name="relativePath">A file or folder under the output folder.</param>
-    /// <returns>"runs/{runId}/{relativePath}".</returns>
-    public string KeyOf(string relativePath) => Prefix + ArtifactPaths.Validate(relativePath);
+    /// <returns>"runs/{runId}/{relativePath}", or PREFIX for "work/artifacts/PREFIX".</returns>
+    public string KeyOf(string relativePath)
+    {
+        var path = ArtifactPaths.Validate(relativePath);
+        return IsInputArtifact(path) ? ArtifactPaths.Validate(path[(InputArtifactsFolder.Length + 1)..]) : Prefix + path;
+    }
+
+    private static bool IsInputArtifact(string relativePath) => relativePath.StartsWith(InputArtifactsFolder + "/", StringComparison.Ordinal);
 
     /// <summary>The local path of <paramref name="relativePath"/>.</summary>
     /// <param name="relativePath">A file or folder under the output folder, '/'-separated.</param>
@@ -90,6 +102,8 @@ public sealed class RunArtifactMirror
     /// <exception cref="StorageOperationException">The store failed or stalled; the message names the artifact.</exception>
     public async Task<int> PushAsync(string relativeFolder, CancellationToken cancellationToken = default)
     {
+        // Models the spec named by artifact key are inputs: the run never writes them back.
+        if (IsInputArtifact(ArtifactPaths.Validate(relativeFolder))) return 0;
         var key = KeyOf(relativeFolder);
         var local = LocalPathOf(relativeFolder);
         List<(string Key, string File)> files;
@@ -151,7 +165,7 @@ public sealed class RunArtifactMirror
         var pulled = 0;
         foreach (var (fileKey, length) in TransferOrder(wanted, f => f.Key))
         {
-            var target = LocalPathOf(fileKey[Prefix.Length..]);
+            var target = LocalPathOf(relativeFolder + fileKey[key.Length..]);
             if (File.Exists(target) && new FileInfo(target).Length == length) continue;
             await DownloadAsync(fileKey, target, cancellationToken).ConfigureAwait(false);
             pulled++;

@@ -93,7 +93,7 @@ public sealed class RunSpecValidatorTests : IDisposable
         Has("pivot.template", "unknown template 'klingon'");
         Has("pivot.template", "mistral");
         Has("sources[1].name", "duplicate source name 'a'");
-        Has("sources[2].path", "not supported yet");
+        Has("sources[2].path", "artifact:PREFIX");
         Has("sources[3].path", "does not exist");
         Has("data.train", "missing");
         Has("data.eval_chats", "does not exist");
@@ -142,5 +142,20 @@ public sealed class RunSpecValidatorTests : IDisposable
         Assert.Equal(8, eight.Spec!.Alignment.ParallelShards);
         var zero = RunSpecValidator.Validate(Valid.Replace("output: {folder: out}", "alignment: {parallel_shards: 0}\noutput: {folder: out}", StringComparison.Ordinal), _root);
         Assert.Contains(zero.Problems, p => p.StartsWith("alignment.parallel_shards", StringComparison.Ordinal) && p.Contains("out of range", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ArtifactModelPathsLiveInTheRunsWorkFolderAndOtherUrisAreRefused()
+    {
+        var yaml = Valid.Replace("models/pivot", "artifact:models/openchat/", StringComparison.Ordinal);
+        var result = RunSpecValidator.Validate(yaml, _root);
+        Assert.True(result.IsValid, string.Join("\n", result.Problems));
+        Assert.Equal(Path.Combine(_root, "out", "work", "artifacts", "models", "openchat"), result.Spec!.Pivot.Path);
+        Assert.Equal(["models/openchat"], RunSpecValidator.ArtifactModelPrefixes(result.Spec));
+
+        var bad = RunSpecValidator.Validate(Valid.Replace("models/pivot", "artifact:models/../x", StringComparison.Ordinal), _root);
+        Assert.Contains(bad.Problems, p => p.StartsWith("pivot.path", StringComparison.Ordinal) && p.Contains("not a usable artifact key", StringComparison.Ordinal));
+        var uri = RunSpecValidator.Validate(Valid.Replace("models/pivot", "https://account.blob.core.windows.net/models/pivot", StringComparison.Ordinal), _root);
+        Assert.Contains(uri.Problems, p => p.StartsWith("pivot.path", StringComparison.Ordinal) && p.Contains("artifact:PREFIX", StringComparison.Ordinal));
     }
 }

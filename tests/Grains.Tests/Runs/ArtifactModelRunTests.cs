@@ -1,0 +1,61 @@
+using FuseChat.Grains.Interfaces.Runs;
+
+namespace FuseChat.Grains.Tests.Runs;
+
+/// <summary>
+/// Models given as artifact:PREFIX in a spec: uploaded to the artifact store, pulled by the workers into the run's
+/// work/artifacts, never pushed back; a prefix the store lacks is refused at start.
+/// </summary>
+public sealed class ArtifactModelRunTests(MirrorRunClusterFixture fixture) : IClassFixture<MirrorRunClusterFixture>
+{
+    private async Task UploadAsync(string folder, string prefix)
+    {
+        foreach (var file in Directory.EnumerateFiles(folder))
+        {
+            await using var write = await fixture.Store.OpenWriteAsync($"{prefix}/{Path.GetFileName(file)}");
+            await using (var read = File.OpenRead(file)) await read.CopyToAsync(write);
+            await write.CommitAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ARunWhoseModelsAreInTheArtifactStoreCompletes()
+    {
+        await UploadAsync(Path.Combine(fixture.Root, "models", "pivot"), "models/tiny-pivot");
+        await UploadAsync(Path.Combine(fixture.Root, "models", "source-llama3"), "models/tiny-llama3");
+        var (folder, spec) = fixture.NewRun("from-store");
+        spec = spec.Replace("../models/pivot", "artifact:models/tiny-pivot", StringComparison.Ordinal)
+            .Replace("../models/source-llama3", "artifact:models/tiny-llama3", StringComparison.Ordinal);
+
+        var run = fixture.Client.GetGrain<IFusionRunGrain>("from-store");
+        var started = await run.StartAsync(spec, folder);
+        Assert.Empty(started.Problems);
+        var deadline = DateTime.UtcNow.AddSeconds(150);
+        RunStatus status;
+        do
+        {
+            await Task.Delay(250);
+            status = await run.GetStatusAsync();
+        }
+        while (status.State == RunState.Running && DateTime.UtcNow < deadline);
+
+        Assert.True(status.State == RunState.Completed, $"run {status.State}: {status.FailureReason}");
+        // The workers pulled the models into the run's work/artifacts, weights included where they computed with them.
+        var pulled = Path.Combine(folder, "out", "work", "artifacts", "models");
+        Assert.True(File.Exists(Path.Combine(pulled, "tiny-pivot", "model.safetensors")));
+        Assert.True(File.Exists(Path.Combine(pulled, "tiny-llama3", "tokenizer.json")));
+        // Inputs are never written back under the run's prefix.
+        await foreach (var item in fixture.Store.ListAsync("runs/from-store/"))
+            Assert.DoesNotContain("/work/artifacts/", item.Path, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AModelPrefixTheStoreLacksIsRefusedAtStart()
+    {
+        var (folder, spec) = fixture.NewRun("missing-model");
+        spec = spec.Replace("../models/pivot", "artifact:models/nowhere", StringComparison.Ordinal);
+        var started = await fixture.Client.GetGrain<IFusionRunGrain>("missing-model").StartAsync(spec, folder);
+        Assert.Equal(RunState.Pending, started.State);
+        Assert.Contains(started.Problems, p => p.Contains("artifact:models/nowhere", StringComparison.Ordinal) && p.Contains("no models/nowhere/config.json", StringComparison.Ordinal));
+    }
+}
