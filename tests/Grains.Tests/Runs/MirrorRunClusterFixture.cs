@@ -1,11 +1,6 @@
-using System.Diagnostics.Metrics;
-using FuseChat.Grains.Placement;
-using FuseChat.Grains.Runs;
 using FuseChat.Grains.Storage;
-using FuseChat.Grains.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Hosting;
-using Orleans.TestingHost;
 
 namespace FuseChat.Grains.Tests.Runs;
 
@@ -13,55 +8,16 @@ namespace FuseChat.Grains.Tests.Runs;
 /// As <see cref="RunClusterFixture"/>, with the artifact mirror on over a FileArtifactStore in a temporary folder, as a
 /// cluster without a shared volume runs; runs have one source so that no other worker's notice wakes a stopped one.
 /// </summary>
-public sealed class MirrorRunClusterFixture : IAsyncLifetime
+public sealed class MirrorRunClusterFixture : RunClusterFixture
 {
-    public string Root { get; } = Path.Combine(Path.GetTempPath(), "fusechat-mirror-runs-" + Guid.NewGuid().ToString("N"));
+    private FileArtifactStore? _store;
 
-    public InProcessTestCluster Cluster { get; private set; } = null!;
+    public FileArtifactStore Store => _store ??= new FileArtifactStore(Path.Combine(Root, "store"));
 
-    public IClusterClient Client => Cluster.Client;
-
-    public FileArtifactStore Store { get; private set; } = null!;
-
-    public async Task InitializeAsync()
+    protected override void ConfigureSilo(ISiloBuilder silo)
     {
-        Directory.CreateDirectory(Root);
-        var models = Path.Combine(Root, "models");
-        TinyModels.Make(models, "pivot", "llama2", 1);
-        TinyModels.Make(models, "source-llama3", "llama3", 2);
-        Store = new FileArtifactStore(Path.Combine(Root, "store"));
-
-        var storage = Path.Combine(Root, "grain-state");
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.AddFileGrainStorage(RunStorage.Name, storage);
-            silo.UseInMemoryReminderService();
-            silo.UseFuseChatGpuPlacement(o => o.AllowCpuFallback = true);
-            silo.Services.AddSingleton(sp => new FuseChatMetrics(sp.GetService<IMeterFactory>()));
-            silo.Services.AddSingleton<IArtifactStore>(Store);
-            silo.Services.AddSingleton<IRunArtifactMirrorFactory>(sp => new RunArtifactMirrorFactory(sp.GetRequiredService<IArtifactStore>()));
-        });
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (Cluster is not null)
-        {
-            await Cluster.StopAllSilosAsync();
-            await Cluster.DisposeAsync();
-        }
-
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A file still open on a slow shutdown; the temp folder is cleaned by the OS.
-        }
+        silo.Services.AddSingleton<IArtifactStore>(_ => Store);
+        silo.Services.AddSingleton<IRunArtifactMirrorFactory>(sp => new RunArtifactMirrorFactory(sp.GetRequiredService<IArtifactStore>()));
     }
 
     /// <summary>A fresh run folder with the chats and a one-source spec over the shared models.</summary>

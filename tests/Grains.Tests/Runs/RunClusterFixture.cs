@@ -14,7 +14,7 @@ namespace FuseChat.Grains.Tests.Runs;
 /// fallback, plus three tiny models (pivot with the Mistral vocabulary, sources with the Llama-3 and Qwen3
 /// vocabularies) shared by the run tests.
 /// </summary>
-public sealed class RunClusterFixture : IAsyncLifetime
+public class RunClusterFixture : IAsyncLifetime
 {
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "fusechat-runs-" + Guid.NewGuid().ToString("N"));
 
@@ -40,9 +40,15 @@ public sealed class RunClusterFixture : IAsyncLifetime
             silo.UseFuseChatGpuPlacement(o => o.AllowCpuFallback = true);
             // As the silo host registers it: workers record their figures here.
             silo.Services.AddSingleton(sp => new FuseChatMetrics(sp.GetService<IMeterFactory>()));
+            ConfigureSilo(silo);
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
+    }
+
+    /// <summary>Adds to the silo what a derived fixture needs (an artifact store, ...).</summary>
+    protected virtual void ConfigureSilo(ISiloBuilder silo)
+    {
     }
 
     public async Task DisposeAsync()
