@@ -16,7 +16,7 @@ namespace FuseChat.Fusion.Alignment;
 /// <see cref="Run"/> does everything in one process. The steps are also public so that a cluster can spread
 /// the shards over workers: <see cref="Prepare(AlignmentJob)"/> once, <see cref="CountShard(AlignmentJob, int, CancellationToken)"/>
 /// per shard (any order, in parallel), <see cref="ReduceStatistics(AlignmentJob)"/> once,
-/// <see cref="AlignShard(AlignmentJob, int, CancellationToken)"/> per shard, <see cref="Finish"/> once. Every step skips what is already on disk, so each can be rerun after an interruption.
+/// <see cref="AlignShard(AlignmentJob, int, CancellationToken)"/> per shard, <see cref="Finish(AlignmentJob)"/> once. Every step skips what is already on disk, so each can be rerun after an interruption.
 /// </para>
 /// </summary>
 public static class AlignmentRunner
@@ -64,7 +64,7 @@ public static class AlignmentRunner
             aligned += context.PivotShard(shard).Written;
             progress?.Report(new AlignmentProgress(2, aligned, total));
         }
-        return Finish(job) with { ShardsComputed = computed };
+        return Finish(context) with { ShardsComputed = computed };
     }
 
     /// <summary>
@@ -113,8 +113,14 @@ public static class AlignmentRunner
     public static AlignmentSummary Finish(AlignmentJob job)
     {
         ArgumentNullException.ThrowIfNull(job);
+        return Finish(AlignmentContext.Open(job));
+    }
+
+    // The one-process run passes the context it already opened: loading both tokenizers again costs seconds for large vocabularies.
+    private static AlignmentSummary Finish(AlignmentContext context)
+    {
+        var job = context.Job;
         var manifestPath = Path.Combine(job.Output, RepresentationManifest.FileName);
-        var context = AlignmentContext.Open(job);
         var pivotManifest = context.PivotManifest;
         var manifest = RepresentationManifest.Load(manifestPath);
         var records = pivotManifest.Shards.OrderBy(s => s.Index)
