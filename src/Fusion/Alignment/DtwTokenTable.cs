@@ -222,14 +222,64 @@ internal sealed class DtwWorkspace
     public int[] RowEnd { get; private set; } = [];
     public int[] RowAt { get; private set; } = [];
 
-    // The remaining-cost bound (RestBound): per column, per pivot position, bucket lists, last positions.
-    public int[] RestRows { get; private set; } = [];
-    public int[] RestCols { get; private set; } = [];
-    public int[] RestV { get; private set; } = [];
-    public int[] RestHead { get; private set; } = [];
-    public int[] RestNext { get; private set; } = [];
-    public Dictionary<int, int> LastOf { get; } = [];
-    public Dictionary<int, int> LastOfPivot { get; } = [];
+    // Token key -> dense key, per pair (the suffix bound's equality keys).
+    public Dictionary<int, int> Keys { get; } = [];
+
+    // The suffix bound: 16-bit attributes of the pivot and of the reversed source (16 spare slots each), H by
+    // anti-diagonals and where each diagonal starts.
+    public short[] PKey16 { get; private set; } = [];
+    public short[] PLength16 { get; private set; } = [];
+    public short[] PMask16 { get; private set; } = [];
+    public short[] SKey16 { get; private set; } = [];
+    public short[] SLength16 { get; private set; } = [];
+    public short[] SMask16 { get; private set; } = [];
+    public short[] Bound { get; private set; } = [];
+    public int[] DiagonalBase { get; private set; } = [];
+
+    // All zero: H = 0 and every remaining bound 0, for pairs too large for H.
+    private short[] _zeroBound = new short[1];
+    private int[] _zeroBases = new int[1];
+
+    /// <summary>Sizes the suffix bound's arrays for an n x m pair.</summary>
+    public void EnsureGuided(int n, int m)
+    {
+        if (PKey16.Length < n + SuffixLowerBound.Spare)
+        {
+            PKey16 = new short[n + SuffixLowerBound.Spare];
+            PLength16 = new short[n + SuffixLowerBound.Spare];
+            PMask16 = new short[n + SuffixLowerBound.Spare];
+        }
+        if (SKey16.Length < m + SuffixLowerBound.Spare)
+        {
+            SKey16 = new short[m + SuffixLowerBound.Spare];
+            SLength16 = new short[m + SuffixLowerBound.Spare];
+            SMask16 = new short[m + SuffixLowerBound.Spare];
+        }
+        if (DiagonalBase.Length < n + m + 1 || DiagonalBase == _zeroBases)
+        {
+            DiagonalBase = new int[n + m + 1];
+        }
+        var slots = SuffixLowerBound.Slots(n, m);
+        if (Bound.Length < slots || Bound == _zeroBound)
+        {
+            Bound = new short[slots];
+        }
+    }
+
+    /// <summary>Points the bound at zeros (no pruning beyond D &lt;= UB) for an n x m pair.</summary>
+    public void UseNoSuffixBound(int n, int m)
+    {
+        if (_zeroBound.Length < n + 2)
+        {
+            _zeroBound = new short[n + 2];
+        }
+        if (_zeroBases.Length < n + m + 1)
+        {
+            _zeroBases = new int[n + m + 1];
+        }
+        Bound = _zeroBound;
+        DiagonalBase = _zeroBases;
+    }
 
     // Rolling rows of the banded upper-bound pass.
     public int[] RowA { get; private set; } = [];
@@ -259,22 +309,6 @@ internal sealed class DtwWorkspace
         return w;
     }
 
-    /// <summary>Sizes the remaining-cost bound's arrays for an n x m pair.</summary>
-    public void EnsureRest(int n, int m)
-    {
-        if (RestRows.Length < m + 1)
-        {
-            RestRows = new int[m + 1];
-            RestCols = new int[m + 1];
-            RestNext = new int[m];
-        }
-        if (RestV.Length < n + 1)
-        {
-            RestV = new int[n + 1];
-            RestHead = new int[n + 1];
-        }
-    }
-
     /// <summary>The band, grown (contents kept) to hold at least <paramref name="cells"/> cells.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int[] EnsureBand(int cells)
@@ -291,6 +325,10 @@ internal sealed class DtwWorkspace
         if (w.Band.Length > KeepLimit)
         {
             w.Band = new int[1 << 16];
+        }
+        if (w.Bound.Length > KeepLimit)
+        {
+            w.Bound = [];
         }
 
         t_cached = w;

@@ -11,31 +11,32 @@ namespace FuseChat.Fusion.Alignment;
 /// prefer the diagonal (i-1, j-1), then (i-1, j) (the pivot advances, one source token covers several pivot
 /// tokens), then (i, j-1) (the source advances). The result is therefore a deterministic function of the
 /// token strings.</para>
-/// <para>Speed, exactly (PrunedDTW, Silva and Batista 2016):
+/// <para>Speed, exactly (pruned DTW with a lower and an upper bound, as in PrunedDTW, Silva and Batista 2016, and
+/// A* search):
 /// <list type="number">
-/// <item>An upper bound UB on the optimum: the best path inside a narrow band that follows the two
-/// sequences' character offsets (both tokenize one text, so the optimal path stays close to it and UB is
-/// usually the optimum itself). Any real path's cost is a valid UB; the band only makes it tight.</item>
-/// <item>The exact pass fills the matrix row by row but only over the columns whose D can be &lt;= UB: a row
-/// starts at the first kept column of the row above (every cell left of it has only pruned predecessors) and
-/// goes past the last kept column of the row above only while its left neighbour is kept. Costs are &gt;= 0,
-/// so a cell with D &gt; UB lies on no path of cost &lt;= UB; it is stored as infinity.</item>
-/// <item>Stronger than D &lt;= UB alone: a cell is kept only when D(i,j) + Rest(i,j) &lt;= UB, Rest(i,j) a lower bound
-/// of the cost left from (i,j) to the end: every later pivot token that has no equal token (same comparison form)
-/// at or after source column j costs at least 1, and likewise every later source token without an equal pivot
-/// token at or after row i. This bound is consistent (it drops by at most the cost of a step), so a pruned
-/// cell's successors reached through it are pruned too and kept cells stay exact; the optimal paths satisfy
-/// D + Rest &lt;= OPT &lt;= UB and are all kept.</item>
-/// <item>Every kept cell holds its exact D. On the backtracked optimal path every cell has D &lt;= UB, so its
-/// smallest predecessor is kept and exact, while a pruned one has true D &gt; UB: it can neither win nor tie,
-/// and the tie rule above makes the same choices as over the full matrix.</item>
+/// <item>A lower bound H(i, j) of the cheapest cost from (i, j) to the end, for every cell: the exact DTW, filled
+/// backwards, under a cheap lower bound of each cell's cost (0 for equal tokens, else the larger of 1, the length
+/// difference and the characters only one side has); vectorised along anti-diagonals (<see cref="SuffixLowerBound"/>).
+/// Pairs above 2^24 cells skip it (bound 0).</item>
+/// <item>An upper bound UB: the cost of the best path in a narrow band around the path that follows the smallest
+/// H (the cheapest path under the lower-bound costs, usually close to an optimal one). Any real path's cost is a
+/// valid UB; without H, the band follows the two sequences' character offsets.</item>
+/// <item>The exact pass fills the matrix row by row, only over the columns still reachable, and keeps a cell only
+/// when D(i, j) + Rest(i, j) &lt;= UB, Rest being the smallest H of its successors. Rest is consistent (it drops by
+/// at most the cost of a step, since H is an exact DTW under costs that never exceed the real ones), so pruned
+/// cells are on no path of cost &lt;= UB and kept cells hold their exact D; the optimal paths satisfy
+/// D + Rest &lt;= OPT &lt;= UB and are all kept. A cell's cost is looked up only when D before it plus H(i, j) stays
+/// within UB.</item>
+/// <item>On the backtracked optimal path every cell has D &lt;= UB, so its smallest predecessor is kept and exact,
+/// while a pruned one has true D &gt; UB: it can neither win nor tie, and the tie rule above makes the same choices
+/// as over the full matrix.</item>
 /// </list>
-/// Only the kept cells are stored (per row: first column, end column, offset), so memory is O(cells kept), not
-/// n*m. A cell's cost is one byte load from a dense per-pair table over the distinct (pivot string, source
-/// string) pairs, filled lazily: an edit distance is computed only for cells the pass reaches, not at all when a
-/// cheap lower bound already puts the cell above UB, and by Myers' bit-parallel algorithm with the pivot token's
-/// match masks built once per row. Token strings and their comparison forms are interned once per process
-/// (<see cref="DtwCostCache"/>).</para>
+/// Only the kept cells are stored (per row: first column, end column, offset), so memory is O(cells kept) besides
+/// H's 2 bytes per cell. A cell's cost is one byte load from a dense per-pair table over the distinct (pivot
+/// string, source string) pairs, filled lazily: an edit distance is computed only for cells the pass reaches, not
+/// at all when a cheap lower bound already puts the cell above UB, and by Myers' bit-parallel algorithm with the
+/// pivot token's match masks built once per row. Token strings and their comparison forms are interned once per
+/// process (<see cref="DtwCostCache"/>).</para>
 /// </remarks>
 public static class DynamicTimeWarping
 {
@@ -50,7 +51,12 @@ public static class DynamicTimeWarping
     /// two is a bare marker, both are compared unstripped with markers unified. Tokens should already be spelled
     /// in one convention for non-ASCII text (see <see cref="TokenMarkers.Convert"/>).
     /// </summary>
-    public static TokenAlignment Align(IReadOnlyList<string> pivotTokens, IReadOnlyList<string> sourceTokens)
+    public static TokenAlignment Align(IReadOnlyList<string> pivotTokens, IReadOnlyList<string> sourceTokens) =>
+        Align(pivotTokens, sourceTokens, SuffixBoundLimit);
+
+    /// <summary>As <see cref="Align(IReadOnlyList{string}, IReadOnlyList{string})"/>, with the suffix bound H only
+    /// for pairs of at most <paramref name="suffixBoundLimit"/> cells (tests cover both ways with it).</summary>
+    internal static TokenAlignment Align(IReadOnlyList<string> pivotTokens, IReadOnlyList<string> sourceTokens, long suffixBoundLimit)
     {
         ArgumentNullException.ThrowIfNull(pivotTokens);
         ArgumentNullException.ThrowIfNull(sourceTokens);
@@ -86,7 +92,17 @@ public static class DynamicTimeWarping
             {
                 w.SKey[j] = table.IsDense ? w.SLocal[j] : 0;
             }
-            var bound = UpperBound(w, table, n, m);
+            int bound;
+            if ((long)n * m <= suffixBoundLimit)
+            {
+                FillSuffixBound(w, table, n, m);
+                bound = GuidedUpperBound(w, table, n, m);
+            }
+            else
+            {
+                w.UseNoSuffixBound(n, m);
+                bound = UpperBound(w, table, n, m);
+            }
             Fill(w, table, n, m, bound);
             return Backtrack(w, n, m);
         }
@@ -180,6 +196,17 @@ public static class DynamicTimeWarping
             bandLo[i] = lo;
             bandHi[i] = i == n - 1 ? m - 1 : Math.Max(hi, lo);
         }
+        return BandCost(w, table, n, m);
+    }
+
+    // Cost of the best path inside the band RowLo[i] .. RowEnd[i] (inclusive) of each row. The band's starts and
+    // ends never decrease, each row starts at most one column past the end of the row above, row 0 starts at 0 and
+    // row n-1 ends at m-1: it holds a path, and the result is a real path's cost.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int BandCost(DtwWorkspace w, DtwTokenTable table, int n, int m)
+    {
+        var cache = table.Dense;
+        int[] bandLo = w.RowLo, bandHi = w.RowEnd;
         // Two rolling rows, here[j + 1] = D(i, j) and here[lo] = Infinity left of the band. Row i reads the row
         // above only at columns lo - 1 .. hi; band starts and ends never decrease, so those were all written by
         // row i - 1 or never written at all (still Infinity): nothing stale is read.
@@ -202,14 +229,16 @@ public static class DynamicTimeWarping
 
     // The pruned exact pass. Row i keeps columns [RowLo[i], RowEnd[i]) at Band[RowAt[i] + j - RowLo[i]], with
     // Infinity for pruned cells inside that range. A cell is kept when D(i,j) + Rest(i,j) <= UB, Rest being a
-    // lower bound of the cost still to pay from (i,j) to (n-1,m-1) (see RestBound).
+    // consistent lower bound of the cost still to pay after (i,j): the smallest H of its successors (see
+    // SuffixLowerBound), or 0 for pairs too large for H. A cell whose D before its own cost, plus H(i,j), already
+    // exceeds UB is pruned without looking its cost up.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Fill(DtwWorkspace w, DtwTokenTable table, int n, int m, int bound)
     {
         var cache = table.Dense;
         int[] rowLo = w.RowLo, rowEnd = w.RowEnd, rowAt = w.RowAt;
-        var rest = new RestBound(w, table, n, m);
-        int[] rows = w.RestRows, cols = w.RestCols;
+        short[] h = w.Bound;
+        int[] hAt = w.DiagonalBase;
         var band = w.EnsureBand(m);
         band[0] = Cost(w, table, cache, 0, 0, 0, Infinity);
         var last = 0;
@@ -217,7 +246,11 @@ public static class DynamicTimeWarping
         {
             // Row 0 is reached only from the left: once a cell is pruned, so is the rest of the row.
             var best = band[j - 1];
-            var lb = Math.Max(rows[j], cols[j]);
+            if (best + h[hAt[j]] > bound)
+            {
+                break;
+            }
+            var lb = Rest(h, hAt, 0, j);
             var v = best + Cost(w, table, cache, 0, j, best + lb, bound);
             if (v + lb > bound)
             {
@@ -232,7 +265,6 @@ public static class DynamicTimeWarping
         var free = last + 1;
         for (var i = 1; i < n; i++)
         {
-            rest.EnterRow(i);
             int lo = rowLo[i - 1], end = rowEnd[i - 1];
             band = w.EnsureBand(free + m - lo);
             // band[prev + j] = D(i-1, j) for lo <= j < end; band[at + j] = D(i, j).
@@ -245,9 +277,9 @@ public static class DynamicTimeWarping
                 var best = Math.Min(Math.Min(up, diagonal), left);
                 diagonal = up;
                 var v = Infinity;
-                var lb = Math.Max(rows[j], cols[j]);
-                if (best + lb <= bound)
+                if (best + h[hAt[i + j] + i] <= bound)
                 {
+                    var lb = Rest(h, hAt, i, i + j);
                     v = best + Cost(w, table, cache, i, j, best + lb, bound);
                     if (v + lb <= bound)
                     {
@@ -270,11 +302,11 @@ public static class DynamicTimeWarping
             {
                 var best = Math.Min(diagonal, left);
                 diagonal = Infinity;
-                var lb = Math.Max(rows[j], cols[j]);
-                if (best + lb > bound)
+                if (best + h[hAt[i + j] + i] > bound)
                 {
                     break;
                 }
+                var lb = Rest(h, hAt, i, i + j);
                 var v = best + Cost(w, table, cache, i, j, best + lb, bound);
                 if (v + lb > bound)
                 {
@@ -298,6 +330,98 @@ public static class DynamicTimeWarping
             free = at + good + 1;
         }
     }
+
+    // Lower bound of the cost after cell (i, d - i): the smallest H of (i, j+1), (i+1, j), (i+1, j+1). Cells past
+    // the matrix's edge read sentinels (the cap), and (n-1, m-1)'s read 0 (see SuffixLowerBound.Fill).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Rest(short[] h, int[] hAt, int i, int d)
+    {
+        var next = hAt[d + 1] + i;
+        return Math.Min(Math.Min(h[next], h[next + 1]), h[hAt[d + 2] + i + 1]);
+    }
+
+    // Pairs up to this many cells (4k x 4k tokens) get the suffix bound H, 2 bytes per cell; larger ones are pruned
+    // by D <= UB alone (still exact, slower) rather than hold a bound table that large per thread.
+    private const long SuffixBoundLimit = 1L << 24;
+
+    // H(i, j) for the pair: the pivot's and the reversed source's attributes, then the backward pass.
+    private static void FillSuffixBound(DtwWorkspace w, DtwTokenTable table, int n, int m)
+    {
+        w.EnsureGuided(n, m);
+        var keys = w.Keys;
+        keys.Clear();
+        for (var i = 0; i < n; i++)
+        {
+            var t = table.Pivot(w.PLocal[i]);
+            w.PKey16[i] = Key16(keys, t);
+            w.PLength16[i] = (short)Math.Min(t.Length, SuffixLowerBound.LengthCap);
+            w.PMask16[i] = SuffixLowerBound.Fold(t.Mask);
+        }
+        for (var j = 0; j < m; j++)
+        {
+            var t = table.Source(w.SLocal[j]);
+            var k = m - 1 - j;
+            w.SKey16[k] = Key16(keys, t);
+            w.SLength16[k] = (short)Math.Min(t.Length, SuffixLowerBound.LengthCap);
+            w.SMask16[k] = SuffixLowerBound.Fold(t.Mask);
+        }
+        SuffixLowerBound.Fill(n, m, w.PKey16, w.PLength16, w.PMask16, w.SKey16, w.SLength16, w.SMask16, w.Bound, w.DiagonalBase);
+    }
+
+    // Equal comparison forms get equal keys; unequal forms get distinct keys until 32768 distinct forms, after which
+    // keys wrap around: two different forms sharing a key only make the bound weaker (0 for that cell), never wrong.
+    private static short Key16(Dictionary<int, int> keys, DtwToken t)
+    {
+        var key = t.Length > 0 ? 2 * t.Class : 2 * t.UClass + 1;
+        if (!keys.TryGetValue(key, out var id))
+        {
+            id = keys.Count;
+            keys[key] = id;
+        }
+        return (short)(id & 0x7FFF);
+    }
+
+    // An upper bound from H: the path from (0, 0) that always steps to the successor with the smallest H (ties:
+    // diagonal, pivot step, source step) is the cheapest path under the lower-bound costs and on real pairs runs
+    // close to an optimal one; the best real path within GuidedRadius columns of it is the bound.
+    private static int GuidedUpperBound(DtwWorkspace w, DtwTokenTable table, int n, int m)
+    {
+        short[] h = w.Bound;
+        int[] at = w.DiagonalBase, bandLo = w.RowLo, bandHi = w.RowEnd;
+        int i = 0, j = 0;
+        bandLo[0] = 0;
+        while (i < n - 1 || j < m - 1)
+        {
+            bool down, right;
+            if (i == n - 1 || j == m - 1)
+            {
+                (down, right) = (i < n - 1, j < m - 1);
+            }
+            else
+            {
+                var d = i + j;
+                int diagonalH = h[at[d + 2] + i + 1], downH = h[at[d + 1] + i + 1], rightH = h[at[d + 1] + i];
+                down = diagonalH <= rightH || downH <= rightH;
+                right = diagonalH <= downH && diagonalH <= rightH || !down;
+            }
+            if (down)
+            {
+                // Leaving row i: j is the last column the path visits in it.
+                bandHi[i] = Math.Min(m - 1, j + GuidedRadius);
+                bandLo[i + 1] = Math.Max(0, j + (right ? 1 : 0) - GuidedRadius);
+                i++;
+            }
+            if (right)
+            {
+                j++;
+            }
+        }
+        bandHi[n - 1] = m - 1;
+        return BandCost(w, table, n, m);
+    }
+
+    // Half-width of the band around the H-guided path that gives the upper bound.
+    private const int GuidedRadius = 2;
 
     private static TokenAlignment Backtrack(DtwWorkspace w, int n, int m)
     {

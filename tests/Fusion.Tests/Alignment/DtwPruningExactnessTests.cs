@@ -84,10 +84,93 @@ public class DtwPruningExactnessTests
         }
     }
 
-    private static void Check(string[] p, string[] s)
+    [Fact]
+    public void MatchesReferenceWithoutTheSuffixBound()
+    {
+        // Pairs above the size limit are pruned by D <= UB alone (limit 0 here: every pair).
+        var rng = new Random(31);
+        for (var t = 0; t < 20; t++)
+        {
+            var (p, s) = DynamicTimeWarpingTests.TwoTokenizations(rng, rng.Next(1, 80));
+            if (t % 2 == 1)
+            {
+                s = DynamicTimeWarpingTests.TwoTokenizations(rng, rng.Next(1, 40)).Source;
+            }
+            Check(p, s, suffixBoundLimit: 0);
+        }
+    }
+
+    [Fact]
+    public void SuffixBoundEqualsTheScalarBackwardPass()
+    {
+        // Sizes around the vector width, one-row and one-column matrices, and values that reach the cap.
+        var rng = new Random(37);
+        foreach (var (n, m, longTokens) in new[] { (1, 1, false), (1, 9, false), (9, 1, false), (31, 33, false), (32, 32, false), (70, 45, false), (130, 97, false), (60, 60, true) })
+        {
+            // Long tokens: pivot tokens of the capped length against empty ones, so that sums pass the cap.
+            short[] pk = Attributes(rng, n, 5, 0), pl = Attributes(rng, n, longTokens ? 1 : 7, longTokens ? SuffixLowerBound.LengthCap : 0);
+            short[] sk = Attributes(rng, m, 5, 0), sl = Attributes(rng, m, longTokens ? 1 : 7, 0);
+            short[] pm = Attributes(rng, n, 1 << 16, short.MinValue), sm = Attributes(rng, m, 1 << 16, short.MinValue);
+            var h = new short[SuffixLowerBound.Slots(n, m)];
+            var at = new int[n + m + 1];
+            SuffixLowerBound.Fill(n, m, pk, pl, pm, sk, sl, sm, h, at);
+            var expected = new int[n + 1, m + 1];
+            for (var i = n - 1; i >= 0; i--)
+            {
+                for (var j = m - 1; j >= 0; j--)
+                {
+                    var next = i == n - 1 && j == m - 1 ? 0 : int.MaxValue;
+                    next = Math.Min(next, i < n - 1 ? expected[i + 1, j] : int.MaxValue);
+                    next = Math.Min(next, j < m - 1 ? expected[i, j + 1] : int.MaxValue);
+                    next = Math.Min(next, i < n - 1 && j < m - 1 ? expected[i + 1, j + 1] : int.MaxValue);
+                    var k = m - 1 - j;
+                    var cell = SuffixLowerBound.CellBound(pk[i], pl[i], pm[i], sk[k], sl[k], sm[k]);
+                    expected[i, j] = Math.Min(SuffixLowerBound.Cap, next + cell);
+                    Assert.True(expected[i, j] == h[at[i + j] + i], $"{n}x{m} H({i},{j}) = {h[at[i + j] + i]}, expected {expected[i, j]}");
+                }
+            }
+            if (longTokens)
+            {
+                Assert.Equal(SuffixLowerBound.Cap, h[at[0]]);
+            }
+        }
+    }
+
+    [Fact]
+    public void CellBoundNeverExceedsTheCost()
+    {
+        // The suffix bound's cell bound, from stripped lengths and 16 character buckets, bare markers included.
+        var rng = new Random(41);
+        string[] alphabet = ["a", "b", "q", "th", "é", "日", "▁", "Ġ", "x", "Ω"];
+        var registry = new DtwTokenRegistry();
+        for (var t = 0; t < 5000; t++)
+        {
+            var a = Token(rng, alphabet, rng.Next(1, 7));
+            var b = Token(rng, alphabet, rng.Next(1, 7));
+            DtwToken ta = registry.Get(a), tb = registry.Get(b);
+            var (l, r) = TokenMarkers.ComparisonForms(a, b);
+            var cost = EditDistanceAndMarkersTests.Naive(l, r);
+            var same = l == r;
+            var bound = SuffixLowerBound.CellBound((short)(same ? 1 : 2), (short)ta.Length, SuffixLowerBound.Fold(ta.Mask),
+                (short)(same ? 1 : 3), (short)tb.Length, SuffixLowerBound.Fold(tb.Mask));
+            Assert.True(bound <= cost, $"bound({a},{b}) = {bound} > cost {cost}");
+        }
+    }
+
+    private static short[] Attributes(Random rng, int count, int range, int offset)
+    {
+        var values = new short[count + SuffixLowerBound.Spare];
+        for (var k = 0; k < count; k++)
+        {
+            values[k] = (short)(rng.Next(range) + offset);
+        }
+        return values;
+    }
+
+    private static void Check(string[] p, string[] s, long suffixBoundLimit = long.MaxValue)
     {
         var expected = DynamicTimeWarpingTests.Reference(p, s);
-        var actual = DynamicTimeWarping.Align(p, s);
+        var actual = DynamicTimeWarping.Align(p, s, suffixBoundLimit);
         Assert.Equal(expected.Cost, actual.Cost);
         Assert.Equal(expected.Pivots, actual.PathPivots);
         Assert.Equal(expected.Sources, actual.PathSources);

@@ -1,0 +1,206 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace FuseChat.Fusion.Alignment;
+
+/// <summary>
+/// For every cell (i, j) of a DTW matrix, a lower bound H(i, j) of the cheapest path cost from (i, j), its own cost
+/// included, to (n-1, m-1): the exact DTW of the same grid under a cheap lower bound of each cell's cost,
+/// filled backwards. It is what makes the exact pruned pass of <see cref="DynamicTimeWarping"/> keep only cells
+/// near the optimal path: a cell whose forward cost plus this bound exceeds an upper bound lies on no optimal path.
+/// </summary>
+/// <remarks>
+/// <para>Cell lower bound (valid for the comparison forms of METHOD.md, bare markers included): 0 when the two tokens
+/// compare equal, otherwise max(1, |La - Lb|, Ma \ Mb, Mb \ Ma), L the length of the stripped string (a bare
+/// marker's is 0: every non-marker character of the other token is still one edit) and M the set of 16 character
+/// buckets the stripped string uses (each bucket only one side has costs at least one edit). Because H is an exact
+/// DTW under costs that never exceed the real ones, the remaining bound min over the successors of H is consistent:
+/// it drops by at most the real cost of a step, which is what keeps the pruning exact.</para>
+/// <para>Speed: the matrix is filled by anti-diagonals, whose cells are independent, 16 cells per 256-bit vector of
+/// 16-bit values (values are capped at <see cref="Cap"/>; a capped bound is still a consistent lower bound). Each
+/// diagonal is stored contiguously with one sentinel before and 17 slots after it, so the vector loads of the two
+/// following diagonals need no bounds handling. Source attributes are stored reversed, so a diagonal's source
+/// tokens are contiguous too.</para>
+/// </remarks>
+internal static class SuffixLowerBound
+{
+    /// <summary>Largest stored bound; also the value past the matrix's edge.</summary>
+    public const short Cap = 30000;
+
+    /// <summary>Largest length used in the bound (keeps sums of a cost and a capped value in 16 bits).</summary>
+    public const int LengthCap = 2000;
+
+    /// <summary>Spare slots at the end of the attribute arrays: a vector's overrun.</summary>
+    public const int Spare = 32;
+
+    /// <summary>Slots a diagonal takes besides its cells: one sentinel before, a vector's overrun + 1 after.</summary>
+    public const int Padding = Spare + 2;
+
+    /// <summary>Cells of diagonal d (i + j = d) of an n x m matrix: rows lo .. hi.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (int Lo, int Hi) Rows(int d, int n, int m) => (Math.Max(0, d - (m - 1)), Math.Min(n - 1, d));
+
+    /// <summary>Storage needed for an n x m matrix, in 16-bit slots (the cells, padding, and 3 slots past the end).</summary>
+    public static long Slots(int n, int m) => (long)n * m + (long)Padding * (n + m - 1) + 3;
+
+    /// <summary>
+    /// Fills <paramref name="h"/>: H(i, j) at <c>h[diagonalBase[i + j] + i]</c> (<paramref name="diagonalBase"/> has
+    /// n + m + 1 entries: two past the last diagonal, for the successors of the last cells). <paramref name="pivotKey"/>,
+    /// <paramref name="pivotLength"/>, <paramref name="pivotMask"/> hold the pivot tokens' attributes (equal keys:
+    /// cost 0); the source's are stored reversed (position m - 1 - j). All six arrays have 16 spare slots at the end.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Fill(int n, int m, short[] pivotKey, short[] pivotLength, short[] pivotMask,
+        short[] sourceKeyReversed, short[] sourceLengthReversed, short[] sourceMaskReversed, short[] h, int[] diagonalBase)
+    {
+        var diagonals = n + m - 1;
+        var offset = 0;
+        for (var d = 0; d < diagonals; d++)
+        {
+            var (lo, hi) = Rows(d, n, m);
+            h[offset] = Cap;
+            diagonalBase[d] = offset + 1 - lo;
+            offset += hi - lo + 1 + Padding;
+        }
+        var last = diagonals - 1;
+        // One more, past the end, for the bounds of the last cells' missing successors: 0 at row n-1 (so that
+        // (n-1, m-1), whose remaining cost is 0, reads 0; for (n-2, m-1) it is merely a weaker bound) and the cap
+        // at row n. Diagonal last + 2 is only read at row n, so it shares these slots.
+        diagonalBase[last + 1] = diagonalBase[last + 2] = offset + 1 - (n - 1);
+        h[offset + 1] = 0;
+        h[offset + 2] = Cap;
+        h[diagonalBase[last] + n - 1] = CellBound(pivotKey[n - 1], pivotLength[n - 1], pivotMask[n - 1], sourceKeyReversed[0], sourceLengthReversed[0], sourceMaskReversed[0]);
+        h[diagonalBase[last] + n] = Cap;
+        var lanes = new Lanes(h, pivotKey, pivotLength, pivotMask, sourceKeyReversed, sourceLengthReversed, sourceMaskReversed);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            FillDiagonals<Vector512<short>, Wide>(n, m, lanes, diagonalBase);
+        }
+        else
+        {
+            FillDiagonals<Vector256<short>, Narrow>(n, m, lanes, diagonalBase);
+        }
+    }
+
+    // Diagonals last - 1 down to 0, TOps.Count cells at a time (one generic body for both vector widths; the JIT
+    // compiles one specialised copy per struct type, with no indirection).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FillDiagonals<TV, TOps>(int n, int m, Lanes lanes, int[] diagonalBase)
+        where TOps : struct, IShortLanes<TV>
+    {
+        var last = n + m - 2;
+        var h = lanes.H;
+        var one = TOps.Splat(1);
+        var cap = TOps.Splat(Cap);
+        for (var d = last - 1; d >= 0; d--)
+        {
+            var (lo, hi) = Rows(d, n, m);
+            int b0 = diagonalBase[d], b1 = diagonalBase[d + 1];
+            var hasDiagonal = d + 2 <= last;
+            // One past the matrix (d = last - 1): the diagonal successor does not exist.
+            var b2 = hasDiagonal ? diagonalBase[d + 2] : b1;
+            var shift = m - 1 - d;
+            for (var i = lo; i <= hi; i += TOps.Count)
+            {
+                var next = TOps.Min(TOps.Load(h, b1 + i), TOps.Load(h, b1 + i + 1));
+                if (hasDiagonal)
+                {
+                    next = TOps.Min(next, TOps.Load(h, b2 + i + 1));
+                }
+                var k = i + shift;
+                var equal = TOps.Equal(TOps.Load(lanes.PivotKey, i), TOps.Load(lanes.SourceKey, k));
+                var lengthGap = TOps.AbsoluteDifference(TOps.Load(lanes.PivotLength, i), TOps.Load(lanes.SourceLength, k));
+                TV a = TOps.Load(lanes.PivotMask, i), b = TOps.Load(lanes.SourceMask, k);
+                var onlyOne = TOps.Max(TOps.PopCount(TOps.AndNot(a, b)), TOps.PopCount(TOps.AndNot(b, a)));
+                var cost = TOps.AndNot(TOps.Max(TOps.Max(lengthGap, one), onlyOne), equal);
+                TOps.Store(TOps.Min(TOps.Add(cost, next), cap), h, b0 + i);
+            }
+            // The vector's overrun wrote past the diagonal's end: restore the sentinel the next diagonals read.
+            h[b0 + hi + 1] = Cap;
+        }
+    }
+
+    // The arrays one fill reads and writes.
+    private readonly record struct Lanes(short[] H, short[] PivotKey, short[] PivotLength, short[] PivotMask,
+        short[] SourceKey, short[] SourceLength, short[] SourceMask);
+
+    // The vector operations the fill needs, over 16-bit lanes; loads and stores skip bounds checks (the callers'
+    // arrays carry Spare or Padding slots for the overrun).
+    private interface IShortLanes<TV>
+    {
+        static abstract int Count { get; }
+        static abstract TV Splat(short value);
+        static abstract TV Load(short[] array, int at);
+        static abstract void Store(TV value, short[] array, int at);
+        static abstract TV Min(TV a, TV b);
+        static abstract TV Max(TV a, TV b);
+        static abstract TV Add(TV a, TV b);
+        static abstract TV Equal(TV a, TV b);
+        static abstract TV AndNot(TV a, TV b);
+        static abstract TV AbsoluteDifference(TV a, TV b);
+        static abstract TV PopCount(TV a);
+    }
+
+    private readonly struct Wide : IShortLanes<Vector512<short>>
+    {
+        public static int Count => Vector512<short>.Count;
+        public static Vector512<short> Splat(short value) => Vector512.Create(value);
+        public static Vector512<short> Load(short[] array, int at) => Vector512.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(array), (nuint)at);
+        public static void Store(Vector512<short> value, short[] array, int at) => value.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(array), (nuint)at);
+        public static Vector512<short> Min(Vector512<short> a, Vector512<short> b) => Vector512.Min(a, b);
+        public static Vector512<short> Max(Vector512<short> a, Vector512<short> b) => Vector512.Max(a, b);
+        public static Vector512<short> Add(Vector512<short> a, Vector512<short> b) => a + b;
+        public static Vector512<short> Equal(Vector512<short> a, Vector512<short> b) => Vector512.Equals(a, b);
+        public static Vector512<short> AndNot(Vector512<short> a, Vector512<short> b) => Vector512.AndNot(a, b);
+        public static Vector512<short> AbsoluteDifference(Vector512<short> a, Vector512<short> b) => Vector512.Abs(a - b);
+
+        public static Vector512<short> PopCount(Vector512<short> a)
+        {
+            var x = a.AsUInt16();
+            x -= Vector512.ShiftRightLogical(x, 1) & Vector512.Create((ushort)0x5555);
+            x = (x & Vector512.Create((ushort)0x3333)) + (Vector512.ShiftRightLogical(x, 2) & Vector512.Create((ushort)0x3333));
+            x = (x + Vector512.ShiftRightLogical(x, 4)) & Vector512.Create((ushort)0x0F0F);
+            return ((x + Vector512.ShiftRightLogical(x, 8)) & Vector512.Create((ushort)0x001F)).AsInt16();
+        }
+    }
+
+    private readonly struct Narrow : IShortLanes<Vector256<short>>
+    {
+        public static int Count => Vector256<short>.Count;
+        public static Vector256<short> Splat(short value) => Vector256.Create(value);
+        public static Vector256<short> Load(short[] array, int at) => Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(array), (nuint)at);
+        public static void Store(Vector256<short> value, short[] array, int at) => value.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(array), (nuint)at);
+        public static Vector256<short> Min(Vector256<short> a, Vector256<short> b) => Vector256.Min(a, b);
+        public static Vector256<short> Max(Vector256<short> a, Vector256<short> b) => Vector256.Max(a, b);
+        public static Vector256<short> Add(Vector256<short> a, Vector256<short> b) => a + b;
+        public static Vector256<short> Equal(Vector256<short> a, Vector256<short> b) => Vector256.Equals(a, b);
+        public static Vector256<short> AndNot(Vector256<short> a, Vector256<short> b) => Vector256.AndNot(a, b);
+        public static Vector256<short> AbsoluteDifference(Vector256<short> a, Vector256<short> b) => Vector256.Abs(a - b);
+
+        public static Vector256<short> PopCount(Vector256<short> a)
+        {
+            var x = a.AsUInt16();
+            x -= Vector256.ShiftRightLogical(x, 1) & Vector256.Create((ushort)0x5555);
+            x = (x & Vector256.Create((ushort)0x3333)) + (Vector256.ShiftRightLogical(x, 2) & Vector256.Create((ushort)0x3333));
+            x = (x + Vector256.ShiftRightLogical(x, 4)) & Vector256.Create((ushort)0x0F0F);
+            return ((x + Vector256.ShiftRightLogical(x, 8)) & Vector256.Create((ushort)0x001F)).AsInt16();
+        }
+    }
+
+    /// <summary>The cell bound of one pair of token attributes (the scalar form of the vector code).</summary>
+    public static short CellBound(short keyA, short lengthA, short maskA, short keyB, short lengthB, short maskB)
+    {
+        if (keyA == keyB)
+        {
+            return 0;
+        }
+        var onlyA = BitOperations.PopCount((uint)(ushort)(maskA & ~maskB));
+        var onlyB = BitOperations.PopCount((uint)(ushort)(maskB & ~maskA));
+        return (short)Math.Max(Math.Max(1, Math.Abs(lengthA - lengthB)), Math.Max(onlyA, onlyB));
+    }
+
+    /// <summary>A token's 32-bucket character mask (bit c mod 32) folded into the bound's 16 buckets (bit c mod 16).</summary>
+    public static short Fold(uint mask) => (short)((mask | (mask >> 16)) & 0xFFFF);
+}
