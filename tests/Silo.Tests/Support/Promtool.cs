@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FuseChat.Testing.Support;
 
 namespace FuseChat.Silo.Tests.Support;
 
@@ -7,7 +8,7 @@ internal static class Promtool
     /// <summary>Runs `promtool check metrics` over <paramref name="text"/>; returns its exit code and output.</summary>
     public static async Task<(int ExitCode, string Output)> CheckMetricsAsync(string text)
     {
-        var exe = RedisServer.FindOnPath("promtool")
+        var exe = ProgramLocator.Find("promtool")
                   ?? throw new InvalidOperationException("promtool is not installed: run scripts/ensure-deps.sh (Debian package prometheus provides /usr/bin/promtool).");
         var start = new ProcessStartInfo(exe)
         {

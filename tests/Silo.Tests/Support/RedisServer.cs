@@ -1,14 +1,13 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
+using FuseChat.Testing.Support;
 
 namespace FuseChat.Silo.Tests.Support;
 
 /// <summary>A throwaway redis-server on a free loopback port, without persistence; killed at the end.</summary>
 public sealed class RedisServer : IAsyncLifetime
 {
-    private Process? _process;
-    private readonly StringBuilder _output = new();
+    private ChildProcess? _process;
 
     public int Port { get; private set; }
 
@@ -16,52 +15,17 @@ public sealed class RedisServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var exe = FindOnPath("redis-server")
+        var exe = ProgramLocator.Find("redis-server")
                   ?? throw new InvalidOperationException("redis-server is not installed: run scripts/ensure-deps.sh (Debian package redis-server).");
-        Port = Ports.Free(1)[0];
-        var start = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"redis-server exited with {_process.ExitCode}: {Output()}");
-            }
-
-            if (await PingAsync())
-            {
-                return;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new InvalidOperationException($"redis-server did not answer PING on port {Port}: {Output()}");
-            }
-
-            await Task.Delay(100);
-        }
+        Port = FreePorts.One();
+        _process = ChildProcess.Start("redis-server", exe, ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+        await _process.WaitUntilAsync(PingAsync, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(100));
     }
 
-    public async Task DisposeAsync()
+    public Task DisposeAsync()
     {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
         _process?.Dispose();
+        return Task.CompletedTask;
     }
 
     private async Task<bool> PingAsync()
@@ -83,29 +47,6 @@ public sealed class RedisServer : IAsyncLifetime
         catch (IOException)
         {
             return false;
-        }
-    }
-
-    internal static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
-    }
-
-    private string Output()
-    {
-        lock (_output)
-        {
-            return _output.ToString();
         }
     }
 }

@@ -1,3 +1,4 @@
+using FuseChat.Testing.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -29,7 +30,7 @@ public sealed class RunningSilo : IAsyncDisposable
     /// <summary>Starts a silo with <paramref name="settings"/> (keys like "FuseChat:Mode"); <paramref name="map"/> adds endpoints.</summary>
     public static async Task<RunningSilo> StartAsync(IDictionary<string, string?> settings, Action<WebApplication>? map = null)
     {
-        var ports = Ports.Free(2);
+        var ports = FreePorts.Take(2);
         var data = Directory.CreateTempSubdirectory("fusechat-silo-").FullName;
         var args = new List<string>
         {
