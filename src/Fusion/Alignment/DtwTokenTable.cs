@@ -30,6 +30,10 @@ internal sealed class DtwTokenTable
     private int[] _sourceLocal = new int[1024];
     private int[] _sourceStamp = new int[1024];
     private int _stamp;
+    // Per-pair numbering of comparison forms (equal forms: equal numbers), by form key, valid where stamped.
+    private int[] _formLocal = new int[1024];
+    private int[] _formStamp = new int[1024];
+    private int _formCount;
     private DtwToken[] _pivots = new DtwToken[256];
     private DtwToken[] _sources = new DtwToken[256];
     private int _pivotCount;
@@ -66,10 +70,12 @@ internal sealed class DtwTokenTable
         {
             Array.Clear(_pivotStamp);
             Array.Clear(_sourceStamp);
+            Array.Clear(_formStamp);
             _stamp = 1;
         }
         _pivotCount = 0;
         _sourceCount = 0;
+        _formCount = 0;
         _patternFor = -1;
     }
 
@@ -84,6 +90,29 @@ internal sealed class DtwTokenTable
 
     /// <summary>The source token of a local id.</summary>
     public DtwToken Source(int local) => _sources[local];
+
+    /// <summary>
+    /// A 16-bit number of the token's comparison form within this pair: tokens that compare equal (cost 0) get equal
+    /// numbers. Past 32768 distinct forms numbers repeat, which only weakens the suffix bound (a shared number reads
+    /// as cost 0), never breaks it.
+    /// </summary>
+    public short FormKey(DtwToken t)
+    {
+        // Stripped forms for ordinary tokens, unified forms (odd keys) for bare markers, as the cost compares them.
+        var key = t.Length > 0 ? 2 * t.Class : 2 * t.UClass + 1;
+        if (key >= _formStamp.Length)
+        {
+            var size = Math.Max(key + 1, 2 * _formStamp.Length);
+            Array.Resize(ref _formStamp, size);
+            Array.Resize(ref _formLocal, size);
+        }
+        if (_formStamp[key] != _stamp)
+        {
+            _formStamp[key] = _stamp;
+            _formLocal[key] = _formCount++;
+        }
+        return (short)(_formLocal[key] & 0x7FFF);
+    }
 
     /// <summary>Starts the dense table of the pair just interned.</summary>
     public void BeginCosts()
@@ -135,7 +164,7 @@ internal sealed class DtwTokenTable
             }
             else if (!UseShared(a, b) || !_registry.Costs.TryGet(a.Id, b.Id, out v))
             {
-                v = Compute(pivot, a, b);
+                v = Compute(pivot, a, b); DtwStats.Computed++;
                 if (UseShared(a, b))
                 {
                     _registry.Costs.Set(a.Id, b.Id, v);
@@ -222,8 +251,22 @@ internal sealed class DtwWorkspace
     public int[] RowEnd { get; private set; } = [];
     public int[] RowAt { get; private set; } = [];
 
-    // Token key -> dense key, per pair (the suffix bound's equality keys).
-    public Dictionary<int, int> Keys { get; } = [];
+    // Per distinct token of the pair (local id): the suffix bound's attributes.
+    private short[] _localKey = [];
+    private short[] _localLength = [];
+    private short[] _localMask = [];
+
+    /// <summary>Scratch arrays for the attributes of <paramref name="count"/> distinct tokens.</summary>
+    public (short[] Key, short[] Length, short[] Mask) LocalAttributes(int count)
+    {
+        if (_localKey.Length < count)
+        {
+            _localKey = new short[count];
+            _localLength = new short[count];
+            _localMask = new short[count];
+        }
+        return (_localKey, _localLength, _localMask);
+    }
 
     // The suffix bound: 16-bit attributes of the pivot and of the reversed source (16 spare slots each), H by
     // anti-diagonals and where each diagonal starts.

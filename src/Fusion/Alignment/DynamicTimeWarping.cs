@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace FuseChat.Fusion.Alignment;
 
@@ -95,15 +96,21 @@ public static class DynamicTimeWarping
             int bound;
             if ((long)n * m <= suffixBoundLimit)
             {
+                var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                 FillSuffixBound(w, table, n, m);
+                var t1 = System.Diagnostics.Stopwatch.GetTimestamp();
                 bound = GuidedUpperBound(w, table, n, m);
+                var t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+                DtwStats.HTicks += t1 - t0; DtwStats.UbTicks += t2 - t1; DtwStats.UB = bound;
             }
             else
             {
                 w.UseNoSuffixBound(n, m);
                 bound = UpperBound(w, table, n, m);
             }
+            var t3 = System.Diagnostics.Stopwatch.GetTimestamp();
             Fill(w, table, n, m, bound);
+            DtwStats.FillTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t3;
             return Backtrack(w, n, m);
         }
         finally
@@ -271,16 +278,30 @@ public static class DynamicTimeWarping
             int prev = rowAt[i - 1] - lo, at = free - lo;
             int first = -1, good = -1, left = Infinity, diagonal = Infinity;
             var j = lo;
+            // The hot loop, without bounds checks: every index is inside the arrays by construction (band: the row
+            // above's kept cells and this row's room; H: diagonals i + j .. i + j + 2 <= n + m, rows i .. i + 1 <= n).
+            ref var bandRef = ref MemoryMarshal.GetArrayDataReference(band);
+            ref var hRef = ref MemoryMarshal.GetArrayDataReference(h);
+            ref var hAtRef = ref MemoryMarshal.GetArrayDataReference(hAt);
+            ref var sKeyRef = ref MemoryMarshal.GetArrayDataReference(w.SKey);
+            ref var denseRef = ref MemoryMarshal.GetArrayDataReference(cache);
+            var pKey = w.PKey[i];
+            // H(i, j) and the start of diagonal i + j + 1, carried from column to column.
+            var nextBase = Unsafe.Add(ref hAtRef, i + j + 1);
+            int here = Unsafe.Add(ref hRef, Unsafe.Add(ref hAtRef, i + j) + i);
             for (; j < end; j++)
             {
-                var up = band[prev + j];
+                var up = Unsafe.Add(ref bandRef, prev + j);
                 var best = Math.Min(Math.Min(up, diagonal), left);
                 diagonal = up;
+                var afterBase = Unsafe.Add(ref hAtRef, i + j + 2);
+                int right = Unsafe.Add(ref hRef, nextBase + i);
                 var v = Infinity;
-                if (best + h[hAt[i + j] + i] <= bound)
+                if (best + here <= bound)
                 {
-                    var lb = Rest(h, hAt, i, i + j);
-                    v = best + Cost(w, table, cache, i, j, best + lb, bound);
+                    var lb = Math.Min(Math.Min(right, (int)Unsafe.Add(ref hRef, nextBase + i + 1)), Unsafe.Add(ref hRef, afterBase + i + 1));
+                    var entry = Unsafe.Add(ref denseRef, pKey + Unsafe.Add(ref sKeyRef, j));
+                    v = best + (entry - 1u < DtwTokenTable.Overflow - 1u ? entry - 1 : table.Cost(w.PLocal[i], w.SLocal[j], best + lb, bound));
                     if (v + lb <= bound)
                     {
                         if (first < 0)
@@ -294,8 +315,10 @@ public static class DynamicTimeWarping
                         v = Infinity;
                     }
                 }
-                band[at + j] = v;
+                Unsafe.Add(ref bandRef, at + j) = v;
                 left = v;
+                here = right;
+                nextBase = afterBase;
             }
             // Past the row above's end only the left neighbour (and once, the diagonal) remains.
             for (; j < m; j++)
@@ -348,38 +371,32 @@ public static class DynamicTimeWarping
     private static void FillSuffixBound(DtwWorkspace w, DtwTokenTable table, int n, int m)
     {
         w.EnsureGuided(n, m);
-        var keys = w.Keys;
-        keys.Clear();
+        // Attributes per distinct token first (about half the positions), then per position.
+        var (key, length, mask) = w.LocalAttributes(Math.Max(table.PivotCount, table.SourceCount));
+        for (var l = 0; l < table.PivotCount; l++)
+        {
+            (key[l], length[l], mask[l]) = Attributes(table, table.Pivot(l));
+        }
         for (var i = 0; i < n; i++)
         {
-            var t = table.Pivot(w.PLocal[i]);
-            w.PKey16[i] = Key16(keys, t);
-            w.PLength16[i] = (short)Math.Min(t.Length, SuffixLowerBound.LengthCap);
-            w.PMask16[i] = SuffixLowerBound.Fold(t.Mask);
+            var l = w.PLocal[i];
+            (w.PKey16[i], w.PLength16[i], w.PMask16[i]) = (key[l], length[l], mask[l]);
+        }
+        for (var l = 0; l < table.SourceCount; l++)
+        {
+            (key[l], length[l], mask[l]) = Attributes(table, table.Source(l));
         }
         for (var j = 0; j < m; j++)
         {
-            var t = table.Source(w.SLocal[j]);
+            var l = w.SLocal[j];
             var k = m - 1 - j;
-            w.SKey16[k] = Key16(keys, t);
-            w.SLength16[k] = (short)Math.Min(t.Length, SuffixLowerBound.LengthCap);
-            w.SMask16[k] = SuffixLowerBound.Fold(t.Mask);
+            (w.SKey16[k], w.SLength16[k], w.SMask16[k]) = (key[l], length[l], mask[l]);
         }
         SuffixLowerBound.Fill(n, m, w.PKey16, w.PLength16, w.PMask16, w.SKey16, w.SLength16, w.SMask16, w.Bound, w.DiagonalBase);
     }
 
-    // Equal comparison forms get equal keys; unequal forms get distinct keys until 32768 distinct forms, after which
-    // keys wrap around: two different forms sharing a key only make the bound weaker (0 for that cell), never wrong.
-    private static short Key16(Dictionary<int, int> keys, DtwToken t)
-    {
-        var key = t.Length > 0 ? 2 * t.Class : 2 * t.UClass + 1;
-        if (!keys.TryGetValue(key, out var id))
-        {
-            id = keys.Count;
-            keys[key] = id;
-        }
-        return (short)(id & 0x7FFF);
-    }
+    private static (short Key, short Length, short Mask) Attributes(DtwTokenTable table, DtwToken t) =>
+        (table.FormKey(t), (short)Math.Min(t.Length, SuffixLowerBound.LengthCap), SuffixLowerBound.Fold(t.Mask));
 
     // An upper bound from H: the path from (0, 0) that always steps to the successor with the smallest H (ties:
     // diagonal, pivot step, source step) is the cheapest path under the lower-bound costs and on real pairs runs
@@ -476,3 +493,4 @@ public static class DynamicTimeWarping
         j >= w.RowLo[i] && j < w.RowEnd[i] ? w.Band[w.RowAt[i] + j - w.RowLo[i]] : Infinity;
 }
 
+internal static class DtwStats { public static long EdTicks, Kept, Visited, Computed, UbTicks, FillTicks, HTicks; public static int UB; }
