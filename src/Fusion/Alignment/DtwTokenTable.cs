@@ -164,7 +164,7 @@ internal sealed class DtwTokenTable
             }
             else if (!UseShared(a, b) || !_registry.Costs.TryGet(a.Id, b.Id, out v))
             {
-                v = Compute(pivot, a, b); DtwStats.Computed++;
+                v = Compute(pivot, a, b);
                 if (UseShared(a, b))
                 {
                     _registry.Costs.Set(a.Id, b.Id, v);

@@ -96,21 +96,15 @@ public static class DynamicTimeWarping
             int bound;
             if ((long)n * m <= suffixBoundLimit)
             {
-                var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                 FillSuffixBound(w, table, n, m);
-                var t1 = System.Diagnostics.Stopwatch.GetTimestamp();
                 bound = GuidedUpperBound(w, table, n, m);
-                var t2 = System.Diagnostics.Stopwatch.GetTimestamp();
-                DtwStats.HTicks += t1 - t0; DtwStats.UbTicks += t2 - t1; DtwStats.UB = bound;
             }
             else
             {
                 w.UseNoSuffixBound(n, m);
                 bound = UpperBound(w, table, n, m);
             }
-            var t3 = System.Diagnostics.Stopwatch.GetTimestamp();
             Fill(w, table, n, m, bound);
-            DtwStats.FillTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t3;
             return Backtrack(w, n, m);
         }
         finally
@@ -493,4 +487,3 @@ public static class DynamicTimeWarping
         j >= w.RowLo[i] && j < w.RowEnd[i] ? w.Band[w.RowAt[i] + j - w.RowLo[i]] : Infinity;
 }
 
-internal static class DtwStats { public static long EdTicks, Kept, Visited, Computed, UbTicks, FillTicks, HTicks; public static int UB; }
