@@ -268,14 +268,9 @@ internal sealed class DtwWorkspace
         return (_localKey, _localLength, _localMask);
     }
 
-    // The suffix bound: 16-bit attributes of the pivot and of the reversed source (16 spare slots each), H by
-    // anti-diagonals and where each diagonal starts.
-    public short[] PKey16 { get; private set; } = [];
-    public short[] PLength16 { get; private set; } = [];
-    public short[] PMask16 { get; private set; } = [];
-    public short[] SKey16 { get; private set; } = [];
-    public short[] SLength16 { get; private set; } = [];
-    public short[] SMask16 { get; private set; } = [];
+    // The suffix bound: the pivot's and the reversed source's tokens, H by anti-diagonals and where each diagonal starts.
+    public SuffixBoundTokens PivotBound { get; } = new();
+    public SuffixBoundTokens SourceBound { get; } = new();
     public short[] Bound { get; private set; } = [];
     public int[] DiagonalBase { get; private set; } = [];
 
@@ -284,20 +279,10 @@ internal sealed class DtwWorkspace
     private int[] _zeroBases = new int[1];
 
     /// <summary>Sizes the suffix bound's arrays for an n x m pair.</summary>
-    public void EnsureGuided(int n, int m)
+    public void EnsureSuffixBound(int n, int m)
     {
-        if (PKey16.Length < n + SuffixLowerBound.Spare)
-        {
-            PKey16 = new short[n + SuffixLowerBound.Spare];
-            PLength16 = new short[n + SuffixLowerBound.Spare];
-            PMask16 = new short[n + SuffixLowerBound.Spare];
-        }
-        if (SKey16.Length < m + SuffixLowerBound.Spare)
-        {
-            SKey16 = new short[m + SuffixLowerBound.Spare];
-            SLength16 = new short[m + SuffixLowerBound.Spare];
-            SMask16 = new short[m + SuffixLowerBound.Spare];
-        }
+        PivotBound.Ensure(n);
+        SourceBound.Ensure(m);
         if (DiagonalBase.Length < n + m + 1 || DiagonalBase == _zeroBases)
         {
             DiagonalBase = new int[n + m + 1];

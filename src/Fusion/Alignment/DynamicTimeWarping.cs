@@ -364,7 +364,7 @@ public static class DynamicTimeWarping
     // H(i, j) for the pair: the pivot's and the reversed source's attributes, then the backward pass.
     private static void FillSuffixBound(DtwWorkspace w, DtwTokenTable table, int n, int m)
     {
-        w.EnsureGuided(n, m);
+        w.EnsureSuffixBound(n, m);
         // Attributes per distinct token first (about half the positions), then per position.
         var (key, length, mask) = w.LocalAttributes(Math.Max(table.PivotCount, table.SourceCount));
         for (var l = 0; l < table.PivotCount; l++)
@@ -374,7 +374,7 @@ public static class DynamicTimeWarping
         for (var i = 0; i < n; i++)
         {
             var l = w.PLocal[i];
-            (w.PKey16[i], w.PLength16[i], w.PMask16[i]) = (key[l], length[l], mask[l]);
+            w.PivotBound.Set(i, key[l], length[l], mask[l]);
         }
         for (var l = 0; l < table.SourceCount; l++)
         {
@@ -383,10 +383,9 @@ public static class DynamicTimeWarping
         for (var j = 0; j < m; j++)
         {
             var l = w.SLocal[j];
-            var k = m - 1 - j;
-            (w.SKey16[k], w.SLength16[k], w.SMask16[k]) = (key[l], length[l], mask[l]);
+            w.SourceBound.Set(m - 1 - j, key[l], length[l], mask[l]);
         }
-        SuffixLowerBound.Fill(n, m, w.PKey16, w.PLength16, w.PMask16, w.SKey16, w.SLength16, w.SMask16, w.Bound, w.DiagonalBase);
+        SuffixLowerBound.Fill(n, m, w.PivotBound, w.SourceBound, w.Bound, w.DiagonalBase);
     }
 
     private static (short Key, short Length, short Mask) Attributes(DtwTokenTable table, DtwToken t) =>

@@ -47,13 +47,11 @@ internal static class SuffixLowerBound
 
     /// <summary>
     /// Fills <paramref name="h"/>: H(i, j) at <c>h[diagonalBase[i + j] + i]</c> (<paramref name="diagonalBase"/> has
-    /// n + m + 1 entries: two past the last diagonal, for the successors of the last cells). <paramref name="pivotKey"/>,
-    /// <paramref name="pivotLength"/>, <paramref name="pivotMask"/> hold the pivot tokens' attributes (equal keys:
-    /// cost 0); the source's are stored reversed (position m - 1 - j). All six arrays have 16 spare slots at the end.
+    /// n + m + 1 entries: two past the last diagonal, for the successors of the last cells), from the pivot's tokens
+    /// and the source's, the latter stored reversed (position m - 1 - j).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Fill(int n, int m, short[] pivotKey, short[] pivotLength, short[] pivotMask,
-        short[] sourceKeyReversed, short[] sourceLengthReversed, short[] sourceMaskReversed, short[] h, int[] diagonalBase)
+    public static void Fill(int n, int m, SuffixBoundTokens pivot, SuffixBoundTokens sourceReversed, short[] h, int[] diagonalBase)
     {
         var diagonals = n + m - 1;
         var offset = 0;
@@ -71,9 +69,9 @@ internal static class SuffixLowerBound
         diagonalBase[last + 1] = diagonalBase[last + 2] = offset + 1 - (n - 1);
         h[offset + 1] = 0;
         h[offset + 2] = Cap;
-        h[diagonalBase[last] + n - 1] = CellBound(pivotKey[n - 1], pivotLength[n - 1], pivotMask[n - 1], sourceKeyReversed[0], sourceLengthReversed[0], sourceMaskReversed[0]);
+        h[diagonalBase[last] + n - 1] = CellBound(pivot, n - 1, sourceReversed, 0);
         h[diagonalBase[last] + n] = Cap;
-        var lanes = new Lanes(h, pivotKey, pivotLength, pivotMask, sourceKeyReversed, sourceLengthReversed, sourceMaskReversed);
+        var lanes = new Lanes(h, pivot.Key, pivot.Length, pivot.Mask, pivot.Buckets, sourceReversed.Key, sourceReversed.Length, sourceReversed.Mask, sourceReversed.Buckets);
         if (Vector512.IsHardwareAccelerated)
         {
             FillDiagonals<Vector512<short>, Wide>(n, m, lanes, diagonalBase);
@@ -112,8 +110,9 @@ internal static class SuffixLowerBound
                 var k = i + shift;
                 var equal = TOps.Equal(TOps.Load(lanes.PivotKey, i), TOps.Load(lanes.SourceKey, k));
                 var lengthGap = TOps.AbsoluteDifference(TOps.Load(lanes.PivotLength, i), TOps.Load(lanes.SourceLength, k));
-                TV a = TOps.Load(lanes.PivotMask, i), b = TOps.Load(lanes.SourceMask, k);
-                var onlyOne = TOps.Max(TOps.PopCount(TOps.AndNot(a, b)), TOps.PopCount(TOps.AndNot(b, a)));
+                // Buckets only one side has: the larger side's buckets minus the shared ones.
+                var shared = TOps.PopCount(TOps.And(TOps.Load(lanes.PivotMask, i), TOps.Load(lanes.SourceMask, k)));
+                var onlyOne = TOps.Subtract(TOps.Max(TOps.Load(lanes.PivotBuckets, i), TOps.Load(lanes.SourceBuckets, k)), shared);
                 var cost = TOps.AndNot(TOps.Max(TOps.Max(lengthGap, one), onlyOne), equal);
                 TOps.Store(TOps.Min(TOps.Add(cost, next), cap), h, b0 + i);
             }
@@ -123,8 +122,8 @@ internal static class SuffixLowerBound
     }
 
     // The arrays one fill reads and writes.
-    private readonly record struct Lanes(short[] H, short[] PivotKey, short[] PivotLength, short[] PivotMask,
-        short[] SourceKey, short[] SourceLength, short[] SourceMask);
+    private readonly record struct Lanes(short[] H, short[] PivotKey, short[] PivotLength, short[] PivotMask, short[] PivotBuckets,
+        short[] SourceKey, short[] SourceLength, short[] SourceMask, short[] SourceBuckets);
 
     // The vector operations the fill needs, over 16-bit lanes; loads and stores skip bounds checks (the callers'
     // arrays carry Spare or Padding slots for the overrun).
@@ -137,6 +136,8 @@ internal static class SuffixLowerBound
         static abstract TV Min(TV a, TV b);
         static abstract TV Max(TV a, TV b);
         static abstract TV Add(TV a, TV b);
+        static abstract TV Subtract(TV a, TV b);
+        static abstract TV And(TV a, TV b);
         static abstract TV Equal(TV a, TV b);
         static abstract TV AndNot(TV a, TV b);
         static abstract TV AbsoluteDifference(TV a, TV b);
@@ -152,6 +153,8 @@ internal static class SuffixLowerBound
         public static Vector512<short> Min(Vector512<short> a, Vector512<short> b) => Vector512.Min(a, b);
         public static Vector512<short> Max(Vector512<short> a, Vector512<short> b) => Vector512.Max(a, b);
         public static Vector512<short> Add(Vector512<short> a, Vector512<short> b) => a + b;
+        public static Vector512<short> Subtract(Vector512<short> a, Vector512<short> b) => a - b;
+        public static Vector512<short> And(Vector512<short> a, Vector512<short> b) => a & b;
         public static Vector512<short> Equal(Vector512<short> a, Vector512<short> b) => Vector512.Equals(a, b);
         public static Vector512<short> AndNot(Vector512<short> a, Vector512<short> b) => Vector512.AndNot(a, b);
         public static Vector512<short> AbsoluteDifference(Vector512<short> a, Vector512<short> b) => Vector512.Abs(a - b);
@@ -175,6 +178,8 @@ internal static class SuffixLowerBound
         public static Vector256<short> Min(Vector256<short> a, Vector256<short> b) => Vector256.Min(a, b);
         public static Vector256<short> Max(Vector256<short> a, Vector256<short> b) => Vector256.Max(a, b);
         public static Vector256<short> Add(Vector256<short> a, Vector256<short> b) => a + b;
+        public static Vector256<short> Subtract(Vector256<short> a, Vector256<short> b) => a - b;
+        public static Vector256<short> And(Vector256<short> a, Vector256<short> b) => a & b;
         public static Vector256<short> Equal(Vector256<short> a, Vector256<short> b) => Vector256.Equals(a, b);
         public static Vector256<short> AndNot(Vector256<short> a, Vector256<short> b) => Vector256.AndNot(a, b);
         public static Vector256<short> AbsoluteDifference(Vector256<short> a, Vector256<short> b) => Vector256.Abs(a - b);
@@ -189,16 +194,16 @@ internal static class SuffixLowerBound
         }
     }
 
-    /// <summary>The cell bound of one pair of token attributes (the scalar form of the vector code).</summary>
-    public static short CellBound(short keyA, short lengthA, short maskA, short keyB, short lengthB, short maskB)
+    /// <summary>The cell bound of pivot position <paramref name="i"/> against reversed source position <paramref name="k"/> (the scalar form of the vector code).</summary>
+    public static short CellBound(SuffixBoundTokens pivot, int i, SuffixBoundTokens sourceReversed, int k)
     {
-        if (keyA == keyB)
+        if (pivot.Key[i] == sourceReversed.Key[k])
         {
             return 0;
         }
-        var onlyA = BitOperations.PopCount((uint)(ushort)(maskA & ~maskB));
-        var onlyB = BitOperations.PopCount((uint)(ushort)(maskB & ~maskA));
-        return (short)Math.Max(Math.Max(1, Math.Abs(lengthA - lengthB)), Math.Max(onlyA, onlyB));
+        var shared = BitOperations.PopCount((uint)(ushort)(pivot.Mask[i] & sourceReversed.Mask[k]));
+        var onlyOne = Math.Max(pivot.Buckets[i], sourceReversed.Buckets[k]) - shared;
+        return (short)Math.Max(Math.Max(1, Math.Abs(pivot.Length[i] - sourceReversed.Length[k])), onlyOne);
     }
 
     /// <summary>A token's 32-bucket character mask (bit c mod 32) folded into the bound's 16 buckets (bit c mod 16).</summary>

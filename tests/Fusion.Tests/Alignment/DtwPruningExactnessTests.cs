@@ -103,17 +103,16 @@ public class DtwPruningExactnessTests
     [Fact]
     public void SuffixBoundEqualsTheScalarBackwardPass()
     {
-        // Sizes around the vector width, one-row and one-column matrices, and values that reach the cap.
+        // Sizes around the vector widths, one-row and one-column matrices, and values that reach the cap.
         var rng = new Random(37);
         foreach (var (n, m, longTokens) in new[] { (1, 1, false), (1, 9, false), (9, 1, false), (31, 33, false), (32, 32, false), (70, 45, false), (130, 97, false), (60, 60, true) })
         {
             // Long tokens: pivot tokens of the capped length against empty ones, so that sums pass the cap.
-            short[] pk = Attributes(rng, n, 5, 0), pl = Attributes(rng, n, longTokens ? 1 : 7, longTokens ? SuffixLowerBound.LengthCap : 0);
-            short[] sk = Attributes(rng, m, 5, 0), sl = Attributes(rng, m, longTokens ? 1 : 7, 0);
-            short[] pm = Attributes(rng, n, 1 << 16, short.MinValue), sm = Attributes(rng, m, 1 << 16, short.MinValue);
+            var pivot = Tokens(rng, n, longTokens ? SuffixLowerBound.LengthCap : -1);
+            var source = Tokens(rng, m, longTokens ? 0 : -1);
             var h = new short[SuffixLowerBound.Slots(n, m)];
             var at = new int[n + m + 1];
-            SuffixLowerBound.Fill(n, m, pk, pl, pm, sk, sl, sm, h, at);
+            SuffixLowerBound.Fill(n, m, pivot, source, h, at);
             var expected = new int[n + 1, m + 1];
             for (var i = n - 1; i >= 0; i--)
             {
@@ -123,9 +122,7 @@ public class DtwPruningExactnessTests
                     next = Math.Min(next, i < n - 1 ? expected[i + 1, j] : int.MaxValue);
                     next = Math.Min(next, j < m - 1 ? expected[i, j + 1] : int.MaxValue);
                     next = Math.Min(next, i < n - 1 && j < m - 1 ? expected[i + 1, j + 1] : int.MaxValue);
-                    var k = m - 1 - j;
-                    var cell = SuffixLowerBound.CellBound(pk[i], pl[i], pm[i], sk[k], sl[k], sm[k]);
-                    expected[i, j] = Math.Min(SuffixLowerBound.Cap, next + cell);
+                    expected[i, j] = Math.Min(SuffixLowerBound.Cap, next + SuffixLowerBound.CellBound(pivot, i, source, m - 1 - j));
                     Assert.True(expected[i, j] == h[at[i + j] + i], $"{n}x{m} H({i},{j}) = {h[at[i + j] + i]}, expected {expected[i, j]}");
                 }
             }
@@ -143,6 +140,9 @@ public class DtwPruningExactnessTests
         var rng = new Random(41);
         string[] alphabet = ["a", "b", "q", "th", "é", "日", "▁", "Ġ", "x", "Ω"];
         var registry = new DtwTokenRegistry();
+        SuffixBoundTokens left = new(), right = new();
+        left.Ensure(1);
+        right.Ensure(1);
         for (var t = 0; t < 5000; t++)
         {
             var a = Token(rng, alphabet, rng.Next(1, 7));
@@ -150,21 +150,23 @@ public class DtwPruningExactnessTests
             DtwToken ta = registry.Get(a), tb = registry.Get(b);
             var (l, r) = TokenMarkers.ComparisonForms(a, b);
             var cost = EditDistanceAndMarkersTests.Naive(l, r);
-            var same = l == r;
-            var bound = SuffixLowerBound.CellBound((short)(same ? 1 : 2), (short)ta.Length, SuffixLowerBound.Fold(ta.Mask),
-                (short)(same ? 1 : 3), (short)tb.Length, SuffixLowerBound.Fold(tb.Mask));
+            left.Set(0, 1, ta.Length, SuffixLowerBound.Fold(ta.Mask));
+            right.Set(0, (short)(l == r ? 1 : 2), tb.Length, SuffixLowerBound.Fold(tb.Mask));
+            var bound = SuffixLowerBound.CellBound(left, 0, right, 0);
             Assert.True(bound <= cost, $"bound({a},{b}) = {bound} > cost {cost}");
         }
     }
 
-    private static short[] Attributes(Random rng, int count, int range, int offset)
+    // Random attributes; a length of -1 draws short random lengths.
+    private static SuffixBoundTokens Tokens(Random rng, int count, int length)
     {
-        var values = new short[count + SuffixLowerBound.Spare];
+        var tokens = new SuffixBoundTokens();
+        tokens.Ensure(count);
         for (var k = 0; k < count; k++)
         {
-            values[k] = (short)(rng.Next(range) + offset);
+            tokens.Set(k, (short)rng.Next(5), length >= 0 ? length : rng.Next(7), (short)rng.Next(1 << 16));
         }
-        return values;
+        return tokens;
     }
 
     private static void Check(string[] p, string[] s, long suffixBoundLimit = long.MaxValue)
