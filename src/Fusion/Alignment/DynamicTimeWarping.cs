@@ -280,20 +280,22 @@ public static class DynamicTimeWarping
             ref var sKeyRef = ref MemoryMarshal.GetArrayDataReference(w.SKey);
             ref var denseRef = ref MemoryMarshal.GetArrayDataReference(cache);
             var pKey = w.PKey[i];
-            // H(i, j) and the start of diagonal i + j + 1, carried from column to column.
+            // Carried from column to column: H(i, j), H(i + 1, j) and the start of diagonal i + j + 1. Each cell then
+            // loads two H values, H(i, j + 1) and H(i + 1, j + 1), whose cache line the next cell shares.
             var nextBase = Unsafe.Add(ref hAtRef, i + j + 1);
             int here = Unsafe.Add(ref hRef, Unsafe.Add(ref hAtRef, i + j) + i);
+            int below = Unsafe.Add(ref hRef, nextBase + i + 1);
             for (; j < end; j++)
             {
                 var up = Unsafe.Add(ref bandRef, prev + j);
                 var best = Math.Min(Math.Min(up, diagonal), left);
                 diagonal = up;
                 var afterBase = Unsafe.Add(ref hAtRef, i + j + 2);
-                int right = Unsafe.Add(ref hRef, nextBase + i);
+                int right = Unsafe.Add(ref hRef, nextBase + i), belowRight = Unsafe.Add(ref hRef, afterBase + i + 1);
                 var v = Infinity;
                 if (best + here <= bound)
                 {
-                    var lb = Math.Min(Math.Min(right, (int)Unsafe.Add(ref hRef, nextBase + i + 1)), Unsafe.Add(ref hRef, afterBase + i + 1));
+                    var lb = Math.Min(Math.Min(right, below), belowRight);
                     var entry = Unsafe.Add(ref denseRef, pKey + Unsafe.Add(ref sKeyRef, j));
                     v = best + (entry - 1u < DtwTokenTable.Overflow - 1u ? entry - 1 : table.Cost(w.PLocal[i], w.SLocal[j], best + lb, bound));
                     if (v + lb <= bound)
@@ -312,6 +314,7 @@ public static class DynamicTimeWarping
                 Unsafe.Add(ref bandRef, at + j) = v;
                 left = v;
                 here = right;
+                below = belowRight;
                 nextBase = afterBase;
             }
             // Past the row above's end only the left neighbour (and once, the diagonal) remains.
