@@ -18,7 +18,7 @@ namespace FuseChat.Fusion.Alignment;
 /// <item>A lower bound H(i, j) of the cheapest cost from (i, j) to the end, for every cell: the exact DTW, filled
 /// backwards, under a cheap lower bound of each cell's cost (0 for equal tokens, else the larger of 1, the length
 /// difference and the characters only one side has); vectorised along anti-diagonals (<see cref="SuffixLowerBound"/>).
-/// Pairs above 2^24 cells skip it (bound 0).</item>
+/// Pairs too large for its table (2^24 slots, about 4k x 4k tokens) skip it (bound 0).</item>
 /// <item>An upper bound UB: the cost of the best path in a narrow band around the path that follows the smallest
 /// H (the cheapest path under the lower-bound costs, usually close to an optimal one). Any real path's cost is a
 /// valid UB; without H, the band follows the two sequences' character offsets.</item>
@@ -56,7 +56,8 @@ public static class DynamicTimeWarping
         Align(pivotTokens, sourceTokens, SuffixBoundLimit);
 
     /// <summary>As <see cref="Align(IReadOnlyList{string}, IReadOnlyList{string})"/>, with the suffix bound H only
-    /// for pairs of at most <paramref name="suffixBoundLimit"/> cells (tests cover both ways with it).</summary>
+    /// for pairs whose bound table takes at most <paramref name="suffixBoundLimit"/> 16-bit slots (tests cover both
+    /// ways with it).</summary>
     internal static TokenAlignment Align(IReadOnlyList<string> pivotTokens, IReadOnlyList<string> sourceTokens, long suffixBoundLimit)
     {
         ArgumentNullException.ThrowIfNull(pivotTokens);
@@ -94,7 +95,7 @@ public static class DynamicTimeWarping
                 w.SKey[j] = table.IsDense ? w.SLocal[j] : 0;
             }
             int bound;
-            if ((long)n * m <= suffixBoundLimit)
+            if (SuffixLowerBound.Slots(n, m) <= suffixBoundLimit)
             {
                 FillSuffixBound(w, table, n, m);
                 bound = GuidedUpperBound(w, table, n, m);
@@ -360,8 +361,9 @@ public static class DynamicTimeWarping
         return Math.Min(Math.Min(h[next], h[next + 1]), h[hAt[d + 2] + i + 1]);
     }
 
-    // Pairs up to this many cells (4k x 4k tokens) get the suffix bound H, 2 bytes per cell; larger ones are pruned
-    // by D <= UB alone (still exact, slower) rather than hold a bound table that large per thread.
+    // Pairs whose bound table fits this many slots (about 4k x 4k tokens; 32 MiB per thread) get the suffix bound H;
+    // larger ones are pruned by D <= UB alone (still exact, slower) rather than hold a bound table that large per
+    // thread. Slots, not cells: a very unbalanced pair has more diagonals than cells per diagonal.
     private const long SuffixBoundLimit = 1L << 24;
 
     // H(i, j) for the pair: the pivot's and the reversed source's attributes, then the backward pass.
