@@ -13,16 +13,18 @@ namespace FuseChat.Fusion.Alignment;
 /// </summary>
 /// <remarks>
 /// <para>Cell lower bound (valid for the comparison forms of METHOD.md, bare markers included): 0 when the two tokens
-/// compare equal, otherwise max(1, |La - Lb|, Ma \ Mb, Mb \ Ma), L the length of the stripped string (a bare
+/// compare equal, otherwise max(1, |La - Lb|, |Ma \ Mb|, |Mb \ Ma|), L the length of the stripped string (a bare
 /// marker's is 0: every non-marker character of the other token is still one edit) and M the set of 16 character
-/// buckets the stripped string uses (each bucket only one side has costs at least one edit). Because H is an exact
+/// buckets the stripped string uses (each bucket only one side has costs at least one edit; the larger of the two
+/// counts is max(|Ma|, |Mb|) - |Ma and Mb|, one population count per cell). Because H is an exact
 /// DTW under costs that never exceed the real ones, the remaining bound min over the successors of H is consistent:
 /// it drops by at most the real cost of a step, which is what keeps the pruning exact.</para>
-/// <para>Speed: the matrix is filled by anti-diagonals, whose cells are independent, 16 cells per 256-bit vector of
-/// 16-bit values (values are capped at <see cref="Cap"/>; a capped bound is still a consistent lower bound). Each
-/// diagonal is stored contiguously with one sentinel before and 17 slots after it, so the vector loads of the two
-/// following diagonals need no bounds handling. Source attributes are stored reversed, so a diagonal's source
-/// tokens are contiguous too.</para>
+/// <para>Speed: the matrix is filled by anti-diagonals, whose cells are independent, 32 cells per 512-bit vector of
+/// 16-bit values where the hardware has 512-bit vectors, 16 per 256-bit vector elsewhere (values are capped at
+/// <see cref="Cap"/>; a capped bound is still a consistent lower bound). Each diagonal is stored contiguously with
+/// one sentinel before and a vector's overrun plus one slot after it, so the vector loads of the two following
+/// diagonals need no bounds handling. Source attributes are stored reversed, so a diagonal's source tokens are
+/// contiguous too.</para>
 /// </remarks>
 internal static class SuffixLowerBound
 {
