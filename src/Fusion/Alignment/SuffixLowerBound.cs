@@ -128,7 +128,8 @@ internal static class SuffixLowerBound
         short[] SourceKey, short[] SourceLength, short[] SourceMask, short[] SourceBuckets);
 
     // The vector operations the fill needs, over 16-bit lanes; loads and stores skip bounds checks (the callers'
-    // arrays carry Spare or Padding slots for the overrun).
+    // arrays carry Spare or Padding slots for the overrun). All inlined: a call per vector operation costs more than
+    // the operation.
     private interface IShortLanes<TV>
     {
         static abstract int Count { get; }
@@ -149,18 +150,30 @@ internal static class SuffixLowerBound
     private readonly struct Wide : IShortLanes<Vector512<short>>
     {
         public static int Count => Vector512<short>.Count;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> Splat(short value) => Vector512.Create(value);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> Load(short[] array, int at) => Vector512.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(array), (nuint)at);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Store(Vector512<short> value, short[] array, int at) => value.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(array), (nuint)at);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> Min(Vector512<short> a, Vector512<short> b) => Vector512.Min(a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> Max(Vector512<short> a, Vector512<short> b) => Vector512.Max(a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> Add(Vector512<short> a, Vector512<short> b) => a + b;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> Subtract(Vector512<short> a, Vector512<short> b) => a - b;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> And(Vector512<short> a, Vector512<short> b) => a & b;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> Equal(Vector512<short> a, Vector512<short> b) => Vector512.Equals(a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> AndNot(Vector512<short> a, Vector512<short> b) => Vector512.AndNot(a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> AbsoluteDifference(Vector512<short> a, Vector512<short> b) => Vector512.Abs(a - b);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> PopCount(Vector512<short> a)
         {
             var x = a.AsUInt16();
@@ -174,18 +187,30 @@ internal static class SuffixLowerBound
     private readonly struct Narrow : IShortLanes<Vector256<short>>
     {
         public static int Count => Vector256<short>.Count;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> Splat(short value) => Vector256.Create(value);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> Load(short[] array, int at) => Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(array), (nuint)at);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Store(Vector256<short> value, short[] array, int at) => value.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(array), (nuint)at);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> Min(Vector256<short> a, Vector256<short> b) => Vector256.Min(a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> Max(Vector256<short> a, Vector256<short> b) => Vector256.Max(a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> Add(Vector256<short> a, Vector256<short> b) => a + b;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> Subtract(Vector256<short> a, Vector256<short> b) => a - b;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> And(Vector256<short> a, Vector256<short> b) => a & b;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> Equal(Vector256<short> a, Vector256<short> b) => Vector256.Equals(a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> AndNot(Vector256<short> a, Vector256<short> b) => Vector256.AndNot(a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> AbsoluteDifference(Vector256<short> a, Vector256<short> b) => Vector256.Abs(a - b);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> PopCount(Vector256<short> a)
         {
             var x = a.AsUInt16();
