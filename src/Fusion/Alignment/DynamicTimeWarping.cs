@@ -221,7 +221,7 @@ public static class DynamicTimeWarping
             here[lo] = Infinity;
             for (var j = lo; j <= hi; j++)
             {
-                var best = i == 0 && j == 0 ? 0 : Math.Min(Math.Min(above[j + 1], above[j]), here[j]);
+                var best = i == 0 && j == 0 ? 0 : BranchFreeMin(BranchFreeMin(above[j + 1], above[j]), here[j]);
                 here[j + 1] = best + Cost(w, table, cache, i, j, 0, Infinity);
             }
             (above, here) = (here, above);
@@ -289,14 +289,14 @@ public static class DynamicTimeWarping
             for (; j < end; j++)
             {
                 var up = Unsafe.Add(ref bandRef, prev + j);
-                var best = Math.Min(Math.Min(up, diagonal), left);
+                var best = BranchFreeMin(BranchFreeMin(up, diagonal), left);
                 diagonal = up;
                 var afterBase = Unsafe.Add(ref hAtRef, i + j + 2);
                 int right = Unsafe.Add(ref hRef, nextBase + i), belowRight = Unsafe.Add(ref hRef, afterBase + i + 1);
                 var v = Infinity;
                 if (best + here <= bound)
                 {
-                    var lb = Math.Min(Math.Min(right, below), belowRight);
+                    var lb = BranchFreeMin(BranchFreeMin(right, below), belowRight);
                     var entry = Unsafe.Add(ref denseRef, pKey + Unsafe.Add(ref sKeyRef, j));
                     v = best + (entry - 1u < DtwTokenTable.Overflow - 1u ? entry - 1 : table.Cost(w.PLocal[i], w.SLocal[j], best + lb, bound));
                     if (v + lb <= bound)
@@ -350,6 +350,16 @@ public static class DynamicTimeWarping
             rowAt[i] = at + first;
             free = at + good + 1;
         }
+    }
+
+    // min(a, b) without a branch, for the hot loop: which of three neighbours is smallest is data, not pattern, and a
+    // mispredicted branch per cell cost more than the whole cell (seen in the JIT's code for Math.Min there). Valid for
+    // 0 <= a, b <= Infinity, where a - b cannot overflow.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int BranchFreeMin(int a, int b)
+    {
+        var d = a - b;
+        return b + (d & (d >> 31));
     }
 
     // Lower bound of the cost after cell (i, d - i): the smallest H of (i, j+1), (i+1, j), (i+1, j+1). Cells past
