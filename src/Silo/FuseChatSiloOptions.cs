@@ -1,4 +1,5 @@
 using System.Net;
+using FuseChat.Grains.Storage;
 using Orleans.Runtime;
 
 namespace FuseChat.Silo;
@@ -79,6 +80,11 @@ public sealed class FuseChatSiloOptions
         if (string.IsNullOrWhiteSpace(ClusterId) || string.IsNullOrWhiteSpace(ServiceId))
         {
             throw new OrleansConfigurationException("FuseChat:ClusterId and FuseChat:ServiceId must not be empty.");
+        }
+
+        if (!Enum.IsDefined(Storage.ArtifactRetention))
+        {
+            throw new OrleansConfigurationException($"FuseChat:Storage:ArtifactRetention ({(int)Storage.ArtifactRetention}) must be one of {string.Join(", ", Enum.GetNames<ArtifactRetention>())}.");
         }
 
         if (Mode == SiloMode.Embedded)

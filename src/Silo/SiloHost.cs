@@ -165,6 +165,8 @@ public static class SiloHost
         if (options.Storage.MirrorsArtifacts(options.Mode))
         {
             services.AddSingleton<IRunArtifactMirrorFactory>(sp => new RunArtifactMirrorFactory(sp.GetRequiredService<IArtifactStore>(), loggerFactory: sp.GetService<ILoggerFactory>()));
+            // Without it nothing pushed under runs/{run}/ is ever deleted: every checkpoint would stay in the container.
+            services.AddSingleton(sp => new RunArtifactCleaner(sp.GetRequiredService<IArtifactStore>(), options.Storage.ArtifactRetention, logger: sp.GetService<ILogger<RunArtifactCleaner>>()));
         }
 
         // Run events (state changes, stage boundaries) become the runs-by-state and stage-progress series.

@@ -1,3 +1,5 @@
+using FuseChat.Grains.Storage;
+
 namespace FuseChat.Silo;
 
 /// <summary>Blob storage of a <see cref="SiloMode.Cluster"/> silo (configuration section FuseChat:Storage).</summary>
@@ -23,4 +25,12 @@ public sealed class SiloStorageOptions
     /// <param name="mode">The silo's mode.</param>
     /// <returns>True when workers push and pull their artifacts through the store.</returns>
     public bool MirrorsArtifacts(SiloMode mode) => MirrorArtifacts ?? mode == SiloMode.Cluster;
+
+    /// <summary>
+    /// What happens to a run's mirrored artifacts once it has ended (FuseChat:Storage:ArtifactRetention). The default,
+    /// <see cref="ArtifactRetention.DeleteWorkOnSuccess"/>, deletes a completed run's work (shards, checkpoints, merge
+    /// staging) and keeps its outputs; failed and cancelled runs keep everything for inspection. Only matters while
+    /// artifacts are mirrored.
+    /// </summary>
+    public ArtifactRetention ArtifactRetention { get; set; } = ArtifactRetention.DeleteWorkOnSuccess;
 }

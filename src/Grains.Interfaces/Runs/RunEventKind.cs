@@ -30,4 +30,7 @@ public enum RunEventKind
 
     /// <summary>What held the run up is gone; it goes on.</summary>
     Resumed,
+
+    /// <summary>The ended run's work artifacts were deleted from the artifact store (FuseChat:Storage:ArtifactRetention); its outputs stay.</summary>
+    ArtifactsDeleted,
 }

@@ -11,6 +11,10 @@ namespace FuseChat.Grains.Runs;
 /// same idempotent step: start (or poll, through the workers' idempotent start calls) every unit of work
 /// whose inputs are complete, record the statuses, and move the run to Completed or Failed. So a lost notice
 /// or a lost silo only delays the run until the next tick.
+/// <para>Once the run has ended, its work artifacts are deleted from the artifact store when the silo registers a
+/// <see cref="RunArtifactCleaner"/> whose retention asks for it (in the background, so status calls are not held up):
+/// a completed run's at once, a failed or cancelled run's on a later notice or tick, when its workers have stopped
+/// pushing. The reminder stays until that is done, so a store outage only delays it to a later tick.</para>
 /// </summary>
 public sealed class FusionRunGrain(
     [PersistentState(RunStorage.RunState, RunStorage.Name)] IPersistentState<FusionRunState> state,
@@ -27,6 +31,8 @@ public sealed class FusionRunGrain(
     private static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan RefreshTimeout = TimeSpan.FromSeconds(2);
     private DateTime _lastRefresh;
+    private CancellationTokenSource? _cleanupCancellation;
+    private Task? _cleanup;
 
     private readonly IFusionRunObserver[] _observers = [.. observers];
     private RunPlan? _plan;
@@ -87,9 +93,10 @@ public sealed class FusionRunGrain(
         if (state.State.State != RunState.Running) return Status();
         await StopWorkersAsync();
         state.State.State = RunState.Cancelled;
+        state.State.KeptArtifacts = KeptOutputs();
         AddEvent(RunEventKind.RunCancelled, null, "run cancelled; completed artifacts stay on disk");
         await state.WriteStateAsync();
-        await UnregisterReminderAsync();
+        await SettleReminderAsync();
         logger.LogInformation("Run {RunId} cancelled", RunId);
         return Status();
     }
@@ -97,14 +104,34 @@ public sealed class FusionRunGrain(
     /// <inheritdoc />
     public Task OnWorkerFinishedAsync(string workerKey) => AdvanceAsync();
 
-    /// <summary>Advances the run; unregisters the reminder once the run is final.</summary>
+    /// <summary>Advances the run, or retries the deletion of an ended run's work artifacts; unregisters the reminder once nothing is left to do.</summary>
     /// <param name="reminderName">The reminder.</param>
     /// <param name="status">Tick details.</param>
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != ReminderName) return;
         if (state.State.State == RunState.Running) await AdvanceAsync();
-        else await UnregisterReminderAsync();
+        else if (PendingCleaner() is not null) EnsureCleanup();
+        else if (_cleanup is not { IsCompleted: false }) await UnregisterReminderAsync();
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_cleanupCancellation is not null) await _cleanupCancellation.CancelAsync();
+        if (_cleanup is not null)
+        {
+            try
+            {
+                await _cleanup.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Deactivation's own deadline passed; the reminder runs the (idempotent) cleanup again.
+            }
+        }
+
+        await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
     /// <summary>Models given as artifact:PREFIX must be in the artifact store, and the silos must pull them.</summary>
@@ -143,7 +170,13 @@ public sealed class FusionRunGrain(
 
     private async Task AdvanceAsync()
     {
-        if (state.State.State != RunState.Running) return;
+        if (state.State.State != RunState.Running)
+        {
+            // A late notice about an ended run: its workers have stopped, so its work can go now.
+            EnsureCleanup();
+            return;
+        }
+
         var plan = Plan();
         if (plan is null)
         {
@@ -191,10 +224,13 @@ public sealed class FusionRunGrain(
         {
             state.State.ReportJson = File.Exists(plan.ReportJson) ? await File.ReadAllTextAsync(plan.ReportJson) : null;
             state.State.State = RunState.Completed;
+            state.State.KeptArtifacts = KeptOutputs();
             AddEvent(RunEventKind.RunCompleted, null, $"run completed: fused model in {plan.FusedFolder}, report in {plan.ReportJson}");
             await state.WriteStateAsync();
-            await UnregisterReminderAsync();
             logger.LogInformation("Run {RunId} completed", RunId);
+            // Every worker pushed its outputs before it reported Completed: nothing is still writing under runs/{run}/.
+            EnsureCleanup();
+            await SettleReminderAsync();
             return;
         }
 
@@ -268,9 +304,10 @@ public sealed class FusionRunGrain(
         AddEvent(RunEventKind.Error, stage, reason);
         await StopWorkersAsync();
         state.State.State = RunState.Failed;
+        state.State.KeptArtifacts = KeptOutputs();
         AddEvent(RunEventKind.RunFailed, stage, $"run failed: {reason}");
         await state.WriteStateAsync();
-        await UnregisterReminderAsync();
+        await SettleReminderAsync();
         logger.LogError("Run {RunId} failed at {Stage}: {Reason}", RunId, stage, reason);
     }
 
@@ -370,6 +407,86 @@ public sealed class FusionRunGrain(
             Workers = [.. state.State.Workers.Values],
             Waiting = state.State.State == RunState.Running ? state.State.Waiting : null,
         };
+    }
+
+    /// <summary>
+    /// The outputs a user reads after the run, relative to its output folder as the mirror keys them: the fused model,
+    /// the reports, and each source's final target (what the report evaluates, and what a merge with another recipe
+    /// needs). Null without a plan: then nothing is deleted.
+    /// </summary>
+    private List<string>? KeptOutputs()
+    {
+        if (Plan() is not { } plan) return null;
+        var root = Path.GetFullPath(plan.Spec.OutputFolder);
+        return [.. new[] { plan.FusedFolder, plan.ReportJson, plan.ReportMarkdown }
+            .Concat(plan.SourceNames.Select(s => RunPlan.TargetFolder(plan.Spec, s)))
+            .Select(p => Path.GetRelativePath(root, Path.GetFullPath(p)).Replace(Path.DirectorySeparatorChar, '/'))];
+    }
+
+    /// <summary>The cleaner, when the ended run's work is still in the store and the retention says it goes.</summary>
+    private RunArtifactCleaner? PendingCleaner() =>
+        state.State.State is RunState.Completed or RunState.Failed or RunState.Cancelled
+        && state.State.KeptArtifacts is not null
+        && !state.State.WorkArtifactsDeleted
+        && services.GetService<RunArtifactCleaner>() is { } cleaner
+        && cleaner.DeletesWorkOf(state.State.State)
+            ? cleaner
+            : null;
+
+    private void EnsureCleanup()
+    {
+        if (_cleanup is { IsCompleted: false } || PendingCleaner() is not { } cleaner) return;
+        _cleanupCancellation?.Dispose();
+        _cleanupCancellation = new CancellationTokenSource();
+        _cleanup = CleanupAsync(cleaner, state.State.KeptArtifacts!, _cleanupCancellation.Token);
+    }
+
+    /// <summary>
+    /// One cleanup pass, in the grain's context but beside its calls. An ended run has no other writer of its state,
+    /// so the writes here cannot race the grain's own. A failure never touches the run's state: it is logged and the
+    /// next tick or notice runs the pass again.
+    /// </summary>
+    private async Task CleanupAsync(RunArtifactCleaner cleaner, IReadOnlyCollection<string> keep, CancellationToken cancellationToken)
+    {
+        // Yield so the call that started it returns first.
+        await Task.Yield();
+        try
+        {
+            var result = await cleaner.DeleteWorkAsync(RunId, keep, cancellationToken);
+            state.State.DeletedArtifactFiles += result.DeletedFiles;
+            state.State.DeletedArtifactBytes += result.DeletedBytes;
+            if (result.Failure is { } failure)
+            {
+                logger.LogWarning(failure, "Run {RunId} ({State}): could not delete its work artifacts from the artifact store ({DeletedFiles} deleted so far); retrying on the next tick",
+                    RunId, state.State.State, state.State.DeletedArtifactFiles);
+                await state.WriteStateAsync();
+                return;
+            }
+
+            state.State.WorkArtifactsDeleted = true;
+            AddEvent(RunEventKind.ArtifactsDeleted, null,
+                $"deleted {state.State.DeletedArtifactFiles} work artifacts ({state.State.DeletedArtifactBytes} bytes) under runs/{RunId}/ from the artifact store; "
+                + $"kept {result.KeptFiles} ({result.KeptBytes} bytes) of the outputs {string.Join(", ", keep)}");
+            logger.LogInformation("Run {RunId}: deleted {DeletedFiles} work artifacts ({DeletedBytes} bytes) from the artifact store, kept {KeptFiles} output artifacts ({KeptBytes} bytes)",
+                RunId, state.State.DeletedArtifactFiles, state.State.DeletedArtifactBytes, result.KeptFiles, result.KeptBytes);
+            await state.WriteStateAsync();
+            await UnregisterReminderAsync();
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Deactivation: the reminder reactivates the grain and the pass runs again.
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Grain storage or the reminder service failed after the pass: the next tick repeats it, deleting nothing more.
+            logger.LogWarning(e, "Run {RunId}: could not record the deletion of its work artifacts; retrying on the next tick", RunId);
+        }
+    }
+
+    /// <summary>Keeps the reminder of an ended run while its work artifacts are still to be deleted; otherwise removes it.</summary>
+    private async Task SettleReminderAsync()
+    {
+        if (PendingCleaner() is null && _cleanup is not { IsCompleted: false }) await UnregisterReminderAsync();
     }
 
     private async Task UnregisterReminderAsync()

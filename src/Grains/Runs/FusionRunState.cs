@@ -41,4 +41,19 @@ public sealed class FusionRunState
 
     /// <summary>Why the run cannot go on for now (shown in the status), or null.</summary>
     [Id(10)] public string? Waiting { get; set; }
+
+    /// <summary>
+    /// What the artifact store must keep of the ended run (its outputs, relative to the output folder), recorded from
+    /// the plan when the run ended; null while running, or when the plan was unknown (then nothing is deleted).
+    /// </summary>
+    [Id(11)] public List<string>? KeptArtifacts { get; set; }
+
+    /// <summary>Whether the ended run's work artifacts are gone from the artifact store.</summary>
+    [Id(12)] public bool WorkArtifactsDeleted { get; set; }
+
+    /// <summary>Work artifacts deleted so far, over every cleanup pass.</summary>
+    [Id(13)] public long DeletedArtifactFiles { get; set; }
+
+    /// <summary>Their total size in bytes.</summary>
+    [Id(14)] public long DeletedArtifactBytes { get; set; }
 }
