@@ -1,3 +1,4 @@
+using FuseChat.Grains.Storage;
 using Microsoft.Extensions.Configuration;
 using Orleans.Runtime;
 
@@ -78,6 +79,17 @@ public sealed class SiloOptionsTests
         Assert.False(options.Storage.MirrorsArtifacts(options.Mode));
         options = Read(("FuseChat:Storage:MirrorArtifacts", "true"));
         Assert.True(options.Storage.MirrorsArtifacts(options.Mode));
+    }
+
+    [Fact]
+    public void Artifact_retention_deletes_work_on_success_by_default_and_reads_its_names()
+    {
+        Assert.Equal(ArtifactRetention.DeleteWorkOnSuccess, Read().Storage.ArtifactRetention);
+        Assert.Equal(ArtifactRetention.KeepAll, Read(("FuseChat:Storage:ArtifactRetention", "KeepAll")).Storage.ArtifactRetention);
+        Assert.Equal(ArtifactRetention.DeleteWorkAlways, Read(("FuseChat:Storage:ArtifactRetention", "deleteworkalways")).Storage.ArtifactRetention);
+        var error = Assert.Throws<OrleansConfigurationException>(() => Read(("FuseChat:Storage:ArtifactRetention", "7")));
+        Assert.Contains("FuseChat:Storage:ArtifactRetention", error.Message, StringComparison.Ordinal);
+        Assert.Contains("DeleteWorkOnSuccess", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

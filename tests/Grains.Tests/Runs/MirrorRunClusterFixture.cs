@@ -21,9 +21,12 @@ public sealed class MirrorRunClusterFixture : RunClusterFixture
     }
 
     /// <summary>A fresh run folder with the chats and a one-source spec over the shared models.</summary>
-    public (string Folder, string Spec) NewRun(string name, int epochs = 2)
+    public (string Folder, string Spec) NewRun(string name, int epochs = 2) => NewOneSourceRun(Root, name, epochs);
+
+    /// <summary>A fresh folder under <paramref name="root"/> with the chats and a one-source spec over the models in root/models.</summary>
+    public static (string Folder, string Spec) NewOneSourceRun(string root, string name, int epochs)
     {
-        var folder = Path.Combine(Root, name);
+        var folder = Path.Combine(root, name);
         Directory.CreateDirectory(folder);
         File.WriteAllLines(Path.Combine(folder, "chats.jsonl"), TinyModels.ChatLines());
         var spec = $$"""

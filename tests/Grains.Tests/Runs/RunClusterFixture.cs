@@ -24,7 +24,7 @@ public class RunClusterFixture : IAsyncLifetime
 
     public string ModelsFolder => Path.Combine(Root, "models");
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Directory.CreateDirectory(Root);
         TinyModels.Make(ModelsFolder, "pivot", "llama2", 1);
@@ -51,7 +51,7 @@ public class RunClusterFixture : IAsyncLifetime
     {
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (Cluster is not null)
         {
