@@ -9,8 +9,8 @@ namespace FuseChat.Grains.Storage;
 /// Mirrors a run's output folder into an <see cref="IArtifactStore"/> under "runs/{runId}/" (the key of a file is its
 /// '/'-joined path relative to the output folder), so that a worker on another silo, or on the same silo after its
 /// local disk was lost, gets back what earlier workers wrote. Push and pull compare sizes only: the libraries publish
-/// files by writing a temporary and renaming it, so a complete file never changes in place. Nothing is ever deleted
-/// from the store.
+/// files by writing a temporary and renaming it, so a complete file never changes in place. The mirror never deletes
+/// from the store: once the run has ended, <see cref="RunArtifactCleaner"/> removes its work and keeps its outputs.
 /// </summary>
 public sealed class RunArtifactMirror
 {
