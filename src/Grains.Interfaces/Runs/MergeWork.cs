@@ -22,4 +22,7 @@ public sealed record MergeWork
 
     /// <summary>Largest output shard in bytes (the unit ranges are cut in); 0 means the default, 5 GB.</summary>
     [Id(4)] public long MaxShardBytes { get; init; }
+
+    /// <summary>How many ranges merge at the same time; 0 means all of them.</summary>
+    [Id(5)] public int ParallelRanges { get; init; }
 }

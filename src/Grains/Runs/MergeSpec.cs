@@ -34,6 +34,13 @@ public sealed record MergeSpec
     /// </summary>
     public int Ranges { get; init; } = 4;
 
+    /// <summary>
+    /// <c>parallel_ranges</c>: how many ranges merge at the same time; 0 (the default) runs them all at once. Each
+    /// range holds (targets + 2) x the largest tensor in memory on its silo, and placement may put several on one
+    /// silo: lower this on small silos.
+    /// </summary>
+    public int ParallelRanges { get; init; }
+
     /// <summary><c>shard_bytes</c>: largest output shard, the unit ranges are cut in. Default 5 GB, as transformers writes.</summary>
     public long ShardBytes { get; init; } = 5_000_000_000;
 }

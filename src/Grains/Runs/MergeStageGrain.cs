@@ -136,9 +136,12 @@ public sealed class MergeStageGrain(
             }),
             r.Count)).ToList();
         Volatile.Write(ref _rangesStarted, units.Count);
-        Logger.LogInformation("Merge of run {RunId}: {Ranges} ranges over the output shards", work.RunId, units.Count);
-        // Every range runs at once: each is one silo's (targets + 2) tensors of memory, and ranges are few.
-        WorkerFanOut.Run(units, units.Count, (done, fraction) =>
+        Logger.LogInformation("Merge of run {RunId}: {Ranges} ranges over the output shards, {Parallel} at a time", work.RunId, units.Count,
+            work.ParallelRanges > 0 ? Math.Min(work.ParallelRanges, units.Count) : units.Count);
+        // By default every range runs at once: each is one silo's (targets + 2) tensors of memory, and ranges are
+        // few. Placement can still put several on one silo; merge.parallel_ranges caps how many run together.
+        var parallel = work.ParallelRanges > 0 ? Math.Min(work.ParallelRanges, units.Count) : units.Count;
+        WorkerFanOut.Run(units, parallel, (done, fraction) =>
             progress.Report(fraction, string.Create(CultureInfo.InvariantCulture, $"{done}/{units.Count} ranges done")), cancellationToken);
     }
 }

@@ -98,6 +98,7 @@ internal sealed class RunPlan
         OutputFolder = FusedFolder,
         Ranges = Spec.Merge.Ranges,
         MaxShardBytes = Spec.Merge.ShardBytes,
+        ParallelRanges = Spec.Merge.ParallelRanges,
     };
 
     public EvaluationWork Evaluation() => new()

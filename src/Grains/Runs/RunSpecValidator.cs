@@ -19,7 +19,7 @@ namespace FuseChat.Grains.Runs;
 /// representation: {top_k: 10, max_batch_tokens: 4096, shard_size: 1000, dtype: bf16}
 /// alignment: {threads: -1, parallel_shards: 4}
 /// training: {lr: 5.0e-6, epochs: 3, accumulation: 128, lambda: 0.9, warmup: 0.03, checkpoint_every: 100, dtype: bf16}
-/// merge: {method: sce, select_topk: 0.1, ranges: 4}     # or {recipe: recipe.yaml, ranges: 4}
+/// merge: {method: sce, select_topk: 0.1, ranges: 4, parallel_ranges: 2}     # or {recipe: recipe.yaml, ranges: 4}
 /// output: {folder: out}
 /// </code>
 /// Paths are relative to the spec's folder. A model path may also be <c>artifact:PREFIX</c>: a Hugging Face
@@ -53,7 +53,7 @@ public static class RunSpecValidator
         ["representation"] = ["top_k", "max_batch_tokens", "shard_size", "dtype"],
         ["alignment"] = ["threads", "parallel_shards"],
         ["training"] = ["lr", "epochs", "accumulation", "lambda", "warmup", "checkpoint_every", "dtype"],
-        ["merge"] = ["method", "select_topk", "sce_variant", "weight", "density", "dtype", "recipe", "ranges", "shard_bytes"],
+        ["merge"] = ["method", "select_topk", "sce_variant", "weight", "density", "dtype", "recipe", "ranges", "parallel_ranges", "shard_bytes"],
         ["output"] = ["folder"],
     };
 
@@ -245,12 +245,13 @@ public static class RunSpecValidator
             defaults = defaults with
             {
                 Ranges = Int(node, "ranges", "merge.ranges", defaults.Ranges, 1, 1024),
+                ParallelRanges = Int(node, "parallel_ranges", "merge.parallel_ranges", defaults.ParallelRanges, 1, 1024),
                 ShardBytes = (long)Double(node, "shard_bytes", "merge.shard_bytes", defaults.ShardBytes, 1, 1e13),
             };
             var recipeText = OptionalString(node, "recipe", "merge.recipe");
             if (recipeText is not null)
             {
-                var others = node.Children.Keys.Select(k => (k as YamlScalarNode)?.Value).Where(k => k is not null and not "recipe" and not "ranges" and not "shard_bytes").ToList();
+                var others = node.Children.Keys.Select(k => (k as YamlScalarNode)?.Value).Where(k => k is not null and not "recipe" and not "ranges" and not "parallel_ranges" and not "shard_bytes").ToList();
                 if (others.Count > 0) Problems.Add($"merge: give either recipe or method settings, not both (also given: {string.Join(", ", others)})");
                 var recipe = Path.GetFullPath(Path.Combine(directory, recipeText));
                 if (IsUri(recipeText)) Problems.Add($"merge.recipe: '{recipeText}' is a URI; blob paths are not supported yet");

@@ -287,22 +287,35 @@ public sealed class FusionRunGrainTests(RunClusterFixture fixture, ITestOutputHe
         foreach (var (file, bytes) in expected) Assert.True(bytes.AsSpan().SequenceEqual(actual[file]), $"{file} differs");
     }
 
-    [Fact]
-    public async Task MergeSplitIntoShardRangesGivesTheBytesOfASingleProcessMerge()
+    [Theory]
+    [InlineData("split-merge", 0)]
+    [InlineData("split-merge-one-at-a-time", 1)]
+    public async Task MergeSplitIntoShardRangesGivesTheBytesOfASingleProcessMerge(string runId, int parallelRanges)
     {
-        var root = Path.Combine(fixture.Root, "split-merge");
+        var root = Path.Combine(fixture.Root, runId);
         var recipe = MakeMergeInputs(root);
         const long shardBytes = 3_000;
-        var work = new MergeWork { RunId = "split-merge", RecipeYaml = recipe, OutputFolder = Path.Combine(root, "fused"), Ranges = 3, MaxShardBytes = shardBytes };
-        var merge = fixture.Client.GetGrain<IMergeStageGrain>("split-merge");
+        var work = new MergeWork
+        {
+            RunId = runId, RecipeYaml = recipe, OutputFolder = Path.Combine(root, "fused"), Ranges = 3, MaxShardBytes = shardBytes,
+            ParallelRanges = parallelRanges,
+        };
+        var merge = fixture.Client.GetGrain<IMergeStageGrain>(runId);
         await merge.StartAsync(work);
         var status = await WaitForMergeAsync(merge);
         Assert.True(status.State == RunState.Completed, $"merge {status.State}: {status.Error}");
+        var finished = new List<DateTimeOffset>();
         for (var i = 0; i < 3; i++)
         {
-            var range = await fixture.Client.GetGrain<IMergeRangeGrain>(MergeStageGrain.RangeKey("split-merge", i)).GetStatusAsync();
-            output.WriteLine($"range {i}: {range.State} {range.Detail}");
+            var range = await fixture.Client.GetGrain<IMergeRangeGrain>(MergeStageGrain.RangeKey(runId, i)).GetStatusAsync();
+            output.WriteLine($"range {i}: {range.State} {range.Detail} {range.UpdatedAt:O}");
             Assert.Equal(RunState.Completed, range.State);
+            finished.Add(range.UpdatedAt);
+        }
+        if (parallelRanges == 1)
+        {
+            // One at a time, in order: each range finished before the next was started.
+            Assert.Equal(finished.Order(), finished);
         }
 
         var reference = Path.Combine(root, "reference");

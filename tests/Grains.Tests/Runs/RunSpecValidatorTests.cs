@@ -64,6 +64,15 @@ public sealed class RunSpecValidatorTests : IDisposable
         Assert.Equal(4, RunSpecValidator.Validate(Valid, _root).Spec!.Merge.Ranges);
         var bad = RunSpecValidator.Validate(Valid.Replace("output:", "merge: {ranges: 0}\noutput:"), _root);
         Assert.Contains(bad.Problems, p => p.Contains("merge.ranges", StringComparison.Ordinal));
+
+        // parallel_ranges: all ranges at once unless given; with a recipe too; at least 1.
+        Assert.Equal(0, withMethod.Spec.Merge.ParallelRanges);
+        var capped = RunSpecValidator.Validate(Valid.Replace("output:", "merge: {recipe: recipe.yaml, ranges: 4, parallel_ranges: 2}\noutput:"), _root);
+        Assert.True(capped.IsValid, string.Join("\n", capped.Problems));
+        Assert.Equal(2, capped.Spec!.Merge.ParallelRanges);
+        Assert.Equal(2, new RunPlan("run-1", capped.Spec).Merge().ParallelRanges);
+        var zero = RunSpecValidator.Validate(Valid.Replace("output:", "merge: {parallel_ranges: 0}\noutput:"), _root);
+        Assert.Contains(zero.Problems, p => p.Contains("merge.parallel_ranges", StringComparison.Ordinal));
     }
 
     [Fact]
