@@ -2,19 +2,27 @@ using System.Globalization;
 using FuseChat.Fusion.Alignment;
 using FuseChat.Fusion.Representations;
 using FuseChat.Grains.Interfaces.Runs;
+using FuseChat.Grains.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace FuseChat.Grains.Runs;
 
 /// <summary>
 /// One shard of a source's alignment in one phase (key "{run}/{source}/{phase}/{shard}"), on any silo: counts
-/// the shard's token pairs or aligns it. The library skips a unit already on disk, so a restart is cheap.
+/// the shard's token pairs or aligns it. The library skips a unit already on disk, so a restart is cheap. An aligned
+/// shard feeds the tokens and tokens/s series of <see cref="FuseChatMetrics"/> (stage "alignment": pivot positions
+/// aligned) when the silo has it.
 /// </summary>
 public sealed class AlignmentShardGrain(
     [PersistentState(RunStorage.WorkerState, RunStorage.Name)] IPersistentState<WorkerState<AlignmentShardWork>> state,
+    IServiceProvider services,
     ILogger<AlignmentShardGrain> logger)
     : StageWorkerGrain<AlignmentShardWork>(state, logger), IAlignmentShardGrain
 {
+    private const string MetricsStage = "alignment";
+    private readonly FuseChatMetrics? _metrics = services.GetService<FuseChatMetrics>();
+
     /// <inheritdoc />
     protected override RunStage Stage => RunStage.Alignment;
 
@@ -79,7 +87,13 @@ public sealed class AlignmentShardGrain(
             return string.Create(CultureInfo.InvariantCulture, $"shard {work.Shard} counted");
         }
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var (record, computed) = AlignmentRunner.AlignShard(job, work.Shard, cancellationToken);
+        if (computed && _metrics is not null)
+        {
+            _metrics.RecordTokens(MetricsStage, record.Positions);
+            _metrics.RecordTokensPerSecond(work.Alignment.RunId, MetricsStage, record.Positions / Math.Max(clock.Elapsed.TotalSeconds, 1e-3));
+        }
         return string.Create(CultureInfo.InvariantCulture,
             $"shard {work.Shard} {(computed ? "aligned" : "was aligned already")}: {record.Positions} positions ({record.OneHotPositions} one-hot, {record.EmptyPositions} empty)");
     }

@@ -93,6 +93,8 @@ public sealed class FusionRunGrainTests(RunClusterFixture fixture, ITestOutputHe
         measurements.Collect();
         Assert.True(measurements.Sum("fusechat.tokens", ("stage", "fusion")) > 0, "no fusion tokens recorded");
         Assert.True(measurements.Sum("fusechat.tokens", ("stage", "representations")) > 0, "no representation tokens recorded");
+        Assert.True(measurements.Sum("fusechat.tokens", ("stage", "alignment")) > 0, "no alignment tokens recorded");
+        Assert.True(measurements.Last("fusechat.tokens.rate", ("run", "complete"), ("stage", "alignment")) > 0, "no alignment tokens/s recorded");
         Assert.True(measurements.Sum("fusechat.checkpoint.bytes", ("stage", "fusion")) > 0, "no checkpoint bytes recorded");
         foreach (var source in new[] { "llama3", "qwen3" })
         {
