@@ -170,6 +170,10 @@ public static class AlignmentRunner
     public static string PartPath(string output, int shard) =>
         Path.Combine(output, PartialStatisticsFolder, string.Create(CultureInfo.InvariantCulture, $"part-{shard:D5}.bin"));
 
+    /// <summary>The DTW paths the counting pass found for a shard's conversations, which the aligning pass reuses.</summary>
+    public static string PathsPath(string output, int shard) =>
+        Path.Combine(output, PartialStatisticsFolder, string.Create(CultureInfo.InvariantCulture, $"part-{shard:D5}.paths"));
+
     private static void CountShard(AlignmentContext context, int shard, CancellationToken cancellationToken)
     {
         if (context.Identity) return;
@@ -177,15 +181,27 @@ public static class AlignmentRunner
         if (File.Exists(path)) return;
         var info = context.PivotShard(shard);
         var statistics = new CooccurrenceStatistics();
+        var paths = new List<(long, TokenAlignment)>();
         foreach (var chunk in RepresentationReader.ReadShard(Path.Combine(context.Job.PivotRepresentations, info.File)).Chunk(ChunkSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var pairs = new List<(int[] PivotIds, int[] SourceIds)>(chunk.Length);
+            var conversations = new List<long>(chunk.Length);
             foreach (var pivot in chunk)
-                if (context.Sources.Find(pivot.ConversationIndex) is { } source) pairs.Add((pivot.InputIds, source.InputIds));
-            context.Aligner.Align(pairs, statistics, cancellationToken);
+            {
+                if (context.Sources.Find(pivot.ConversationIndex) is { } source)
+                {
+                    pairs.Add((pivot.InputIds, source.InputIds));
+                    conversations.Add(pivot.ConversationIndex);
+                }
+            }
+            var alignments = context.Aligner.Align(pairs, statistics, cancellationToken);
+            for (var c = 0; c < alignments.Length; c++) paths.Add((conversations[c], alignments[c]));
         }
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        // The paths first: the part file marks the shard counted, and a shard counted without its paths (an older
+        // run, a lost file) only costs the aligning pass the DTW.
+        AlignmentPathFile.Write(PathsPath(context.Job.Output, shard), paths);
         var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
         statistics.Save(temporary);
         File.Move(temporary, path, overwrite: true);
@@ -236,12 +252,14 @@ public static class AlignmentRunner
             ["fusechat.aligned"] = context.Identity ? "identity" : "dtw",
         };
         var pivots = RepresentationReader.ReadShard(Path.Combine(job.PivotRepresentations, pivotShard.File)).ToList();
+        var paths = context.Identity ? null : AlignmentPathFile.TryRead(PathsPath(job.Output, shard));
         var aligned = new ConversationRepresentation[pivots.Count];
         var counters = new long[4];
         Parallel.For(0, pivots.Count, new ParallelOptions { MaxDegreeOfParallelism = job.MaxDegreeOfParallelism, CancellationToken = cancellationToken },
             i =>
             {
-                var (record, stats) = AlignConversation(pivots[i], context.Sources.Find(pivots[i].ConversationIndex), k, context.Identity, context.Aligner, distributions);
+                var (record, stats) = AlignConversation(pivots[i], context.Sources.Find(pivots[i].ConversationIndex), k, context.Identity, context.Aligner, distributions,
+                    paths?.GetValueOrDefault(pivots[i].ConversationIndex));
                 aligned[i] = record;
                 Interlocked.Add(ref counters[0], stats.WithoutSource);
                 Interlocked.Add(ref counters[1], record.Positions.Length);
@@ -274,8 +292,9 @@ public static class AlignmentRunner
     private readonly record struct ConversationStats(int WithoutSource, int OneHot, int Empty);
 
     /// <summary>The source's top-K for each trained pivot position, in the pivot's vocabulary.</summary>
+    /// <remarks>The path comes from the counting pass when it matches the conversation, or from the DTW again.</remarks>
     private static (ConversationRepresentation Record, ConversationStats Stats) AlignConversation(ConversationRepresentation pivot,
-        ConversationRepresentation? source, int k, bool identity, CorpusAligner aligner, DistributionAligner? distributions)
+        ConversationRepresentation? source, int k, bool identity, CorpusAligner aligner, DistributionAligner? distributions, TokenAlignment? counted)
     {
         var count = pivot.Positions.Length;
         var ids = new int[count * k];
@@ -315,7 +334,9 @@ public static class AlignmentRunner
                 var from = source.LogitsAt(j);
                 for (var r = 0; r < k; r++) sourceLogits[p * k + r] = (float)from[r];
             }
-            var alignment = aligner.AlignOne(pivot.InputIds, source.InputIds);
+            var alignment = counted is not null && counted.PivotLength == pivot.InputIds.Length && counted.SourceLength == source.InputIds.Length
+                ? counted
+                : aligner.AlignOne(pivot.InputIds, source.InputIds);
             var result = distributions!.Align(pivot.InputIds, source.InputIds, alignment, sourceIds, sourceLogits, k);
             for (var i = 0; i < count; i++)
             {

@@ -42,7 +42,7 @@ public sealed class AlignmentShardGrain(
     /// <inheritdoc />
     protected override string? RunOutputFolderOf(AlignmentShardWork work) => SourceAlignmentGrain.OutputFolderOf(work.Alignment);
 
-    /// <summary>Both representation folders, and for aligning the prepared manifest and the summed counts.</summary>
+    /// <summary>Both representation folders, and for aligning the prepared manifest, the summed counts and the shard's counted paths.</summary>
     protected override IEnumerable<string> Inputs(AlignmentShardWork work)
     {
         var root = SourceAlignmentGrain.OutputFolderOf(work.Alignment);
@@ -51,6 +51,8 @@ public sealed class AlignmentShardGrain(
         {
             inputs.Add(RelativeTo(root, Path.Combine(work.Alignment.OutputFolder, RepresentationManifest.FileName)));
             inputs.Add(RelativeTo(root, Path.Combine(work.Alignment.OutputFolder, AlignmentRunner.StatisticsFileName)));
+            // The counting pass's DTW paths for this shard, so that it need not run again (absent: recomputed).
+            inputs.Add(RelativeTo(root, AlignmentRunner.PathsPath(work.Alignment.OutputFolder, work.Shard)));
         }
 
         return inputs;
@@ -65,6 +67,7 @@ public sealed class AlignmentShardGrain(
         var root = SourceAlignmentGrain.OutputFolderOf(work.Alignment);
         if (work.Phase == AlignmentPhase.Count)
         {
+            yield return RelativeTo(root, AlignmentRunner.PathsPath(work.Alignment.OutputFolder, work.Shard));
             yield return RelativeTo(root, AlignmentRunner.PartPath(work.Alignment.OutputFolder, work.Shard));
             yield break;
         }

@@ -112,6 +112,83 @@ public class AlignmentRunnerStepsTests
         Assert.Equal(3, AlignmentRunner.Run(job).ShardsComputed);
     }
 
+    [Fact]
+    public void TheAligningPassReusesTheCountedPathsAndWritesTheSameWithoutThem()
+    {
+        using var root = new TempFolder();
+        var (job, _) = Setup(root, "reused");
+        AlignmentRunner.Run(job);
+        var layout = AlignmentRunner.Prepare(job);
+        var shards = RepresentationManifest.Load(Path.Combine(job.Output, RepresentationManifest.FileName)).Shards;
+        var expected = shards.ToDictionary(s => s.File, s => File.ReadAllBytes(Path.Combine(job.Output, s.File)));
+
+        // The counting pass left one paths file per shard, one path per conversation that has a source.
+        foreach (var shard in layout.ShardIndexes)
+        {
+            var paths = AlignmentPathFile.TryRead(AlignmentRunner.PathsPath(job.Output, shard));
+            Assert.NotNull(paths);
+            Assert.NotEmpty(paths);
+        }
+
+        // Without the paths (missing, or not a paths file) the aligning pass runs the DTW again: same bytes.
+        File.Delete(AlignmentRunner.PathsPath(job.Output, 0));
+        File.WriteAllText(AlignmentRunner.PathsPath(job.Output, 1), "not a paths file");
+        var truncated = AlignmentRunner.PathsPath(job.Output, 2);
+        File.WriteAllBytes(truncated, File.ReadAllBytes(truncated)[..^3]);
+        Assert.Null(AlignmentPathFile.TryRead(truncated));
+        foreach (var shard in shards)
+        {
+            File.Delete(Path.Combine(job.Output, shard.File));
+            File.Delete(Path.Combine(job.Output, shard.File + AlignmentRunner.DoneSuffix));
+        }
+        foreach (var shard in layout.ShardIndexes) Assert.True(AlignmentRunner.AlignShard(job, shard).Computed);
+        foreach (var shard in shards) Assert.Equal(expected[shard.File], File.ReadAllBytes(Path.Combine(job.Output, shard.File)));
+
+        // And the paths are what the aligning pass uses: other (valid) paths in the file give another shard.
+        var last = layout.ShardIndexes[^1];
+        var counted = AlignmentPathFile.TryRead(AlignmentRunner.PathsPath(job.Output, last))!;
+        AlignmentPathFile.Write(AlignmentRunner.PathsPath(job.Output, last), counted.Select(e => (e.Key, Corner(e.Value.PivotLength, e.Value.SourceLength))));
+        var file = shards.Single(s => s.Index == last).File;
+        File.Delete(Path.Combine(job.Output, file));
+        File.Delete(Path.Combine(job.Output, file + AlignmentRunner.DoneSuffix));
+        Assert.True(AlignmentRunner.AlignShard(job, last).Computed);
+        Assert.NotEqual(expected[file], File.ReadAllBytes(Path.Combine(job.Output, file)));
+    }
+
+    // The path along the first row, then down the last column.
+    private static TokenAlignment Corner(int n, int m)
+    {
+        var pivots = Enumerable.Repeat(0, m).Concat(Enumerable.Range(1, n - 1)).ToArray();
+        var sources = Enumerable.Range(0, m).Concat(Enumerable.Repeat(m - 1, n - 1)).ToArray();
+        return new TokenAlignment(n, m, pivots, sources);
+    }
+
+    [Fact]
+    public void PathsRoundTripThroughTheFile()
+    {
+        using var root = new TempFolder();
+        var rng = new Random(43);
+        var entries = new List<(long, TokenAlignment)>();
+        for (var c = 0; c < 30; c++)
+        {
+            var (p, s) = DynamicTimeWarpingTests.TwoTokenizations(rng, rng.Next(1, 50));
+            entries.Add((1000L * c, DynamicTimeWarping.Align(p, c % 5 == 0 ? [p[0]] : s)));
+        }
+        var path = Path.Combine(root.Path, "part.paths");
+        AlignmentPathFile.Write(path, entries);
+        var read = AlignmentPathFile.TryRead(path);
+        Assert.NotNull(read);
+        Assert.Equal(entries.Count, read.Count);
+        foreach (var (conversation, alignment) in entries)
+        {
+            var back = read[conversation];
+            Assert.Equal((alignment.PivotLength, alignment.SourceLength, alignment.Cost), (back.PivotLength, back.SourceLength, back.Cost));
+            Assert.Equal(alignment.PathPivots, back.PathPivots);
+            Assert.Equal(alignment.PathSources, back.PathSources);
+        }
+        Assert.Null(AlignmentPathFile.TryRead(Path.Combine(root.Path, "absent.paths")));
+    }
+
     private sealed class InlineAlignmentProgress(Action<AlignmentProgress> report) : IProgress<AlignmentProgress>
     {
         public void Report(AlignmentProgress value) => report(value);
