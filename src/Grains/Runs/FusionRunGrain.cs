@@ -118,19 +118,8 @@ public sealed class FusionRunGrain(
     /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_cleanupCancellation is not null) await _cleanupCancellation.CancelAsync();
-        if (_cleanup is not null)
-        {
-            try
-            {
-                await _cleanup.WaitAsync(cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                // Deactivation's own deadline passed; the reminder runs the (idempotent) cleanup again.
-            }
-        }
-
+        // Past the deadline the reminder runs the (idempotent) cleanup again.
+        await BackgroundWork.StopAsync(_cleanupCancellation, _cleanup, cancellationToken);
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
 

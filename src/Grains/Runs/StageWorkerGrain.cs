@@ -154,19 +154,8 @@ public abstract class StageWorkerGrain<TWork> : Grain, IRemindable
     /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_cancellation is not null) await _cancellation.CancelAsync();
-        if (_loop is not null)
-        {
-            try
-            {
-                await _loop.WaitAsync(cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                // Deactivation's own deadline passed; the library leaves only complete units on disk.
-            }
-        }
-
+        // Past the deadline the loop is left to stop on its own; the library leaves only complete units on disk.
+        await BackgroundWork.StopAsync(_cancellation, _loop, cancellationToken);
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
