@@ -251,22 +251,8 @@ internal sealed class DtwWorkspace
     public int[] RowEnd { get; private set; } = [];
     public int[] RowAt { get; private set; } = [];
 
-    // Per distinct token of the pair (local id): the suffix bound's attributes.
-    private short[] _localKey = [];
-    private short[] _localLength = [];
-    private short[] _localMask = [];
-
-    /// <summary>Scratch arrays for the attributes of <paramref name="count"/> distinct tokens.</summary>
-    public (short[] Key, short[] Length, short[] Mask) LocalAttributes(int count)
-    {
-        if (_localKey.Length < count)
-        {
-            _localKey = new short[count];
-            _localLength = new short[count];
-            _localMask = new short[count];
-        }
-        return (_localKey, _localLength, _localMask);
-    }
+    // The suffix bound's attributes per distinct token of one side (by local id), copied from there to positions.
+    public SuffixBoundTokens DistinctBound { get; } = new();
 
     // The suffix bound: the pivot's and the reversed source's tokens, H by anti-diagonals and where each diagonal starts.
     public SuffixBoundTokens PivotBound { get; } = new();

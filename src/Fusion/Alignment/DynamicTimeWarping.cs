@@ -380,31 +380,30 @@ public static class DynamicTimeWarping
     private static void FillSuffixBound(DtwWorkspace w, DtwTokenTable table, int n, int m)
     {
         w.EnsureSuffixBound(n, m);
-        // Attributes per distinct token first (about half the positions), then per position.
-        var (key, length, mask) = w.LocalAttributes(Math.Max(table.PivotCount, table.SourceCount));
+        // Attributes per distinct token first (about half the positions), then copied to the positions.
+        var distinct = w.DistinctBound;
+        distinct.Ensure(Math.Max(table.PivotCount, table.SourceCount));
         for (var l = 0; l < table.PivotCount; l++)
         {
-            (key[l], length[l], mask[l]) = Attributes(table, table.Pivot(l));
+            SetAttributes(distinct, l, table, table.Pivot(l));
         }
         for (var i = 0; i < n; i++)
         {
-            var l = w.PLocal[i];
-            w.PivotBound.Set(i, key[l], length[l], mask[l]);
+            w.PivotBound.CopyFrom(distinct, w.PLocal[i], i);
         }
         for (var l = 0; l < table.SourceCount; l++)
         {
-            (key[l], length[l], mask[l]) = Attributes(table, table.Source(l));
+            SetAttributes(distinct, l, table, table.Source(l));
         }
         for (var j = 0; j < m; j++)
         {
-            var l = w.SLocal[j];
-            w.SourceBound.Set(m - 1 - j, key[l], length[l], mask[l]);
+            w.SourceBound.CopyFrom(distinct, w.SLocal[j], m - 1 - j);
         }
         SuffixLowerBound.Fill(n, m, w.PivotBound, w.SourceBound, w.Bound, w.DiagonalBase);
     }
 
-    private static (short Key, short Length, short Mask) Attributes(DtwTokenTable table, DtwToken t) =>
-        (table.FormKey(t), (short)Math.Min(t.Length, SuffixLowerBound.LengthCap), SuffixLowerBound.Fold(t.Mask));
+    private static void SetAttributes(SuffixBoundTokens tokens, int at, DtwTokenTable table, DtwToken t) =>
+        tokens.Set(at, table.FormKey(t), t.Length, SuffixLowerBound.Fold(t.Mask));
 
     // An upper bound from H: the path from (0, 0) that always steps to the successor with the smallest H (ties:
     // diagonal, pivot step, source step) is the cheapest path under the lower-bound costs and on real pairs runs

@@ -32,6 +32,15 @@ internal sealed class SuffixBoundTokens
         }
     }
 
+    /// <summary>Position <paramref name="at"/> takes position <paramref name="from"/> of <paramref name="source"/>.</summary>
+    public void CopyFrom(SuffixBoundTokens source, int from, int at)
+    {
+        Key[at] = source.Key[from];
+        Length[at] = source.Length[from];
+        Mask[at] = source.Mask[from];
+        Buckets[at] = source.Buckets[from];
+    }
+
     /// <summary>Sets position <paramref name="at"/>.</summary>
     public void Set(int at, short key, int length, short mask)
     {
