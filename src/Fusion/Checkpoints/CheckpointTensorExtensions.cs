@@ -31,21 +31,28 @@ public static class CheckpointTensorExtensions
     /// <summary>Writes <paramref name="tensor"/> (converted to <paramref name="dtype"/> on the CPU) as tensor <paramref name="name"/>.</summary>
     public static void WriteTensor(this ShardedCheckpointWriter writer, string name, Tensor tensor, DType dtype)
     {
-        using var scope = DisposeScope.Open();
-        var host = tensor.To(Device.Cpu).To(dtype).Contiguous();
-        var total = host.NumberOfElements * host.ElementSize;
-        for (long offset = 0; offset < total; offset += ChunkBytes)
-            writer.WriteTensorChunk(name, offset, host.AsBytes(offset, (int)Math.Min(ChunkBytes, total - offset)));
+        ArgumentNullException.ThrowIfNull(writer);
+        WriteChunks(tensor, dtype, (offset, bytes) => writer.WriteTensorChunk(name, offset, bytes));
     }
 
     /// <summary>Writes <paramref name="tensor"/> (converted to <paramref name="dtype"/> on the CPU) as tensor <paramref name="name"/> of one file.</summary>
     public static void WriteTensor(this SafetensorsWriter writer, string name, Tensor tensor, DType dtype)
     {
+        ArgumentNullException.ThrowIfNull(writer);
+        WriteChunks(tensor, dtype, (offset, bytes) => writer.WriteTensorChunk(name, offset, bytes));
+    }
+
+    // Where a tensor's bytes go, piece by piece: a writer's WriteTensorChunk.
+    private delegate void ChunkSink(long offsetInTensor, ReadOnlySpan<byte> bytes);
+
+    // The tensor on the CPU in the wanted dtype, handed over in ChunkBytes pieces.
+    private static void WriteChunks(Tensor tensor, DType dtype, ChunkSink sink)
+    {
         using var scope = DisposeScope.Open();
         var host = tensor.To(Device.Cpu).To(dtype).Contiguous();
         var total = host.NumberOfElements * host.ElementSize;
         for (long offset = 0; offset < total; offset += ChunkBytes)
-            writer.WriteTensorChunk(name, offset, host.AsBytes(offset, (int)Math.Min(ChunkBytes, total - offset)));
+            sink(offset, host.AsBytes(offset, (int)Math.Min(ChunkBytes, total - offset)));
     }
 
     /// <summary>The tensor dtype that holds a safetensors dtype.</summary>
