@@ -70,19 +70,26 @@ public class RunClusterFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh run folder with the chats (optionally a bad line), and a spec over the shared models.</summary>
-    public (string Folder, string Spec) NewRun(string name, string? badLine = null, int epochs = 2)
+    public (string Folder, string Spec) NewRun(string name, string? badLine = null, int epochs = 2) =>
+        NewRunIn(Root, name, ["llama3", "qwen3"], badLine, epochs);
+
+    /// <summary>
+    /// A fresh folder under <paramref name="root"/> with the chats (optionally a bad line) and a spec over the models in
+    /// root/models, with <paramref name="sources"/> (models source-NAME) as its sources.
+    /// </summary>
+    public static (string Folder, string Spec) NewRunIn(string root, string name, IReadOnlyList<string> sources, string? badLine = null, int epochs = 2)
     {
-        var folder = Path.Combine(Root, name);
+        var folder = Path.Combine(root, name);
         Directory.CreateDirectory(folder);
         var lines = TinyModels.ChatLines().ToList();
         if (badLine is not null) lines.Insert(4, badLine);
         File.WriteAllLines(Path.Combine(folder, "chats.jsonl"), lines);
+        var sourceLines = string.Join("\n", sources.Select(s => $"  - {{name: {s}, path: ../models/source-{s}}}"));
         var spec = $$"""
             name: {{name}}
             pivot: {path: ../models/pivot, template: mistral}
             sources:
-              - {name: llama3, path: ../models/source-llama3}
-              - {name: qwen3, path: ../models/source-qwen3}
+            {{sourceLines}}
             data: {train: chats.jsonl, eval_chats: chats.jsonl}
             representation: {top_k: 10, shard_size: 4, max_batch_tokens: 1024}
             alignment: {threads: 1}
