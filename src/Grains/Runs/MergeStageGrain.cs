@@ -136,11 +136,10 @@ public sealed class MergeStageGrain(
             }),
             r.Count)).ToList();
         Volatile.Write(ref _rangesStarted, units.Count);
-        Logger.LogInformation("Merge of run {RunId}: {Ranges} ranges over the output shards, {Parallel} at a time", work.RunId, units.Count,
-            work.ParallelRanges > 0 ? Math.Min(work.ParallelRanges, units.Count) : units.Count);
         // By default every range runs at once: each is one silo's (targets + 2) tensors of memory, and ranges are
         // few. Placement can still put several on one silo; merge.parallel_ranges caps how many run together.
         var parallel = work.ParallelRanges > 0 ? Math.Min(work.ParallelRanges, units.Count) : units.Count;
+        Logger.LogInformation("Merge of run {RunId}: {Ranges} ranges over the output shards, {Parallel} at a time", work.RunId, units.Count, parallel);
         WorkerFanOut.Run(units, parallel, (done, fraction) =>
             progress.Report(fraction, string.Create(CultureInfo.InvariantCulture, $"{done}/{units.Count} ranges done")), cancellationToken);
     }
