@@ -137,11 +137,12 @@ public static class DynamicTimeWarping
             }
             (la, lb, ma, mb) = (a.Length, b.Length, a.Mask, b.Mask);
         }
-        // Different strings differ by at least one edit, by the length difference, and by every character
-        // bucket present on one side only.
-        var onlyA = System.Numerics.BitOperations.PopCount(ma & ~mb);
-        var onlyB = System.Numerics.BitOperations.PopCount(mb & ~ma);
-        return Math.Max(Math.Max(1, Math.Abs(la - lb)), Math.Max(onlyA, onlyB));
+        // Different strings differ by at least one edit, and by the longer length minus the most characters an edit
+        // script can match: per side, one per shared bucket plus the characters beyond one per bucket used (see
+        // SuffixLowerBound, here with 32 buckets).
+        var shared = System.Numerics.BitOperations.PopCount(ma & mb);
+        var repeats = Math.Min(la - System.Numerics.BitOperations.PopCount(ma), lb - System.Numerics.BitOperations.PopCount(mb));
+        return Math.Max(1, Math.Max(la, lb) - repeats - shared);
     }
 
     // cost(i,j) from the dense table, or on a miss from the table's slow path (which fills it). With a bound, a

@@ -5,7 +5,7 @@ namespace FuseChat.Fusion.Alignment;
 /// <summary>
 /// One side's tokens as <see cref="SuffixLowerBound"/> reads them, one 16-bit lane per position (the source side is
 /// stored reversed): the comparison form's number (equal numbers: cost 0), the stripped length, the 16-bucket
-/// character mask and the number of buckets it uses. Each array has <see cref="SuffixLowerBound.Spare"/> slots past
+/// character mask and the length beyond the buckets it uses (characters that share a bucket with another). Each array has <see cref="SuffixLowerBound.Spare"/> slots past
 /// the last position for the vector loads' overrun. Reused from pair to pair.
 /// </summary>
 internal sealed class SuffixBoundTokens
@@ -19,8 +19,9 @@ internal sealed class SuffixBoundTokens
     /// <summary>Character bucket masks.</summary>
     public short[] Mask { get; private set; } = [];
 
-    /// <summary>Buckets set in each mask.</summary>
-    public short[] Buckets { get; private set; } = [];
+    /// <summary>Length minus the buckets set in the mask: at most this many characters fall in buckets the other
+    /// token also uses, whatever the other token is.</summary>
+    public short[] Repeats { get; private set; } = [];
 
     /// <summary>Makes room for <paramref name="count"/> positions.</summary>
     public void Ensure(int count)
@@ -28,7 +29,7 @@ internal sealed class SuffixBoundTokens
         if (Key.Length < count + SuffixLowerBound.Spare)
         {
             var size = count + SuffixLowerBound.Spare;
-            (Key, Length, Mask, Buckets) = (new short[size], new short[size], new short[size], new short[size]);
+            (Key, Length, Mask, Repeats) = (new short[size], new short[size], new short[size], new short[size]);
         }
     }
 
@@ -38,15 +39,17 @@ internal sealed class SuffixBoundTokens
         Key[at] = source.Key[from];
         Length[at] = source.Length[from];
         Mask[at] = source.Mask[from];
-        Buckets[at] = source.Buckets[from];
+        Repeats[at] = source.Repeats[from];
     }
 
     /// <summary>Sets position <paramref name="at"/>.</summary>
     public void Set(int at, short key, int length, short mask)
     {
         Key[at] = key;
-        Length[at] = (short)Math.Min(length, SuffixLowerBound.LengthCap);
+        var capped = (short)Math.Min(length, SuffixLowerBound.LengthCap);
+        Length[at] = capped;
         Mask[at] = mask;
-        Buckets[at] = (short)BitOperations.PopCount((uint)(ushort)mask);
+        // A bare marker (length 0, empty mask) has none; otherwise every bucket used holds at least one character.
+        Repeats[at] = (short)Math.Max(0, capped - BitOperations.PopCount((uint)(ushort)mask));
     }
 }

@@ -13,10 +13,14 @@ namespace FuseChat.Fusion.Alignment;
 /// </summary>
 /// <remarks>
 /// <para>Cell lower bound (valid for the comparison forms of METHOD.md, bare markers included): 0 when the two tokens
-/// compare equal, otherwise max(1, |La - Lb|, |Ma \ Mb|, |Mb \ Ma|), L the length of the stripped string (a bare
-/// marker's is 0: every non-marker character of the other token is still one edit) and M the set of 16 character
-/// buckets the stripped string uses (each bucket only one side has costs at least one edit; the larger of the two
-/// counts is max(|Ma|, |Mb|) - |Ma and Mb|, one population count per cell). Because H is an exact
+/// compare equal, otherwise max(1, max(La, Lb) - min(Ra, Rb) - |Ma and Mb|), L the length of the stripped string (a
+/// bare marker's is 0: every non-marker character of the other token is still one edit), M the set of 16 character
+/// buckets the stripped string uses and R = L - |M|. Why: an edit script with c matches costs at least
+/// max(La, Lb) - c, and a match pairs two characters of one bucket, so c is at most the characters of A in buckets
+/// B also uses: at most |Ma and Mb| + Ra (each bucket A uses holds one character, the Ra others may fall anywhere),
+/// and likewise for B. It is never below the difference in length or the buckets only one side uses, and it is
+/// the full length of the longer token when the two share no bucket ("\n" against "&lt;0x0A&gt;" costs 6, not 5).
+/// Lengths are capped at <see cref="LengthCap"/>, which only lowers the bound. Because H is an exact
 /// DTW under costs that never exceed the real ones, the remaining bound min over the successors of H is consistent:
 /// it drops by at most the real cost of a step, which is what keeps the pruning exact.</para>
 /// <para>Speed: the matrix is filled by anti-diagonals, whose cells are independent, 32 cells per 512-bit vector of
@@ -73,7 +77,7 @@ internal static class SuffixLowerBound
         h[offset + 2] = Cap;
         h[diagonalBase[last] + n - 1] = CellBound(pivot, n - 1, sourceReversed, 0);
         h[diagonalBase[last] + n] = Cap;
-        var lanes = new Lanes(h, pivot.Key, pivot.Length, pivot.Mask, pivot.Buckets, sourceReversed.Key, sourceReversed.Length, sourceReversed.Mask, sourceReversed.Buckets);
+        var lanes = new Lanes(h, pivot.Key, pivot.Length, pivot.Mask, pivot.Repeats, sourceReversed.Key, sourceReversed.Length, sourceReversed.Mask, sourceReversed.Repeats);
         if (Vector512.IsHardwareAccelerated)
         {
             FillDiagonals<Vector512<short>, Wide>(n, m, lanes, diagonalBase);
@@ -111,11 +115,11 @@ internal static class SuffixLowerBound
                 }
                 var k = i + shift;
                 var equal = TOps.Equal(TOps.Load(lanes.PivotKey, i), TOps.Load(lanes.SourceKey, k));
-                var lengthGap = TOps.AbsoluteDifference(TOps.Load(lanes.PivotLength, i), TOps.Load(lanes.SourceLength, k));
-                // Buckets only one side has: the larger side's buckets minus the shared ones.
+                var longer = TOps.Max(TOps.Load(lanes.PivotLength, i), TOps.Load(lanes.SourceLength, k));
+                var repeats = TOps.Min(TOps.Load(lanes.PivotRepeats, i), TOps.Load(lanes.SourceRepeats, k));
+                // The longer length minus the most characters an edit script can match (see the remarks).
                 var shared = TOps.PopCount(TOps.And(TOps.Load(lanes.PivotMask, i), TOps.Load(lanes.SourceMask, k)));
-                var onlyOne = TOps.Subtract(TOps.Max(TOps.Load(lanes.PivotBuckets, i), TOps.Load(lanes.SourceBuckets, k)), shared);
-                var cost = TOps.AndNot(TOps.Max(TOps.Max(lengthGap, one), onlyOne), equal);
+                var cost = TOps.AndNot(TOps.Max(TOps.Subtract(TOps.Subtract(longer, repeats), shared), one), equal);
                 TOps.Store(TOps.Min(TOps.Add(cost, next), cap), h, b0 + i);
             }
             // The vector's overrun wrote past the diagonal's end: restore the sentinel the next diagonals read.
@@ -124,8 +128,8 @@ internal static class SuffixLowerBound
     }
 
     // The arrays one fill reads and writes.
-    private readonly record struct Lanes(short[] H, short[] PivotKey, short[] PivotLength, short[] PivotMask, short[] PivotBuckets,
-        short[] SourceKey, short[] SourceLength, short[] SourceMask, short[] SourceBuckets);
+    private readonly record struct Lanes(short[] H, short[] PivotKey, short[] PivotLength, short[] PivotMask, short[] PivotRepeats,
+        short[] SourceKey, short[] SourceLength, short[] SourceMask, short[] SourceRepeats);
 
     // The vector operations the fill needs, over 16-bit lanes; loads and stores skip bounds checks (the callers'
     // arrays carry Spare or Padding slots for the overrun). All inlined: a call per vector operation costs more than
@@ -143,7 +147,6 @@ internal static class SuffixLowerBound
         static abstract TV And(TV a, TV b);
         static abstract TV Equal(TV a, TV b);
         static abstract TV AndNot(TV a, TV b);
-        static abstract TV AbsoluteDifference(TV a, TV b);
         static abstract TV PopCount(TV a);
     }
 
@@ -170,8 +173,6 @@ internal static class SuffixLowerBound
         public static Vector512<short> Equal(Vector512<short> a, Vector512<short> b) => Vector512.Equals(a, b);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> AndNot(Vector512<short> a, Vector512<short> b) => Vector512.AndNot(a, b);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> AbsoluteDifference(Vector512<short> a, Vector512<short> b) => Vector512.Abs(a - b);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> PopCount(Vector512<short> a)
@@ -207,8 +208,6 @@ internal static class SuffixLowerBound
         public static Vector256<short> Equal(Vector256<short> a, Vector256<short> b) => Vector256.Equals(a, b);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> AndNot(Vector256<short> a, Vector256<short> b) => Vector256.AndNot(a, b);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<short> AbsoluteDifference(Vector256<short> a, Vector256<short> b) => Vector256.Abs(a - b);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> PopCount(Vector256<short> a)
@@ -229,8 +228,8 @@ internal static class SuffixLowerBound
             return 0;
         }
         var shared = BitOperations.PopCount((uint)(ushort)(pivot.Mask[i] & sourceReversed.Mask[k]));
-        var onlyOne = Math.Max(pivot.Buckets[i], sourceReversed.Buckets[k]) - shared;
-        return (short)Math.Max(Math.Max(1, Math.Abs(pivot.Length[i] - sourceReversed.Length[k])), onlyOne);
+        var longer = Math.Max(pivot.Length[i], sourceReversed.Length[k]);
+        return (short)Math.Max(1, longer - Math.Min(pivot.Repeats[i], sourceReversed.Repeats[k]) - shared);
     }
 
     /// <summary>A token's 32-bucket character mask (bit c mod 32) folded into the bound's 16 buckets (bit c mod 16).</summary>

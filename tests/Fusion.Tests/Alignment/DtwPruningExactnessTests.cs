@@ -157,6 +157,26 @@ public class DtwPruningExactnessTests
         }
     }
 
+    [Theory]
+    // No shared character bucket: every character of the longer token is an edit (the length difference alone says 5).
+    [InlineData("\n", "<0x0A>", 6)]
+    [InlineData(".", "://", 3)]
+    // Repeated characters can match only once per shared bucket and repeat: "aaaa" against "ab" still needs 3.
+    [InlineData("aaaa", "ab", 3)]
+    public void CellBoundCountsCharactersNoEditScriptCanMatch(string a, string b, int expected)
+    {
+        var registry = new DtwTokenRegistry();
+        DtwToken ta = registry.Get(a), tb = registry.Get(b);
+        SuffixBoundTokens left = new(), right = new();
+        left.Ensure(1);
+        right.Ensure(1);
+        left.Set(0, 1, ta.Length, SuffixLowerBound.Fold(ta.Mask));
+        right.Set(0, 2, tb.Length, SuffixLowerBound.Fold(tb.Mask));
+        Assert.Equal(expected, EditDistanceAndMarkersTests.Naive(a, b));
+        Assert.Equal(expected, SuffixLowerBound.CellBound(left, 0, right, 0));
+        Assert.Equal(expected, DynamicTimeWarping.LowerBound(ta, tb));
+    }
+
     // Random attributes; a length of -1 draws short random lengths.
     private static SuffixBoundTokens Tokens(Random rng, int count, int length)
     {
