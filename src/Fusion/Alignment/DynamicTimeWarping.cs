@@ -404,7 +404,7 @@ public static class DynamicTimeWarping
     }
 
     private static void SetAttributes(SuffixBoundTokens tokens, int at, DtwTokenTable table, DtwToken t) =>
-        tokens.Set(at, table.FormKey(t), t.Length, SuffixLowerBound.Fold(t.Mask));
+        tokens.Set(at, table.FormKey(t), t.Length, t.Mask);
 
     // An upper bound from H: the path from (0, 0) that always steps to the successor with the smallest H (ties:
     // diagonal, pivot step, source step) is the cheapest path under the lower-bound costs and on real pairs runs

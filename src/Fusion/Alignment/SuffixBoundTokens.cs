@@ -4,8 +4,8 @@ namespace FuseChat.Fusion.Alignment;
 
 /// <summary>
 /// One side's tokens as <see cref="SuffixLowerBound"/> reads them, one 16-bit lane per position (the source side is
-/// stored reversed): the comparison form's number (equal numbers: cost 0), the stripped length, the 16-bucket
-/// character mask and the length beyond the buckets it uses (characters that share a bucket with another). Each array has <see cref="SuffixLowerBound.Spare"/> slots past
+/// stored reversed): the comparison form's number (equal numbers: cost 0), the stripped length, the 32-bucket
+/// character mask in two halves and the length beyond the buckets it uses (characters that share a bucket with another). Each array has <see cref="SuffixLowerBound.Spare"/> slots past
 /// the last position for the vector loads' overrun. Reused from pair to pair.
 /// </summary>
 internal sealed class SuffixBoundTokens
@@ -16,8 +16,11 @@ internal sealed class SuffixBoundTokens
     /// <summary>Stripped lengths, capped at <see cref="SuffixLowerBound.LengthCap"/>.</summary>
     public short[] Length { get; private set; } = [];
 
-    /// <summary>Character bucket masks.</summary>
-    public short[] Mask { get; private set; } = [];
+    /// <summary>Character buckets 0 to 15.</summary>
+    public short[] MaskLow { get; private set; } = [];
+
+    /// <summary>Character buckets 16 to 31.</summary>
+    public short[] MaskHigh { get; private set; } = [];
 
     /// <summary>Length minus the buckets set in the mask: at most this many characters fall in buckets the other
     /// token also uses, whatever the other token is.</summary>
@@ -29,7 +32,7 @@ internal sealed class SuffixBoundTokens
         if (Key.Length < count + SuffixLowerBound.Spare)
         {
             var size = count + SuffixLowerBound.Spare;
-            (Key, Length, Mask, Repeats) = (new short[size], new short[size], new short[size], new short[size]);
+            (Key, Length, MaskLow, MaskHigh, Repeats) = (new short[size], new short[size], new short[size], new short[size], new short[size]);
         }
     }
 
@@ -38,18 +41,20 @@ internal sealed class SuffixBoundTokens
     {
         Key[at] = source.Key[from];
         Length[at] = source.Length[from];
-        Mask[at] = source.Mask[from];
+        MaskLow[at] = source.MaskLow[from];
+        MaskHigh[at] = source.MaskHigh[from];
         Repeats[at] = source.Repeats[from];
     }
 
     /// <summary>Sets position <paramref name="at"/>.</summary>
-    public void Set(int at, short key, int length, short mask)
+    public void Set(int at, short key, int length, uint mask)
     {
         Key[at] = key;
         var capped = (short)Math.Min(length, SuffixLowerBound.LengthCap);
         Length[at] = capped;
-        Mask[at] = mask;
+        MaskLow[at] = (short)mask;
+        MaskHigh[at] = (short)(mask >> 16);
         // A bare marker (length 0, empty mask) has none; otherwise every bucket used holds at least one character.
-        Repeats[at] = (short)Math.Max(0, capped - BitOperations.PopCount((uint)(ushort)mask));
+        Repeats[at] = (short)Math.Max(0, capped - BitOperations.PopCount(mask));
     }
 }

@@ -14,7 +14,7 @@ namespace FuseChat.Fusion.Alignment;
 /// <remarks>
 /// <para>Cell lower bound (valid for the comparison forms of METHOD.md, bare markers included): 0 when the two tokens
 /// compare equal, otherwise max(1, max(La, Lb) - min(Ra, Rb) - |Ma and Mb|), L the length of the stripped string (a
-/// bare marker's is 0: every non-marker character of the other token is still one edit), M the set of 16 character
+/// bare marker's is 0: every non-marker character of the other token is still one edit), M the set of 32 character
 /// buckets the stripped string uses and R = L - |M|. Why: an edit script with c matches costs at least
 /// max(La, Lb) - c, and a match pairs two characters of one bucket, so c is at most the characters of A in buckets
 /// B also uses: at most |Ma and Mb| + Ra (each bucket A uses holds one character, the Ra others may fall anywhere),
@@ -77,7 +77,7 @@ internal static class SuffixLowerBound
         h[offset + 2] = Cap;
         h[diagonalBase[last] + n - 1] = CellBound(pivot, n - 1, sourceReversed, 0);
         h[diagonalBase[last] + n] = Cap;
-        var lanes = new Lanes(h, pivot.Key, pivot.Length, pivot.Mask, pivot.Repeats, sourceReversed.Key, sourceReversed.Length, sourceReversed.Mask, sourceReversed.Repeats);
+        var lanes = new Lanes(h, pivot, sourceReversed);
         if (Vector512.IsHardwareAccelerated)
         {
             FillDiagonals<Vector512<short>, Wide>(n, m, lanes, diagonalBase);
@@ -118,7 +118,9 @@ internal static class SuffixLowerBound
                 var longer = TOps.Max(TOps.Load(lanes.PivotLength, i), TOps.Load(lanes.SourceLength, k));
                 var repeats = TOps.Min(TOps.Load(lanes.PivotRepeats, i), TOps.Load(lanes.SourceRepeats, k));
                 // The longer length minus the most characters an edit script can match (see the remarks).
-                var shared = TOps.PopCount(TOps.And(TOps.Load(lanes.PivotMask, i), TOps.Load(lanes.SourceMask, k)));
+                var shared = TOps.PopCountSum(
+                    TOps.And(TOps.Load(lanes.PivotMaskLow, i), TOps.Load(lanes.SourceMaskLow, k)),
+                    TOps.And(TOps.Load(lanes.PivotMaskHigh, i), TOps.Load(lanes.SourceMaskHigh, k)));
                 var cost = TOps.AndNot(TOps.Max(TOps.Subtract(TOps.Subtract(longer, repeats), shared), one), equal);
                 TOps.Store(TOps.Min(TOps.Add(cost, next), cap), h, b0 + i);
             }
@@ -127,9 +129,13 @@ internal static class SuffixLowerBound
         }
     }
 
-    // The arrays one fill reads and writes.
-    private readonly record struct Lanes(short[] H, short[] PivotKey, short[] PivotLength, short[] PivotMask, short[] PivotRepeats,
-        short[] SourceKey, short[] SourceLength, short[] SourceMask, short[] SourceRepeats);
+    // The arrays one fill reads and writes, held in locals-friendly fields.
+    private readonly struct Lanes(short[] h, SuffixBoundTokens pivot, SuffixBoundTokens source)
+    {
+        public readonly short[] H = h;
+        public readonly short[] PivotKey = pivot.Key, PivotLength = pivot.Length, PivotMaskLow = pivot.MaskLow, PivotMaskHigh = pivot.MaskHigh, PivotRepeats = pivot.Repeats;
+        public readonly short[] SourceKey = source.Key, SourceLength = source.Length, SourceMaskLow = source.MaskLow, SourceMaskHigh = source.MaskHigh, SourceRepeats = source.Repeats;
+    }
 
     // The vector operations the fill needs, over 16-bit lanes; loads and stores skip bounds checks (the callers'
     // arrays carry Spare or Padding slots for the overrun). All inlined: a call per vector operation costs more than
@@ -147,7 +153,7 @@ internal static class SuffixLowerBound
         static abstract TV And(TV a, TV b);
         static abstract TV Equal(TV a, TV b);
         static abstract TV AndNot(TV a, TV b);
-        static abstract TV PopCount(TV a);
+        static abstract TV PopCountSum(TV a, TV b);
     }
 
     private readonly struct Wide : IShortLanes<Vector512<short>>
@@ -175,13 +181,19 @@ internal static class SuffixLowerBound
         public static Vector512<short> AndNot(Vector512<short> a, Vector512<short> b) => Vector512.AndNot(a, b);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> PopCount(Vector512<short> a)
+        public static Vector512<short> PopCountSum(Vector512<short> a, Vector512<short> b)
         {
+            // Both counted to 2-bit and then 4-bit fields, added there (at most 8 per nibble), then summed per lane.
             var x = a.AsUInt16();
-            x -= Vector512.ShiftRightLogical(x, 1) & Vector512.Create((ushort)0x5555);
-            x = (x & Vector512.Create((ushort)0x3333)) + (Vector512.ShiftRightLogical(x, 2) & Vector512.Create((ushort)0x3333));
-            x = (x + Vector512.ShiftRightLogical(x, 4)) & Vector512.Create((ushort)0x0F0F);
-            return ((x + Vector512.ShiftRightLogical(x, 8)) & Vector512.Create((ushort)0x001F)).AsInt16();
+            var y = b.AsUInt16();
+            var m1 = Vector512.Create((ushort)0x5555);
+            var m2 = Vector512.Create((ushort)0x3333);
+            var m4 = Vector512.Create((ushort)0x0F0F);
+            x -= Vector512.ShiftRightLogical(x, 1) & m1;
+            y -= Vector512.ShiftRightLogical(y, 1) & m1;
+            var z = (x & m2) + (Vector512.ShiftRightLogical(x, 2) & m2) + (y & m2) + (Vector512.ShiftRightLogical(y, 2) & m2);
+            z = (z & m4) + (Vector512.ShiftRightLogical(z, 4) & m4);
+            return ((z + Vector512.ShiftRightLogical(z, 8)) & Vector512.Create((ushort)0x003F)).AsInt16();
         }
     }
 
@@ -210,13 +222,19 @@ internal static class SuffixLowerBound
         public static Vector256<short> AndNot(Vector256<short> a, Vector256<short> b) => Vector256.AndNot(a, b);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<short> PopCount(Vector256<short> a)
+        public static Vector256<short> PopCountSum(Vector256<short> a, Vector256<short> b)
         {
+            // Both counted to 2-bit and then 4-bit fields, added there (at most 8 per nibble), then summed per lane.
             var x = a.AsUInt16();
-            x -= Vector256.ShiftRightLogical(x, 1) & Vector256.Create((ushort)0x5555);
-            x = (x & Vector256.Create((ushort)0x3333)) + (Vector256.ShiftRightLogical(x, 2) & Vector256.Create((ushort)0x3333));
-            x = (x + Vector256.ShiftRightLogical(x, 4)) & Vector256.Create((ushort)0x0F0F);
-            return ((x + Vector256.ShiftRightLogical(x, 8)) & Vector256.Create((ushort)0x001F)).AsInt16();
+            var y = b.AsUInt16();
+            var m1 = Vector256.Create((ushort)0x5555);
+            var m2 = Vector256.Create((ushort)0x3333);
+            var m4 = Vector256.Create((ushort)0x0F0F);
+            x -= Vector256.ShiftRightLogical(x, 1) & m1;
+            y -= Vector256.ShiftRightLogical(y, 1) & m1;
+            var z = (x & m2) + (Vector256.ShiftRightLogical(x, 2) & m2) + (y & m2) + (Vector256.ShiftRightLogical(y, 2) & m2);
+            z = (z & m4) + (Vector256.ShiftRightLogical(z, 4) & m4);
+            return ((z + Vector256.ShiftRightLogical(z, 8)) & Vector256.Create((ushort)0x003F)).AsInt16();
         }
     }
 
@@ -227,11 +245,10 @@ internal static class SuffixLowerBound
         {
             return 0;
         }
-        var shared = BitOperations.PopCount((uint)(ushort)(pivot.Mask[i] & sourceReversed.Mask[k]));
+        var shared = BitOperations.PopCount((uint)(ushort)(pivot.MaskLow[i] & sourceReversed.MaskLow[k]))
+            + BitOperations.PopCount((uint)(ushort)(pivot.MaskHigh[i] & sourceReversed.MaskHigh[k]));
         var longer = Math.Max(pivot.Length[i], sourceReversed.Length[k]);
         return (short)Math.Max(1, longer - Math.Min(pivot.Repeats[i], sourceReversed.Repeats[k]) - shared);
     }
 
-    /// <summary>A token's 32-bucket character mask (bit c mod 32) folded into the bound's 16 buckets (bit c mod 16).</summary>
-    public static short Fold(uint mask) => (short)((mask | (mask >> 16)) & 0xFFFF);
 }
