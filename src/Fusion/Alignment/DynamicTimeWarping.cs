@@ -353,8 +353,9 @@ public static class DynamicTimeWarping
         }
     }
 
-    // min(a, b) without a branch, for the hot loop: which of three neighbours is smallest is data, not pattern, and a
-    // mispredicted branch per cell cost more than the whole cell (seen in the JIT's code for Math.Min there). Valid for
+    // min(a, b) meant to be without a branch, for the hot loop: which of three neighbours is smallest is data, not
+    // pattern. The .NET 10 JIT recognises this form and emits a compare and branch all the same; a form it does not
+    // recognise (an unsigned shift) was measured no faster on the bench windows, so this one stays. Valid for
     // 0 <= a, b <= Infinity, where a - b cannot overflow.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int BranchFreeMin(int a, int b)
