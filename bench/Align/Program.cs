@@ -21,10 +21,15 @@ using FuseChat.Fusion.Tokenization;
 // An extra, informative line: unrelated random token strings, the worst case for pruning (no shared text).
 var pairs = int.MaxValue;
 var rounds = 5;
+string? versus = null;
+var versusName = "other";
 foreach (var a in args)
 {
     if (a.StartsWith("--pairs=", StringComparison.Ordinal)) pairs = int.Parse(a[8..], CultureInfo.InvariantCulture);
     if (a.StartsWith("--rounds=", StringComparison.Ordinal)) rounds = int.Parse(a[9..], CultureInfo.InvariantCulture);
+    // bench/run align-versus: the FuseChat.Fusion build of another revision, and its name for the output.
+    if (a.StartsWith("--versus=", StringComparison.Ordinal)) versus = a[9..];
+    if (a.StartsWith("--versus-name=", StringComparison.Ordinal)) versusName = a[14..];
 }
 var root = FindRoot();
 var names = new[] { "llama2", "llama3", "qwen3", "gemma3" };
@@ -32,6 +37,10 @@ var tokenizers = names.ToDictionary(n => n, n => HfTokenizer.Load(Path.Combine(r
 (string Pivot, string Source)[] combos = [("llama2", "llama3"), ("llama3", "gemma3"), ("qwen3", "llama2"), ("gemma3", "qwen3")];
 var (data, stressFrom) = RealPairs(root, tokenizers, combos, pairs, 1000);
 var cores = Environment.ProcessorCount;
+if (versus is not null)
+{
+    return VersusRevision.Run(data, stressFrom, versus, versusName, args.Any(a => a.StartsWith("--rounds=", StringComparison.Ordinal)) ? rounds : 15);
+}
 
 foreach (var d in data.Take(2)) { DynamicTimeWarping.Align(d.Pivot, d.Source); FullMatrixDtw.Align(d.Pivot, d.Source); } // JIT tiers
 var identical = data.All(d => Same(DynamicTimeWarping.Align(d.Pivot, d.Source), FullMatrixDtw.Align(d.Pivot, d.Source)));

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# about: DTW alignment of this working tree against another git revision, in one process, alternating rounds (ratio)
+# Usage: bench/run align-versus REV [--pairs=N] [--rounds=N]   (REV: any commit, tag or branch; default rounds 15)
+# Builds REV's src/Fusion (from `git archive`) and this tree's bench/Align, then times both DTWs on the same
+# windows as bench/run align, in paired rounds inside one process: the shared machines drift too much between
+# separate runs to show a change of 10 or 20 percent. Prints per kind (prose, stress corpus, all) the median ms of
+# each and the median per-round ratio (below 1: this tree is faster), and identical=yes|no (every alignment equal).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+rev="${1:?usage: bench/run align-versus REV [--pairs=N] [--rounds=N]}"
+shift
+commit="$(git -C "$root" rev-parse --verify --quiet "$rev^{commit}")" || { echo "error: '$rev' is not a commit in $root" >&2; exit 2; }
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+git -C "$root" archive "$commit" | tar -x -C "$work"
+dotnet build "$work/src/Fusion/FuseChat.Fusion.csproj" -c Release -o "$work/lib" -nologo -v quiet >/dev/null
+out="$root/.artifacts/bench/align"
+dotnet build "$root/bench/Align/FuseChat.Bench.Align.csproj" -c Release -o "$out" -nologo -v quiet >/dev/null
+dotnet "$out/FuseChat.Bench.Align.dll" --versus="$work/lib" --versus-name="$rev" "$@"
