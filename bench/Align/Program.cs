@@ -12,7 +12,8 @@ using FuseChat.Fusion.Tokenization;
 // and docs/*.md first) followed by the tokenizer test corpus (tests/fixtures/corpus.jsonl: code, numbers, many
 // scripts, emoji), each cut into consecutive windows of about 1k pivot tokens, for each tokenizer pair: every pair
 // of windows is distinct. Figures are normalised to a 1k x 1k-token pair. The two kinds are also timed apart: the
-// stress corpus (repetitive, mixed scripts) is where pruning keeps the most cells.
+// stress corpus (repetitive, mixed scripts) is where pruning keeps the most cells. Each window is aligned as the
+// product does it: its token ids through the tokenizer pair's CorpusAligner.AlignOne (AlignerWindows.cs).
 // Cold (the main figures): each round clears the process-wide caches (DtwCostCache.Clear) and aligns every
 // pair once, so they warm only as they would over a corpus of distinct conversations. Warm (labelled): the
 // same pairs again without clearing, every token already interned: the limit of a very long run.
@@ -42,8 +43,8 @@ if (versus is not null)
     return VersusRevision.Run(data, stressFrom, versus, versusName, args.Any(a => a.StartsWith("--rounds=", StringComparison.Ordinal)) ? rounds : 15);
 }
 
-foreach (var d in data.Take(2)) { DynamicTimeWarping.Align(d.Pivot, d.Source); FullMatrixDtw.Align(d.Pivot, d.Source); } // JIT tiers
-var identical = data.All(d => Same(DynamicTimeWarping.Align(d.Pivot, d.Source), FullMatrixDtw.Align(d.Pivot, d.Source)));
+foreach (var d in data.Take(2)) { AlignerWindows.Align(d.Pivot, d.Source); FullMatrixDtw.Align(d.Pivot, d.Source); } // JIT tiers
+var identical = data.All(d => Same(AlignerWindows.Align(d.Pivot, d.Source), FullMatrixDtw.Align(d.Pivot, d.Source)));
 var single = Measure(data, 1, rounds, cold: true);
 var all = Measure(data, cores, rounds, cold: true);
 var peer = Measure(data, 1, Math.Max(1, rounds / 2), cold: true, FullMatrixDtw.Align);
@@ -71,7 +72,7 @@ Console.WriteLine("goal: <= 1 ms per pair per core (cold)");
 
 var random = RandomPairs(new Random(42), 4, 1000);
 var rIdentical = random.All(d => Same(DynamicTimeWarping.Align(d.Pivot, d.Source), FullMatrixDtw.Align(d.Pivot, d.Source)));
-var rSingle = Measure(random, 1, Math.Max(1, rounds / 2), cold: true);
+var rSingle = Measure(random, 1, Math.Max(1, rounds / 2), cold: true, DynamicTimeWarping.Align); // no vocabulary: by strings
 var rPeer = Measure(random, 1, 1, cold: true, FullMatrixDtw.Align);
 Console.WriteLine($"informative, worst case (unrelated random strings, {random.Length} pairs, cold): pruned {rSingle * 1000 / random.Length:F3} ms per pair single-thread, " +
     $"full matrix {rPeer * 1000 / random.Length:F3} ms, {rPeer / rSingle:F1}x; identical={(rIdentical ? "yes" : "no")}");
@@ -81,7 +82,7 @@ return identical && rIdentical ? 0 : 1;
 // pass that fills them.
 static double Measure((string[] Pivot, string[] Source)[] data, int threads, int rounds, bool cold, Func<string[], string[], TokenAlignment>? align = null)
 {
-    align ??= DynamicTimeWarping.Align;
+    align ??= AlignerWindows.Align;
     var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
     if (!cold)
     {
@@ -121,13 +122,14 @@ static ((string[] Pivot, string[] Source)[] Pairs, int StressFrom) RealPairs(str
         lines.AddRange(File.ReadAllLines(file));
     }
     var stressLines = File.ReadAllLines(Path.Combine(root, "tests", "fixtures", "corpus.jsonl")).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<string>(l)!).ToList();
-    var prose = Interleave(combos.Select(c => Windows(tokenizers[c.Pivot], tokenizers[c.Source], lines, target)).ToList(), count);
-    var stress = Interleave(combos.Select(c => Windows(tokenizers[c.Pivot], tokenizers[c.Source], stressLines, target)).ToList(), count - prose.Count);
+    var aligners = combos.Select(c => new CorpusAligner(new TokenizerVocabulary(tokenizers[c.Pivot]), new TokenizerVocabulary(tokenizers[c.Source]), 1)).ToList();
+    var prose = Interleave(combos.Select((c, k) => Windows(tokenizers[c.Pivot], tokenizers[c.Source], aligners[k], lines, target)).ToList(), count);
+    var stress = Interleave(combos.Select((c, k) => Windows(tokenizers[c.Pivot], tokenizers[c.Source], aligners[k], stressLines, target)).ToList(), count - prose.Count);
     return ([.. prose, .. stress], prose.Count);
 }
 
 // Consecutive windows of whole lines of about `target` pivot tokens (the last, shorter one dropped).
-static List<(string[], string[])> Windows(HfTokenizer pivot, HfTokenizer source, List<string> lines, int target)
+static List<(string[], string[])> Windows(HfTokenizer pivot, HfTokenizer source, CorpusAligner aligner, List<string> lines, int target)
 {
     var windows = new List<(string[], string[])>();
     var window = new StringBuilder();
@@ -142,8 +144,11 @@ static List<(string[], string[])> Windows(HfTokenizer pivot, HfTokenizer source,
             continue;
         }
         var text = window.ToString();
-        var p = pivot.Encode(text, false).Select(id => pivot.IdToToken(id)!).ToArray();
-        var s = source.Encode(text, false).Select(id => TokenMarkers.Convert(source.IdToToken(id)!, source.WordBoundaryMarker, pivot.WordBoundaryMarker)).ToArray();
+        var pivotIds = pivot.Encode(text, false);
+        var sourceIds = source.Encode(text, false);
+        var p = pivotIds.Select(id => pivot.IdToToken(id)!).ToArray();
+        var s = sourceIds.Select(id => TokenMarkers.Convert(source.IdToToken(id)!, source.WordBoundaryMarker, pivot.WordBoundaryMarker)).ToArray();
+        AlignerWindows.Add(p, pivotIds.ToArray(), sourceIds.ToArray(), aligner);
         windows.Add((p, s));
         window.Clear();
         tokens = 0;

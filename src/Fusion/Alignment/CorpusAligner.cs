@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace FuseChat.Fusion.Alignment;
 
 /// <summary>
@@ -15,6 +17,9 @@ public sealed class CorpusAligner
     // Token strings by id, source ones already in the pivot's spelling; filled lazily (benign races: same value).
     private readonly string?[] _pivotText;
     private readonly string?[] _sourceText;
+    // DTW tokens by id, for the current token registry generation.
+    private readonly DtwVocabularyTokens _pivotTokens;
+    private readonly DtwVocabularyTokens _sourceTokens;
 
     /// <summary>Creates an aligner for one (pivot, source) vocabulary pair.</summary>
     /// <param name="pivotVocabulary">The pivot model's vocabulary.</param>
@@ -32,6 +37,8 @@ public sealed class CorpusAligner
         _source = sourceVocabulary;
         _pivotText = new string?[pivotVocabulary.Count];
         _sourceText = new string?[sourceVocabulary.Count];
+        _pivotTokens = new DtwVocabularyTokens("pivot", pivotVocabulary.Count, PivotText);
+        _sourceTokens = new DtwVocabularyTokens("source", sourceVocabulary.Count, SourceText);
         MaxDegreeOfParallelism = maxDegreeOfParallelism;
     }
 
@@ -69,17 +76,22 @@ public sealed class CorpusAligner
     {
         ArgumentNullException.ThrowIfNull(pivotIds);
         ArgumentNullException.ThrowIfNull(sourceIds);
-        var pivot = new string[pivotIds.Length];
-        for (var i = 0; i < pivot.Length; i++)
+        // One registry generation for the whole conversation: its tokens' ids must be comparable.
+        var registry = DtwTokenRegistry.Current;
+        var pivot = ArrayPool<DtwToken>.Shared.Rent(pivotIds.Length);
+        var source = ArrayPool<DtwToken>.Shared.Rent(sourceIds.Length);
+        try
         {
-            pivot[i] = PivotText(pivotIds[i]);
+            _pivotTokens.Get(registry, pivotIds, pivot);
+            _sourceTokens.Get(registry, sourceIds, source);
+            return DynamicTimeWarping.Align(registry, pivot.AsSpan(0, pivotIds.Length), source.AsSpan(0, sourceIds.Length));
         }
-        var source = new string[sourceIds.Length];
-        for (var j = 0; j < source.Length; j++)
+        finally
         {
-            source[j] = SourceText(sourceIds[j]);
+            // Cleared: the pool must not keep a registry generation alive.
+            ArrayPool<DtwToken>.Shared.Return(pivot, clearArray: true);
+            ArrayPool<DtwToken>.Shared.Return(source, clearArray: true);
         }
-        return DynamicTimeWarping.Align(pivot, source);
     }
 
     private string PivotText(int id) =>

@@ -80,10 +80,16 @@ internal sealed class DtwTokenTable
     }
 
     /// <summary>Local id of a pivot token string.</summary>
-    public int InternPivot(string token) => Intern(token, ref _pivotLocal, ref _pivotStamp, ref _pivots, ref _pivotCount);
+    public int InternPivot(string token) => InternPivot(_registry.Get(token));
 
     /// <summary>Local id of a source token string.</summary>
-    public int InternSource(string token) => Intern(token, ref _sourceLocal, ref _sourceStamp, ref _sources, ref _sourceCount);
+    public int InternSource(string token) => InternSource(_registry.Get(token));
+
+    /// <summary>Local id of a pivot token of the registry given to <see cref="Begin"/>.</summary>
+    public int InternPivot(DtwToken token) => Intern(token, ref _pivotLocal, ref _pivotStamp, ref _pivots, ref _pivotCount);
+
+    /// <summary>Local id of a source token of the registry given to <see cref="Begin"/>.</summary>
+    public int InternSource(DtwToken token) => Intern(token, ref _sourceLocal, ref _sourceStamp, ref _sources, ref _sourceCount);
 
     /// <summary>The pivot token of a local id.</summary>
     public DtwToken Pivot(int local) => _pivots[local];
@@ -202,9 +208,8 @@ internal sealed class DtwTokenTable
         return _pattern.Distance(b.Stripped);
     }
 
-    private int Intern(string token, ref int[] localOf, ref int[] stampOf, ref DtwToken[] tokens, ref int count)
+    private int Intern(DtwToken t, ref int[] localOf, ref int[] stampOf, ref DtwToken[] tokens, ref int count)
     {
-        var t = _registry.Get(token);
         var id = t.Id;
         if (id >= localOf.Length)
         {

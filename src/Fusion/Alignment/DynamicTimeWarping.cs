@@ -67,51 +67,90 @@ public static class DynamicTimeWarping
         {
             return new TokenAlignment(n, m, [], []);
         }
+        var registry = DtwTokenRegistry.Current;
         var w = DtwWorkspace.Rent(n, m);
         try
         {
             var table = w.Table;
-            table.Begin(DtwTokenRegistry.Current);
+            table.Begin(registry);
             for (var i = 0; i < n; i++)
             {
                 w.PLocal[i] = table.InternPivot(pivotTokens[i]);
-                w.PLength[i] = pivotTokens[i].Length;
             }
             for (var j = 0; j < m; j++)
             {
                 w.SLocal[j] = table.InternSource(sourceTokens[j]);
-                w.SLength[j] = sourceTokens[j].Length;
             }
-            table.BeginCosts();
-            // Flat per-position keys keep the inner loops to one byte load per cell: the dense entry at
-            // PKey[i] + SKey[j]. Without a dense table every key is 0 and entry 0 stays empty: always a miss.
-            var stride = table.IsDense ? table.Stride : 0;
-            for (var i = 0; i < n; i++)
-            {
-                w.PKey[i] = w.PLocal[i] * stride;
-            }
-            for (var j = 0; j < m; j++)
-            {
-                w.SKey[j] = table.IsDense ? w.SLocal[j] : 0;
-            }
-            int bound;
-            if (SuffixLowerBound.Slots(n, m) <= suffixBoundLimit)
-            {
-                FillSuffixBound(w, table, n, m);
-                bound = GuidedUpperBound(w, table, n, m);
-            }
-            else
-            {
-                w.UseNoSuffixBound(n, m);
-                bound = UpperBound(w, table, n, m);
-            }
-            Fill(w, table, n, m, bound);
-            return Backtrack(w, n, m);
+            return AlignInterned(w, n, m, suffixBoundLimit);
         }
         finally
         {
             DtwWorkspace.Return(w);
         }
+    }
+
+    /// <summary>
+    /// As <see cref="Align(IReadOnlyList{string}, IReadOnlyList{string})"/>, for tokens already looked up in
+    /// <paramref name="registry"/> (every token must come from it): what <see cref="CorpusAligner"/> uses, with the
+    /// tokens of each vocabulary id kept between conversations, so that no token string is hashed per position.
+    /// </summary>
+    internal static TokenAlignment Align(DtwTokenRegistry registry, ReadOnlySpan<DtwToken> pivotTokens, ReadOnlySpan<DtwToken> sourceTokens)
+    {
+        int n = pivotTokens.Length, m = sourceTokens.Length;
+        if (n == 0 || m == 0)
+        {
+            return new TokenAlignment(n, m, [], []);
+        }
+        var w = DtwWorkspace.Rent(n, m);
+        try
+        {
+            var table = w.Table;
+            table.Begin(registry);
+            for (var i = 0; i < n; i++)
+            {
+                w.PLocal[i] = table.InternPivot(pivotTokens[i]);
+            }
+            for (var j = 0; j < m; j++)
+            {
+                w.SLocal[j] = table.InternSource(sourceTokens[j]);
+            }
+            return AlignInterned(w, n, m, SuffixBoundLimit);
+        }
+        finally
+        {
+            DtwWorkspace.Return(w);
+        }
+    }
+
+    // The DTW once both sides are interned in the workspace's table (PLocal, SLocal).
+    private static TokenAlignment AlignInterned(DtwWorkspace w, int n, int m, long suffixBoundLimit)
+    {
+        var table = w.Table;
+        table.BeginCosts();
+        // Flat per-position keys keep the inner loops to one byte load per cell: the dense entry at
+        // PKey[i] + SKey[j]. Without a dense table every key is 0 and entry 0 stays empty: always a miss.
+        var stride = table.IsDense ? table.Stride : 0;
+        for (var i = 0; i < n; i++)
+        {
+            w.PKey[i] = w.PLocal[i] * stride;
+        }
+        for (var j = 0; j < m; j++)
+        {
+            w.SKey[j] = table.IsDense ? w.SLocal[j] : 0;
+        }
+        int bound;
+        if (SuffixLowerBound.Slots(n, m) <= suffixBoundLimit)
+        {
+            FillSuffixBound(w, table, n, m);
+            bound = GuidedUpperBound(w, table, n, m);
+        }
+        else
+        {
+            w.UseNoSuffixBound(n, m);
+            bound = UpperBound(w, table, n, m);
+        }
+        Fill(w, table, n, m, bound);
+        return Backtrack(w, n, m);
     }
 
     /// <summary>Lower bound of the edit distance of the comparison forms of two tokens.</summary>
@@ -162,6 +201,15 @@ public static class DynamicTimeWarping
     private static int UpperBound(DtwWorkspace w, DtwTokenTable table, int n, int m)
     {
         var cache = table.Dense;
+        // Lengths of the token strings (the unified form has the string's length), filled only on this rare path.
+        for (var i = 0; i < n; i++)
+        {
+            w.PLength[i] = table.Pivot(w.PLocal[i]).ULength;
+        }
+        for (var j = 0; j < m; j++)
+        {
+            w.SLength[j] = table.Source(w.SLocal[j]).ULength;
+        }
         long totalP = 0, totalS = 0;
         for (var i = 0; i < n; i++)
         {
