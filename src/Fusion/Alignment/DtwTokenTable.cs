@@ -79,12 +79,6 @@ internal sealed class DtwTokenTable
         _patternFor = -1;
     }
 
-    /// <summary>Local id of a pivot token string.</summary>
-    public int InternPivot(string token) => InternPivot(_registry.Get(token));
-
-    /// <summary>Local id of a source token string.</summary>
-    public int InternSource(string token) => InternSource(_registry.Get(token));
-
     /// <summary>Local id of a pivot token of the registry given to <see cref="Begin"/>.</summary>
     public int InternPivot(DtwToken token) => Intern(token, ref _pivotLocal, ref _pivotStamp, ref _pivots, ref _pivotCount);
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -63,29 +64,27 @@ public static class DynamicTimeWarping
         ArgumentNullException.ThrowIfNull(pivotTokens);
         ArgumentNullException.ThrowIfNull(sourceTokens);
         int n = pivotTokens.Count, m = sourceTokens.Count;
-        if (n == 0 || m == 0)
-        {
-            return new TokenAlignment(n, m, [], []);
-        }
+        // One registry generation for the whole pair: its tokens' ids must be comparable.
         var registry = DtwTokenRegistry.Current;
-        var w = DtwWorkspace.Rent(n, m);
+        var pivot = ArrayPool<DtwToken>.Shared.Rent(n);
+        var source = ArrayPool<DtwToken>.Shared.Rent(m);
         try
         {
-            var table = w.Table;
-            table.Begin(registry);
             for (var i = 0; i < n; i++)
             {
-                w.PLocal[i] = table.InternPivot(pivotTokens[i]);
+                pivot[i] = registry.Get(pivotTokens[i]);
             }
             for (var j = 0; j < m; j++)
             {
-                w.SLocal[j] = table.InternSource(sourceTokens[j]);
+                source[j] = registry.Get(sourceTokens[j]);
             }
-            return AlignInterned(w, n, m, suffixBoundLimit);
+            return Align(registry, pivot.AsSpan(0, n), source.AsSpan(0, m), suffixBoundLimit);
         }
         finally
         {
-            DtwWorkspace.Return(w);
+            // Cleared: the pool must not keep a registry generation alive.
+            ArrayPool<DtwToken>.Shared.Return(pivot, clearArray: true);
+            ArrayPool<DtwToken>.Shared.Return(source, clearArray: true);
         }
     }
 
@@ -94,7 +93,10 @@ public static class DynamicTimeWarping
     /// <paramref name="registry"/> (every token must come from it): what <see cref="CorpusAligner"/> uses, with the
     /// tokens of each vocabulary id kept between conversations, so that no token string is hashed per position.
     /// </summary>
-    internal static TokenAlignment Align(DtwTokenRegistry registry, ReadOnlySpan<DtwToken> pivotTokens, ReadOnlySpan<DtwToken> sourceTokens)
+    internal static TokenAlignment Align(DtwTokenRegistry registry, ReadOnlySpan<DtwToken> pivotTokens, ReadOnlySpan<DtwToken> sourceTokens) =>
+        Align(registry, pivotTokens, sourceTokens, SuffixBoundLimit);
+
+    private static TokenAlignment Align(DtwTokenRegistry registry, ReadOnlySpan<DtwToken> pivotTokens, ReadOnlySpan<DtwToken> sourceTokens, long suffixBoundLimit)
     {
         int n = pivotTokens.Length, m = sourceTokens.Length;
         if (n == 0 || m == 0)
@@ -114,7 +116,7 @@ public static class DynamicTimeWarping
             {
                 w.SLocal[j] = table.InternSource(sourceTokens[j]);
             }
-            return AlignInterned(w, n, m, SuffixBoundLimit);
+            return AlignInterned(w, n, m, suffixBoundLimit);
         }
         finally
         {
@@ -202,22 +204,14 @@ public static class DynamicTimeWarping
     {
         var cache = table.Dense;
         // Lengths of the token strings (the unified form has the string's length), filled only on this rare path.
-        for (var i = 0; i < n; i++)
-        {
-            w.PLength[i] = table.Pivot(w.PLocal[i]).ULength;
-        }
-        for (var j = 0; j < m; j++)
-        {
-            w.SLength[j] = table.Source(w.SLocal[j]).ULength;
-        }
         long totalP = 0, totalS = 0;
         for (var i = 0; i < n; i++)
         {
-            totalP += w.PLength[i];
+            totalP += w.PLength[i] = table.Pivot(w.PLocal[i]).ULength;
         }
         for (var j = 0; j < m; j++)
         {
-            totalS += w.SLength[j];
+            totalS += w.SLength[j] = table.Source(w.SLocal[j]).ULength;
         }
         totalP = Math.Max(totalP, 1);
         totalS = Math.Max(totalS, 1);

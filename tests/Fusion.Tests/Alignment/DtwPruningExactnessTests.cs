@@ -23,8 +23,8 @@ public class DtwPruningExactnessTests
                 continue;
             }
             table.Begin(DtwTokenRegistry.Current);
-            var la = table.InternPivot(a);
-            var lb = table.InternSource(b);
+            var la = table.InternPivot(DtwTokenRegistry.Current.Get(a));
+            var lb = table.InternSource(DtwTokenRegistry.Current.Get(b));
             table.BeginCosts();
             DtwToken ta = table.Pivot(la), tb = table.Source(lb);
             var (l, r) = TokenMarkers.ComparisonForms(a, b);
