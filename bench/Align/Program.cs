@@ -148,7 +148,7 @@ static List<(string[], string[])> Windows(HfTokenizer pivot, HfTokenizer source,
         var sourceIds = source.Encode(text, false);
         var p = pivotIds.Select(id => pivot.IdToToken(id)!).ToArray();
         var s = sourceIds.Select(id => TokenMarkers.Convert(source.IdToToken(id)!, source.WordBoundaryMarker, pivot.WordBoundaryMarker)).ToArray();
-        AlignerWindows.Add(p, pivotIds.ToArray(), sourceIds.ToArray(), aligner);
+        AlignerWindows.Add(p, pivotIds, sourceIds, aligner);
         windows.Add((p, s));
         window.Clear();
         tokens = 0;

@@ -5,8 +5,9 @@ namespace FuseChat.Fusion.Alignment;
 /// <summary>
 /// One side's tokens as <see cref="SuffixLowerBound"/> reads them, one 16-bit lane per position (the source side is
 /// stored reversed): the comparison form's number (equal numbers: cost 0), the stripped length, the 32-bucket
-/// character mask in two halves and the length beyond the buckets it uses (characters that share a bucket with another). Each array has <see cref="SuffixLowerBound.Spare"/> slots past
-/// the last position for the vector loads' overrun. Reused from pair to pair.
+/// character mask in two halves and the length beyond the buckets it uses (characters that share a bucket with
+/// another). Each array has <see cref="SuffixLowerBound.Spare"/> slots past the last position for the vector loads'
+/// overrun. Reused from pair to pair.
 /// </summary>
 internal sealed class SuffixBoundTokens
 {

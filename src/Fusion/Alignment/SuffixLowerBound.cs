@@ -129,7 +129,7 @@ internal static class SuffixLowerBound
         }
     }
 
-    // The arrays one fill reads and writes, held in locals-friendly fields.
+    // The arrays one fill reads and writes: H and the two sides' attribute arrays, taken out once per fill.
     private readonly struct Lanes(short[] h, SuffixBoundTokens pivot, SuffixBoundTokens source)
     {
         public readonly short[] H = h;
