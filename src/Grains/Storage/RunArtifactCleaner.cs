@@ -73,7 +73,7 @@ public sealed class RunArtifactCleaner
         var work = new List<ArtifactInfo>();
         int keptFiles = 0;
         long keptBytes = 0;
-        using (var watchdog = Watchdog(cancellationToken))
+        using (var watchdog = StallWatchdog.Start(cancellationToken, StallTimeout))
         {
             try
             {
@@ -105,7 +105,7 @@ public sealed class RunArtifactCleaner
         {
             await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = ParallelDeletes, CancellationToken = cancellationToken }, async (item, token) =>
             {
-                using var watchdog = Watchdog(token);
+                using var watchdog = StallWatchdog.Start(token, StallTimeout);
                 try
                 {
                     // False means already gone (an earlier pass, another silo): the goal is reached either way.
@@ -128,13 +128,6 @@ public sealed class RunArtifactCleaner
 
         _logger.LogDebug("Run {RunId}: deleted {Files} of {Work} work artifacts ({Bytes} bytes), kept {KeptFiles}", runId, deletedFiles, work.Count, deletedBytes, keptFiles);
         return new RunArtifactCleanupResult(deletedFiles, deletedBytes, keptFiles, keptBytes, failure);
-    }
-
-    private CancellationTokenSource Watchdog(CancellationToken cancellationToken)
-    {
-        var watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        watchdog.CancelAfter(StallTimeout);
-        return watchdog;
     }
 
     private StorageOperationException Failure(string operation, string prefix, string key, Exception e)

@@ -220,7 +220,7 @@ public sealed class RunArtifactMirror
 
     private async Task<Dictionary<string, long>> ListAsync(string key, CancellationToken cancellationToken)
     {
-        using var watchdog = Watchdog(cancellationToken);
+        using var watchdog = StallWatchdog.Start(cancellationToken, StallTimeout);
         try
         {
             var found = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -241,7 +241,7 @@ public sealed class RunArtifactMirror
 
     private async Task<bool> UploadAsync(string key, string file, long length, CancellationToken cancellationToken)
     {
-        using var watchdog = Watchdog(cancellationToken);
+        using var watchdog = StallWatchdog.Start(cancellationToken, StallTimeout);
         FileStream source;
         try
         {
@@ -303,7 +303,7 @@ public sealed class RunArtifactMirror
 
     private async Task DownloadAsync(string key, string target, CancellationToken cancellationToken)
     {
-        using var watchdog = Watchdog(cancellationToken);
+        using var watchdog = StallWatchdog.Start(cancellationToken, StallTimeout);
         var temporary = $"{target}.{Guid.NewGuid():N}.part";
         try
         {
@@ -346,13 +346,6 @@ public sealed class RunArtifactMirror
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-    }
-
-    private CancellationTokenSource Watchdog(CancellationToken cancellationToken)
-    {
-        var watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        watchdog.CancelAfter(StallTimeout);
-        return watchdog;
     }
 
     private StorageOperationException Failure(string operation, string key, string? local, Exception e)
