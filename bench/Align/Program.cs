@@ -55,6 +55,8 @@ if (profileSeconds > 0)
         "stress" => data[stressFrom..],
         _ => throw new ArgumentException($"--kind={profileKind}: expected prose, stress or all"),
     };
+    var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+    var collectionsBefore = GC.CollectionCount(0);
     var clock = Stopwatch.StartNew();
     var passes = 0;
     while (clock.Elapsed.TotalSeconds < profileSeconds)
@@ -62,7 +64,11 @@ if (profileSeconds > 0)
         Measure(data, 1, 1, cold: true, Product);
         passes++;
     }
-    Console.WriteLine($"profile: {passes} cold single-thread passes over {data.Length} windows in {clock.Elapsed.TotalSeconds:F1} s");
+    var seconds = clock.Elapsed.TotalSeconds;
+    var windows = (double)passes * data.Length;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"profile: {passes} cold single-thread passes over {data.Length} windows in {seconds:F1} s ({seconds * 1000 / windows:F3} ms per window); " +
+        $"allocated {(GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / windows / 1024:F1} KiB per window, {GC.CollectionCount(0) - collectionsBefore} gen0 collections"));
     return 0;
 }
 if (versus is not null)

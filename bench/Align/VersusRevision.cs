@@ -8,7 +8,7 @@ namespace FuseChat.Bench.Align;
 
 /// <summary>
 /// The DTW of this build against the DTW of another build of FuseChat.Fusion (another revision), both loaded in
-/// one process and timed in alternating rounds on the same windows, each by the product's path (token ids through a
+/// one process and timed on the same windows, one right after the other window by window, each by the product's path (token ids through a
 /// CorpusAligner per tokenizer pair). The shared machines drift by tens of percent
 /// within minutes; two separate runs cannot tell a 10% change from that drift, paired rounds can. Prints, per kind
 /// of window, the median time of each and the median of the per-round ratios, and whether every alignment is
@@ -40,39 +40,39 @@ internal static class VersusRevision
         foreach (var (name, part) in kinds.Where(k => k.Part.Length > 0))
         {
             var scale = 1e6 / part.Average(d => (double)d.Pivot.Length * d.Source.Length);
-            double Round(Action clear, Func<BenchWindow, object> align)
+            // One round: both builds' caches cleared, then every window by both, one right after the other (which
+            // goes first alternates by window and round), so that drift over the round hits both alike.
+            (double Mine, double Theirs) Round(int round)
             {
-                clear();
-                var sw = Stopwatch.StartNew();
-                foreach (var w in part)
+                DtwCostCache.Clear();
+                other.Clear();
+                long mineTicks = 0, theirTicks = 0;
+                for (var k = 0; k < part.Length; k++)
                 {
-                    align(w);
+                    var w = part[k];
+                    if ((k + round) % 2 == 0)
+                    {
+                        mineTicks += Time(current, w);
+                        theirTicks += Time(other.Align, w);
+                    }
+                    else
+                    {
+                        theirTicks += Time(other.Align, w);
+                        mineTicks += Time(current, w);
+                    }
                 }
-                return sw.Elapsed.TotalMilliseconds / part.Length * scale;
+                double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency / part.Length * scale;
+                return (Ms(mineTicks), Ms(theirTicks));
             }
             // Warm both (JIT tiers) before timing.
-            for (var w = 0; w < 2; w++)
-            {
-                Round(DtwCostCache.Clear, current);
-                Round(other.Clear, other.Align);
-            }
+            Round(0);
+            Round(1);
             var mine = new List<double>();
             var theirs = new List<double>();
             var ratios = new List<double>();
             for (var r = 0; r < rounds; r++)
             {
-                // Alternate which goes first, so that neither always runs on the warmer caches.
-                double a, b;
-                if (r % 2 == 0)
-                {
-                    a = Round(DtwCostCache.Clear, current);
-                    b = Round(other.Clear, other.Align);
-                }
-                else
-                {
-                    b = Round(other.Clear, other.Align);
-                    a = Round(DtwCostCache.Clear, current);
-                }
+                var (a, b) = Round(r);
                 mine.Add(a);
                 theirs.Add(b);
                 ratios.Add(a / b);
@@ -82,6 +82,13 @@ internal static class VersusRevision
         }
         Console.WriteLine($"identical={(identical ? "yes" : "no")}");
         return identical ? 0 : 1;
+    }
+
+    private static long Time(Func<BenchWindow, object> align, BenchWindow w)
+    {
+        var start = Stopwatch.GetTimestamp();
+        align(w);
+        return Stopwatch.GetTimestamp() - start;
     }
 
     private static double Median(List<double> values)

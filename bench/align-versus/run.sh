@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# about: DTW alignment of this working tree against another git revision, in one process, alternating rounds (ratio)
+# about: DTW alignment of this working tree against another git revision, in one process, window by window, alternating (ratio)
 # Usage: bench/run align-versus REV [--pairs=N] [--rounds=N]   (REV: any commit, tag or branch; default rounds 15)
 # Builds REV's src/Fusion (from `git archive`) and this tree's bench/Align, then times both DTWs on the same
 # windows as bench/run align (token ids through each build's CorpusAligner.AlignOne, the product path), in paired
-# rounds inside one process: the shared machines drift too much between
+# rounds inside one process, each window by both builds one right after the other: the shared machines drift too much between
 # separate runs to show a change of 10 or 20 percent. Prints per kind (prose, stress corpus, all) the median ms of
 # each and the median per-round ratio (below 1: this tree is faster), and identical=yes|no (every alignment equal).
 set -euo pipefail

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace FuseChat.Fusion.Alignment;
 
 /// <summary>
@@ -78,20 +76,7 @@ public sealed class CorpusAligner
         ArgumentNullException.ThrowIfNull(sourceIds);
         // One registry generation for the whole conversation: its tokens' ids must be comparable.
         var registry = DtwTokenRegistry.Current;
-        var pivot = ArrayPool<DtwToken>.Shared.Rent(pivotIds.Length);
-        var source = ArrayPool<DtwToken>.Shared.Rent(sourceIds.Length);
-        try
-        {
-            _pivotTokens.Get(registry, pivotIds, pivot);
-            _sourceTokens.Get(registry, sourceIds, source);
-            return DynamicTimeWarping.Align(registry, pivot.AsSpan(0, pivotIds.Length), source.AsSpan(0, sourceIds.Length));
-        }
-        finally
-        {
-            // Cleared: the pool must not keep a registry generation alive.
-            ArrayPool<DtwToken>.Shared.Return(pivot, clearArray: true);
-            ArrayPool<DtwToken>.Shared.Return(source, clearArray: true);
-        }
+        return DynamicTimeWarping.Align(registry, _pivotTokens.Of(registry, pivotIds), _sourceTokens.Of(registry, sourceIds));
     }
 
     private string PivotText(int id) =>

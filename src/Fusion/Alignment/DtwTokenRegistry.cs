@@ -8,6 +8,11 @@ internal sealed class DtwToken
     /// <summary>Id of the token string in its registry, from 1 (cost cache key).</summary>
     public required int Id { get; init; }
 
+    /// <summary>Number of the registry generation the token belongs to (<see cref="DtwTokenRegistry.Generation"/>):
+    /// its ids mean nothing in another. A number, not the registry, so that a token kept elsewhere does not keep its
+    /// generation's cost table alive.</summary>
+    public required int Generation { get; init; }
+
     /// <summary>The string without markers.</summary>
     public required string Stripped { get; init; }
 
@@ -42,12 +47,16 @@ internal sealed class DtwTokenRegistry
     /// <summary>Strings a generation takes before the next pair starts a new one (keeps ids and memory bounded).</summary>
     public const int TokenLimit = 1 << 19;
 
+    private static int s_lastGeneration;
     private static DtwTokenRegistry s_current = new();
 
     private readonly ConcurrentDictionary<string, DtwToken> _tokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _classes = new(StringComparer.Ordinal);
     private int _lastId;
     private int _lastClass;
+
+    /// <summary>This generation's number, unique in the process.</summary>
+    public int Generation { get; } = Interlocked.Increment(ref s_lastGeneration);
 
     /// <summary>The generation new pairs use.</summary>
     public static DtwTokenRegistry Current => Volatile.Read(ref s_current);
@@ -73,17 +82,22 @@ internal sealed class DtwTokenRegistry
         }
         var stripped = TokenMarkers.Strip(token);
         var unified = TokenMarkers.Unify(token);
+        var strippedClass = ClassOf(stripped);
+        var strippedMask = MaskOf(stripped);
+        // Most tokens have no marker: both forms are the token itself, one class and mask serve both.
+        var same = ReferenceEquals(stripped, unified);
         var t = new DtwToken
         {
             Id = Interlocked.Increment(ref _lastId),
+            Generation = Generation,
             Stripped = stripped,
             Unified = unified,
-            Class = ClassOf(stripped),
+            Class = strippedClass,
             Length = stripped.Length,
-            Mask = MaskOf(stripped),
-            UClass = ClassOf(unified),
+            Mask = strippedMask,
+            UClass = same ? strippedClass : ClassOf(unified),
             ULength = unified.Length,
-            UMask = MaskOf(unified),
+            UMask = same ? strippedMask : MaskOf(unified),
         };
         return _tokens.GetOrAdd(token, t);
     }

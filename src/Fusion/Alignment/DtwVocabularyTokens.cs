@@ -1,42 +1,45 @@
 namespace FuseChat.Fusion.Alignment;
 
 /// <summary>
-/// The DTW tokens of one vocabulary by id, kept for the current token registry generation: a conversation's ids
-/// become tokens with one array read each, instead of hashing every token string per position. A new registry
-/// generation (the registry's bound, or <see cref="DtwCostCache.Clear"/>) starts an empty array. Thread-safe:
-/// concurrent first lookups of one id may both ask the registry, which returns the same token.
+/// The DTW tokens of one vocabulary by id: a conversation's ids become tokens with one array read each, instead of
+/// hashing every token string per position. An entry belongs to the registry generation that made it; a lookup in
+/// a later generation (after the registry's bound, or <see cref="DtwCostCache.Clear"/>) replaces it, so the array is
+/// allocated once for the vocabulary, not per generation. Thread-safe: concurrent first lookups of one id may both
+/// ask the registry, which returns the same token.
 /// </summary>
 internal sealed class DtwVocabularyTokens(string side, int count, Func<int, string> text)
 {
-    private Generation _generation = new(null, []);
+    private readonly string _side = side;
+    private readonly DtwToken?[] _tokens = new DtwToken?[count];
 
-    /// <summary>Fills <paramref name="into"/> with the tokens of <paramref name="ids"/> in <paramref name="registry"/>.</summary>
-    public void Get(DtwTokenRegistry registry, ReadOnlySpan<int> ids, Span<DtwToken> into)
+    /// <summary>The tokens of <paramref name="ids"/> in <paramref name="registry"/>, looked up as the DTW reads them.</summary>
+    public Sequence Of(DtwTokenRegistry registry, int[] ids) => new(this, registry, ids);
+
+    private DtwToken Add(DtwTokenRegistry registry, int id) => _tokens[id] = registry.Get(text(id));
+
+    /// <summary>One conversation's ids as DTW tokens of one registry generation; an id outside the vocabulary throws
+    /// <see cref="ArgumentOutOfRangeException"/> when read.</summary>
+    internal readonly struct Sequence(DtwVocabularyTokens owner, DtwTokenRegistry registry, int[] ids) : IDtwTokenSequence
     {
-        var tokens = GenerationFor(registry).Tokens;
-        for (var k = 0; k < ids.Length; k++)
+        private readonly DtwToken?[] _tokens = owner._tokens;
+        private readonly int _generation = registry.Generation;
+
+        /// <inheritdoc/>
+        public int Count => ids.Length;
+
+        /// <inheritdoc/>
+        public DtwToken this[int k]
         {
-            var id = ids[k];
-            if ((uint)id >= (uint)tokens.Length)
+            get
             {
-                throw new ArgumentOutOfRangeException(nameof(ids), id, $"Not a {side} token id.");
+                var id = ids[k];
+                if ((uint)id >= (uint)_tokens.Length)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(ids), id, $"Not a {owner._side} token id.");
+                }
+                var token = _tokens[id];
+                return token is not null && token.Generation == _generation ? token : owner.Add(registry, id);
             }
-            into[k] = tokens[id] ??= registry.Get(text(id));
         }
     }
-
-    private Generation GenerationFor(DtwTokenRegistry registry)
-    {
-        var generation = Volatile.Read(ref _generation);
-        if (generation.Registry == registry)
-        {
-            return generation;
-        }
-        var fresh = new Generation(registry, new DtwToken[count]);
-        // Another thread may have started the same generation first: keep one array per generation.
-        var seen = Interlocked.CompareExchange(ref _generation, fresh, generation);
-        return seen == generation ? fresh : seen.Registry == registry ? seen : fresh;
-    }
-
-    private sealed record Generation(DtwTokenRegistry? Registry, DtwToken[] Tokens);
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -63,42 +62,26 @@ public static class DynamicTimeWarping
     {
         ArgumentNullException.ThrowIfNull(pivotTokens);
         ArgumentNullException.ThrowIfNull(sourceTokens);
-        int n = pivotTokens.Count, m = sourceTokens.Count;
         // One registry generation for the whole pair: its tokens' ids must be comparable.
         var registry = DtwTokenRegistry.Current;
-        var pivot = ArrayPool<DtwToken>.Shared.Rent(n);
-        var source = ArrayPool<DtwToken>.Shared.Rent(m);
-        try
-        {
-            for (var i = 0; i < n; i++)
-            {
-                pivot[i] = registry.Get(pivotTokens[i]);
-            }
-            for (var j = 0; j < m; j++)
-            {
-                source[j] = registry.Get(sourceTokens[j]);
-            }
-            return Align(registry, pivot.AsSpan(0, n), source.AsSpan(0, m), suffixBoundLimit);
-        }
-        finally
-        {
-            // Cleared: the pool must not keep a registry generation alive.
-            ArrayPool<DtwToken>.Shared.Return(pivot, clearArray: true);
-            ArrayPool<DtwToken>.Shared.Return(source, clearArray: true);
-        }
+        return Align(registry, new RegistryTokens(registry, pivotTokens), new RegistryTokens(registry, sourceTokens), suffixBoundLimit);
     }
 
     /// <summary>
-    /// As <see cref="Align(IReadOnlyList{string}, IReadOnlyList{string})"/>, for tokens already looked up in
+    /// As <see cref="Align(IReadOnlyList{string}, IReadOnlyList{string})"/>, for tokens of
     /// <paramref name="registry"/> (every token must come from it): what <see cref="CorpusAligner"/> uses, with the
     /// tokens of each vocabulary id kept between conversations, so that no token string is hashed per position.
     /// </summary>
-    internal static TokenAlignment Align(DtwTokenRegistry registry, ReadOnlySpan<DtwToken> pivotTokens, ReadOnlySpan<DtwToken> sourceTokens) =>
+    internal static TokenAlignment Align<TPivot, TSource>(DtwTokenRegistry registry, TPivot pivotTokens, TSource sourceTokens)
+        where TPivot : struct, IDtwTokenSequence
+        where TSource : struct, IDtwTokenSequence =>
         Align(registry, pivotTokens, sourceTokens, SuffixBoundLimit);
 
-    private static TokenAlignment Align(DtwTokenRegistry registry, ReadOnlySpan<DtwToken> pivotTokens, ReadOnlySpan<DtwToken> sourceTokens, long suffixBoundLimit)
+    private static TokenAlignment Align<TPivot, TSource>(DtwTokenRegistry registry, TPivot pivotTokens, TSource sourceTokens, long suffixBoundLimit)
+        where TPivot : struct, IDtwTokenSequence
+        where TSource : struct, IDtwTokenSequence
     {
-        int n = pivotTokens.Length, m = sourceTokens.Length;
+        int n = pivotTokens.Count, m = sourceTokens.Count;
         if (n == 0 || m == 0)
         {
             return new TokenAlignment(n, m, [], []);
@@ -106,6 +89,7 @@ public static class DynamicTimeWarping
         var w = DtwWorkspace.Rent(n, m);
         try
         {
+            // Each token straight into the pair's table: no intermediate array of tokens.
             var table = w.Table;
             table.Begin(registry);
             for (var i = 0; i < n; i++)
@@ -122,6 +106,14 @@ public static class DynamicTimeWarping
         {
             DtwWorkspace.Return(w);
         }
+    }
+
+    // Token strings looked up (or added) in a registry, position by position.
+    private readonly struct RegistryTokens(DtwTokenRegistry registry, IReadOnlyList<string> tokens) : IDtwTokenSequence
+    {
+        public int Count => tokens.Count;
+
+        public DtwToken this[int k] => registry.Get(tokens[k]);
     }
 
     // The DTW once both sides are interned in the workspace's table (PLocal, SLocal).

@@ -82,16 +82,15 @@ public class CorpusAlignerTests
         string[] texts = ["▁the", "cat", "▁sat"];
         var tokens = new DtwVocabularyTokens("pivot", texts.Length, id => texts[id]);
         var first = new DtwTokenRegistry();
-        var into = new DtwToken[3];
-        tokens.Get(first, [2, 0, 2], into);
-        Assert.Same(first.Get("▁sat"), into[0]);
-        Assert.Same(into[0], into[2]);
+        var inFirst = tokens.Of(first, [2, 0, 2]);
+        Assert.Same(first.Get("▁sat"), inFirst[0]);
+        Assert.Same(inFirst[0], inFirst[2]);
         // A later generation gets its own tokens (ids restart there), never the first one's.
         var second = new DtwTokenRegistry();
-        tokens.Get(second, [2, 1], into);
-        Assert.Same(second.Get("▁sat"), into[0]);
-        Assert.NotSame(first.Get("▁sat"), into[0]);
-        Assert.Same(second.Get("cat"), into[1]);
+        var inSecond = tokens.Of(second, [2, 1]);
+        Assert.Same(second.Get("▁sat"), inSecond[0]);
+        Assert.NotSame(first.Get("▁sat"), inSecond[0]);
+        Assert.Same(second.Get("cat"), inSecond[1]);
     }
 
     private static int Id(string token, Dictionary<string, int> index, List<string> tokens)
