@@ -164,7 +164,7 @@ internal sealed class DtwTokenTable
             }
             else if (!UseShared(a, b) || !_registry.Costs.TryGet(a.Id, b.Id, out v))
             {
-                v = Compute(pivot, a, b);
+                v = Compute(pivot, a, b, lower);
                 if (UseShared(a, b))
                 {
                     _registry.Costs.Set(a.Id, b.Id, v);
@@ -188,11 +188,29 @@ internal sealed class DtwTokenTable
     /// <summary>Tokens longer than this (stripped) have their costs kept in the shared table.</summary>
     internal const int SharedAbove = 64;
 
-    private int Compute(int pivot, DtwToken a, DtwToken b)
+    private int Compute(int pivot, DtwToken a, DtwToken b, int lower)
     {
-        if (a.Length == 0 || b.Length == 0)
+        var unified = a.Length == 0 || b.Length == 0;
+        ReadOnlySpan<char> x = unified ? a.Unified : a.Stripped, y = unified ? b.Unified : b.Stripped;
+        // Exact without a DP: the distance never exceeds the longer length (substitute, then insert or delete), so a
+        // lower bound that reaches it is the distance (no character of one can match one of the other); and against a
+        // single character c it is the other's length, less one when c occurs in it.
+        var longer = Math.Max(x.Length, y.Length);
+        if (lower >= longer)
         {
-            return EditDistance.Compute(a.Unified.AsSpan(), b.Unified.AsSpan());
+            return longer;
+        }
+        if (x.Length == 1)
+        {
+            return longer - (y.Contains(x[0]) ? 1 : 0);
+        }
+        if (y.Length == 1)
+        {
+            return longer - (x.Contains(y[0]) ? 1 : 0);
+        }
+        if (unified)
+        {
+            return EditDistance.Compute(x, y);
         }
         if (_patternFor != pivot)
         {
@@ -292,6 +310,21 @@ internal sealed class DtwWorkspace
         }
         Bound = _zeroBound;
         DiagonalBase = _zeroBases;
+    }
+
+    // The backtracked path, written from the end.
+    private int[] _pathPivots = [];
+    private int[] _pathSources = [];
+
+    /// <summary>Room for a path of <paramref name="cells"/> cells.</summary>
+    public (int[] Pivots, int[] Sources) EnsurePath(int cells)
+    {
+        if (_pathPivots.Length < cells)
+        {
+            _pathPivots = new int[cells];
+            _pathSources = new int[cells];
+        }
+        return (_pathPivots, _pathSources);
     }
 
     // Rolling rows of the banded upper-bound pass.

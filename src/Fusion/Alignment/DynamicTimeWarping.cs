@@ -485,14 +485,18 @@ public static class DynamicTimeWarping
 
     private static TokenAlignment Backtrack(DtwWorkspace w, int n, int m)
     {
-        var pivots = new List<int>(n + m);
-        var sources = new List<int>(n + m);
+        // The path has at most n + m - 1 cells; they are written from the end of the workspace's arrays backwards,
+        // then copied out, so the result is its only allocation.
+        var last = n + m - 1;
+        var (pivots, sources) = w.EnsurePath(last);
+        var k = last;
         int i = n - 1, j = m - 1;
         var cost = Get(w, i, j);
         while (true)
         {
-            pivots.Add(i);
-            sources.Add(j);
+            k--;
+            pivots[k] = i;
+            sources[k] = j;
             if (i == 0 && j == 0)
             {
                 break;
@@ -526,9 +530,7 @@ public static class DynamicTimeWarping
             i += di;
             j += dj;
         }
-        pivots.Reverse();
-        sources.Reverse();
-        return new TokenAlignment(n, m, pivots.ToArray(), sources.ToArray()) { Cost = cost };
+        return new TokenAlignment(n, m, pivots.AsSpan(k, last - k).ToArray(), sources.AsSpan(k, last - k).ToArray()) { Cost = cost };
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

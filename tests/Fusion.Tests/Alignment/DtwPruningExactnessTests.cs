@@ -157,6 +157,33 @@ public class DtwPruningExactnessTests
         }
     }
 
+    [Fact]
+    public void TableCostEqualsTheEditDistanceOfTheComparisonForms()
+    {
+        // Single characters and tokens that share no character bucket take exact shortcuts instead of the DP; every
+        // path must give the edit distance of the comparison forms, bare markers included.
+        var rng = new Random(43);
+        string[] alphabet = ["a", "b", "q", "th", "é", "日", "▁", "Ġ", "x", "Ω", ".", "\n", "A"];
+        var registry = new DtwTokenRegistry();
+        var table = new DtwTokenTable();
+        var shortcuts = 0;
+        for (var t = 0; t < 4000; t++)
+        {
+            var a = Token(rng, alphabet, rng.Next(1, t % 2 == 0 ? 3 : 6));
+            var b = Token(rng, alphabet, rng.Next(1, t % 3 == 0 ? 2 : 6));
+            table.Begin(registry);
+            var pivot = table.InternPivot(registry.Get(a));
+            var source = table.InternSource(registry.Get(b));
+            table.BeginCosts();
+            var (l, r) = TokenMarkers.ComparisonForms(a, b);
+            var expected = EditDistanceAndMarkersTests.Naive(l, r);
+            Assert.True(expected == table.Cost(pivot, source, 0, DtwTokenTable.Infinity), $"cost({a}, {b}) != {expected}");
+            shortcuts += l.Length == 1 || r.Length == 1 || expected == Math.Max(l.Length, r.Length) ? 1 : 0;
+        }
+        // Both kinds of pair, shortcut and DP, were drawn often enough to matter.
+        Assert.True(shortcuts >= 500 && 4000 - shortcuts >= 300, $"{shortcuts} of 4000 pairs took a shortcut");
+    }
+
     [Theory]
     // No shared character bucket: every character of the longer token is an edit (the length difference alone says 5).
     [InlineData("\n", "<0x0A>", 6)]
