@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FuseChat.Fusion.Alignment;
 
@@ -183,6 +184,21 @@ internal static class SuffixLowerBound
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> PopCountSum(Vector512<short> a, Vector512<short> b)
         {
+            if (Avx512BW.IsSupported)
+            {
+                // Per-byte counts from a 16-entry table per nibble (vpshufb), both masks' bytes added (at most 16),
+                // then each lane's two bytes summed.
+                var nibble = Vector512.Create((byte)0x0F);
+                var table = Vector512.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                    0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                    0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+                var p = a.AsByte();
+                var q = b.AsByte();
+                var bytes = Avx512BW.Shuffle(table, p & nibble) + Avx512BW.Shuffle(table, Vector512.ShiftRightLogical(p.AsUInt16(), 4).AsByte() & nibble)
+                    + Avx512BW.Shuffle(table, q & nibble) + Avx512BW.Shuffle(table, Vector512.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & nibble);
+                var lanes = bytes.AsUInt16();
+                return ((lanes + Vector512.ShiftRightLogical(lanes, 8)) & Vector512.Create((ushort)0x00FF)).AsInt16();
+            }
             // Both counted to 2-bit and then 4-bit fields, added there (at most 8 per nibble), then summed per lane.
             var x = a.AsUInt16();
             var y = b.AsUInt16();
