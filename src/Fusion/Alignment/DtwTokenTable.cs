@@ -271,45 +271,45 @@ internal sealed class DtwWorkspace
     // The suffix bound's attributes per distinct token of one side (by local id), copied from there to positions.
     public SuffixBoundTokens DistinctBound { get; } = new();
 
-    // The suffix bound: the pivot's and the reversed source's tokens, H by anti-diagonals and where each diagonal starts.
+    // The suffix bound: the pivot's and the reversed source's tokens, H in strips (SuffixLowerBound), each row's base
+    // and the stride between a row's consecutive cells: H(i, j) = Bound[BoundRowBase[i] + (i + j) * BoundStride].
     public SuffixBoundTokens PivotBound { get; } = new();
     public SuffixBoundTokens SourceBound { get; } = new();
     public short[] Bound { get; private set; } = [];
-    public int[] DiagonalBase { get; private set; } = [];
+    public int[] BoundRowBase { get; private set; } = [];
+    public int BoundStride { get; private set; }
 
-    // All zero: H = 0 and every remaining bound 0, for pairs too large for H.
-    private short[] _zeroBound = new short[1];
-    private int[] _zeroBases = new int[1];
+    // All zero, with stride 0: H = 0 and every remaining bound 0, for pairs too large for H.
+    private readonly short[] _zeroBound = new short[2];
+    private int[] _zeroRowBase = new int[1];
 
     /// <summary>Sizes the suffix bound's arrays for an n x m pair.</summary>
     public void EnsureSuffixBound(int n, int m)
     {
         PivotBound.Ensure(n);
         SourceBound.Ensure(m);
-        if (DiagonalBase.Length < n + m + 1 || DiagonalBase == _zeroBases)
+        if (BoundRowBase.Length < n || BoundRowBase == _zeroRowBase)
         {
-            DiagonalBase = new int[n + m + 1];
+            BoundRowBase = new int[n];
         }
         var slots = SuffixLowerBound.Slots(n, m);
         if (Bound.Length < slots || Bound == _zeroBound)
         {
             Bound = new short[slots];
         }
+        BoundStride = SuffixLowerBound.Stride;
     }
 
     /// <summary>Points the bound at zeros (no pruning beyond D &lt;= UB) for an n x m pair.</summary>
     public void UseNoSuffixBound(int n, int m)
     {
-        if (_zeroBound.Length < n + 2)
+        if (_zeroRowBase.Length < n)
         {
-            _zeroBound = new short[n + 2];
-        }
-        if (_zeroBases.Length < n + m + 1)
-        {
-            _zeroBases = new int[n + m + 1];
+            _zeroRowBase = new int[n];
         }
         Bound = _zeroBound;
-        DiagonalBase = _zeroBases;
+        BoundRowBase = _zeroRowBase;
+        BoundStride = 0;
     }
 
     // The backtracked path, written from the end.

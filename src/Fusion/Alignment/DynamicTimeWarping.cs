@@ -16,9 +16,10 @@ namespace FuseChat.Fusion.Alignment;
 /// A* search):
 /// <list type="number">
 /// <item>A lower bound H(i, j) of the cheapest cost from (i, j) to the end, for every cell: the exact DTW, filled
-/// backwards, under a cheap lower bound of each cell's cost (0 for equal tokens, else the larger of 1, the length
-/// difference and the characters only one side has); vectorised along anti-diagonals (<see cref="SuffixLowerBound"/>).
-/// Pairs too large for its table (2^24 slots, about 4k x 4k tokens) skip it (bound 0).</item>
+/// backwards, under a cheap lower bound of each cell's cost (0 for equal tokens, else the longer length less the
+/// most characters an edit script can match, at least 1); vectorised a strip of rows at a time
+/// (<see cref="SuffixLowerBound"/>). Pairs too large for its table (2^24 slots, about 4k x 4k tokens) skip it
+/// (bound 0).</item>
 /// <item>An upper bound UB: the cost of the best path in a narrow band around the path that follows the smallest
 /// H (the cheapest path under the lower-bound costs, usually close to an optimal one). Any real path's cost is a
 /// valid UB; without H, the band follows the two sequences' character offsets.</item>
@@ -275,7 +276,8 @@ public static class DynamicTimeWarping
         var cache = table.Dense;
         int[] rowLo = w.RowLo, rowEnd = w.RowEnd, rowAt = w.RowAt;
         short[] h = w.Bound;
-        int[] hAt = w.DiagonalBase;
+        int[] hRow = w.BoundRowBase;
+        var stride = w.BoundStride;
         var band = w.EnsureBand(m);
         band[0] = Cost(w, table, cache, 0, 0, 0, Infinity);
         var last = 0;
@@ -283,11 +285,11 @@ public static class DynamicTimeWarping
         {
             // Row 0 is reached only from the left: once a cell is pruned, so is the rest of the row.
             var best = band[j - 1];
-            if (best + h[hAt[j]] > bound)
+            if (best + h[hRow[0] + j * stride] > bound)
             {
                 break;
             }
-            var lb = Rest(h, hAt, 0, j);
+            var lb = Rest(h, hRow, stride, 0, j);
             var v = best + Cost(w, table, cache, 0, j, best + lb, bound);
             if (v + lb > bound)
             {
@@ -309,25 +311,25 @@ public static class DynamicTimeWarping
             int first = -1, good = -1, left = Infinity, diagonal = Infinity;
             var j = lo;
             // The hot loop, without bounds checks: every index is inside the arrays by construction (band: the row
-            // above's kept cells and this row's room; H: diagonals i + j .. i + j + 2 <= n + m, rows i .. i + 1 <= n).
+            // above's kept cells and this row's room; H: a strip's records reach two diagonals past its rows' last
+            // cells, see SuffixLowerBound).
             ref var bandRef = ref MemoryMarshal.GetArrayDataReference(band);
             ref var hRef = ref MemoryMarshal.GetArrayDataReference(h);
-            ref var hAtRef = ref MemoryMarshal.GetArrayDataReference(hAt);
             ref var sKeyRef = ref MemoryMarshal.GetArrayDataReference(w.SKey);
             ref var denseRef = ref MemoryMarshal.GetArrayDataReference(cache);
             var pKey = w.PKey[i];
-            // Carried from column to column: H(i, j), H(i + 1, j) and the start of diagonal i + j + 1. Each cell then
-            // loads two H values, H(i, j + 1) and H(i + 1, j + 1), whose cache line the next cell shares.
-            var nextBase = Unsafe.Add(ref hAtRef, i + j + 1);
-            int here = Unsafe.Add(ref hRef, Unsafe.Add(ref hAtRef, i + j) + i);
-            int below = Unsafe.Add(ref hRef, nextBase + i + 1);
+            // Carried from column to column: H(i, j), H(i + 1, j) and where H(i, j) is. Each cell then loads two H
+            // values, H(i, j + 1) and H(i + 1, j + 1), one and two records on, in the lines the next cells read.
+            var hAt = hRow[i] + (i + j) * stride;
+            int here = Unsafe.Add(ref hRef, hAt);
+            int below = Unsafe.Add(ref hRef, hAt + stride + 1);
             for (; j < end; j++)
             {
                 var up = Unsafe.Add(ref bandRef, prev + j);
                 var best = BranchFreeMin(BranchFreeMin(up, diagonal), left);
                 diagonal = up;
-                var afterBase = Unsafe.Add(ref hAtRef, i + j + 2);
-                int right = Unsafe.Add(ref hRef, nextBase + i), belowRight = Unsafe.Add(ref hRef, afterBase + i + 1);
+                hAt += stride;
+                int right = Unsafe.Add(ref hRef, hAt), belowRight = Unsafe.Add(ref hRef, hAt + stride + 1);
                 var v = Infinity;
                 if (best + here <= bound)
                 {
@@ -351,18 +353,17 @@ public static class DynamicTimeWarping
                 left = v;
                 here = right;
                 below = belowRight;
-                nextBase = afterBase;
             }
             // Past the row above's end only the left neighbour (and once, the diagonal) remains.
             for (; j < m; j++)
             {
                 var best = Math.Min(diagonal, left);
                 diagonal = Infinity;
-                if (best + h[hAt[i + j] + i] > bound)
+                if (best + h[hRow[i] + (i + j) * stride] > bound)
                 {
                     break;
                 }
-                var lb = Rest(h, hAt, i, i + j);
+                var lb = Rest(h, hRow, stride, i, j);
                 var v = best + Cost(w, table, cache, i, j, best + lb, bound);
                 if (v + lb > bound)
                 {
@@ -398,13 +399,14 @@ public static class DynamicTimeWarping
         return b + (d & (d >> 31));
     }
 
-    // Lower bound of the cost after cell (i, d - i): the smallest H of (i, j+1), (i+1, j), (i+1, j+1). Cells past
-    // the matrix's edge read sentinels (the cap), and (n-1, m-1)'s read 0 (see SuffixLowerBound.Fill).
+    // Lower bound of the cost after cell (i, j): the smallest H of (i, j+1), (i+1, j), (i+1, j+1), one record, one
+    // record and a slot, and two records and a slot on. Cells past the matrix's edge read the cap, and the virtual
+    // end (n-1, m) reads 0 (see SuffixLowerBound).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Rest(short[] h, int[] hAt, int i, int d)
+    private static int Rest(short[] h, int[] hRow, int stride, int i, int j)
     {
-        var next = hAt[d + 1] + i;
-        return Math.Min(Math.Min(h[next], h[next + 1]), h[hAt[d + 2] + i + 1]);
+        var next = hRow[i] + (i + j + 1) * stride;
+        return Math.Min(Math.Min(h[next], h[next + 1]), h[next + stride + 1]);
     }
 
     // Pairs whose bound table fits this many slots (about 4k x 4k tokens; 32 MiB per thread) get the suffix bound H;
@@ -435,7 +437,7 @@ public static class DynamicTimeWarping
         {
             w.SourceBound.CopyFrom(distinct, w.SLocal[j], m - 1 - j);
         }
-        SuffixLowerBound.Fill(n, m, w.PivotBound, w.SourceBound, w.Bound, w.DiagonalBase);
+        SuffixLowerBound.Fill(n, m, w.PivotBound, w.SourceBound, w.Bound, w.BoundRowBase);
     }
 
     private static void SetAttributes(SuffixBoundTokens tokens, int at, DtwTokenTable table, DtwToken t) =>
@@ -447,7 +449,8 @@ public static class DynamicTimeWarping
     private static int GuidedUpperBound(DtwWorkspace w, DtwTokenTable table, int n, int m)
     {
         short[] h = w.Bound;
-        int[] at = w.DiagonalBase, bandLo = w.RowLo, bandHi = w.RowEnd;
+        int[] hRow = w.BoundRowBase, bandLo = w.RowLo, bandHi = w.RowEnd;
+        var stride = w.BoundStride;
         int i = 0, j = 0;
         bandLo[0] = 0;
         while (i < n - 1 || j < m - 1)
@@ -459,8 +462,8 @@ public static class DynamicTimeWarping
             }
             else
             {
-                var d = i + j;
-                int diagonalH = h[at[d + 2] + i + 1], downH = h[at[d + 1] + i + 1], rightH = h[at[d + 1] + i];
+                var next = hRow[i] + (i + j + 1) * stride;
+                int diagonalH = h[next + stride + 1], downH = h[next + 1], rightH = h[next];
                 down = diagonalH <= rightH || downH <= rightH;
                 right = diagonalH <= downH && diagonalH <= rightH || !down;
             }

@@ -6,8 +6,9 @@ namespace FuseChat.Fusion.Alignment;
 /// One side's tokens as <see cref="SuffixLowerBound"/> reads them, one 16-bit lane per position (the source side is
 /// stored reversed): the comparison form's number (equal numbers: cost 0), the stripped length, the 32-bucket
 /// character mask in two halves and the length beyond the buckets it uses (characters that share a bucket with
-/// another). Each array has <see cref="SuffixLowerBound.Spare"/> slots past the last position for the vector loads'
-/// overrun. Reused from pair to pair.
+/// another). Position p is at index <see cref="SuffixLowerBound.Spare"/> + p: each array has that many slots before
+/// the first position and after the last one, for the vector loads that reach past either end. Reused from pair to
+/// pair.
 /// </summary>
 internal sealed class SuffixBoundTokens
 {
@@ -30,9 +31,9 @@ internal sealed class SuffixBoundTokens
     /// <summary>Makes room for <paramref name="count"/> positions.</summary>
     public void Ensure(int count)
     {
-        if (Key.Length < count + SuffixLowerBound.Spare)
+        if (Key.Length < count + 2 * SuffixLowerBound.Spare)
         {
-            var size = count + SuffixLowerBound.Spare;
+            var size = count + 2 * SuffixLowerBound.Spare;
             (Key, Length, MaskLow, MaskHigh, Repeats) = (new short[size], new short[size], new short[size], new short[size], new short[size]);
         }
     }
@@ -40,6 +41,8 @@ internal sealed class SuffixBoundTokens
     /// <summary>Position <paramref name="at"/> takes position <paramref name="from"/> of <paramref name="source"/>.</summary>
     public void CopyFrom(SuffixBoundTokens source, int from, int at)
     {
+        from += SuffixLowerBound.Spare;
+        at += SuffixLowerBound.Spare;
         Key[at] = source.Key[from];
         Length[at] = source.Length[from];
         MaskLow[at] = source.MaskLow[from];
@@ -50,6 +53,7 @@ internal sealed class SuffixBoundTokens
     /// <summary>Sets position <paramref name="at"/>.</summary>
     public void Set(int at, short key, int length, uint mask)
     {
+        at += SuffixLowerBound.Spare;
         Key[at] = key;
         var capped = (short)Math.Min(length, SuffixLowerBound.LengthCap);
         Length[at] = capped;

@@ -24,109 +24,144 @@ namespace FuseChat.Fusion.Alignment;
 /// Lengths are capped at <see cref="LengthCap"/>, which only lowers the bound. Because H is an exact
 /// DTW under costs that never exceed the real ones, the remaining bound min over the successors of H is consistent:
 /// it drops by at most the real cost of a step, which is what keeps the pruning exact.</para>
-/// <para>Speed: the matrix is filled by anti-diagonals, whose cells are independent, 32 cells per 512-bit vector of
-/// 16-bit values where the hardware has 512-bit vectors, 16 per 256-bit vector elsewhere (values are capped at
-/// <see cref="Cap"/>; a capped bound is still a consistent lower bound). Each diagonal is stored contiguously with
-/// one sentinel before and a vector's overrun plus one slot after it, so the vector loads of the two following
-/// diagonals need no bounds handling. Source attributes are stored reversed, so a diagonal's source tokens are
-/// contiguous too.</para>
+/// <para>Layout and speed: rows are grouped in strips of <see cref="StripRows"/> (the lanes of one vector: 32
+/// 16-bit values where the hardware has 512-bit vectors, 16 elsewhere). A strip stores, for each anti-diagonal
+/// d = i + j it crosses, one record of <see cref="Stride"/> slots: its rows' H, then a copy of the next strip's first
+/// row on that diagonal. H(i, j) is at <c>h[rowBase[i] + (i + j) * Stride]</c>, so a row's successors are at fixed
+/// offsets: (i, j + 1) one record on, (i + 1, j) one record and one slot on (the copy, for a strip's last row), and
+/// (i + 1, j + 1) two records and one slot on; consecutive cells of a row are one record apart, which keeps the row-wise
+/// passes of <see cref="DynamicTimeWarping"/> on neighbouring cache lines. The fill runs strip by strip from the
+/// last, and in a strip diagonal by diagonal from the last: the pivot's attributes stay in registers for a whole
+/// strip, the two previous diagonals' H are in registers too (a lane shift brings in the next strip's first row),
+/// so each vector of cells loads only the source's attributes and the next strip's record. Cells outside the matrix
+/// read the cap, except the virtual cell (n-1, m), which reads 0: the end of every path. That makes (n-2, m-1)'s
+/// bound 0 after its own cost, weaker but still a lower bound. Values are capped at <see cref="Cap"/>; a capped bound
+/// is still a consistent lower bound.</para>
 /// </remarks>
 internal static class SuffixLowerBound
 {
-    /// <summary>Largest stored bound; also the value past the matrix's edge.</summary>
+    /// <summary>Largest stored bound; also the value outside the matrix.</summary>
     public const short Cap = 30000;
 
     /// <summary>Largest length used in the bound (keeps sums of a cost and a capped value in 16 bits).</summary>
     public const int LengthCap = 2000;
 
-    /// <summary>Spare slots at the end of the attribute arrays: a vector's overrun.</summary>
-    public const int Spare = 32;
+    /// <summary>Slots before the first and after the last position of the attribute arrays: the source's are read
+    /// up to a strip's height before its start and after its end.</summary>
+    public const int Spare = 40;
 
-    /// <summary>Slots a diagonal takes besides its cells: one sentinel before, a vector's overrun + 1 after.</summary>
-    public const int Padding = Spare + 2;
+    /// <summary>Rows per strip: the lanes of the vector the fill uses.</summary>
+    public static int StripRows => Vector512.IsHardwareAccelerated ? Vector512<short>.Count : Vector256<short>.Count;
 
-    /// <summary>Cells of diagonal d (i + j = d) of an n x m matrix: rows lo .. hi.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (int Lo, int Hi) Rows(int d, int n, int m) => (Math.Max(0, d - (m - 1)), Math.Min(n - 1, d));
+    /// <summary>Slots per diagonal record of a strip: its rows, then the next strip's first row.</summary>
+    public static int Stride => StripRows + 1;
 
-    /// <summary>Storage needed for an n x m matrix, in 16-bit slots (the cells, padding, and 3 slots past the end).</summary>
-    public static long Slots(int n, int m) => (long)n * m + (long)Padding * (n + m - 1) + 3;
+    /// <summary>Storage needed for an n x m matrix, in 16-bit slots.</summary>
+    public static long Slots(int n, int m)
+    {
+        long rows = StripRows;
+        return (n + rows - 1) / rows * Records(m, (int)rows) * (rows + 1);
+    }
+
+    // Diagonal records per strip: a strip starting at row r0 stores diagonals r0 .. r0 + m + rows (the last rows' cells,
+    // their virtual column m, and the diagonal successors of those).
+    private static long Records(int m, int rows) => m + rows + 1L;
 
     /// <summary>
-    /// Fills <paramref name="h"/>: H(i, j) at <c>h[diagonalBase[i + j] + i]</c> (<paramref name="diagonalBase"/> has
-    /// n + m + 1 entries: two past the last diagonal, for the successors of the last cells), from the pivot's tokens
-    /// and the source's, the latter stored reversed (position m - 1 - j).
+    /// Fills <paramref name="h"/> and <paramref name="rowBase"/> (n entries): H(i, j) at
+    /// <c>h[rowBase[i] + (i + j) * Stride]</c>, from the pivot's tokens and the source's, the latter stored reversed
+    /// (position m - 1 - j).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Fill(int n, int m, SuffixBoundTokens pivot, SuffixBoundTokens sourceReversed, short[] h, int[] diagonalBase)
+    public static void Fill(int n, int m, SuffixBoundTokens pivot, SuffixBoundTokens sourceReversed, short[] h, int[] rowBase)
     {
-        var diagonals = n + m - 1;
-        var offset = 0;
-        for (var d = 0; d < diagonals; d++)
-        {
-            var (lo, hi) = Rows(d, n, m);
-            h[offset] = Cap;
-            diagonalBase[d] = offset + 1 - lo;
-            offset += hi - lo + 1 + Padding;
-        }
-        var last = diagonals - 1;
-        // One more, past the end, for the bounds of the last cells' missing successors: 0 at row n-1 (so that
-        // (n-1, m-1), whose remaining cost is 0, reads 0; for (n-2, m-1) it is merely a weaker bound) and the cap
-        // at row n. Diagonal last + 2 is only read at row n, so it shares these slots.
-        diagonalBase[last + 1] = diagonalBase[last + 2] = offset + 1 - (n - 1);
-        h[offset + 1] = 0;
-        h[offset + 2] = Cap;
-        h[diagonalBase[last] + n - 1] = CellBound(pivot, n - 1, sourceReversed, 0);
-        h[diagonalBase[last] + n] = Cap;
         var lanes = new Lanes(h, pivot, sourceReversed);
         if (Vector512.IsHardwareAccelerated)
         {
-            FillDiagonals<Vector512<short>, Wide>(n, m, lanes, diagonalBase);
+            FillStrips<Vector512<short>, Wide>(n, m, lanes, rowBase);
         }
         else
         {
-            FillDiagonals<Vector256<short>, Narrow>(n, m, lanes, diagonalBase);
+            FillStrips<Vector256<short>, Narrow>(n, m, lanes, rowBase);
         }
     }
 
-    // Diagonals last - 1 down to 0, TOps.Count cells at a time (one generic body for both vector widths; the JIT
+    // Strips from the last to the first, TOps.Count rows each (one generic body for both vector widths; the JIT
     // compiles one specialised copy per struct type, with no indirection).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FillDiagonals<TV, TOps>(int n, int m, Lanes lanes, int[] diagonalBase)
+    private static void FillStrips<TV, TOps>(int n, int m, Lanes lanes, int[] rowBase)
         where TOps : struct, IShortLanes<TV>
     {
-        var last = n + m - 2;
+        var rows = TOps.Count;
+        var stride = rows + 1;
+        var records = (int)Records(m, rows);
+        var strips = (n + rows - 1) / rows;
         var h = lanes.H;
         var one = TOps.Splat(1);
         var cap = TOps.Splat(Cap);
-        for (var d = last - 1; d >= 0; d--)
+        var lane = TOps.LaneIndex();
+        for (var s = strips - 1; s >= 0; s--)
         {
-            var (lo, hi) = Rows(d, n, m);
-            int b0 = diagonalBase[d], b1 = diagonalBase[d + 1];
-            var hasDiagonal = d + 2 <= last;
-            // One past the matrix (d = last - 1): the diagonal successor does not exist.
-            var b2 = hasDiagonal ? diagonalBase[d + 2] : b1;
-            var shift = m - 1 - d;
-            for (var i = lo; i <= hi; i += TOps.Count)
+            var r0 = s * rows;
+            var start = s * records * stride;
+            for (var r = 0; r < rows && r0 + r < n; r++)
             {
-                var next = TOps.Min(TOps.Load(h, b1 + i), TOps.Load(h, b1 + i + 1));
-                if (hasDiagonal)
-                {
-                    next = TOps.Min(next, TOps.Load(h, b2 + i + 1));
-                }
-                var k = i + shift;
-                var equal = TOps.Equal(TOps.Load(lanes.PivotKey, i), TOps.Load(lanes.SourceKey, k));
-                var longer = TOps.Max(TOps.Load(lanes.PivotLength, i), TOps.Load(lanes.SourceLength, k));
-                var repeats = TOps.Min(TOps.Load(lanes.PivotRepeats, i), TOps.Load(lanes.SourceRepeats, k));
+                rowBase[r0 + r] = start - r0 * stride + r;
+            }
+            var height = Math.Min(rows, n - r0);
+            // The strip's rows' attributes, for every diagonal of the strip.
+            var front = Spare + r0;
+            var pivotKey = TOps.Load(lanes.PivotKey, front);
+            var pivotLength = TOps.Load(lanes.PivotLength, front);
+            var pivotRepeats = TOps.Load(lanes.PivotRepeats, front);
+            var pivotMaskLow = TOps.Load(lanes.PivotMaskLow, front);
+            var pivotMaskHigh = TOps.Load(lanes.PivotMaskHigh, front);
+            // H on the two diagonals after the current one: this strip's rows, and the next strip's first row (all cap
+            // past the end).
+            TV after = cap, afterNext = cap;
+            short below = Cap, belowNext = Cap;
+            var nextStart = start + records * stride;
+            var hasNext = s < strips - 1;
+            // Diagonals on which every lane is a cell of the matrix.
+            int fullFirst = r0 + rows - 1, fullLast = r0 + m - 1;
+            var last = r0 + records - 1;
+            for (var d = last; d >= r0; d--)
+            {
+                var at = start + (d - r0) * stride;
+                var nextRecord = d - r0 - rows;
+                var belowHere = hasNext && nextRecord >= 0 ? h[nextStart + nextRecord * stride] : Cap;
+                var next = TOps.Min(after, TOps.Min(TOps.ShiftIn(after, below), TOps.ShiftIn(afterNext, belowNext)));
+                // Source position of lane r: m - 1 - (d - r0 - r), reversed, so the lanes read consecutive slots.
+                var k = Spare + m - 1 - d + r0;
+                var equal = TOps.Equal(pivotKey, TOps.Load(lanes.SourceKey, k));
+                var longer = TOps.Max(pivotLength, TOps.Load(lanes.SourceLength, k));
+                var repeats = TOps.Min(pivotRepeats, TOps.Load(lanes.SourceRepeats, k));
                 // The longer length minus the most characters an edit script can match (see the remarks).
                 var shared = TOps.PopCountSum(
-                    TOps.And(TOps.Load(lanes.PivotMaskLow, i), TOps.Load(lanes.SourceMaskLow, k)),
-                    TOps.And(TOps.Load(lanes.PivotMaskHigh, i), TOps.Load(lanes.SourceMaskHigh, k)));
+                    TOps.And(pivotMaskLow, TOps.Load(lanes.SourceMaskLow, k)),
+                    TOps.And(pivotMaskHigh, TOps.Load(lanes.SourceMaskHigh, k)));
                 var cost = TOps.AndNot(TOps.Max(TOps.Subtract(TOps.Subtract(longer, repeats), shared), one), equal);
-                TOps.Store(TOps.Min(TOps.Add(cost, next), cap), h, b0 + i);
+                var value = TOps.Min(TOps.Add(cost, next), cap);
+                if (d < fullFirst || d > fullLast || height < rows)
+                {
+                    // Lanes outside the matrix read the cap, the virtual end cell (n - 1, m) reads 0.
+                    // Lane r's column is d - r0 - r; both comparisons on small numbers (clamped) so that they fit 16 bits.
+                    var column = TOps.Subtract(TOps.Splat((short)Math.Min(d - r0, short.MaxValue)), lane);
+                    var pastEnd = TOps.Subtract(TOps.Splat((short)Math.Max(d - r0 - m, -short.MaxValue)), lane);
+                    var inside = TOps.And(TOps.And(TOps.GreaterThan(column, TOps.Splat(-1)), TOps.GreaterThan(TOps.Splat(0), pastEnd)),
+                        TOps.GreaterThan(TOps.Splat((short)height), lane));
+                    value = TOps.Select(inside, value, cap);
+                    if (d == n - 1 + m && r0 + height == n)
+                    {
+                        value = TOps.WithElement(value, n - 1 - r0, 0);
+                    }
+                }
+                TOps.Store(value, h, at);
+                // The next strip's first row on this diagonal, for this strip's last row.
+                h[at + rows] = belowHere;
+                (afterNext, after) = (after, value);
+                (belowNext, below) = (below, belowHere);
             }
-            // The vector's overrun wrote past the diagonal's end: restore the sentinel the next diagonals read.
-            h[b0 + hi + 1] = Cap;
         }
     }
 
@@ -138,8 +173,8 @@ internal static class SuffixLowerBound
         public readonly short[] SourceKey = source.Key, SourceLength = source.Length, SourceMaskLow = source.MaskLow, SourceMaskHigh = source.MaskHigh, SourceRepeats = source.Repeats;
     }
 
-    // The vector operations the fill needs, over 16-bit lanes; loads and stores skip bounds checks (the callers'
-    // arrays carry Spare or Padding slots for the overrun). All inlined: a call per vector operation costs more than
+    // The vector operations the fill needs, over 16-bit lanes; loads and stores skip bounds checks (the attribute
+    // arrays carry Spare slots before and after their positions, H's records a copy slot after each). All inlined: a call per vector operation costs more than
     // the operation.
     private interface IShortLanes<TV>
     {
@@ -155,6 +190,12 @@ internal static class SuffixLowerBound
         static abstract TV Equal(TV a, TV b);
         static abstract TV AndNot(TV a, TV b);
         static abstract TV PopCountSum(TV a, TV b);
+        static abstract TV LaneIndex();
+        static abstract TV GreaterThan(TV a, TV b);
+        static abstract TV Select(TV mask, TV a, TV b);
+        static abstract TV WithElement(TV v, int index, short value);
+        // Lanes 1 .. Count - 1 of x, then y: x moved one lane down with y coming in at the top.
+        static abstract TV ShiftIn(TV x, short y);
     }
 
     private readonly struct Wide : IShortLanes<Vector512<short>>
@@ -180,6 +221,26 @@ internal static class SuffixLowerBound
         public static Vector512<short> Equal(Vector512<short> a, Vector512<short> b) => Vector512.Equals(a, b);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> AndNot(Vector512<short> a, Vector512<short> b) => Vector512.AndNot(a, b);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<short> LaneIndex() => Vector512<short>.Indices;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<short> GreaterThan(Vector512<short> a, Vector512<short> b) => Vector512.GreaterThan(a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<short> Select(Vector512<short> mask, Vector512<short> a, Vector512<short> b) => Vector512.ConditionalSelect(mask, a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<short> WithElement(Vector512<short> v, int index, short value) => v.WithElement(index, value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<short> ShiftIn(Vector512<short> x, short y)
+        {
+            if (Avx512BW.IsSupported)
+            {
+                // One two-source permute: indices 1 .. 31 from x, 32 (the first lane of the second source) for y.
+                return Avx512BW.PermuteVar32x16x2(x, Vector512<short>.Indices + Vector512<short>.One, Vector512.CreateScalarUnsafe(y));
+            }
+            return Vector512.Shuffle(x, Vector512<short>.Indices + Vector512<short>.One).WithElement(Vector512<short>.Count - 1, y);
+        }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> PopCountSum(Vector512<short> a, Vector512<short> b)
@@ -238,6 +299,31 @@ internal static class SuffixLowerBound
         public static Vector256<short> AndNot(Vector256<short> a, Vector256<short> b) => Vector256.AndNot(a, b);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<short> LaneIndex() => Vector256<short>.Indices;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<short> GreaterThan(Vector256<short> a, Vector256<short> b) => Vector256.GreaterThan(a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<short> Select(Vector256<short> mask, Vector256<short> a, Vector256<short> b) => Vector256.ConditionalSelect(mask, a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<short> WithElement(Vector256<short> v, int index, short value) => v.WithElement(index, value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<short> ShiftIn(Vector256<short> x, short y)
+        {
+            if (Avx512BW.VL.IsSupported)
+            {
+                // One two-source permute: indices 1 .. 15 from x, 16 (the first lane of the second source) for y.
+                return Avx512BW.VL.PermuteVar16x16x2(x, Vector256<short>.Indices + Vector256<short>.One, Vector256.CreateScalarUnsafe(y));
+            }
+            if (Avx2.IsSupported)
+            {
+                // [x's upper half, y] next to x, shifted right by one lane within each 128-bit half.
+                return Avx2.AlignRight(Avx2.Permute2x128(x, Vector256.CreateScalarUnsafe(y), 0x21), x, 2);
+            }
+            return Vector256.Shuffle(x, Vector256<short>.Indices + Vector256<short>.One).WithElement(Vector256<short>.Count - 1, y);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> PopCountSum(Vector256<short> a, Vector256<short> b)
         {
             // Both counted to 2-bit and then 4-bit fields, added there (at most 8 per nibble), then summed per lane.
@@ -257,6 +343,8 @@ internal static class SuffixLowerBound
     /// <summary>The cell bound of pivot position <paramref name="i"/> against reversed source position <paramref name="k"/> (the scalar form of the vector code).</summary>
     public static short CellBound(SuffixBoundTokens pivot, int i, SuffixBoundTokens sourceReversed, int k)
     {
+        i += Spare;
+        k += Spare;
         if (pivot.Key[i] == sourceReversed.Key[k])
         {
             return 0;

@@ -105,30 +105,33 @@ public class DtwPruningExactnessTests
     {
         // Sizes around the vector widths, one-row and one-column matrices, and values that reach the cap.
         var rng = new Random(37);
-        foreach (var (n, m, longTokens) in new[] { (1, 1, false), (1, 9, false), (9, 1, false), (31, 33, false), (32, 32, false), (70, 45, false), (130, 97, false), (60, 60, true) })
+        foreach (var (n, m, longTokens) in new[] { (1, 1, false), (1, 9, false), (9, 1, false), (15, 17, false), (16, 16, false), (31, 33, false), (32, 32, false), (33, 2, false), (70, 45, false), (130, 97, false), (60, 60, true) })
         {
             // Long tokens: pivot tokens of the capped length against empty ones, so that sums pass the cap.
             var pivot = Tokens(rng, n, longTokens ? SuffixLowerBound.LengthCap : -1);
             var source = Tokens(rng, m, longTokens ? 0 : -1);
             var h = new short[SuffixLowerBound.Slots(n, m)];
-            var at = new int[n + m + 1];
-            SuffixLowerBound.Fill(n, m, pivot, source, h, at);
-            var expected = new int[n + 1, m + 1];
+            var rowBase = new int[n];
+            SuffixLowerBound.Fill(n, m, pivot, source, h, rowBase);
+            int Stored(int i, int j) => h[rowBase[i] + (i + j) * SuffixLowerBound.Stride];
+            // The exact DP over the grid, where a cell outside it is the cap except the virtual end cell (n-1, m): 0.
+            var expected = new int[n, m];
+            int Next(int i, int j) => i == n - 1 && j == m ? 0 : i >= n || j >= m ? SuffixLowerBound.Cap : expected[i, j];
             for (var i = n - 1; i >= 0; i--)
             {
                 for (var j = m - 1; j >= 0; j--)
                 {
-                    var next = i == n - 1 && j == m - 1 ? 0 : int.MaxValue;
-                    next = Math.Min(next, i < n - 1 ? expected[i + 1, j] : int.MaxValue);
-                    next = Math.Min(next, j < m - 1 ? expected[i, j + 1] : int.MaxValue);
-                    next = Math.Min(next, i < n - 1 && j < m - 1 ? expected[i + 1, j + 1] : int.MaxValue);
+                    var next = Math.Min(Next(i, j + 1), Math.Min(Next(i + 1, j), Next(i + 1, j + 1)));
                     expected[i, j] = Math.Min(SuffixLowerBound.Cap, next + SuffixLowerBound.CellBound(pivot, i, source, m - 1 - j));
-                    Assert.True(expected[i, j] == h[at[i + j] + i], $"{n}x{m} H({i},{j}) = {h[at[i + j] + i]}, expected {expected[i, j]}");
+                    Assert.True(expected[i, j] == Stored(i, j), $"{n}x{m} H({i},{j}) = {Stored(i, j)}, expected {expected[i, j]}");
                 }
+                // Past the last column: the virtual end on the last row, the cap above it (what the DTW's remaining
+                // bound of the last column reads).
+                Assert.Equal(i == n - 1 ? 0 : SuffixLowerBound.Cap, Stored(i, m));
             }
             if (longTokens)
             {
-                Assert.Equal(SuffixLowerBound.Cap, h[at[0]]);
+                Assert.Equal(SuffixLowerBound.Cap, Stored(0, 0));
             }
         }
     }
