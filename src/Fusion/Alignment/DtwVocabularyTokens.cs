@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
 namespace FuseChat.Fusion.Alignment;
 
 /// <summary>
@@ -11,6 +14,9 @@ internal sealed class DtwVocabularyTokens(string side, int count, Func<int, stri
 {
     private readonly string _side = side;
     private readonly DtwToken?[] _tokens = new DtwToken?[count];
+
+    // How far ahead the vocabulary slot is prefetched, past the position whose token object is.
+    private const int SlotDistance = 8;
 
     /// <summary>The tokens of <paramref name="ids"/> in <paramref name="registry"/>, looked up as the DTW reads them.</summary>
     public Sequence Of(DtwTokenRegistry registry, int[] ids) => new(this, registry, ids);
@@ -28,6 +34,26 @@ internal sealed class DtwVocabularyTokens(string side, int count, Func<int, stri
         public int Count => ids.Length;
 
         /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public unsafe void Prefetch(int k)
+        {
+            // Two stages: the vocabulary slot of a position far ahead, then the token object of a nearer one (its
+            // slot fetched by then). Each is a likely cache miss: vocabularies hold up to a few hundred thousand ids.
+            if (!Sse.IsSupported)
+            {
+                return;
+            }
+            if ((uint)(k + SlotDistance) < (uint)ids.Length && (uint)ids[k + SlotDistance] < (uint)_tokens.Length)
+            {
+                Sse.Prefetch0(Unsafe.AsPointer(ref _tokens[ids[k + SlotDistance]]));
+            }
+            if ((uint)k < (uint)ids.Length && (uint)ids[k] < (uint)_tokens.Length && _tokens[ids[k]] is { } token)
+            {
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.As<RawData>(token).Data));
+            }
+        }
+
+        /// <inheritdoc/>
         public DtwToken this[int k]
         {
             get
@@ -42,4 +68,10 @@ internal sealed class DtwVocabularyTokens(string side, int count, Func<int, stri
             }
         }
     }
+}
+
+// The first field of any object, for taking its address (prefetch only).
+file sealed class RawData
+{
+    public byte Data;
 }

@@ -95,10 +95,12 @@ public static class DynamicTimeWarping
             table.Begin(registry);
             for (var i = 0; i < n; i++)
             {
+                pivotTokens.Prefetch(i + PrefetchDistance);
                 w.PLocal[i] = table.InternPivot(pivotTokens[i]);
             }
             for (var j = 0; j < m; j++)
             {
+                sourceTokens.Prefetch(j + PrefetchDistance);
                 w.SLocal[j] = table.InternSource(sourceTokens[j]);
             }
             return AlignInterned(w, n, m, suffixBoundLimit);
@@ -109,10 +111,17 @@ public static class DynamicTimeWarping
         }
     }
 
+    // How many positions ahead the interning loop prefetches.
+    private const int PrefetchDistance = 8;
+
     // Token strings looked up (or added) in a registry, position by position.
     private readonly struct RegistryTokens(DtwTokenRegistry registry, IReadOnlyList<string> tokens) : IDtwTokenSequence
     {
         public int Count => tokens.Count;
+
+        public void Prefetch(int k)
+        {
+        }
 
         public DtwToken this[int k] => registry.Get(tokens[k]);
     }

@@ -12,4 +12,8 @@ internal interface IDtwTokenSequence
 
     /// <summary>The token at position <paramref name="k"/>.</summary>
     DtwToken this[int k] { get; }
+
+    /// <summary>Hints that position <paramref name="k"/> (which may be past the end) is read soon: the interning loop
+    /// calls it a few positions ahead, so that the memory reads of distinct positions overlap.</summary>
+    void Prefetch(int k);
 }
