@@ -3,7 +3,7 @@ using FuseChat.Fusion.Alignment;
 namespace FuseChat.Fusion.Tests.Alignment;
 
 /// <summary>
-/// The DTW prunes with a lower-bound DP (vectorised along anti-diagonals) and an upper bound from a greedy path;
+/// The DTW prunes with a lower-bound DP (vectorised a strip of rows at a time) and an upper bound from a greedy path;
 /// the result must equal the full-matrix reference (cost and tie-broken path) on every kind of input.
 /// </summary>
 public class DtwPruningExactnessTests
@@ -75,7 +75,7 @@ public class DtwPruningExactnessTests
     [Fact]
     public void MatchesReferenceOnLongRealisticPairs()
     {
-        // Long enough for whole-vector anti-diagonals and for pruning to cut most of the matrix.
+        // Long enough for whole strips and for pruning to cut most of the matrix.
         var rng = new Random(29);
         for (var t = 0; t < 3; t++)
         {
