@@ -501,9 +501,10 @@ public static class DynamicTimeWarping
         // then copied out, so the result is its only allocation.
         var last = n + m - 1;
         var (pivots, sources) = w.EnsurePath(last);
+        int[] band = w.Band, rowLo = w.RowLo, rowEnd = w.RowEnd, rowAt = w.RowAt;
         var k = last;
         int i = n - 1, j = m - 1;
-        var cost = Get(w, i, j);
+        var cost = Get(band, rowLo, rowEnd, rowAt, i, j);
         while (true)
         {
             k--;
@@ -524,16 +525,16 @@ public static class DynamicTimeWarping
                 continue;
             }
             // Strict comparisons keep the earlier choice on ties: diagonal, then pivot step, then source step.
-            var best = Get(w, i - 1, j - 1);
+            var best = Get(band, rowLo, rowEnd, rowAt, i - 1, j - 1);
             int di = -1, dj = -1;
-            var up = Get(w, i - 1, j);
+            var up = Get(band, rowLo, rowEnd, rowAt, i - 1, j);
             if (up < best)
             {
                 best = up;
                 di = -1;
                 dj = 0;
             }
-            var left = Get(w, i, j - 1);
+            var left = Get(band, rowLo, rowEnd, rowAt, i, j - 1);
             if (left < best)
             {
                 di = 0;
@@ -546,7 +547,10 @@ public static class DynamicTimeWarping
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Get(DtwWorkspace w, int i, int j) =>
-        j >= w.RowLo[i] && j < w.RowEnd[i] ? w.Band[w.RowAt[i] + j - w.RowLo[i]] : Infinity;
+    private static int Get(int[] band, int[] rowLo, int[] rowEnd, int[] rowAt, int i, int j)
+    {
+        var lo = rowLo[i];
+        return (uint)(j - lo) < (uint)(rowEnd[i] - lo) ? band[rowAt[i] + j - lo] : Infinity;
+    }
 }
 

@@ -30,13 +30,12 @@ public sealed class TokenAlignment
         PathSources = pathSources;
         _pivotOffsets = new int[pivotLength + 1];
         _sourceOffsets = new int[sourceLength + 1];
-        foreach (var i in pathPivots)
+        var monotone = true;
+        for (var k = 0; k < pathPivots.Length; k++)
         {
-            _pivotOffsets[i + 1]++;
-        }
-        foreach (var j in pathSources)
-        {
-            _sourceOffsets[j + 1]++;
+            _pivotOffsets[pathPivots[k] + 1]++;
+            _sourceOffsets[pathSources[k] + 1]++;
+            monotone &= k == 0 || pathPivots[k] >= pathPivots[k - 1] && pathSources[k] >= pathSources[k - 1];
         }
         for (var i = 0; i < pivotLength; i++)
         {
@@ -46,11 +45,19 @@ public sealed class TokenAlignment
         {
             _sourceOffsets[j + 1] += _sourceOffsets[j];
         }
+        if (monotone)
+        {
+            // A warping path (every DTW result) is ascending in both coordinates: grouped by pivot it lists the sources
+            // in path order, and grouped by source the pivots, so the path arrays are the two lookups already.
+            _pivotSources = pathSources;
+            _sourcePivots = pathPivots;
+            return;
+        }
         _pivotSources = new int[pathPivots.Length];
         _sourcePivots = new int[pathPivots.Length];
         var pivotFill = _pivotOffsets[..^1];
         var sourceFill = _sourceOffsets[..^1];
-        // Cells come in path order, which is ascending in both coordinates, so every row stays sorted.
+        // Cells ordered by pivot position, then source position: every row stays sorted.
         for (var k = 0; k < pathPivots.Length; k++)
         {
             _pivotSources[pivotFill[pathPivots[k]]++] = pathSources[k];

@@ -5,6 +5,26 @@ namespace FuseChat.Fusion.Tests.Alignment;
 public class DynamicTimeWarpingTests
 {
     [Fact]
+    public void AlignmentLookupsHoldForWarpingPathsAndForCellsOrderedByPivotOnly()
+    {
+        // A warping path (ascending in both coordinates): the lookups are read straight off the path.
+        var path = new TokenAlignment(3, 4, [0, 0, 1, 2, 2], [0, 1, 1, 2, 3]);
+        Assert.Equal([0, 1], path.SourcesOf(0).ToArray());
+        Assert.Equal([1], path.SourcesOf(1).ToArray());
+        Assert.Equal([2, 3], path.SourcesOf(2).ToArray());
+        Assert.Equal([0], path.PivotsOf(0).ToArray());
+        Assert.Equal([0, 1], path.PivotsOf(1).ToArray());
+        Assert.Equal([2], path.PivotsOf(3).ToArray());
+        // Cells ordered by pivot, sources not ascending overall: the source lookup must be regrouped.
+        var crossing = new TokenAlignment(2, 3, [0, 0, 1], [1, 2, 0]);
+        Assert.Equal([1, 2], crossing.SourcesOf(0).ToArray());
+        Assert.Equal([0], crossing.SourcesOf(1).ToArray());
+        Assert.Equal([1], crossing.PivotsOf(0).ToArray());
+        Assert.Equal([0], crossing.PivotsOf(1).ToArray());
+        Assert.Equal([0], crossing.PivotsOf(2).ToArray());
+    }
+
+    [Fact]
     public void OneToMany()
     {
         var a = DynamicTimeWarping.Align(["▁model", "▁fusion", "▁zebra"], ["Ġmodel", "Ġfus", "ion", "Ġzebra"]);
