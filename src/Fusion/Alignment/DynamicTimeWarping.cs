@@ -492,8 +492,10 @@ public static class DynamicTimeWarping
         return BandCost(w, table, n, m);
     }
 
-    // Half-width of the band around the H-guided path that gives the upper bound.
-    private const int GuidedRadius = 2;
+    // Half-width of the band around the H-guided path that gives the upper bound. Measured with bench/run
+    // align-versus once the cost shortcuts were in: 1 takes 0.98x the time of 2 (fewer band costs, about the same
+    // bound); 0 takes 1.05x (the looser bound keeps more cells). Any value keeps the result exact.
+    private const int GuidedRadius = 1;
 
     private static TokenAlignment Backtrack(DtwWorkspace w, int n, int m)
     {
