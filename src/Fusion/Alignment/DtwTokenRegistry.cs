@@ -50,8 +50,12 @@ internal sealed class DtwTokenRegistry
     private static int s_lastGeneration;
     private static DtwTokenRegistry s_current = new();
 
-    private readonly ConcurrentDictionary<string, DtwToken> _tokens = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int> _classes = new(StringComparer.Ordinal);
+    // Sized for the first few thousand strings: a generation fills up from empty, and growing a concurrent dictionary
+    // rehashes every entry (it showed in profiles of cold alignment).
+    private const int InitialCapacity = 8192;
+
+    private readonly ConcurrentDictionary<string, DtwToken> _tokens = new(Environment.ProcessorCount, InitialCapacity, StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _classes = new(Environment.ProcessorCount, InitialCapacity, StringComparer.Ordinal);
     private int _lastId;
     private int _lastClass;
 
