@@ -74,7 +74,7 @@ if (profileSeconds > 0)
 if (versus is not null)
 {
     var folders = combos.Select(c => (TokenizerFolder(root, c.Pivot), TokenizerFolder(root, c.Source))).ToArray();
-    return VersusRevision.Run(data, stressFrom, aligners, folders, versus, versusName, args.Any(a => a.StartsWith("--rounds=", StringComparison.Ordinal)) ? rounds : 15);
+    return VersusRevision.Run(data, stressFrom, Product, folders, versus, versusName, args.Any(a => a.StartsWith("--rounds=", StringComparison.Ordinal)) ? rounds : 15);
 }
 
 foreach (var d in data.Take(2)) { Product(d); Peer(d); } // JIT tiers

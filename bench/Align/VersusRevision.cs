@@ -16,14 +16,13 @@ namespace FuseChat.Bench.Align;
 /// </summary>
 internal static class VersusRevision
 {
-    /// <summary>Times this build's product path (<paramref name="aligners"/>, one per tokenizer pair) against the
-    /// other build's, loaded from <paramref name="otherFolder"/> with the same tokenizers
-    /// (<paramref name="tokenizerFolders"/>, pivot and source per pair).</summary>
-    public static int Run(BenchWindow[] data, int stressFrom, CorpusAligner[] aligners, (string Pivot, string Source)[] tokenizerFolders,
-        string otherFolder, string otherName, int rounds)
+    /// <summary>Times this build's product path (<paramref name="current"/>) against the other build's, loaded from
+    /// <paramref name="otherFolder"/> with the same tokenizers (<paramref name="tokenizerFolders"/>, pivot and source
+    /// per pair).</summary>
+    public static int Run(BenchWindow[] data, int stressFrom, Func<BenchWindow, TokenAlignment> current,
+        (string Pivot, string Source)[] tokenizerFolders, string otherFolder, string otherName, int rounds)
     {
         var other = Load(otherFolder, tokenizerFolders);
-        Func<BenchWindow, TokenAlignment> current = w => aligners[w.Combo].AlignOne(w.PivotIds, w.SourceIds);
         // Results must not change with speed work: same cost and tie-broken path for every window.
         var identical = true;
         foreach (var w in data)

@@ -300,8 +300,8 @@ internal sealed class DtwWorkspace
         BoundStride = SuffixLowerBound.Stride;
     }
 
-    /// <summary>Points the bound at zeros (no pruning beyond D &lt;= UB) for an n x m pair.</summary>
-    public void UseNoSuffixBound(int n, int m)
+    /// <summary>Points the bound at zeros (no pruning beyond D &lt;= UB) for a pair of n pivot tokens.</summary>
+    public void UseNoSuffixBound(int n)
     {
         if (_zeroRowBase.Length < n)
         {

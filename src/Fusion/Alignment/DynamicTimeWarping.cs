@@ -150,7 +150,7 @@ public static class DynamicTimeWarping
         }
         else
         {
-            w.UseNoSuffixBound(n, m);
+            w.UseNoSuffixBound(n);
             bound = UpperBound(w, table, n, m);
         }
         Fill(w, table, n, m, bound);
@@ -294,7 +294,7 @@ public static class DynamicTimeWarping
         {
             // Row 0 is reached only from the left: once a cell is pruned, so is the rest of the row.
             var best = band[j - 1];
-            if (best + h[hRow[0] + j * stride] > bound)
+            if (best + h[BoundIndex(hRow, stride, 0, j)] > bound)
             {
                 break;
             }
@@ -329,7 +329,7 @@ public static class DynamicTimeWarping
             var pKey = w.PKey[i];
             // Carried from column to column: H(i, j), H(i + 1, j) and where H(i, j) is. Each cell then loads two H
             // values, H(i, j + 1) and H(i + 1, j + 1), one and two records on, in the lines the next cells read.
-            var hAt = hRow[i] + (i + j) * stride;
+            var hAt = BoundIndex(hRow, stride, i, j);
             int here = Unsafe.Add(ref hRef, hAt);
             int below = Unsafe.Add(ref hRef, hAt + stride + 1);
             for (; j < end; j++)
@@ -368,7 +368,7 @@ public static class DynamicTimeWarping
             {
                 var best = Math.Min(diagonal, left);
                 diagonal = Infinity;
-                if (best + h[hRow[i] + (i + j) * stride] > bound)
+                if (best + h[BoundIndex(hRow, stride, i, j)] > bound)
                 {
                     break;
                 }
@@ -408,13 +408,17 @@ public static class DynamicTimeWarping
         return b + (d & (d >> 31));
     }
 
-    // Lower bound of the cost after cell (i, j): the smallest H of (i, j+1), (i+1, j), (i+1, j+1), one record, one
-    // record and a slot, and two records and a slot on. Cells past the matrix's edge read the cap, and the virtual
-    // end (n-1, m) reads 0 (see SuffixLowerBound).
+    // Where H(i, j) is (SuffixLowerBound's layout; stride 0 with all-zero bases for pairs without H). Its successors
+    // (i, j + 1), (i + 1, j) and (i + 1, j + 1) are one record, one record and a slot, and two records and a slot on.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int BoundIndex(int[] hRow, int stride, int i, int j) => hRow[i] + (i + j) * stride;
+
+    // Lower bound of the cost after cell (i, j): the smallest H of (i, j+1), (i+1, j), (i+1, j+1). Cells past the
+    // matrix's edge read the cap, and the virtual end (n-1, m) reads 0 (see SuffixLowerBound).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Rest(short[] h, int[] hRow, int stride, int i, int j)
     {
-        var next = hRow[i] + (i + j + 1) * stride;
+        var next = BoundIndex(hRow, stride, i, j + 1);
         return Math.Min(Math.Min(h[next], h[next + 1]), h[next + stride + 1]);
     }
 
@@ -471,7 +475,7 @@ public static class DynamicTimeWarping
             }
             else
             {
-                var next = hRow[i] + (i + j + 1) * stride;
+                var next = BoundIndex(hRow, stride, i, j + 1);
                 int diagonalH = h[next + stride + 1], downH = h[next + 1], rightH = h[next];
                 down = diagonalH <= rightH || downH <= rightH;
                 right = diagonalH <= downH && diagonalH <= rightH || !down;

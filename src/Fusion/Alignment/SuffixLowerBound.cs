@@ -33,7 +33,7 @@ namespace FuseChat.Fusion.Alignment;
 /// passes of <see cref="DynamicTimeWarping"/> on neighbouring cache lines. The fill runs strip by strip from the
 /// last, and in a strip diagonal by diagonal from the last: the pivot's attributes stay in registers for a whole
 /// strip, the two previous diagonals' H are in registers too (a lane shift brings in the next strip's first row),
-/// so each vector of cells loads only the source's attributes and the next strip's record. Cells outside the matrix
+/// so each vector of cells loads only the source's attributes and one value of the next strip's first row. Cells outside the matrix
 /// read the cap, except the virtual cell (n-1, m), which reads 0: the end of every path. That makes (n-2, m-1)'s
 /// bound 0 after its own cost, weaker but still a lower bound. Values are capped at <see cref="Cap"/>; a capped bound
 /// is still a consistent lower bound.</para>
