@@ -32,18 +32,21 @@ namespace FuseChat.Fusion.Alignment;
 /// (i + 1, j + 1) two records and one slot on; consecutive cells of a row are one record apart, which keeps the row-wise
 /// passes of <see cref="DynamicTimeWarping"/> on neighbouring cache lines. The fill runs strip by strip from the
 /// last, and in a strip diagonal by diagonal from the last: the pivot's attributes stay in registers for a whole
-/// strip, the two previous diagonals' H are in registers too (a lane shift brings in the next strip's first row),
-/// so each vector of cells loads only the source's attributes and one value of the next strip's first row. Cells outside the matrix
-/// read the cap, except the virtual cell (n-1, m), which reads 0: the end of every path. That makes (n-2, m-1)'s
-/// bound 0 after its own cost, weaker but still a lower bound. Values are capped at <see cref="Cap"/>; a capped bound
-/// is still a consistent lower bound.</para>
+/// strip, the two previous diagonals' H are in registers too (moved one lane, with the next strip's record supplying
+/// its first row, they are the successors one row down; each diagonal moves one vector and the next reuses it), so
+/// each vector of cells loads only the source's attributes and the next strip's record. The character masks come
+/// split into one nibble per byte (<see cref="SuffixBoundTokens"/>), so the shared buckets are four table lookups
+/// (vpshufb) and one multiply-add that sums each lane's bytes. Cells outside the matrix read the cap, except the
+/// virtual cell (n-1, m), which reads 0: the end of every path. That makes (n-2, m-1)'s bound 0 after its own cost,
+/// weaker but still a lower bound. Sums saturate at <see cref="Cap"/> (short.MaxValue); a capped bound is still a
+/// consistent lower bound.</para>
 /// </remarks>
 internal static class SuffixLowerBound
 {
-    /// <summary>Largest stored bound; also the value outside the matrix.</summary>
-    public const short Cap = 30000;
+    /// <summary>Largest stored bound (sums saturate there); also the value outside the matrix.</summary>
+    public const short Cap = short.MaxValue;
 
-    /// <summary>Largest length used in the bound (keeps sums of a cost and a capped value in 16 bits).</summary>
+    /// <summary>Largest length used in the bound (keeps a cell's cost well inside 16 bits).</summary>
     public const int LengthCap = 2000;
 
     /// <summary>Slots before the first and after the last position of the attribute arrays: the source's are read
@@ -99,6 +102,7 @@ internal static class SuffixLowerBound
         var h = lanes.H;
         var one = TOps.Splat(1);
         var cap = TOps.Splat(Cap);
+        var zero = TOps.Splat(0);
         var lane = TOps.LaneIndex();
         for (var s = strips - 1; s >= 0; s--)
         {
@@ -114,12 +118,14 @@ internal static class SuffixLowerBound
             var pivotKey = TOps.Load(lanes.PivotKey, front);
             var pivotLength = TOps.Load(lanes.PivotLength, front);
             var pivotRepeats = TOps.Load(lanes.PivotRepeats, front);
-            var pivotMaskLow = TOps.Load(lanes.PivotMaskLow, front);
-            var pivotMaskHigh = TOps.Load(lanes.PivotMaskHigh, front);
-            // H on the two diagonals after the current one: this strip's rows, and the next strip's first row (all cap
-            // past the end).
-            TV after = cap, afterNext = cap;
-            short below = Cap, belowNext = Cap;
+            var pivotMask0 = TOps.Load(lanes.PivotMask0, front);
+            var pivotMask1 = TOps.Load(lanes.PivotMask1, front);
+            var pivotMask2 = TOps.Load(lanes.PivotMask2, front);
+            var pivotMask3 = TOps.Load(lanes.PivotMask3, front);
+            // H on the diagonal after the current one (this strip's rows), its successors one row down (the same
+            // moved one lane, the next strip's first row coming in) and that for the diagonal after it: all cap past
+            // the end. The moved vector of one diagonal is reused by the next, so each diagonal moves one vector.
+            TV after = cap, afterDown = cap, afterNextDown = cap;
             var nextStart = start + records * stride;
             var hasNext = s < strips - 1;
             // Diagonals on which every lane is a cell of the matrix.
@@ -129,26 +135,29 @@ internal static class SuffixLowerBound
             {
                 var at = start + (d - r0) * stride;
                 var nextRecord = d - r0 - rows;
-                var belowHere = hasNext && nextRecord >= 0 ? h[nextStart + nextRecord * stride] : Cap;
-                var next = TOps.Min(after, TOps.Min(TOps.ShiftIn(after, below), TOps.ShiftIn(afterNext, belowNext)));
+                // The next strip's record on this diagonal: its first lane is the next strip's first row.
+                var belowHere = hasNext && nextRecord >= 0 ? TOps.Load(h, nextStart + nextRecord * stride) : cap;
+                var next = TOps.Min(after, TOps.Min(afterDown, afterNextDown));
                 // Source position of lane r: m - 1 - (d - r0 - r), reversed, so the lanes read consecutive slots.
                 var k = Spare + m - 1 - d + r0;
-                var equal = TOps.Equal(pivotKey, TOps.Load(lanes.SourceKey, k));
                 var longer = TOps.Max(pivotLength, TOps.Load(lanes.SourceLength, k));
                 var repeats = TOps.Min(pivotRepeats, TOps.Load(lanes.SourceRepeats, k));
                 // The longer length minus the most characters an edit script can match (see the remarks).
-                var shared = TOps.PopCountSum(
-                    TOps.And(pivotMaskLow, TOps.Load(lanes.SourceMaskLow, k)),
-                    TOps.And(pivotMaskHigh, TOps.Load(lanes.SourceMaskHigh, k)));
-                var cost = TOps.AndNot(TOps.Max(TOps.Subtract(TOps.Subtract(longer, repeats), shared), one), equal);
-                var value = TOps.Min(TOps.Add(cost, next), cap);
+                var shared = TOps.SharedBuckets(
+                    TOps.And(pivotMask0, TOps.Load(lanes.SourceMask0, k)),
+                    TOps.And(pivotMask1, TOps.Load(lanes.SourceMask1, k)),
+                    TOps.And(pivotMask2, TOps.Load(lanes.SourceMask2, k)),
+                    TOps.And(pivotMask3, TOps.Load(lanes.SourceMask3, k)));
+                var cost = TOps.Select(TOps.Equal(pivotKey, TOps.Load(lanes.SourceKey, k)), zero,
+                    TOps.Max(TOps.Subtract(TOps.Subtract(longer, repeats), shared), one));
+                var value = TOps.AddSaturate(cost, next);
                 if (d < fullFirst || d > fullLast || height < rows)
                 {
                     // Lanes outside the matrix read the cap, the virtual end cell (n - 1, m) reads 0.
                     // Lane r's column is d - r0 - r; both comparisons on small numbers (clamped) so that they fit 16 bits.
                     var column = TOps.Subtract(TOps.Splat((short)Math.Min(d - r0, short.MaxValue)), lane);
                     var pastEnd = TOps.Subtract(TOps.Splat((short)Math.Max(d - r0 - m, -short.MaxValue)), lane);
-                    var inside = TOps.And(TOps.And(TOps.GreaterThan(column, TOps.Splat(-1)), TOps.GreaterThan(TOps.Splat(0), pastEnd)),
+                    var inside = TOps.And(TOps.And(TOps.GreaterThan(column, TOps.Splat(-1)), TOps.GreaterThan(zero, pastEnd)),
                         TOps.GreaterThan(TOps.Splat((short)height), lane));
                     value = TOps.Select(inside, value, cap);
                     if (d == n - 1 + m && r0 + height == n)
@@ -158,9 +167,10 @@ internal static class SuffixLowerBound
                 }
                 TOps.Store(value, h, at);
                 // The next strip's first row on this diagonal, for this strip's last row.
-                h[at + rows] = belowHere;
-                (afterNext, after) = (after, value);
-                (belowNext, below) = (below, belowHere);
+                h[at + rows] = TOps.First(belowHere);
+                afterNextDown = afterDown;
+                afterDown = TOps.ShiftIn(value, belowHere);
+                after = value;
             }
         }
     }
@@ -169,33 +179,37 @@ internal static class SuffixLowerBound
     private readonly struct Lanes(short[] h, SuffixBoundTokens pivot, SuffixBoundTokens source)
     {
         public readonly short[] H = h;
-        public readonly short[] PivotKey = pivot.Key, PivotLength = pivot.Length, PivotMaskLow = pivot.MaskLow, PivotMaskHigh = pivot.MaskHigh, PivotRepeats = pivot.Repeats;
-        public readonly short[] SourceKey = source.Key, SourceLength = source.Length, SourceMaskLow = source.MaskLow, SourceMaskHigh = source.MaskHigh, SourceRepeats = source.Repeats;
+        public readonly short[] PivotKey = pivot.Key, PivotLength = pivot.Length, PivotRepeats = pivot.Repeats;
+        public readonly short[] PivotMask0 = pivot.Mask0, PivotMask1 = pivot.Mask1, PivotMask2 = pivot.Mask2, PivotMask3 = pivot.Mask3;
+        public readonly short[] SourceKey = source.Key, SourceLength = source.Length, SourceRepeats = source.Repeats;
+        public readonly short[] SourceMask0 = source.Mask0, SourceMask1 = source.Mask1, SourceMask2 = source.Mask2, SourceMask3 = source.Mask3;
     }
 
     // The vector operations the fill needs, over 16-bit lanes; loads and stores skip bounds checks (the attribute
-    // arrays carry Spare slots before and after their positions, H's records a copy slot after each). All inlined: a call per vector operation costs more than
-    // the operation.
+    // arrays carry Spare slots before and after their positions, H's records a copy slot after each). All inlined: a
+    // call per vector operation costs more than the operation.
     private interface IShortLanes<TV>
     {
         static abstract int Count { get; }
         static abstract TV Splat(short value);
         static abstract TV Load(short[] array, int at);
         static abstract void Store(TV value, short[] array, int at);
+        static abstract short First(TV value);
         static abstract TV Min(TV a, TV b);
         static abstract TV Max(TV a, TV b);
-        static abstract TV Add(TV a, TV b);
+        // a + b, at most short.MaxValue.
+        static abstract TV AddSaturate(TV a, TV b);
         static abstract TV Subtract(TV a, TV b);
         static abstract TV And(TV a, TV b);
         static abstract TV Equal(TV a, TV b);
-        static abstract TV AndNot(TV a, TV b);
-        static abstract TV PopCountSum(TV a, TV b);
         static abstract TV LaneIndex();
         static abstract TV GreaterThan(TV a, TV b);
         static abstract TV Select(TV mask, TV a, TV b);
         static abstract TV WithElement(TV v, int index, short value);
-        // Lanes 1 .. Count - 1 of x, then y: x moved one lane down with y coming in at the top.
-        static abstract TV ShiftIn(TV x, short y);
+        // Lanes 1 .. Count - 1 of x, then lane 0 of y: x moved one lane down with y's first lane coming in at the top.
+        static abstract TV ShiftIn(TV x, TV y);
+        // Per lane, the bits set in four vectors that hold one nibble per byte (SuffixBoundTokens' mask parts).
+        static abstract TV SharedBuckets(TV a, TV b, TV c, TV d);
     }
 
     private readonly struct Wide : IShortLanes<Vector512<short>>
@@ -208,20 +222,19 @@ internal static class SuffixLowerBound
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Store(Vector512<short> value, short[] array, int at) => value.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(array), (nuint)at);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static short First(Vector512<short> value) => value.ToScalar();
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> Min(Vector512<short> a, Vector512<short> b) => Vector512.Min(a, b);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> Max(Vector512<short> a, Vector512<short> b) => Vector512.Max(a, b);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> Add(Vector512<short> a, Vector512<short> b) => a + b;
+        public static Vector512<short> AddSaturate(Vector512<short> a, Vector512<short> b) => Vector512.AddSaturate(a, b);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> Subtract(Vector512<short> a, Vector512<short> b) => a - b;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> And(Vector512<short> a, Vector512<short> b) => a & b;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> Equal(Vector512<short> a, Vector512<short> b) => Vector512.Equals(a, b);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> AndNot(Vector512<short> a, Vector512<short> b) => Vector512.AndNot(a, b);
-
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> LaneIndex() => Vector512<short>.Indices;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -232,45 +245,35 @@ internal static class SuffixLowerBound
         public static Vector512<short> WithElement(Vector512<short> v, int index, short value) => v.WithElement(index, value);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> ShiftIn(Vector512<short> x, short y)
+        public static Vector512<short> ShiftIn(Vector512<short> x, Vector512<short> y)
         {
             if (Avx512BW.IsSupported)
             {
-                // One two-source permute: indices 1 .. 31 from x, 32 (the first lane of the second source) for y.
-                return Avx512BW.PermuteVar32x16x2(x, Vector512<short>.Indices + Vector512<short>.One, Vector512.CreateScalarUnsafe(y));
+                // x's 128-bit blocks 1 to 3 then y's block 0 (valignd), then within each block [that, x] moved by one
+                // lane (vpalignr): two single-cycle shuffles, no index vector.
+                var blocks = Avx512F.AlignRight32(y.AsInt32(), x.AsInt32(), 4).AsByte();
+                return Avx512BW.AlignRight(blocks, x.AsByte(), 2).AsInt16();
             }
-            return Vector512.Shuffle(x, Vector512<short>.Indices + Vector512<short>.One).WithElement(Vector512<short>.Count - 1, y);
+            return Vector512.Shuffle(x, Vector512<short>.Indices + Vector512<short>.One).WithElement(Vector512<short>.Count - 1, y.ToScalar());
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> PopCountSum(Vector512<short> a, Vector512<short> b)
+        public static Vector512<short> SharedBuckets(Vector512<short> a, Vector512<short> b, Vector512<short> c, Vector512<short> d)
         {
+            var table = Vector512.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
             if (Avx512BW.IsSupported)
             {
-                // Per-byte counts from a 16-entry table per nibble (vpshufb), both masks' bytes added (at most 16),
-                // then each lane's two bytes summed.
-                var nibble = Vector512.Create((byte)0x0F);
-                var table = Vector512.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
-                    0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
-                    0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-                var p = a.AsByte();
-                var q = b.AsByte();
-                var bytes = Avx512BW.Shuffle(table, p & nibble) + Avx512BW.Shuffle(table, Vector512.ShiftRightLogical(p.AsUInt16(), 4).AsByte() & nibble)
-                    + Avx512BW.Shuffle(table, q & nibble) + Avx512BW.Shuffle(table, Vector512.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & nibble);
-                var lanes = bytes.AsUInt16();
-                return ((lanes + Vector512.ShiftRightLogical(lanes, 8)) & Vector512.Create((ushort)0x00FF)).AsInt16();
+                // Each byte's bit count from the table (vpshufb), the four added (at most 16 per byte), then each lane's
+                // two bytes summed by one multiply-add with ones (vpmaddubsw).
+                var bytes = Avx512BW.Shuffle(table, a.AsByte()) + Avx512BW.Shuffle(table, b.AsByte())
+                    + Avx512BW.Shuffle(table, c.AsByte()) + Avx512BW.Shuffle(table, d.AsByte());
+                return Avx512BW.MultiplyAddAdjacent(bytes, Vector512.Create((sbyte)1));
             }
-            // Both counted to 2-bit and then 4-bit fields, added there (at most 8 per nibble), then summed per lane.
-            var x = a.AsUInt16();
-            var y = b.AsUInt16();
-            var m1 = Vector512.Create((ushort)0x5555);
-            var m2 = Vector512.Create((ushort)0x3333);
-            var m4 = Vector512.Create((ushort)0x0F0F);
-            x -= Vector512.ShiftRightLogical(x, 1) & m1;
-            y -= Vector512.ShiftRightLogical(y, 1) & m1;
-            var z = (x & m2) + (Vector512.ShiftRightLogical(x, 2) & m2) + (y & m2) + (Vector512.ShiftRightLogical(y, 2) & m2);
-            z = (z & m4) + (Vector512.ShiftRightLogical(z, 4) & m4);
-            return ((z + Vector512.ShiftRightLogical(z, 8)) & Vector512.Create((ushort)0x003F)).AsInt16();
+            var sum = (Vector512.Shuffle(table, a.AsByte()) + Vector512.Shuffle(table, b.AsByte())
+                + Vector512.Shuffle(table, c.AsByte()) + Vector512.Shuffle(table, d.AsByte())).AsUInt16();
+            return ((sum + Vector512.ShiftRightLogical(sum, 8)) & Vector512.Create((ushort)0x00FF)).AsInt16();
         }
     }
 
@@ -284,20 +287,19 @@ internal static class SuffixLowerBound
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Store(Vector256<short> value, short[] array, int at) => value.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(array), (nuint)at);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static short First(Vector256<short> value) => value.ToScalar();
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> Min(Vector256<short> a, Vector256<short> b) => Vector256.Min(a, b);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> Max(Vector256<short> a, Vector256<short> b) => Vector256.Max(a, b);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<short> Add(Vector256<short> a, Vector256<short> b) => a + b;
+        public static Vector256<short> AddSaturate(Vector256<short> a, Vector256<short> b) => Vector256.AddSaturate(a, b);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> Subtract(Vector256<short> a, Vector256<short> b) => a - b;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> And(Vector256<short> a, Vector256<short> b) => a & b;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> Equal(Vector256<short> a, Vector256<short> b) => Vector256.Equals(a, b);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<short> AndNot(Vector256<short> a, Vector256<short> b) => Vector256.AndNot(a, b);
-
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> LaneIndex() => Vector256<short>.Indices;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -308,35 +310,31 @@ internal static class SuffixLowerBound
         public static Vector256<short> WithElement(Vector256<short> v, int index, short value) => v.WithElement(index, value);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<short> ShiftIn(Vector256<short> x, short y)
+        public static Vector256<short> ShiftIn(Vector256<short> x, Vector256<short> y)
         {
-            if (Avx512BW.VL.IsSupported)
-            {
-                // One two-source permute: indices 1 .. 15 from x, 16 (the first lane of the second source) for y.
-                return Avx512BW.VL.PermuteVar16x16x2(x, Vector256<short>.Indices + Vector256<short>.One, Vector256.CreateScalarUnsafe(y));
-            }
             if (Avx2.IsSupported)
             {
-                // [x's upper half, y] next to x, shifted right by one lane within each 128-bit half.
-                return Avx2.AlignRight(Avx2.Permute2x128(x, Vector256.CreateScalarUnsafe(y), 0x21), x, 2);
+                // [x's upper half, y's lower half] next to x, shifted right by one lane within each 128-bit half.
+                return Avx2.AlignRight(Avx2.Permute2x128(x, y, 0x21), x, 2);
             }
-            return Vector256.Shuffle(x, Vector256<short>.Indices + Vector256<short>.One).WithElement(Vector256<short>.Count - 1, y);
+            return Vector256.Shuffle(x, Vector256<short>.Indices + Vector256<short>.One).WithElement(Vector256<short>.Count - 1, y.ToScalar());
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<short> PopCountSum(Vector256<short> a, Vector256<short> b)
+        public static Vector256<short> SharedBuckets(Vector256<short> a, Vector256<short> b, Vector256<short> c, Vector256<short> d)
         {
-            // Both counted to 2-bit and then 4-bit fields, added there (at most 8 per nibble), then summed per lane.
-            var x = a.AsUInt16();
-            var y = b.AsUInt16();
-            var m1 = Vector256.Create((ushort)0x5555);
-            var m2 = Vector256.Create((ushort)0x3333);
-            var m4 = Vector256.Create((ushort)0x0F0F);
-            x -= Vector256.ShiftRightLogical(x, 1) & m1;
-            y -= Vector256.ShiftRightLogical(y, 1) & m1;
-            var z = (x & m2) + (Vector256.ShiftRightLogical(x, 2) & m2) + (y & m2) + (Vector256.ShiftRightLogical(y, 2) & m2);
-            z = (z & m4) + (Vector256.ShiftRightLogical(z, 4) & m4);
-            return ((z + Vector256.ShiftRightLogical(z, 8)) & Vector256.Create((ushort)0x003F)).AsInt16();
+            var table = Vector256.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+            if (Avx2.IsSupported)
+            {
+                // As the wide form: table lookups per byte (vpshufb), added, each lane's two bytes summed (vpmaddubsw).
+                var bytes = Avx2.Shuffle(table, a.AsByte()) + Avx2.Shuffle(table, b.AsByte())
+                    + Avx2.Shuffle(table, c.AsByte()) + Avx2.Shuffle(table, d.AsByte());
+                return Avx2.MultiplyAddAdjacent(bytes, Vector256.Create((sbyte)1));
+            }
+            var sum = (Vector256.Shuffle(table, a.AsByte()) + Vector256.Shuffle(table, b.AsByte())
+                + Vector256.Shuffle(table, c.AsByte()) + Vector256.Shuffle(table, d.AsByte())).AsUInt16();
+            return ((sum + Vector256.ShiftRightLogical(sum, 8)) & Vector256.Create((ushort)0x00FF)).AsInt16();
         }
     }
 
@@ -349,8 +347,10 @@ internal static class SuffixLowerBound
         {
             return 0;
         }
-        var shared = BitOperations.PopCount((uint)(ushort)(pivot.MaskLow[i] & sourceReversed.MaskLow[k]))
-            + BitOperations.PopCount((uint)(ushort)(pivot.MaskHigh[i] & sourceReversed.MaskHigh[k]));
+        var shared = BitOperations.PopCount((uint)(ushort)(pivot.Mask0[i] & sourceReversed.Mask0[k]))
+            + BitOperations.PopCount((uint)(ushort)(pivot.Mask1[i] & sourceReversed.Mask1[k]))
+            + BitOperations.PopCount((uint)(ushort)(pivot.Mask2[i] & sourceReversed.Mask2[k]))
+            + BitOperations.PopCount((uint)(ushort)(pivot.Mask3[i] & sourceReversed.Mask3[k]));
         var longer = Math.Max(pivot.Length[i], sourceReversed.Length[k]);
         return (short)Math.Max(1, longer - Math.Min(pivot.Repeats[i], sourceReversed.Repeats[k]) - shared);
     }
