@@ -14,7 +14,8 @@ namespace FuseChat.Fusion.Alignment;
 /// </summary>
 /// <remarks>
 /// <para>Cell lower bound (valid for the comparison forms of METHOD.md, bare markers included): 0 when the two tokens
-/// compare equal, otherwise max(1, max(La, Lb) - min(Ra, Rb) - |Ma and Mb|), L the length of the stripped string (a
+/// compare equal (the difference below is 0 for them, so the fill only skips the "at least 1"), otherwise
+/// max(1, max(La, Lb) - min(Ra, Rb) - |Ma and Mb|), L the length of the stripped string (a
 /// bare marker's is 0: every non-marker character of the other token is still one edit), M the set of 32 character
 /// buckets the stripped string uses and R = L - |M|. Why: an edit script with c matches costs at least
 /// max(La, Lb) - c, and a match pairs two characters of one bucket, so c is at most the characters of A in buckets
@@ -136,7 +137,8 @@ internal static class SuffixLowerBound
                 var at = start + (d - r0) * stride;
                 var nextRecord = d - r0 - rows;
                 // The next strip's record on this diagonal: its first lane is the next strip's first row.
-                var belowHere = hasNext && nextRecord >= 0 ? TOps.Load(h, nextStart + nextRecord * stride) : cap;
+                var belowAt = hasNext && nextRecord >= 0 ? nextStart + nextRecord * stride : -1;
+                var belowHere = belowAt >= 0 ? TOps.Load(h, belowAt) : cap;
                 var next = TOps.Min(after, TOps.Min(afterDown, afterNextDown));
                 // Source position of lane r: m - 1 - (d - r0 - r), reversed, so the lanes read consecutive slots.
                 var k = Spare + m - 1 - d + r0;
@@ -148,8 +150,10 @@ internal static class SuffixLowerBound
                     TOps.And(pivotMask1, TOps.Load(lanes.SourceMask1, k)),
                     TOps.And(pivotMask2, TOps.Load(lanes.SourceMask2, k)),
                     TOps.And(pivotMask3, TOps.Load(lanes.SourceMask3, k)));
-                var cost = TOps.Select(TOps.Equal(pivotKey, TOps.Load(lanes.SourceKey, k)), zero,
-                    TOps.Max(TOps.Subtract(TOps.Subtract(longer, repeats), shared), one));
+                // At least 1 unless the forms are equal, where the difference itself is 0 already (equal lengths,
+                // repeats and masks): one masked max.
+                var difference = TOps.Subtract(TOps.Subtract(longer, repeats), shared);
+                var cost = TOps.AtLeastUnlessEqual(difference, one, pivotKey, TOps.Load(lanes.SourceKey, k));
                 var value = TOps.AddSaturate(cost, next);
                 if (d < fullFirst || d > fullLast || height < rows)
                 {
@@ -167,7 +171,7 @@ internal static class SuffixLowerBound
                 }
                 TOps.Store(value, h, at);
                 // The next strip's first row on this diagonal, for this strip's last row.
-                h[at + rows] = TOps.First(belowHere);
+                h[at + rows] = belowAt >= 0 ? h[belowAt] : Cap;
                 afterNextDown = afterDown;
                 afterDown = TOps.ShiftIn(value, belowHere);
                 after = value;
@@ -194,7 +198,6 @@ internal static class SuffixLowerBound
         static abstract TV Splat(short value);
         static abstract TV Load(short[] array, int at);
         static abstract void Store(TV value, short[] array, int at);
-        static abstract short First(TV value);
         static abstract TV Min(TV a, TV b);
         static abstract TV Max(TV a, TV b);
         // a + b, at most short.MaxValue.
@@ -205,6 +208,8 @@ internal static class SuffixLowerBound
         static abstract TV LaneIndex();
         static abstract TV GreaterThan(TV a, TV b);
         static abstract TV Select(TV mask, TV a, TV b);
+        // max(x, floor) where a != b, else x.
+        static abstract TV AtLeastUnlessEqual(TV x, TV floor, TV a, TV b);
         static abstract TV WithElement(TV v, int index, short value);
         // Lanes 1 .. Count - 1 of x, then lane 0 of y: x moved one lane down with y's first lane coming in at the top.
         static abstract TV ShiftIn(TV x, TV y);
@@ -221,8 +226,6 @@ internal static class SuffixLowerBound
         public static Vector512<short> Load(short[] array, int at) => Vector512.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(array), (nuint)at);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Store(Vector512<short> value, short[] array, int at) => value.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(array), (nuint)at);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static short First(Vector512<short> value) => value.ToScalar();
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> Min(Vector512<short> a, Vector512<short> b) => Vector512.Min(a, b);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -241,6 +244,9 @@ internal static class SuffixLowerBound
         public static Vector512<short> GreaterThan(Vector512<short> a, Vector512<short> b) => Vector512.GreaterThan(a, b);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> Select(Vector512<short> mask, Vector512<short> a, Vector512<short> b) => Vector512.ConditionalSelect(mask, a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<short> AtLeastUnlessEqual(Vector512<short> x, Vector512<short> floor, Vector512<short> a, Vector512<short> b) =>
+            Vector512.ConditionalSelect(~Vector512.Equals(a, b), Vector512.Max(x, floor), x);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> WithElement(Vector512<short> v, int index, short value) => v.WithElement(index, value);
 
@@ -287,8 +293,6 @@ internal static class SuffixLowerBound
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Store(Vector256<short> value, short[] array, int at) => value.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(array), (nuint)at);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static short First(Vector256<short> value) => value.ToScalar();
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> Min(Vector256<short> a, Vector256<short> b) => Vector256.Min(a, b);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> Max(Vector256<short> a, Vector256<short> b) => Vector256.Max(a, b);
@@ -306,6 +310,9 @@ internal static class SuffixLowerBound
         public static Vector256<short> GreaterThan(Vector256<short> a, Vector256<short> b) => Vector256.GreaterThan(a, b);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> Select(Vector256<short> mask, Vector256<short> a, Vector256<short> b) => Vector256.ConditionalSelect(mask, a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<short> AtLeastUnlessEqual(Vector256<short> x, Vector256<short> floor, Vector256<short> a, Vector256<short> b) =>
+            Vector256.ConditionalSelect(Vector256.Equals(a, b), x, Vector256.Max(x, floor));
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> WithElement(Vector256<short> v, int index, short value) => v.WithElement(index, value);
 
@@ -343,16 +350,15 @@ internal static class SuffixLowerBound
     {
         i += Spare;
         k += Spare;
-        if (pivot.Key[i] == sourceReversed.Key[k])
-        {
-            return 0;
-        }
         var shared = BitOperations.PopCount((uint)(ushort)(pivot.Mask0[i] & sourceReversed.Mask0[k]))
             + BitOperations.PopCount((uint)(ushort)(pivot.Mask1[i] & sourceReversed.Mask1[k]))
             + BitOperations.PopCount((uint)(ushort)(pivot.Mask2[i] & sourceReversed.Mask2[k]))
             + BitOperations.PopCount((uint)(ushort)(pivot.Mask3[i] & sourceReversed.Mask3[k]));
         var longer = Math.Max(pivot.Length[i], sourceReversed.Length[k]);
-        return (short)Math.Max(1, longer - Math.Min(pivot.Repeats[i], sourceReversed.Repeats[k]) - shared);
+        var difference = longer - Math.Min(pivot.Repeats[i], sourceReversed.Repeats[k]) - shared;
+        // Equal forms have equal attributes, so their difference is already 0 (a key shared by different forms, past
+        // 32768 forms in a pair, keeps it: never above the cost); any other pair costs at least 1.
+        return (short)(pivot.Key[i] == sourceReversed.Key[k] ? difference : Math.Max(1, difference));
     }
 
 }
