@@ -54,6 +54,10 @@ internal static class SuffixLowerBound
     /// up to a strip's height before its start and after its end.</summary>
     public const int Spare = 40;
 
+    /// <summary>True when the character masks are stored as three parts of two 6-bit groups (counted with the
+    /// 64-entry byte table of AVX-512 VBMI's vpermb) rather than four parts of two nibbles (vpshufb's 16 entries).</summary>
+    public static bool SixBitParts => Vector512.IsHardwareAccelerated && Avx512Vbmi.IsSupported;
+
     /// <summary>Rows per strip: the lanes of the vector the fill uses.</summary>
     public static int StripRows => Vector512.IsHardwareAccelerated ? Vector512<short>.Count : Vector256<short>.Count;
 
@@ -149,7 +153,7 @@ internal static class SuffixLowerBound
                     TOps.And(pivotMask0, TOps.Load(lanes.SourceMask0, k)),
                     TOps.And(pivotMask1, TOps.Load(lanes.SourceMask1, k)),
                     TOps.And(pivotMask2, TOps.Load(lanes.SourceMask2, k)),
-                    TOps.And(pivotMask3, TOps.Load(lanes.SourceMask3, k)));
+                    TOps.ThreeParts ? zero : TOps.And(pivotMask3, TOps.Load(lanes.SourceMask3, k)));
                 // At least 1 unless the forms are equal, where the difference itself is 0 already (equal lengths,
                 // repeats and masks): one masked max.
                 var difference = TOps.Subtract(TOps.Subtract(longer, repeats), shared);
@@ -213,7 +217,9 @@ internal static class SuffixLowerBound
         static abstract TV WithElement(TV v, int index, short value);
         // Lanes 1 .. Count - 1 of x, then lane 0 of y: x moved one lane down with y's first lane coming in at the top.
         static abstract TV ShiftIn(TV x, TV y);
-        // Per lane, the bits set in four vectors that hold one nibble per byte (SuffixBoundTokens' mask parts).
+        // True when the masks come in three parts of 6-bit groups (SixBitParts); the fourth is then not read.
+        static abstract bool ThreeParts { get; }
+        // Per lane, the bits set in the vectors of mask parts (one bit group per byte, see SuffixBoundTokens).
         static abstract TV SharedBuckets(TV a, TV b, TV c, TV d);
     }
 
@@ -263,9 +269,21 @@ internal static class SuffixLowerBound
             return Vector512.Shuffle(x, Vector512<short>.Indices + Vector512<short>.One).WithElement(Vector512<short>.Count - 1, y.ToScalar());
         }
 
+        public static bool ThreeParts => Avx512Vbmi.IsSupported;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> SharedBuckets(Vector512<short> a, Vector512<short> b, Vector512<short> c, Vector512<short> d)
         {
+            if (Avx512Vbmi.IsSupported)
+            {
+                // Three parts of 6-bit groups: one 64-entry table lookup per byte (vpermb), d unused.
+                var counts = Vector512.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                    1, 2, 2, 3, 2, 3, 3, 4, 2, 3, 3, 4, 3, 4, 4, 5, 1, 2, 2, 3, 2, 3, 3, 4, 2, 3, 3, 4, 3, 4, 4, 5,
+                    2, 3, 3, 4, 3, 4, 4, 5, 3, 4, 4, 5, 4, 5, 5, 6);
+                var groups = Avx512Vbmi.PermuteVar64x8(counts, a.AsByte()) + Avx512Vbmi.PermuteVar64x8(counts, b.AsByte())
+                    + Avx512Vbmi.PermuteVar64x8(counts, c.AsByte());
+                return Avx512BW.MultiplyAddAdjacent(groups, Vector512.Create((sbyte)1));
+            }
             var table = Vector512.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
                 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
                 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
@@ -326,6 +344,8 @@ internal static class SuffixLowerBound
             }
             return Vector256.Shuffle(x, Vector256<short>.Indices + Vector256<short>.One).WithElement(Vector256<short>.Count - 1, y.ToScalar());
         }
+
+        public static bool ThreeParts => false;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> SharedBuckets(Vector256<short> a, Vector256<short> b, Vector256<short> c, Vector256<short> d)
