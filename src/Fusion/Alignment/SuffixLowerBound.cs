@@ -36,8 +36,9 @@ namespace FuseChat.Fusion.Alignment;
 /// strip, the two previous diagonals' H are in registers too (moved one lane, with the next strip's record supplying
 /// its first row, they are the successors one row down; each diagonal moves one vector and the next reuses it), so
 /// each vector of cells loads only the source's attributes and the next strip's record. The character masks come
-/// split into one nibble per byte (<see cref="SuffixBoundTokens"/>), so the shared buckets are four table lookups
-/// (vpshufb) and one multiply-add that sums each lane's bytes. Cells outside the matrix read the cap, except the
+/// split into one bit group per byte (<see cref="SuffixBoundTokens"/>), so the shared buckets are table lookups and
+/// one multiply-add that sums each lane's bytes: three 64-entry lookups of 6-bit groups (vpermb) with AVX-512 VBMI
+/// (<see cref="SixBitParts"/>), four 16-entry lookups of nibbles (vpshufb) otherwise. Cells outside the matrix read the cap, except the
 /// virtual cell (n-1, m), which reads 0: the end of every path. That makes (n-2, m-1)'s bound 0 after its own cost,
 /// weaker but still a lower bound. Sums saturate at <see cref="Cap"/> (short.MaxValue); a capped bound is still a
 /// consistent lower bound.</para>
@@ -208,7 +209,6 @@ internal static class SuffixLowerBound
         static abstract TV AddSaturate(TV a, TV b);
         static abstract TV Subtract(TV a, TV b);
         static abstract TV And(TV a, TV b);
-        static abstract TV Equal(TV a, TV b);
         static abstract TV LaneIndex();
         static abstract TV GreaterThan(TV a, TV b);
         static abstract TV Select(TV mask, TV a, TV b);
@@ -243,8 +243,6 @@ internal static class SuffixLowerBound
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> And(Vector512<short> a, Vector512<short> b) => a & b;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> Equal(Vector512<short> a, Vector512<short> b) => Vector512.Equals(a, b);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> LaneIndex() => Vector512<short>.Indices;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> GreaterThan(Vector512<short> a, Vector512<short> b) => Vector512.GreaterThan(a, b);
@@ -269,12 +267,13 @@ internal static class SuffixLowerBound
             return Vector512.Shuffle(x, Vector512<short>.Indices + Vector512<short>.One).WithElement(Vector512<short>.Count - 1, y.ToScalar());
         }
 
-        public static bool ThreeParts => Avx512Vbmi.IsSupported;
+        // The layout SuffixBoundTokens stores: the wide fill runs exactly where Vector512 is accelerated.
+        public static bool ThreeParts => SixBitParts;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> SharedBuckets(Vector512<short> a, Vector512<short> b, Vector512<short> c, Vector512<short> d)
         {
-            if (Avx512Vbmi.IsSupported)
+            if (ThreeParts)
             {
                 // Three parts of 6-bit groups: one 64-entry table lookup per byte (vpermb), d unused.
                 var counts = Vector512.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
@@ -320,8 +319,6 @@ internal static class SuffixLowerBound
         public static Vector256<short> Subtract(Vector256<short> a, Vector256<short> b) => a - b;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> And(Vector256<short> a, Vector256<short> b) => a & b;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<short> Equal(Vector256<short> a, Vector256<short> b) => Vector256.Equals(a, b);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> LaneIndex() => Vector256<short>.Indices;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
