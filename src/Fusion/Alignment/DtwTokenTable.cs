@@ -5,7 +5,8 @@ namespace FuseChat.Fusion.Alignment;
 /// <summary>
 /// The distinct tokens of one pair, numbered per side (local ids), and a dense table of their costs: one byte
 /// per (distinct pivot token, distinct source token), cost + 1, 0 while not yet known, so the DTW's inner loop
-/// reads a cell's cost with one byte load and no hashing. Unknown entries come from the process-wide cost table
+/// reads a cell's cost with one byte load and no hashing. Entries known from the tokens' attributes alone are written
+/// when the table starts (<see cref="DtwKnownCosts"/>); the others come from the process-wide cost table
 /// (<see cref="DtwCostCache"/>) or are computed, lazily, only for cells the DTW keeps. Reused per thread.
 /// </summary>
 internal sealed class DtwTokenTable
@@ -23,6 +24,7 @@ internal sealed class DtwTokenTable
     private static readonly byte[] NoDense = new byte[1];
 
     private readonly MyersPattern _pattern = new();
+    private readonly DtwKnownCosts _known = new();
     private DtwTokenRegistry _registry = DtwTokenRegistry.Current;
     // Local id per registry id and side, valid where the stamp is this pair's.
     private int[] _pivotLocal = new int[1024];
@@ -114,7 +116,8 @@ internal sealed class DtwTokenTable
         return (short)(_formLocal[key] & 0x7FFF);
     }
 
-    /// <summary>Starts the dense table of the pair just interned.</summary>
+    /// <summary>Starts the dense table of the pair just interned, with the entries known without an edit distance
+    /// (<see cref="DtwKnownCosts"/>) and the others unknown.</summary>
     public void BeginCosts()
     {
         var size = (long)_pivotCount * _sourceCount;
@@ -125,15 +128,15 @@ internal sealed class DtwTokenTable
             return;
         }
         _stride = _sourceCount;
-        if (_dense.Length < size)
+        if (_dense.Length < size + DtwKnownCosts.Slack)
         {
-            _dense = new byte[Math.Max(size, Math.Min(2L * _dense.Length, DenseLimit))];
+            _dense = new byte[Math.Max(size, Math.Min(2L * _dense.Length, DenseLimit)) + DtwKnownCosts.Slack];
         }
-        else
-        {
-            Array.Clear(_dense, 0, (int)size);
-        }
+        _known.Fill(this, _dense, _pivotCount, _sourceCount);
     }
+
+    /// <summary>Distinct comparison forms numbered so far in this pair (<see cref="FormKey"/>).</summary>
+    public int FormCount => _formCount;
 
     /// <summary>
     /// cost(pivot, source) by local ids, filling the dense table; <see cref="Infinity"/> instead when

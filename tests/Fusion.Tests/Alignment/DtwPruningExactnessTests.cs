@@ -36,6 +36,48 @@ public class DtwPruningExactnessTests
     }
 
     [Fact]
+    public void KnownCostsAreExactAndCoverEqualAndDisjointForms()
+    {
+        // Pairs of many distinct tokens each, so that rows are wider than a vector and end mid-vector; "z" and "Q"
+        // share no bucket with the rest (bucket = code unit & 31), "a" and "A" share one.
+        var rng = new Random(11);
+        string[] alphabet = ["a", "A", "b", "th", "é", "z", "Q", "日", "▁", "Ġ", "."];
+        var registry = new DtwTokenRegistry();
+        var table = new DtwTokenTable();
+        int equal = 0, disjoint = 0, unknown = 0;
+        for (var round = 0; round < 30; round++)
+        {
+            var pivots = Enumerable.Range(0, rng.Next(1, 90)).Select(_ => Token(rng, alphabet, rng.Next(1, 5))).ToArray();
+            var sources = Enumerable.Range(0, rng.Next(1, 90)).Select(_ => Token(rng, alphabet, rng.Next(1, 5))).ToArray();
+            table.Begin(registry);
+            var p = pivots.Select(t => table.InternPivot(registry.Get(t))).ToArray();
+            var q = sources.Select(t => table.InternSource(registry.Get(t))).ToArray();
+            table.BeginCosts();
+            for (var i = 0; i < pivots.Length; i++)
+            {
+                for (var j = 0; j < sources.Length; j++)
+                {
+                    var entry = table.Dense[p[i] * table.Stride + q[j]];
+                    var (l, r) = TokenMarkers.ComparisonForms(pivots[i], sources[j]);
+                    var cost = EditDistanceAndMarkersTests.Naive(l, r);
+                    DtwToken a = table.Pivot(p[i]), b = table.Source(q[j]);
+                    var stripped = a.Length > 0 && b.Length > 0;
+                    if (entry == 0)
+                    {
+                        // Unknown is allowed only where neither rule applies.
+                        Assert.False(stripped && (a.Class == b.Class || (a.Mask & b.Mask) == 0), $"({pivots[i]}, {sources[j]}) left unknown");
+                        unknown++;
+                        continue;
+                    }
+                    Assert.True(cost + 1 == entry, $"({pivots[i]}, {sources[j]}): entry {entry}, cost {cost}");
+                    _ = cost == 0 ? equal++ : disjoint++;
+                }
+            }
+        }
+        Assert.True(equal >= 100 && disjoint >= 1000 && unknown >= 1000, $"equal {equal}, disjoint {disjoint}, unknown {unknown}");
+    }
+
+    [Fact]
     public void MatchesReferenceOnShiftedRepeatedAndUnrelatedSequences()
     {
         var rng = new Random(23);
