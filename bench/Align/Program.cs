@@ -113,16 +113,17 @@ Console.WriteLine($"informative, worst case (unrelated random strings, {random.L
     $"full matrix {rPeer * 1000 / random.Length:F3} ms, {rPeer / rSingle:F1}x; identical={(rIdentical ? "yes" : "no")}");
 return identical && rIdentical ? 0 : 1;
 
-// Median seconds to align every pair once. Cold rounds start from empty caches; warm rounds follow one untimed
-// pass that fills them.
+// Median seconds to align every pair once. Both kinds start with one untimed pass (the code then runs at its final
+// JIT tier, whatever was measured before) and a full collection (the garbage of the previous measurement, such as
+// the full-matrix peer's matrices, is not collected inside a timed round). Cold rounds then start from empty
+// caches; warm rounds keep what the untimed pass filled.
 static double Measure(BenchWindow[] data, int threads, int rounds, bool cold, Func<BenchWindow, TokenAlignment> align)
 {
     var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-    if (!cold)
-    {
-        DtwCostCache.Clear();
-        Parallel.For(0, data.Length, options, k => align(data[k]));
-    }
+    DtwCostCache.Clear();
+    Parallel.For(0, data.Length, options, k => align(data[k]));
+    GC.Collect();
+    GC.WaitForPendingFinalizers();
     var times = new List<double>();
     for (var r = 0; r < rounds; r++)
     {
