@@ -59,7 +59,7 @@ internal sealed class DtwKnownCosts
             var t = s < sourceCount ? table.Source(s) : null;
             var mask = t is null || t.Length == 0 ? uint.MaxValue : t.Mask;
             (_mask0[s], _mask1[s], _mask2[s], _mask3[s]) = ((byte)mask, (byte)(mask >> 8), (byte)(mask >> 16), (byte)(mask >> 24));
-            _length[s] = (byte)(Math.Min(t?.Length ?? 0, DtwTokenTable.Overflow - 1) + 1);
+            _length[s] = LengthEntry(t?.Length ?? 0);
         }
         ref var mask0 = ref MemoryMarshal.GetArrayDataReference(_mask0);
         ref var mask1 = ref MemoryMarshal.GetArrayDataReference(_mask1);
@@ -79,7 +79,7 @@ internal sealed class DtwKnownCosts
             var p1 = new Vector<byte>((byte)(t.Mask >> 8));
             var p2 = new Vector<byte>((byte)(t.Mask >> 16));
             var p3 = new Vector<byte>((byte)(t.Mask >> 24));
-            var pLength = new Vector<byte>((byte)(Math.Min(t.Length, DtwTokenTable.Overflow - 1) + 1));
+            var pLength = new Vector<byte>(LengthEntry(t.Length));
             // The last step may run past this row into the next one's entries (written again by that row) or into
             // the table's slack.
             for (nuint s = 0; s < (nuint)sourceCount; s += (nuint)Vector<byte>.Count)
@@ -92,6 +92,10 @@ internal sealed class DtwKnownCosts
         }
         MarkEqualForms(table, dense, pivotCount, sourceCount);
     }
+
+    // The entry of a disjoint pair whose longer side has this length: length + 1, Overflow (compute on use) from
+    // Overflow - 1 on.
+    private static byte LengthEntry(int length) => (byte)(Math.Min(length, DtwTokenTable.Overflow - 1) + 1);
 
     // Entry 1 (cost 0) for every pivot and source of one non-empty stripped form: a pass over each side, by form.
     private void MarkEqualForms(DtwTokenTable table, byte[] dense, int pivotCount, int sourceCount)

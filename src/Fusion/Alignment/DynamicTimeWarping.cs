@@ -36,10 +36,10 @@ namespace FuseChat.Fusion.Alignment;
 /// Only the kept cells are stored (per row: first column, end column, offset), so memory is O(cells kept) besides
 /// H's 2 bytes per cell. A cell's cost is one byte load from a dense per-pair table over the distinct (pivot
 /// string, source string) pairs, started with the costs known without an edit distance (equal forms, and forms that
-/// share no character: the longer length; <see cref="DtwKnownCosts"/>) and otherwise filled lazily: an edit distance is computed only for cells the pass reaches, not
-/// at all when a cheap lower bound already puts the cell above UB, and by Myers' bit-parallel algorithm with the
-/// pivot token's match masks built once per row. Token strings and their comparison forms are interned once per
-/// process (<see cref="DtwCostCache"/>).</para>
+/// share no character: the longer length; <see cref="DtwKnownCosts"/>) and otherwise filled lazily: an edit distance
+/// is computed only for cells the pass reaches, not at all when a cheap lower bound already puts the cell above UB,
+/// and by Myers' bit-parallel algorithm with the pivot token's match masks built once per row. Token strings and
+/// their comparison forms are interned once per process (<see cref="DtwCostCache"/>).</para>
 /// </remarks>
 public static class DynamicTimeWarping
 {
