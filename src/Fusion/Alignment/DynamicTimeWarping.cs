@@ -318,52 +318,30 @@ public static class DynamicTimeWarping
             band = w.EnsureBand(free + m - lo);
             // band[prev + j] = D(i-1, j) for lo <= j < end; band[at + j] = D(i, j).
             int prev = rowAt[i - 1] - lo, at = free - lo;
-            int first = -1, good = -1, left = Infinity, diagonal = Infinity;
             var j = lo;
-            // The hot loop, without bounds checks: every index is inside the arrays by construction (band: the row
-            // above's kept cells and this row's room; H: a strip's records reach two diagonals past its rows' last
-            // cells, see SuffixLowerBound).
-            ref var bandRef = ref MemoryMarshal.GetArrayDataReference(band);
-            ref var hRef = ref MemoryMarshal.GetArrayDataReference(h);
-            ref var sKeyRef = ref MemoryMarshal.GetArrayDataReference(w.SKey);
-            ref var denseRef = ref MemoryMarshal.GetArrayDataReference(cache);
-            var pKey = w.PKey[i];
-            // Carried from column to column: H(i, j), H(i + 1, j) and where H(i, j) is. Each cell then loads two H
-            // values, H(i, j + 1) and H(i + 1, j + 1), one and two records on, in the lines the next cells read.
-            var hAt = BoundIndex(hRow, stride, i, j);
-            int here = Unsafe.Add(ref hRef, hAt);
-            int below = Unsafe.Add(ref hRef, hAt + stride + 1);
-            for (; j < end; j++)
+            var scan = new RowScan
             {
-                var up = Unsafe.Add(ref bandRef, prev + j);
-                var best = BranchFreeMin(BranchFreeMin(up, diagonal), left);
-                diagonal = up;
-                hAt += stride;
-                int right = Unsafe.Add(ref hRef, hAt), belowRight = Unsafe.Add(ref hRef, hAt + stride + 1);
-                var v = Infinity;
-                if (best + here <= bound)
-                {
-                    var lb = BranchFreeMin(BranchFreeMin(right, below), belowRight);
-                    var entry = Unsafe.Add(ref denseRef, pKey + Unsafe.Add(ref sKeyRef, j));
-                    v = best + (entry - 1u < DtwTokenTable.Overflow - 1u ? entry - 1 : table.Cost(w.PLocal[i], w.SLocal[j], best + lb, bound));
-                    if (v + lb <= bound)
-                    {
-                        if (first < 0)
-                        {
-                            first = j;
-                        }
-                        good = j;
-                    }
-                    else
-                    {
-                        v = Infinity;
-                    }
-                }
-                Unsafe.Add(ref bandRef, at + j) = v;
-                left = v;
-                here = right;
-                below = belowRight;
+                Band = ref MemoryMarshal.GetArrayDataReference(band),
+                H = ref MemoryMarshal.GetArrayDataReference(h),
+                SKey = ref MemoryMarshal.GetArrayDataReference(w.SKey),
+                Dense = ref MemoryMarshal.GetArrayDataReference(cache),
+                Prev = prev,
+                At = at,
+                PKey = w.PKey[i],
+                HRow = hRow[i] + i * stride,
+                Bound = bound,
+                Diagonal = Infinity,
+                Left = Infinity,
+                First = -1,
+                Good = -1,
+            };
+            while ((j = stride == 0 ? scan.Run<NoStride>(j, end) : scan.Run<SuffixStride>(j, end)) < end)
+            {
+                // A cost the dense table does not hold yet: from the table's slow path, then on to the next column.
+                scan.Complete(j, table.Cost(w.PLocal[i], w.SLocal[j], scan.Best + scan.Rest, bound));
+                j++;
             }
+            int first = scan.First, good = scan.Good, left = scan.Left, diagonal = scan.Diagonal;
             // Past the row above's end only the left neighbour (and once, the diagonal) remains.
             for (; j < m; j++)
             {
@@ -396,6 +374,115 @@ public static class DynamicTimeWarping
             rowAt[i] = at + first;
             free = at + good + 1;
         }
+    }
+
+    // One row of the pruned pass over the columns the row above kept, as a loop with no call inside and few live
+    // values: the JIT then keeps its state in registers (a call clobbers most of them, and past 15 live values it
+    // spills). Every index is inside the arrays by construction (Band: the row above's kept cells and this row's
+    // room; H: a strip's records reach two diagonals past its rows' last cells, see SuffixLowerBound), so there are no
+    // bounds checks. Band[Prev + j] = D(i - 1, j), Band[At + j] = D(i, j), H[HRow + j * stride] = H(i, j).
+    private ref struct RowScan
+    {
+        public ref int Band;
+        public ref short H;
+        public ref int SKey;
+        public ref byte Dense;
+        public int Prev, At, PKey, HRow, Bound;
+        public int Diagonal, Left, First, Good;
+
+        // Of the cell Run stopped at: its smallest predecessor and the bound of the rest after it.
+        public int Best, Rest;
+
+        // Fills columns j .. end - 1 and returns end, or stops at the first cell it must evaluate whose cost is not in
+        // the dense table and returns its column (Complete(column, cost) then finishes it). The stride of H is a
+        // constant of TStride, one register fewer.
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        public int Run<TStride>(int j, int end)
+            where TStride : struct, IBoundStride
+        {
+            var stride = TStride.Value;
+            ref var up = ref Unsafe.Add(ref Band, Prev);
+            ref var cell = ref Unsafe.Add(ref Band, At);
+            ref var sKey = ref SKey;
+            ref var denseRow = ref Unsafe.Add(ref Dense, PKey);
+            ref var hp = ref Unsafe.Add(ref H, HRow + j * stride);
+            int bound = Bound, diagonal = Diagonal, left = Left, good = Good;
+            for (; j < end; j++)
+            {
+                var above = Unsafe.Add(ref up, j);
+                var best = BranchFreeMin(BranchFreeMin(above, diagonal), left);
+                diagonal = above;
+                var v = Infinity;
+                // hp is H(i, j); its successors (i, j + 1), (i + 1, j), (i + 1, j + 1) sit one record, one record and a
+                // slot, and two records and a slot on, in the lines the next cells read.
+                if (best + hp <= bound)
+                {
+                    var rest = BranchFreeMin(BranchFreeMin(Unsafe.Add(ref hp, stride), Unsafe.Add(ref hp, stride + 1)),
+                        Unsafe.Add(ref hp, 2 * stride + 1));
+                    var entry = Unsafe.Add(ref denseRow, Unsafe.Add(ref sKey, j));
+                    if (entry - 1u >= DtwTokenTable.Overflow - 1u)
+                    {
+                        (Best, Rest) = (best, rest);
+                        break;
+                    }
+                    v = best + entry - 1;
+                    if (v + rest <= bound)
+                    {
+                        if (First < 0)
+                        {
+                            First = j;
+                        }
+                        good = j;
+                    }
+                    else
+                    {
+                        v = Infinity;
+                    }
+                }
+                Unsafe.Add(ref cell, j) = v;
+                left = v;
+                hp = ref Unsafe.Add(ref hp, stride);
+            }
+            (Diagonal, Left, Good) = (diagonal, left, good);
+            return j;
+        }
+
+        // Finishes the cell Run stopped at, column j, with its cost.
+        public void Complete(int j, int cost)
+        {
+            var v = Best + cost;
+            if (v + Rest <= Bound)
+            {
+                if (First < 0)
+                {
+                    First = j;
+                }
+                Good = j;
+            }
+            else
+            {
+                v = Infinity;
+            }
+            Unsafe.Add(ref Band, At + j) = v;
+            Left = v;
+        }
+    }
+
+    // The stride of H's layout as a compile-time constant: SuffixLowerBound's, or 0 for pairs without H (every read
+    // then lands on slot 0 of an all-zero table).
+    private interface IBoundStride
+    {
+        static abstract int Value { get; }
+    }
+
+    private readonly struct SuffixStride : IBoundStride
+    {
+        public static int Value => SuffixLowerBound.Stride;
+    }
+
+    private readonly struct NoStride : IBoundStride
+    {
+        public static int Value => 0;
     }
 
     // min(a, b) meant to be without a branch, for the hot loop: which of three neighbours is smallest is data, not
