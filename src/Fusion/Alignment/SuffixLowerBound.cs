@@ -98,7 +98,7 @@ internal static class SuffixLowerBound
     // Strips from the last to the first, TOps.Count rows each (one generic body for both vector widths; the JIT
     // compiles one specialised copy per struct type, with no indirection).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FillStrips<TV, TOps>(int n, int m, Lanes lanes, int[] rowBase)
+    private static unsafe void FillStrips<TV, TOps>(int n, int m, Lanes lanes, int[] rowBase)
         where TOps : struct, IShortLanes<TV>
     {
         var rows = TOps.Count;
@@ -110,76 +110,113 @@ internal static class SuffixLowerBound
         var cap = TOps.Splat(Cap);
         var zero = TOps.Splat(0);
         var lane = TOps.LaneIndex();
-        for (var s = strips - 1; s >= 0; s--)
+        fixed (short* hBase = h, sKey = lanes.SourceKey, sLength = lanes.SourceLength, sRepeats = lanes.SourceRepeats)
+        fixed (short* sMask0 = lanes.SourceMask0, sMask1 = lanes.SourceMask1, sMask2 = lanes.SourceMask2, sMask3 = lanes.SourceMask3)
         {
-            var r0 = s * rows;
-            var start = s * records * stride;
-            for (var r = 0; r < rows && r0 + r < n; r++)
+            for (var s = strips - 1; s >= 0; s--)
             {
-                rowBase[r0 + r] = start - r0 * stride + r;
-            }
-            var height = Math.Min(rows, n - r0);
-            // The strip's rows' attributes, for every diagonal of the strip.
-            var front = Spare + r0;
-            var pivotKey = TOps.Load(lanes.PivotKey, front);
-            var pivotLength = TOps.Load(lanes.PivotLength, front);
-            var pivotRepeats = TOps.Load(lanes.PivotRepeats, front);
-            var pivotMask0 = TOps.Load(lanes.PivotMask0, front);
-            var pivotMask1 = TOps.Load(lanes.PivotMask1, front);
-            var pivotMask2 = TOps.Load(lanes.PivotMask2, front);
-            var pivotMask3 = TOps.Load(lanes.PivotMask3, front);
-            // H on the diagonal after the current one (this strip's rows), its successors one row down (the same
-            // moved one lane, the next strip's first row coming in) and that for the diagonal after it: all cap past
-            // the end. The moved vector of one diagonal is reused by the next, so each diagonal moves one vector.
-            TV after = cap, afterDown = cap, afterNextDown = cap;
-            var nextStart = start + records * stride;
-            var hasNext = s < strips - 1;
-            // Diagonals on which every lane is a cell of the matrix.
-            int fullFirst = r0 + rows - 1, fullLast = r0 + m - 1;
-            var last = r0 + records - 1;
-            for (var d = last; d >= r0; d--)
-            {
-                var at = start + (d - r0) * stride;
-                var nextRecord = d - r0 - rows;
-                // The next strip's record on this diagonal: its first lane is the next strip's first row.
-                var belowAt = hasNext && nextRecord >= 0 ? nextStart + nextRecord * stride : -1;
-                var belowHere = belowAt >= 0 ? TOps.Load(h, belowAt) : cap;
-                var next = TOps.Min(after, TOps.Min(afterDown, afterNextDown));
-                // Source position of lane r: m - 1 - (d - r0 - r), reversed, so the lanes read consecutive slots.
-                var k = Spare + m - 1 - d + r0;
-                var longer = TOps.Max(pivotLength, TOps.Load(lanes.SourceLength, k));
-                var repeats = TOps.Min(pivotRepeats, TOps.Load(lanes.SourceRepeats, k));
-                // The longer length minus the most characters an edit script can match (see the remarks).
-                var shared = TOps.SharedBuckets(
-                    TOps.And(pivotMask0, TOps.Load(lanes.SourceMask0, k)),
-                    TOps.And(pivotMask1, TOps.Load(lanes.SourceMask1, k)),
-                    TOps.And(pivotMask2, TOps.Load(lanes.SourceMask2, k)),
-                    TOps.ThreeParts ? zero : TOps.And(pivotMask3, TOps.Load(lanes.SourceMask3, k)));
-                // At least 1 unless the forms are equal, where the difference itself is 0 already (equal lengths,
-                // repeats and masks): one masked max.
-                var difference = TOps.Subtract(TOps.Subtract(longer, repeats), shared);
-                var cost = TOps.AtLeastUnlessEqual(difference, one, pivotKey, TOps.Load(lanes.SourceKey, k));
-                var value = TOps.AddSaturate(cost, next);
-                if (d < fullFirst || d > fullLast || height < rows)
+                var r0 = s * rows;
+                var start = s * records * stride;
+                for (var r = 0; r < rows && r0 + r < n; r++)
                 {
-                    // Lanes outside the matrix read the cap, the virtual end cell (n - 1, m) reads 0.
-                    // Lane r's column is d - r0 - r; both comparisons on small numbers (clamped) so that they fit 16 bits.
-                    var column = TOps.Subtract(TOps.Splat((short)Math.Min(d - r0, short.MaxValue)), lane);
-                    var pastEnd = TOps.Subtract(TOps.Splat((short)Math.Max(d - r0 - m, -short.MaxValue)), lane);
-                    var inside = TOps.And(TOps.And(TOps.GreaterThan(column, TOps.Splat(-1)), TOps.GreaterThan(zero, pastEnd)),
-                        TOps.GreaterThan(TOps.Splat((short)height), lane));
-                    value = TOps.Select(inside, value, cap);
-                    if (d == n - 1 + m && r0 + height == n)
-                    {
-                        value = TOps.WithElement(value, n - 1 - r0, 0);
-                    }
+                    rowBase[r0 + r] = start - r0 * stride + r;
                 }
-                TOps.Store(value, h, at);
-                // The next strip's first row on this diagonal, for this strip's last row.
-                h[at + rows] = belowAt >= 0 ? h[belowAt] : Cap;
-                afterNextDown = afterDown;
-                afterDown = TOps.ShiftIn(value, belowHere);
-                after = value;
+                var height = Math.Min(rows, n - r0);
+                // The strip's rows' attributes, for every diagonal of the strip.
+                var front = Spare + r0;
+                var pivotKey = TOps.Load(lanes.PivotKey, front);
+                var pivotLength = TOps.Load(lanes.PivotLength, front);
+                var pivotRepeats = TOps.Load(lanes.PivotRepeats, front);
+                var pivotMask0 = TOps.Load(lanes.PivotMask0, front);
+                var pivotMask1 = TOps.Load(lanes.PivotMask1, front);
+                var pivotMask2 = TOps.Load(lanes.PivotMask2, front);
+                var pivotMask3 = TOps.Load(lanes.PivotMask3, front);
+                // H on the diagonal after the current one (this strip's rows), its successors one row down (the same
+                // moved one lane, the next strip's first row coming in) and that for the diagonal after it: all cap past
+                // the end. The moved vector of one diagonal is reused by the next, so each diagonal moves one vector.
+                TV after = cap, afterDown = cap, afterNextDown = cap;
+                var nextStart = start + records * stride;
+                var hasNext = s < strips - 1;
+                // Diagonals on which every lane is a cell of the matrix.
+                int fullFirst = r0 + rows - 1, fullLast = r0 + m - 1;
+                var last = r0 + records - 1;
+                // Diagonals whose lanes are all cells of the matrix and meet the next strip's record: the loop below runs
+                // them without the edge tests, through pointers (no bounds or null checks).
+                int fastHigh = fullLast, fastLow = fullFirst + 1;
+                var fast = hasNext && height == rows && fastLow <= fastHigh;
+                for (var d = last; d >= r0; d--)
+                {
+                    if (fast && d == fastHigh)
+                    {
+                        var hp = hBase + start + (d - r0) * stride;
+                        var bp = hBase + nextStart + (d - r0 - rows) * stride;
+                        var k0 = Spare + m - 1 - d + r0;
+                        for (; d >= fastLow; d--, hp -= stride, bp -= stride, k0++)
+                        {
+                            var belowNow = TOps.Load(bp);
+                            var nextNow = TOps.Min(after, TOps.Min(afterDown, afterNextDown));
+                            var longerNow = TOps.Max(pivotLength, TOps.Load(sLength + k0));
+                            var repeatsNow = TOps.Min(pivotRepeats, TOps.Load(sRepeats + k0));
+                            var sharedNow = TOps.SharedBuckets(
+                                TOps.And(pivotMask0, TOps.Load(sMask0 + k0)),
+                                TOps.And(pivotMask1, TOps.Load(sMask1 + k0)),
+                                TOps.And(pivotMask2, TOps.Load(sMask2 + k0)),
+                                TOps.ThreeParts ? zero : TOps.And(pivotMask3, TOps.Load(sMask3 + k0)));
+                            var costNow = TOps.AtLeastUnlessEqual(TOps.Subtract(TOps.Subtract(longerNow, repeatsNow), sharedNow), one,
+                                pivotKey, TOps.Load(sKey + k0));
+                            var valueNow = TOps.AddSaturate(costNow, nextNow);
+                            TOps.Store(valueNow, hp);
+                            hp[rows] = *bp;
+                            afterNextDown = afterDown;
+                            afterDown = TOps.ShiftIn(valueNow, belowNow);
+                            after = valueNow;
+                        }
+                        // The outer loop's step takes d to fastLow - 1.
+                        d++;
+                        continue;
+                    }
+                    var at = start + (d - r0) * stride;
+                    var nextRecord = d - r0 - rows;
+                    // The next strip's record on this diagonal: its first lane is the next strip's first row.
+                    var belowAt = hasNext && nextRecord >= 0 ? nextStart + nextRecord * stride : -1;
+                    var belowHere = belowAt >= 0 ? TOps.Load(h, belowAt) : cap;
+                    var next = TOps.Min(after, TOps.Min(afterDown, afterNextDown));
+                    // Source position of lane r: m - 1 - (d - r0 - r), reversed, so the lanes read consecutive slots.
+                    var k = Spare + m - 1 - d + r0;
+                    var longer = TOps.Max(pivotLength, TOps.Load(lanes.SourceLength, k));
+                    var repeats = TOps.Min(pivotRepeats, TOps.Load(lanes.SourceRepeats, k));
+                    // The longer length minus the most characters an edit script can match (see the remarks).
+                    var shared = TOps.SharedBuckets(
+                        TOps.And(pivotMask0, TOps.Load(lanes.SourceMask0, k)),
+                        TOps.And(pivotMask1, TOps.Load(lanes.SourceMask1, k)),
+                        TOps.And(pivotMask2, TOps.Load(lanes.SourceMask2, k)),
+                        TOps.ThreeParts ? zero : TOps.And(pivotMask3, TOps.Load(lanes.SourceMask3, k)));
+                    // At least 1 unless the forms are equal, where the difference itself is 0 already (equal lengths,
+                    // repeats and masks): one masked max.
+                    var difference = TOps.Subtract(TOps.Subtract(longer, repeats), shared);
+                    var cost = TOps.AtLeastUnlessEqual(difference, one, pivotKey, TOps.Load(lanes.SourceKey, k));
+                    var value = TOps.AddSaturate(cost, next);
+                    if (d < fullFirst || d > fullLast || height < rows)
+                    {
+                        // Lanes outside the matrix read the cap, the virtual end cell (n - 1, m) reads 0.
+                        // Lane r's column is d - r0 - r; both comparisons on small numbers (clamped) so that they fit 16 bits.
+                        var column = TOps.Subtract(TOps.Splat((short)Math.Min(d - r0, short.MaxValue)), lane);
+                        var pastEnd = TOps.Subtract(TOps.Splat((short)Math.Max(d - r0 - m, -short.MaxValue)), lane);
+                        var inside = TOps.And(TOps.And(TOps.GreaterThan(column, TOps.Splat(-1)), TOps.GreaterThan(zero, pastEnd)),
+                            TOps.GreaterThan(TOps.Splat((short)height), lane));
+                        value = TOps.Select(inside, value, cap);
+                        if (d == n - 1 + m && r0 + height == n)
+                        {
+                            value = TOps.WithElement(value, n - 1 - r0, 0);
+                        }
+                    }
+                    TOps.Store(value, h, at);
+                    // The next strip's first row on this diagonal, for this strip's last row.
+                    h[at + rows] = belowAt >= 0 ? h[belowAt] : Cap;
+                    afterNextDown = afterDown;
+                    afterDown = TOps.ShiftIn(value, belowHere);
+                    after = value;
+                }
             }
         }
     }
@@ -203,6 +240,8 @@ internal static class SuffixLowerBound
         static abstract TV Splat(short value);
         static abstract TV Load(short[] array, int at);
         static abstract void Store(TV value, short[] array, int at);
+        static abstract unsafe TV Load(short* at);
+        static abstract unsafe void Store(TV value, short* at);
         static abstract TV Min(TV a, TV b);
         static abstract TV Max(TV a, TV b);
         // a + b, at most short.MaxValue.
@@ -232,6 +271,10 @@ internal static class SuffixLowerBound
         public static Vector512<short> Load(short[] array, int at) => Vector512.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(array), (nuint)at);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Store(Vector512<short> value, short[] array, int at) => value.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(array), (nuint)at);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe Vector512<short> Load(short* at) => Vector512.Load(at);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe void Store(Vector512<short> value, short* at) => value.Store(at);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> Min(Vector512<short> a, Vector512<short> b) => Vector512.Min(a, b);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -309,6 +352,10 @@ internal static class SuffixLowerBound
         public static Vector256<short> Load(short[] array, int at) => Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(array), (nuint)at);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Store(Vector256<short> value, short[] array, int at) => value.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(array), (nuint)at);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe Vector256<short> Load(short* at) => Vector256.Load(at);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe void Store(Vector256<short> value, short* at) => value.Store(at);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<short> Min(Vector256<short> a, Vector256<short> b) => Vector256.Min(a, b);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
