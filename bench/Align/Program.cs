@@ -84,7 +84,11 @@ if (versus is not null)
 
 foreach (var d in data.Take(2)) { Product(d); Peer(d); } // JIT tiers
 var identical = data.All(d => Same(Product(d), Peer(d)));
-var single = Measure(data, 1, rounds, cold: true, Product);
+// The cold single-thread figures of all windows and of each kind, timed in interleaved rounds (see MeasureInterleaved).
+var prose = data[..stressFrom];
+var stress = data[stressFrom..];
+var (kinds, spread) = MeasureInterleaved(prose.Length > 0 && stress.Length > 0 ? [data, prose, stress] : [data], Math.Max(rounds, 9), Product);
+var single = kinds[0];
 var all = Measure(data, cores, rounds, cold: true, Product);
 var peer = Measure(data, 1, Math.Max(1, rounds / 2), cold: true, Peer);
 var warmSingle = Measure(data, 1, rounds, cold: false, Product);
@@ -93,16 +97,15 @@ var scale = 1e6 / data.Average(d => (double)d.Pivot.Length * d.Source.Length);
 double PerPair(double seconds, int threads) => seconds * 1000 / data.Length * scale * threads;
 Console.WriteLine($"pairs={data.Length} (distinct windows) avg_tokens={data.Average(d => d.Pivot.Length):F0}x{data.Average(d => d.Source.Length):F0} " +
     $"tokenizers={string.Join(",", combos.Select(c => $"{c.Pivot}->{c.Source}"))} rounds={rounds} (median)");
-Console.WriteLine($"cold (caches cleared each round, each pair once) single-thread: {data.Length / single:F1} pairs/s, {PerPair(single, 1):F3} ms per 1k x 1k pair per core");
-// The two kinds of window, timed apart (informative): prose and markdown, and the tokenizer stress corpus.
-var prose = data[..stressFrom];
-var stress = data[stressFrom..];
-if (prose.Length > 0 && stress.Length > 0)
+Console.WriteLine($"cold (caches cleared each round, each pair once) single-thread: {data.Length / single:F1} pairs/s, {PerPair(single, 1):F3} ms per 1k x 1k pair per core " +
+    $"(median of {Math.Max(rounds, 9)} interleaved rounds; fastest {PerPair(spread.Fastest, 1):F3}, slowest {PerPair(spread.Slowest, 1):F3})");
+// The two kinds of window (informative): prose and markdown, and the tokenizer stress corpus.
+if (kinds.Length == 3)
 {
     double Normalised(BenchWindow[] part, double seconds) =>
         seconds * 1000 / part.Length * 1e6 / part.Average(d => (double)d.Pivot.Length * d.Source.Length);
-    Console.WriteLine($"cold single-thread by kind: prose/markdown windows ({prose.Length}): {Normalised(prose, Measure(prose, 1, rounds, cold: true, Product)):F3} ms; " +
-        $"stress windows (corpus.jsonl: code, numbers, many scripts, emoji; {stress.Length}): {Normalised(stress, Measure(stress, 1, rounds, cold: true, Product)):F3} ms per 1k x 1k pair");
+    Console.WriteLine($"cold single-thread by kind (same rounds): prose/markdown windows ({prose.Length}): {Normalised(prose, kinds[1]):F3} ms; " +
+        $"stress windows (corpus.jsonl: code, numbers, many scripts, emoji; {stress.Length}): {Normalised(stress, kinds[2]):F3} ms per 1k x 1k pair");
 }
 Console.WriteLine($"cold (caches cleared each round, each pair once) all {cores} cores: {data.Length / all:F1} pairs/s, {PerPair(all, cores):F3} ms per 1k x 1k pair per core");
 Console.WriteLine($"peer full-matrix DTW, single-thread: {PerPair(peer, 1):F3} ms per pair; cold single-thread is {peer / single:F1}x faster; identical={(identical ? "yes" : "no")}");
@@ -142,6 +145,44 @@ static double Measure(BenchWindow[] data, int threads, int rounds, bool cold, Fu
     }
     times.Sort();
     return times[times.Count / 2];
+}
+
+// Median cold single-thread seconds for each set of windows, timed in interleaved rounds: each round aligns every
+// set once in turn, from cleared caches. The shared machines drift by up to 2x within a minute; timed one after
+// the other, all windows and its two kinds were measured at different speeds (all windows once took 1.5 ms while its
+// halves took 0.8 and 1.1). Interleaved, the drift falls on every set alike. Also the fastest and slowest round of
+// the first set. Starts as Measure does: one untimed pass of each set, then a full collection.
+static (double[] Medians, (double Fastest, double Slowest) Spread) MeasureInterleaved(BenchWindow[][] sets, int rounds, Func<BenchWindow, TokenAlignment> align)
+{
+    foreach (var set in sets)
+    {
+        DtwCostCache.Clear();
+        foreach (var w in set)
+        {
+            align(w);
+        }
+    }
+    GC.Collect();
+    GC.WaitForPendingFinalizers();
+    var times = sets.Select(_ => new List<double>()).ToArray();
+    for (var r = 0; r < rounds; r++)
+    {
+        for (var k = 0; k < sets.Length; k++)
+        {
+            DtwCostCache.Clear();
+            var sw = Stopwatch.StartNew();
+            foreach (var w in sets[k])
+            {
+                align(w);
+            }
+            times[k].Add(sw.Elapsed.TotalSeconds);
+        }
+    }
+    foreach (var t in times)
+    {
+        t.Sort();
+    }
+    return ([.. times.Select(t => t[t.Count / 2])], (times[0][0], times[0][^1]));
 }
 
 static bool Same(TokenAlignment a, TokenAlignment b) =>
