@@ -87,7 +87,7 @@ var identical = data.All(d => Same(Product(d), Peer(d)));
 // The cold single-thread figures of all windows and of each kind, timed in interleaved rounds (see MeasureInterleaved).
 var prose = data[..stressFrom];
 var stress = data[stressFrom..];
-var (kinds, spread) = MeasureInterleaved(prose.Length > 0 && stress.Length > 0 ? [data, prose, stress] : [data], Math.Max(rounds, 9), Product);
+var (kinds, spread) = MeasureInterleaved(prose.Length > 0 && stress.Length > 0 ? [data, prose, stress] : [data], 1, Math.Max(rounds, 9), cold: true, Product);
 var single = kinds[0];
 var all = Measure(data, cores, rounds, cold: true, Product);
 var peer = Measure(data, 1, Math.Max(1, rounds / 2), cold: true, Peer);
@@ -121,46 +121,25 @@ Console.WriteLine($"informative, worst case (unrelated random strings, {random.L
     $"full matrix {rPeer * 1000 / random.Length:F3} ms, {rPeer / rSingle:F1}x; identical={(rIdentical ? "yes" : "no")}");
 return identical && rIdentical ? 0 : 1;
 
-// Median seconds to align every pair once. Both kinds start with one untimed pass (the code then runs at its final
-// JIT tier, whatever was measured before) and a full collection (the garbage of the previous measurement, such as
-// the full-matrix peer's matrices, is not collected inside a timed round). Cold rounds then start from empty
-// caches; warm rounds keep what the untimed pass filled.
-static double Measure(BenchWindow[] data, int threads, int rounds, bool cold, Func<BenchWindow, TokenAlignment> align)
+// Median seconds to align every pair once (see MeasureInterleaved, here with one set).
+static double Measure(BenchWindow[] data, int threads, int rounds, bool cold, Func<BenchWindow, TokenAlignment> align) =>
+    MeasureInterleaved([data], threads, rounds, cold, align).Medians[0];
+
+// Median seconds to align every pair of each set once, in interleaved rounds: each round aligns every set in turn.
+// The shared machines drift by up to 2x within a minute; timed one after the other, all windows and its two kinds
+// were measured at different speeds (all windows once took 1.5 ms while its halves took 0.8 and 1.1). Interleaved,
+// the drift falls on every set alike. Also the fastest and slowest round of the first set. Every set starts with one
+// untimed pass (the code then runs at its final JIT tier, whatever was measured before), then a full collection
+// (the garbage of the previous measurement, such as the full-matrix peer's matrices, is not collected inside a
+// timed round). Cold rounds then start from empty caches; warm rounds keep what the untimed pass filled.
+static (double[] Medians, (double Fastest, double Slowest) Spread) MeasureInterleaved(BenchWindow[][] sets, int threads, int rounds, bool cold,
+    Func<BenchWindow, TokenAlignment> align)
 {
     var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-    DtwCostCache.Clear();
-    Parallel.For(0, data.Length, options, k => align(data[k]));
-    GC.Collect();
-    GC.WaitForPendingFinalizers();
-    var times = new List<double>();
-    for (var r = 0; r < rounds; r++)
-    {
-        if (cold)
-        {
-            DtwCostCache.Clear();
-        }
-        var sw = Stopwatch.StartNew();
-        Parallel.For(0, data.Length, options, k => align(data[k]));
-        times.Add(sw.Elapsed.TotalSeconds);
-    }
-    times.Sort();
-    return times[times.Count / 2];
-}
-
-// Median cold single-thread seconds for each set of windows, timed in interleaved rounds: each round aligns every
-// set once in turn, from cleared caches. The shared machines drift by up to 2x within a minute; timed one after
-// the other, all windows and its two kinds were measured at different speeds (all windows once took 1.5 ms while its
-// halves took 0.8 and 1.1). Interleaved, the drift falls on every set alike. Also the fastest and slowest round of
-// the first set. Starts as Measure does: one untimed pass of each set, then a full collection.
-static (double[] Medians, (double Fastest, double Slowest) Spread) MeasureInterleaved(BenchWindow[][] sets, int rounds, Func<BenchWindow, TokenAlignment> align)
-{
     foreach (var set in sets)
     {
         DtwCostCache.Clear();
-        foreach (var w in set)
-        {
-            align(w);
-        }
+        Parallel.For(0, set.Length, options, k => align(set[k]));
     }
     GC.Collect();
     GC.WaitForPendingFinalizers();
@@ -169,12 +148,13 @@ static (double[] Medians, (double Fastest, double Slowest) Spread) MeasureInterl
     {
         for (var k = 0; k < sets.Length; k++)
         {
-            DtwCostCache.Clear();
-            var sw = Stopwatch.StartNew();
-            foreach (var w in sets[k])
+            if (cold)
             {
-                align(w);
+                DtwCostCache.Clear();
             }
+            var set = sets[k];
+            var sw = Stopwatch.StartNew();
+            Parallel.For(0, set.Length, options, w => align(set[w]));
             times[k].Add(sw.Elapsed.TotalSeconds);
         }
     }
