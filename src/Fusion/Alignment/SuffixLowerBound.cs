@@ -113,6 +113,7 @@ internal static class SuffixLowerBound
         fixed (short* hBase = h, sKey = lanes.SourceKey, sLength = lanes.SourceLength, sRepeats = lanes.SourceRepeats)
         fixed (short* sMask0 = lanes.SourceMask0, sMask1 = lanes.SourceMask1, sMask2 = lanes.SourceMask2, sMask3 = lanes.SourceMask3)
         {
+            var source = new SourcePointers(sKey, sLength, sRepeats, sMask0, sMask1, sMask2, sMask3);
             for (var s = strips - 1; s >= 0; s--)
             {
                 var r0 = s * rows;
@@ -124,13 +125,9 @@ internal static class SuffixLowerBound
                 var height = Math.Min(rows, n - r0);
                 // The strip's rows' attributes, for every diagonal of the strip.
                 var front = Spare + r0;
-                var pivotKey = TOps.Load(lanes.PivotKey, front);
-                var pivotLength = TOps.Load(lanes.PivotLength, front);
-                var pivotRepeats = TOps.Load(lanes.PivotRepeats, front);
-                var pivotMask0 = TOps.Load(lanes.PivotMask0, front);
-                var pivotMask1 = TOps.Load(lanes.PivotMask1, front);
-                var pivotMask2 = TOps.Load(lanes.PivotMask2, front);
-                var pivotMask3 = TOps.Load(lanes.PivotMask3, front);
+                var pivot = new StripPivot<TV>(TOps.Load(lanes.PivotKey, front), TOps.Load(lanes.PivotLength, front),
+                    TOps.Load(lanes.PivotRepeats, front), TOps.Load(lanes.PivotMask0, front), TOps.Load(lanes.PivotMask1, front),
+                    TOps.Load(lanes.PivotMask2, front), TOps.Load(lanes.PivotMask3, front));
                 // H on the diagonal after the current one (this strip's rows), its successors one row down (the same
                 // moved one lane, the next strip's first row coming in) and that for the diagonal after it: all cap past
                 // the end. The moved vector of one diagonal is reused by the next, so each diagonal moves one vector.
@@ -155,15 +152,7 @@ internal static class SuffixLowerBound
                         {
                             var belowNow = TOps.Load(bp);
                             var nextNow = TOps.Min(after, TOps.Min(afterDown, afterNextDown));
-                            var longerNow = TOps.Max(pivotLength, TOps.Load(sLength + k0));
-                            var repeatsNow = TOps.Min(pivotRepeats, TOps.Load(sRepeats + k0));
-                            var sharedNow = TOps.SharedBuckets(
-                                TOps.And(pivotMask0, TOps.Load(sMask0 + k0)),
-                                TOps.And(pivotMask1, TOps.Load(sMask1 + k0)),
-                                TOps.And(pivotMask2, TOps.Load(sMask2 + k0)),
-                                TOps.ThreeParts ? zero : TOps.And(pivotMask3, TOps.Load(sMask3 + k0)));
-                            var costNow = TOps.AtLeastUnlessEqual(TOps.Subtract(TOps.Subtract(longerNow, repeatsNow), sharedNow), one,
-                                pivotKey, TOps.Load(sKey + k0));
+                            var costNow = CellBounds<TV, TOps>(pivot, source, k0, one, zero);
                             var valueNow = TOps.AddSaturate(costNow, nextNow);
                             TOps.Store(valueNow, hp);
                             hp[rows] = *bp;
@@ -182,19 +171,7 @@ internal static class SuffixLowerBound
                     var belowHere = belowAt >= 0 ? TOps.Load(h, belowAt) : cap;
                     var next = TOps.Min(after, TOps.Min(afterDown, afterNextDown));
                     // Source position of lane r: m - 1 - (d - r0 - r), reversed, so the lanes read consecutive slots.
-                    var k = Spare + m - 1 - d + r0;
-                    var longer = TOps.Max(pivotLength, TOps.Load(lanes.SourceLength, k));
-                    var repeats = TOps.Min(pivotRepeats, TOps.Load(lanes.SourceRepeats, k));
-                    // The longer length minus the most characters an edit script can match (see the remarks).
-                    var shared = TOps.SharedBuckets(
-                        TOps.And(pivotMask0, TOps.Load(lanes.SourceMask0, k)),
-                        TOps.And(pivotMask1, TOps.Load(lanes.SourceMask1, k)),
-                        TOps.And(pivotMask2, TOps.Load(lanes.SourceMask2, k)),
-                        TOps.ThreeParts ? zero : TOps.And(pivotMask3, TOps.Load(lanes.SourceMask3, k)));
-                    // At least 1 unless the forms are equal, where the difference itself is 0 already (equal lengths,
-                    // repeats and masks): one masked max.
-                    var difference = TOps.Subtract(TOps.Subtract(longer, repeats), shared);
-                    var cost = TOps.AtLeastUnlessEqual(difference, one, pivotKey, TOps.Load(lanes.SourceKey, k));
+                    var cost = CellBounds<TV, TOps>(pivot, source, Spare + m - 1 - d + r0, one, zero);
                     var value = TOps.AddSaturate(cost, next);
                     if (d < fullFirst || d > fullLast || height < rows)
                     {
@@ -219,6 +196,36 @@ internal static class SuffixLowerBound
                 }
             }
         }
+    }
+
+    // The cell bounds of one diagonal of a strip: its rows' tokens (pivot, one per lane) against the source positions
+    // k, k + 1, ... (reversed, see Fill): the longer length minus the most characters an edit script can match (see the
+    // remarks), at least 1 unless the forms are equal, where that difference is 0 already (equal lengths, repeats and
+    // masks): one masked max.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe TV CellBounds<TV, TOps>(in StripPivot<TV> pivot, in SourcePointers source, int k, TV one, TV zero)
+        where TOps : struct, IShortLanes<TV>
+    {
+        var longer = TOps.Max(pivot.Length, TOps.Load(source.Length + k));
+        var repeats = TOps.Min(pivot.Repeats, TOps.Load(source.Repeats + k));
+        var shared = TOps.SharedBuckets(
+            TOps.And(pivot.Mask0, TOps.Load(source.Mask0 + k)),
+            TOps.And(pivot.Mask1, TOps.Load(source.Mask1 + k)),
+            TOps.And(pivot.Mask2, TOps.Load(source.Mask2 + k)),
+            TOps.ThreeParts ? zero : TOps.And(pivot.Mask3, TOps.Load(source.Mask3 + k)));
+        return TOps.AtLeastUnlessEqual(TOps.Subtract(TOps.Subtract(longer, repeats), shared), one, pivot.Key, TOps.Load(source.Key + k));
+    }
+
+    // A strip's rows' attributes, one row per lane, kept for every diagonal of the strip.
+    private readonly struct StripPivot<TV>(TV key, TV length, TV repeats, TV mask0, TV mask1, TV mask2, TV mask3)
+    {
+        public readonly TV Key = key, Length = length, Repeats = repeats, Mask0 = mask0, Mask1 = mask1, Mask2 = mask2, Mask3 = mask3;
+    }
+
+    // The source's attribute arrays, pinned for the fill.
+    private readonly unsafe struct SourcePointers(short* key, short* length, short* repeats, short* mask0, short* mask1, short* mask2, short* mask3)
+    {
+        public readonly short* Key = key, Length = length, Repeats = repeats, Mask0 = mask0, Mask1 = mask1, Mask2 = mask2, Mask3 = mask3;
     }
 
     // The arrays one fill reads and writes: H and the two sides' attribute arrays, taken out once per fill.
