@@ -341,6 +341,7 @@ public sealed record ModelConfig
             }
 
             var isMixtral = architecture == ModelArchitecture.Mixtral;
+            var (ropeTheta, ropeScaling) = ParseRope(defaultTheta: isMixtral ? 1e6 : 10000);
             var config = new ModelConfig
             {
                 Architecture = architecture,
@@ -354,8 +355,8 @@ public sealed record ModelConfig
                 HeadDim = headDim ?? hidden / heads,
                 HiddenAct = OptionalString("hidden_act") ?? "silu",
                 RmsNormEps = OptionalDouble("rms_norm_eps") ?? (isMixtral ? 1e-5 : 1e-6),
-                RopeTheta = OptionalDouble("rope_theta") ?? (isMixtral ? 1e6 : 10000),
-                RopeScaling = ParseRopeScaling(),
+                RopeTheta = ropeTheta,
+                RopeScaling = ropeScaling,
                 MaxPositionEmbeddings = OptionalInt("max_position_embeddings") ?? architecture switch
                 {
                     ModelArchitecture.Llama => 2048,
@@ -474,16 +475,60 @@ public sealed record ModelConfig
             };
         }
 
-        private RopeScaling? ParseRopeScaling()
+        /// <summary>
+        /// RoPE's base and scaling from either spelling: transformers 4 writes "rope_theta" and "rope_scaling" at the
+        /// top level, transformers 5 writes both inside "rope_parameters" (and reads the old one). Reading only the
+        /// old keys would silently take the default base for a transformers 5 checkpoint; both present must agree.
+        /// </summary>
+        private (double Theta, RopeScaling? Scaling) ParseRope(double defaultTheta)
         {
-            if (!Take("rope_scaling", out var value) || value.ValueKind == JsonValueKind.Null)
+            var theta = OptionalDouble("rope_theta");
+            var scaling = Take("rope_scaling", out var legacy) && legacy.ValueKind != JsonValueKind.Null
+                ? ParseScaling("rope_scaling", legacy)
+                : null;
+            if (!Take("rope_parameters", out var parameters) || parameters.ValueKind == JsonValueKind.Null)
             {
-                return null;
+                return (theta ?? defaultTheta, scaling);
             }
 
+            if (parameters.ValueKind != JsonValueKind.Object)
+            {
+                throw Error(source, $"rope_parameters must be an object or null, found {parameters.GetRawText()}");
+            }
+
+            if (!parameters.TryGetProperty("rope_type", out _) && !parameters.TryGetProperty("type", out _) &&
+                !parameters.TryGetProperty("rope_theta", out _))
+            {
+                throw Error(source, $"rope_parameters per layer type ({string.Join(", ", parameters.EnumerateObject().Select(p => p.Name))}) are not supported; one set for all layers is");
+            }
+
+            double? innerTheta = null;
+            if (parameters.TryGetProperty("rope_theta", out var t))
+            {
+                innerTheta = t.ValueKind == JsonValueKind.Number && t.GetDouble() > 0
+                    ? t.GetDouble()
+                    : throw Error(source, $"rope_parameters.rope_theta must be a positive number, found {t.GetRawText()}");
+            }
+
+            var innerScaling = ParseScaling("rope_parameters", parameters);
+            if (theta is not null && innerTheta is not null && theta != innerTheta)
+            {
+                throw Error(source, $"rope_theta {theta} disagrees with rope_parameters.rope_theta {innerTheta}");
+            }
+
+            if (scaling is not null && scaling != innerScaling)
+            {
+                throw Error(source, "rope_scaling disagrees with rope_parameters");
+            }
+
+            return (theta ?? innerTheta ?? defaultTheta, scaling ?? innerScaling);
+        }
+
+        private RopeScaling? ParseScaling(string key, JsonElement value)
+        {
             if (value.ValueKind != JsonValueKind.Object)
             {
-                throw Error(source, $"rope_scaling must be an object or null, found {value.GetRawText()}");
+                throw Error(source, $"{key} must be an object or null, found {value.GetRawText()}");
             }
 
             string? type = null;
@@ -492,19 +537,20 @@ public sealed record ModelConfig
                 type = t.ValueKind == JsonValueKind.String ? t.GetString() : null;
             }
 
-            if (type == "default")
+            // rope_parameters without a type is the default rotation with only a base given.
+            if (type == "default" || (type is null && key == "rope_parameters"))
             {
                 return null;
             }
 
             if (type != "linear")
             {
-                throw Error(source, $"rope_scaling type '{type ?? "(missing)"}' is not supported; supported: linear (with a factor)");
+                throw Error(source, $"{key} type '{type ?? "(missing)"}' is not supported; supported: default, linear (with a factor)");
             }
 
             if (!value.TryGetProperty("factor", out var f) || f.ValueKind != JsonValueKind.Number || f.GetDouble() <= 0)
             {
-                throw Error(source, "rope_scaling of type linear needs a positive numeric \"factor\"");
+                throw Error(source, $"{key} of type linear needs a positive numeric \"factor\"");
             }
 
             return new RopeScaling("linear", f.GetDouble());

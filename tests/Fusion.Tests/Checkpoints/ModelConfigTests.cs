@@ -127,6 +127,41 @@ public class ModelConfigTests
         Assert.Contains("linear", e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// transformers 5 writes RoPE's base and scaling inside "rope_parameters" (see the parity fixtures). Reading
+    /// only the old top-level keys would give a Qwen2 checkpoint the default base of 10000 instead of 1e6.
+    /// </summary>
+    [Fact]
+    public void Transformers5RopeParametersAreReadAndChecked()
+    {
+        var v5 = ConfigSamples.With(ConfigSamples.Llama2_7B, "rope_theta", "null");
+        var plain = ModelConfig.Parse(ConfigSamples.With(v5, "rope_parameters", """{"rope_theta": 500000.0, "rope_type": "default"}"""));
+        Assert.Equal(500000.0, plain.RopeTheta);
+        Assert.Null(plain.RopeScaling);
+        Assert.DoesNotContain("rope_parameters", plain.ExtraFields.Keys);
+
+        var linear = ModelConfig.Parse(ConfigSamples.With(v5, "rope_parameters", """{"factor": 2.0, "rope_theta": 10000.0, "rope_type": "linear", "type": "linear"}"""));
+        Assert.Equal(10000.0, linear.RopeTheta);
+        Assert.Equal(new RopeScaling("linear", 2.0), linear.RopeScaling);
+        // Saved in the spelling both transformers versions read, and read back the same.
+        var saved = ModelConfig.Parse(linear.ToJson());
+        Assert.Equal((linear.RopeTheta, linear.RopeScaling), (saved.RopeTheta, saved.RopeScaling));
+
+        var both = ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Mistral7B, "rope_parameters", """{"rope_theta": 10000.0, "rope_type": "default"}"""));
+        Assert.Equal(10000.0, both.RopeTheta);
+
+        Assert.Contains("rope_theta 10000 disagrees with rope_parameters.rope_theta 500000", Reject(ConfigSamples.With(
+            ConfigSamples.Mistral7B, "rope_parameters", """{"rope_theta": 500000.0, "rope_type": "default"}""")), StringComparison.Ordinal);
+        Assert.Contains("rope_parameters type 'yarn' is not supported", Reject(ConfigSamples.With(
+            v5, "rope_parameters", """{"rope_theta": 1000000.0, "rope_type": "yarn", "factor": 4.0}""")), StringComparison.Ordinal);
+        Assert.Contains("rope_parameters per layer type (full_attention, sliding_attention) are not supported", Reject(ConfigSamples.With(
+            v5, "rope_parameters", """{"full_attention": {"rope_theta": 1000000.0}, "sliding_attention": {"rope_theta": 10000.0}}""")), StringComparison.Ordinal);
+        Assert.Contains("rope_parameters.rope_theta must be a positive number", Reject(ConfigSamples.With(
+            v5, "rope_parameters", """{"rope_theta": "big", "rope_type": "default"}""")), StringComparison.Ordinal);
+
+        static string Reject(string json) => Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(json, "/models/v5/config.json")).Message;
+    }
+
     [Fact]
     public void UnknownArchitectureNamesFileArchitectureAndSupportedOnes()
     {
