@@ -7,6 +7,8 @@ cd "$root"
 
 scripts/ensure-deps.sh
 if [[ -x tests/fixtures/fetch-npm.sh ]]; then tests/fixtures/fetch-npm.sh; fi
+# pyarrow and transformers, the references for the shard-reading and model-parity tests (Debian sid root, needs root).
+if [[ -x tests/fixtures/fetch-reference-python.sh ]]; then tests/fixtures/fetch-reference-python.sh; fi
 
 results="$root/.artifacts/test-results"
 rm -rf "$results"

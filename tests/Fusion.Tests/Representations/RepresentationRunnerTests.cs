@@ -9,8 +9,8 @@ using Xunit.Abstractions;
 namespace FuseChat.Fusion.Tests.Representations;
 
 /// <summary>
-/// Shards, manifest, resume, cancellation, the reader, and reading shards with Arrow's JavaScript
-/// implementation (ZSTD shards through the pure-JS fzstd decoder registered in read-arrow.js).
+/// Shards, manifest, resume, cancellation, the reader, and reading shards with two other Arrow implementations:
+/// JavaScript (ZSTD shards through the pure-JS fzstd decoder registered in read-arrow.js) and pyarrow (C++).
 /// </summary>
 public sealed class RepresentationRunnerTests(RepresentationFixture fixture, ITestOutputHelper output) : IClassFixture<RepresentationFixture>
 {
@@ -150,16 +150,42 @@ public sealed class RepresentationRunnerTests(RepresentationFixture fixture, ITe
         var folder = fixture.NewFolder("js");
         RepresentationRunner.Run(Job(folder, compression));
         var shard = Path.Combine(folder, "shard-00001.arrow");
-        var ours = RepresentationReader.ReadShard(shard).ToList();
-
         var lines = Support.NodeScript.Run("read-arrow.js", [shard], []);
+        AssertSameRows(shard, lines, idsType: "FixedSizeList[10]<Int32>", logitsType: "FixedSizeList[10]<Float16>");
+    }
+
+    /// <summary>
+    /// The requirement in its own words: shards that pyarrow reads. pyarrow is Arrow's C++ implementation,
+    /// independent of both our writer and Arrow JS; it decompresses ZSTD buffers itself.
+    /// </summary>
+    [Theory]
+    [InlineData(RepresentationCompression.None)]
+    [InlineData(RepresentationCompression.Zstd)]
+    public void Shard_IsReadableByPyArrow(RepresentationCompression compression)
+    {
+        using var python = Support.ReferencePython.Open();
+        var folder = fixture.NewFolder("pyarrow");
+        RepresentationRunner.Run(Job(folder, compression));
+        var shard = Path.Combine(folder, "shard-00001.arrow");
+        var lines = python.Run("read-arrow.py", python.CopyIn(shard));
+        AssertSameRows(shard, lines, idsType: "fixed_size_list<item: int32 not null>[10]", logitsType: "fixed_size_list<item: halffloat not null>[10]");
+    }
+
+    /// <summary>
+    /// Compares a second implementation's reading of <paramref name="shard"/> (read-arrow.js or read-arrow.py: the
+    /// schema line, then one JSON object per row) with our reader's records, value by value.
+    /// </summary>
+    private void AssertSameRows(string shard, string[] lines, string idsType, string logitsType)
+    {
+        var ours = RepresentationReader.ReadShard(shard).ToList();
         using var schema = JsonDocument.Parse(lines[0]);
+        output.WriteLine(lines[0]);
         var types = schema.RootElement.GetProperty("fields").EnumerateArray()
             .ToDictionary(f => f.GetProperty("name").GetString()!, f => f.GetProperty("type").GetString()!);
-        output.WriteLine(string.Join("; ", types.Select(t => $"{t.Key}: {t.Value}")));
         Assert.Equal("10", schema.RootElement.GetProperty("metadata").GetProperty("fusechat.top_k").GetString());
-        Assert.Contains("FixedSizeList[10]", types["topk_ids"], StringComparison.Ordinal);
-        Assert.Contains("Float16", types["topk_logits"], StringComparison.Ordinal);
+        Assert.Contains(idsType, types["topk_ids"], StringComparison.Ordinal);
+        Assert.Contains(logitsType, types["topk_logits"], StringComparison.Ordinal);
+        Assert.NotEmpty(ours);
         Assert.Equal(ours.Count, lines.Length - 1);
         for (var i = 0; i < ours.Count; i++)
         {

@@ -1,0 +1,121 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using FuseChat.Fusion.Checkpoints;
+using FuseChat.Fusion.Models;
+using FuseChat.Fusion.Tests.Support;
+using FuseChat.Torch;
+using Xunit.Abstractions;
+
+namespace FuseChat.Fusion.Tests.Models;
+
+/// <summary>
+/// Writes the parity fixtures once per run with Hugging Face transformers (tests/fixtures/parity/make_fixtures.py in
+/// the reference python): a tiny random model of each family, saved by transformers, with transformers' logits for
+/// fixed ids. Nothing of it is committed.
+/// </summary>
+public sealed class TransformersParityFixture : IDisposable
+{
+    private readonly ReferencePython? _python;
+    private readonly string? _missing;
+
+    /// <summary>Runs make_fixtures.py, or remembers why it could not.</summary>
+    public TransformersParityFixture()
+    {
+        try
+        {
+            _python = ReferencePython.Open();
+            Log = string.Join('\n', _python.Run(Path.Combine("parity", "make_fixtures.py"), _python.RootPath("parity")));
+        }
+        catch (Exception e) when (e is Xunit.Sdk.XunitException)
+        {
+            _missing = e.Message;
+        }
+    }
+
+    /// <summary>What make_fixtures.py printed: one line per family with the logits' shape.</summary>
+    public string Log { get; } = string.Empty;
+
+    /// <summary>The folder transformers saved <paramref name="family"/> into; fails the test when there is none.</summary>
+    public string Folder(string family)
+    {
+        if (_python is null) Assert.Fail(_missing);
+        return _python.HostPath(Path.Combine("parity", family));
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _python?.Dispose();
+}
+
+/// <summary>
+/// Our decoder against transformers itself on the checkpoints transformers wrote: config.json in transformers 5's
+/// spelling, its tensor names, and its forward pass (eager attention, float32) on CPU.
+/// </summary>
+public sealed class TransformersParityTests(TransformersParityFixture fixture, ITestOutputHelper output) : IClassFixture<TransformersParityFixture>
+{
+    /// <summary>The families and what each exercises; make_fixtures.py writes one folder per name.</summary>
+    [Theory]
+    [InlineData("llama", ModelArchitecture.Llama)]
+    [InlineData("llama-rope-linear", ModelArchitecture.Llama)]
+    [InlineData("mistral", ModelArchitecture.Mistral)]
+    [InlineData("qwen2", ModelArchitecture.Qwen2)]
+    [InlineData("mixtral", ModelArchitecture.Mixtral)]
+    public void LogitsMatchTransformers(string family, ModelArchitecture architecture)
+    {
+        var folder = fixture.Folder(family);
+        output.WriteLine(fixture.Log);
+        using var scope = DisposeScope.Open();
+        var (model, config) = PretrainedModel.Load(folder);
+        using (model)
+        {
+            Assert.Equal(architecture, config.Architecture);
+            AssertConfigAsWritten(family, config);
+
+            var ids = JsonSerializer.Deserialize<long[][]>(File.ReadAllText(Path.Combine(folder, "input_ids.json")))!;
+            var input = Tensor.From<long>([.. ids.SelectMany(row => row)], [ids.Length, ids[0].Length]);
+            using var noGrad = NoGradScope.Enter();
+            var ours = model.Forward(input).ToArray<float>();
+
+            using var file = SafetensorsFile.Open(Path.Combine(folder, "logits.safetensors"));
+            var info = file.GetTensor("logits");
+            Assert.Equal([ids.Length, ids[0].Length, config.VocabSize], info.Shape.Select(d => (int)d));
+            var theirs = MemoryMarshal.Cast<byte, float>(file.GetSpan(info)).ToArray();
+            Assert.Equal(theirs.Length, ours.Length);
+            var worst = 0.0;
+            var at = 0;
+            for (var i = 0; i < ours.Length; i++)
+            {
+                var d = Math.Abs(ours[i] - theirs[i]);
+                if (d > worst) (worst, at) = (d, i);
+            }
+
+            output.WriteLine($"{family}: {ours.Length} logits, max |ours - transformers| = {worst:E2} at {at}");
+            Assert.True(worst <= 1e-4, $"{family}: logit {at} differs by {worst} (ours {ours[at]}, transformers {theirs[at]})");
+        }
+    }
+
+    /// <summary>The settings make_fixtures.py gave each family, as we read them back from transformers' files.</summary>
+    private static void AssertConfigAsWritten(string family, ModelConfig config)
+    {
+        switch (family)
+        {
+            case "llama":
+                Assert.Equal(10000.0, config.RopeTheta);
+                Assert.Null(config.RopeScaling);
+                break;
+            case "llama-rope-linear":
+                Assert.Equal(new RopeScaling("linear", 2.0), config.RopeScaling);
+                break;
+            case "mistral":
+                Assert.Equal(8, config.EffectiveSlidingWindow);
+                break;
+            case "qwen2":
+                Assert.Equal(1e6, config.RopeTheta);
+                Assert.True(config.TieWordEmbeddings);
+                Assert.True(config.AttentionBias);
+                break;
+            case "mixtral":
+                Assert.Equal(((int?)4, (int?)2), (config.NumLocalExperts, config.NumExpertsPerTok));
+                break;
+        }
+    }
+}
