@@ -21,26 +21,38 @@ public sealed class TransformersParityFixture : IDisposable
     /// <summary>Runs make_fixtures.py, or remembers why it could not.</summary>
     public TransformersParityFixture()
     {
+        ReferencePython? python = null;
         try
         {
-            _python = ReferencePython.Open();
-            Log = string.Join('\n', _python.Run(Path.Combine("parity", "make_fixtures.py"), _python.RootPath("parity")));
+            python = ReferencePython.Open();
+            Log = string.Join('\n', python.Run(Path.Combine("parity", "make_fixtures.py"), python.RootPath("parity")));
+            _python = python;
         }
-        catch (Exception e) when (e is Xunit.Sdk.XunitException)
+        catch (Xunit.Sdk.XunitException e)
         {
             _missing = e.Message;
+            python?.Dispose();
         }
     }
 
     /// <summary>What make_fixtures.py printed: one line per family with the logits' shape.</summary>
     public string Log { get; } = string.Empty;
 
-    /// <summary>The folder transformers saved <paramref name="family"/> into; fails the test when there is none.</summary>
-    public string Folder(string family)
+    /// <summary>The workspace holding the fixtures, for further reference scripts; fails the test when there is none.</summary>
+    public ReferencePython Python
     {
-        if (_python is null) Assert.Fail(_missing);
-        return _python.HostPath(Path.Combine("parity", family));
+        get
+        {
+            if (_python is null) Assert.Fail(_missing);
+            return _python;
+        }
     }
+
+    /// <summary>The folder transformers saved <paramref name="family"/> into, as this process sees it.</summary>
+    public string Folder(string family) => Python.HostPath(Path.Combine("parity", family));
+
+    /// <summary>The same folder as the reference scripts see it.</summary>
+    public string RootFolder(string family) => Python.RootPath(Path.Combine("parity", family));
 
     /// <inheritdoc />
     public void Dispose() => _python?.Dispose();
@@ -90,6 +102,33 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
 
             output.WriteLine($"{family}: {ours.Length} logits, max |ours - transformers| = {worst:E2} at {at}");
             Assert.True(worst <= 1e-4, $"{family}: logit {at} differs by {worst} (ours {ours[at]}, transformers {theirs[at]})");
+        }
+    }
+
+    /// <summary>
+    /// Greedy decoding through our key/value cache against transformers' generate: 24 new tokens after a 6-token
+    /// prompt, which takes Mistral past its sliding window of 8.
+    /// </summary>
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("mistral")]
+    [InlineData("qwen2")]
+    [InlineData("mixtral")]
+    public void GreedyDecodingMatchesTransformersGenerate(string family)
+    {
+        var folder = fixture.Folder(family);
+        using var scope = DisposeScope.Open();
+        var (model, _) = PretrainedModel.Load(folder);
+        using (model)
+        {
+            using var greedy = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "greedy.json")));
+            var prompt = greedy.RootElement.GetProperty("prompt").EnumerateArray().Select(e => e.GetInt32()).ToList();
+            var expected = greedy.RootElement.GetProperty("greedy").EnumerateArray().Select(e => e.GetInt32()).ToList();
+            var ours = TextGenerator.Generate(model, prompt, new GenerationOptions { MaxNewTokens = expected.Count, Temperature = 0 });
+            output.WriteLine($"{family}: transformers {string.Join(' ', expected)}");
+            output.WriteLine($"{family}: ours         {string.Join(' ', ours)}");
+            Assert.Equal(24, expected.Count);
+            Assert.Equal(expected, ours);
         }
     }
 

@@ -8,7 +8,7 @@ namespace FuseChat.Fusion.Tests.Support;
 /// torch, entered through chroot. A workspace is a fresh folder inside that root, so files pass both ways by path:
 /// <see cref="HostPath"/> is where this process reads and writes it, <see cref="RootPath"/> where the script sees it.
 /// </summary>
-internal sealed class ReferencePython : IDisposable
+public sealed class ReferencePython : IDisposable
 {
     private readonly string _root;
     private readonly string _name;
