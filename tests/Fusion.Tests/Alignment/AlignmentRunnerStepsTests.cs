@@ -3,6 +3,7 @@ using FuseChat.Fusion.Models;
 using FuseChat.Fusion.Representations;
 using FuseChat.Fusion.Tests.Checkpoints;
 using FuseChat.Fusion.Tests.Tokenization;
+using Xunit.Abstractions;
 
 namespace FuseChat.Fusion.Tests.Alignment;
 
@@ -11,7 +12,7 @@ namespace FuseChat.Fusion.Tests.Alignment;
 /// exactly what the one-process run writes, and every step skips what is already done.
 /// </summary>
 [Collection(FuseChat.Fusion.Tests.Training.TrainingCollection.Name)]
-public class AlignmentRunnerStepsTests
+public class AlignmentRunnerStepsTests(ITestOutputHelper output)
 {
     private static readonly string[] Chats =
     [
@@ -110,6 +111,24 @@ public class AlignmentRunnerStepsTests
         });
         Assert.ThrowsAny<OperationCanceledException>(() => AlignmentRunner.Run(job, progress, cancel.Token));
         Assert.Equal(3, AlignmentRunner.Run(job).ShardsComputed);
+    }
+
+    /// <summary>The aligned shards, written by the same Arrow writer as representations, read by pyarrow.</summary>
+    [Fact]
+    public void AlignedShardsAreReadableByPyArrow()
+    {
+        using var python = Support.ReferencePython.Open();
+        using var root = new TempFolder();
+        var (job, _) = Setup(root, "aligned");
+        AlignmentRunner.Run(job);
+        var shards = RepresentationManifest.Load(Path.Combine(job.Output, RepresentationManifest.FileName)).Shards;
+        Assert.Equal(4, shards.Count);
+        foreach (var shard in shards)
+        {
+            var path = Path.Combine(job.Output, shard.File);
+            Support.ShardRows.AssertSame(path, python.Run("read-arrow.py", python.CopyIn(path)),
+                Support.ShardRows.PyArrowIds, Support.ShardRows.PyArrowLogits, output);
+        }
     }
 
     [Fact]
