@@ -1,0 +1,106 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using FuseChat.Fusion.Checkpoints;
+using FuseChat.Fusion.Merging;
+using FuseChat.Fusion.Models;
+using FuseChat.Fusion.Tests.Models;
+using FuseChat.Fusion.Tokenization;
+using FuseChat.Fusion.Tests.Tokenization;
+using FuseChat.Torch;
+using Xunit.Abstractions;
+
+namespace FuseChat.Fusion.Tests.Merging;
+
+/// <summary>
+/// The merge's output is a Hugging Face folder in the issue's words: here transformers itself loads one (sharded
+/// safetensors with an index, our config.json, the base's tokenizer files) with nothing missing, unexpected or
+/// mismatched, computes the logits we compute, and AutoTokenizer encodes as our tokenizer does.
+/// </summary>
+public sealed class TransformersLoadsMergeTests(TransformersParityFixture fixture, ITestOutputHelper output) : IClassFixture<TransformersParityFixture>
+{
+    private const string Text = "FuseChat merges chat models: 3 sources, one pivot.";
+
+    [Fact]
+    public void TransformersLoadsAnSceMergeOfQwen2Checkpoints()
+    {
+        var python = fixture.Python;
+        var root = python.HostPath("merge");
+        Directory.CreateDirectory(root);
+        // The base is the Qwen2 checkpoint transformers wrote (biases, tied embeddings, rope_parameters); the two
+        // sources are it plus different noise, saved by us. The base carries a real tokenizer.
+        var pivot = Path.Combine(root, "pivot");
+        Directory.CreateDirectory(pivot);
+        foreach (var file in Directory.GetFiles(fixture.Folder("qwen2")))
+            File.Copy(file, Path.Combine(pivot, Path.GetFileName(file)));
+        foreach (var file in Directory.GetFiles(TokenizerFixtures.ModelDir("qwen3")))
+            File.Copy(file, Path.Combine(pivot, Path.GetFileName(file)));
+        using (var scope = DisposeScope.Open())
+        {
+            foreach (var (name, seed) in new[] { ("a", 1), ("b", 2) })
+            {
+                var (model, config) = PretrainedModel.Load(pivot);
+                using (model)
+                {
+                    AddNoise(model, seed);
+                    PretrainedModel.Save(model, config, Path.Combine(root, name));
+                }
+            }
+        }
+
+        File.WriteAllText(Path.Combine(root, "recipe.yaml"), """
+            merge_method: sce
+            base_model: pivot
+            models:
+              - model: a
+              - model: b
+            parameters:
+              select_topk: 0.5
+            dtype: float32
+            """);
+        var merged = Path.Combine(root, "fused");
+        CheckpointMerger.Run(MergeRecipe.Parse(File.ReadAllText(Path.Combine(root, "recipe.yaml"))), root, merged, maxShardBytes: 20_000);
+        Assert.True(File.Exists(Path.Combine(merged, "model.safetensors.index.json")), "small shards must give an index");
+        Assert.True(Directory.GetFiles(merged, "model-*-of-*.safetensors").Length > 1);
+
+        long[][] ids = [[5, 17, 42, 8, 96, 0, 33, 61, 12, 7], [90, 3, 3, 71, 28, 44, 19, 2, 65, 50]];
+        File.WriteAllText(Path.Combine(root, "ids.json"), JsonSerializer.Serialize(ids));
+        var line = python.Run(Path.Combine("parity", "load_with_transformers.py"), python.RootPath("merge/fused"),
+            python.RootPath("merge/ids.json"), Text, python.RootPath("merge/logits.safetensors")).Last();
+        output.WriteLine(line);
+        using var report = JsonDocument.Parse(line);
+        Assert.Equal("Qwen2ForCausalLM", report.RootElement.GetProperty("class").GetString());
+        foreach (var entry in report.RootElement.GetProperty("loading").EnumerateObject())
+            Assert.True(entry.Value.GetArrayLength() == 0, $"transformers reports {entry.Name}: {entry.Value}");
+
+        var tokenizer = HfTokenizer.Load(merged);
+        Assert.Equal(tokenizer.Encode(Text, addSpecialTokens: true),
+            report.RootElement.GetProperty("tokens").EnumerateArray().Select(e => e.GetInt32()));
+
+        using var logitsScope = DisposeScope.Open();
+        var (ours, _) = PretrainedModel.Load(merged);
+        using (ours)
+        using (var noGrad = NoGradScope.Enter())
+        using (var file = SafetensorsFile.Open(Path.Combine(root, "logits.safetensors")))
+        {
+            var mine = ours.Forward(Tensor.From<long>(ids.SelectMany(r => r).ToArray(), [2, 10])).ToArray<float>();
+            var theirs = MemoryMarshal.Cast<byte, float>(file.GetSpan("logits")).ToArray();
+            Assert.Equal(theirs.Length, mine.Length);
+            var worst = mine.Zip(theirs, (x, y) => Math.Abs(x - y)).Max();
+            output.WriteLine($"max |ours - transformers| over {mine.Length} logits of the merged model: {worst:E2}");
+            Assert.True(worst <= 1e-4, $"logits of the merged model differ by {worst}");
+        }
+    }
+
+    private static void AddNoise(LlamaModel model, int seed)
+    {
+        var random = new Random(seed);
+        using var noGrad = NoGradScope.Enter();
+        using var scope = DisposeScope.Open();
+        foreach (var (_, tensor) in model.NamedParameters())
+        {
+            var noise = new float[tensor.NumberOfElements];
+            for (var i = 0; i < noise.Length; i++) noise[i] = (float)(random.NextDouble() - 0.5) * 0.02f;
+            tensor.CopyFrom(tensor + Tensor.From<float>(noise, tensor.Shape));
+        }
+    }
+}
