@@ -106,6 +106,44 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
     }
 
     /// <summary>
+    /// The same forward pass with bf16 weights and activations on CPU: our rounding error against the float32 logits
+    /// must be of the size of transformers' own in bf16, and the two bf16 results close to each other.
+    /// </summary>
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("mistral")]
+    [InlineData("qwen2")]
+    [InlineData("mixtral")]
+    public void Bf16LogitsErrLikeTransformersBf16(string family)
+    {
+        var folder = fixture.Folder(family);
+        using var scope = DisposeScope.Open();
+        var (model, _) = PretrainedModel.Load(folder, DType.BFloat16);
+        using (model)
+        using (var file = SafetensorsFile.Open(Path.Combine(folder, "logits.safetensors")))
+        {
+            var ids = JsonSerializer.Deserialize<long[][]>(File.ReadAllText(Path.Combine(folder, "input_ids.json")))!;
+            using var noGrad = NoGradScope.Enter();
+            var ours = model.Forward(Tensor.From<long>([.. ids.SelectMany(row => row)], [ids.Length, ids[0].Length])).To(DType.Float32).ToArray<float>();
+            var exact = MemoryMarshal.Cast<byte, float>(file.GetSpan("logits")).ToArray();
+            var theirs = MemoryMarshal.Cast<byte, float>(file.GetSpan("logits_bf16")).ToArray();
+            static (double Mean, double Max) Error(float[] a, float[] b)
+            {
+                var d = a.Zip(b, (x, y) => (double)Math.Abs(x - y)).ToList();
+                return (d.Average(), d.Max());
+            }
+
+            var (ourMean, ourMax) = Error(ours, exact);
+            var (theirMean, theirMax) = Error(theirs, exact);
+            var (betweenMean, betweenMax) = Error(ours, theirs);
+            output.WriteLine($"{family}: error to float32 mean/max ours {ourMean:E2}/{ourMax:E2}, transformers {theirMean:E2}/{theirMax:E2}; ours vs transformers {betweenMean:E2}/{betweenMax:E2}");
+            Assert.True(theirMean > 0, "transformers' bf16 logits equal its float32 ones: the fixture is not bf16");
+            Assert.True(ourMean <= 1.5 * theirMean, $"{family}: our bf16 mean error {ourMean} against transformers' {theirMean}");
+            Assert.True(ourMax <= 2 * theirMax, $"{family}: our bf16 largest error {ourMax} against transformers' {theirMax}");
+        }
+    }
+
+    /// <summary>
     /// Greedy decoding through our key/value cache against transformers' generate: 24 new tokens after a 6-token
     /// prompt, which takes Mistral past its sliding window of 8.
     /// </summary>
