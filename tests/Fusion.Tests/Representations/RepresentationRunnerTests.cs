@@ -171,6 +171,46 @@ public sealed class RepresentationRunnerTests(RepresentationFixture fixture, ITe
         Support.ShardRows.AssertSame(shard, lines, Support.ShardRows.PyArrowIds, Support.ShardRows.PyArrowLogits, output);
     }
 
+    /// <summary>
+    /// Stage 1 against the plain reading of METHOD.md in transformers (represent_reference.py): each conversation
+    /// alone, unbatched and unpacked, the positions t whose next token is trained, torch.topk of z_t and metric_ce.
+    /// Our batched run must store the same positions and ids, the logits rounded to fp16, and the same metric_ce.
+    /// </summary>
+    [Fact]
+    public void Shard_MatchesTransformersPerConversation()
+    {
+        using var python = Support.ReferencePython.Open();
+        var folder = fixture.NewFolder("transformers");
+        var summary = RepresentationRunner.Run(Job(folder, shardSize: 10, maxBatchTokens: 96));
+        var ours = RepresentationReader.Open(folder).ReadAll().ToList();
+        Assert.Equal(summary.Written, ours.Count);
+        var model = python.CopyFolderIn(fixture.ModelFolder, "model");
+        var lines = python.Run(Path.Combine("parity", "represent_reference.py"), model,
+            python.CopyIn(Path.Combine(folder, "shard-00000.arrow")), "10").Where(l => l.StartsWith("{\"id\"", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(ours.Count, lines.Length);
+        double worstLogit = 0, worstCe = 0;
+        for (var c = 0; c < ours.Count; c++)
+        {
+            using var reference = JsonDocument.Parse(lines[c]);
+            var r = reference.RootElement;
+            var mine = ours[c];
+            Assert.Equal(mine.Id, r.GetProperty("id").GetString());
+            Assert.Equal(mine.Positions, r.GetProperty("positions").EnumerateArray().Select(e => e.GetInt32()));
+            Assert.Equal(mine.TopKIds, r.GetProperty("topk_ids").EnumerateArray().SelectMany(p => p.EnumerateArray()).Select(e => e.GetInt32()));
+            var logits = r.GetProperty("topk_logits").EnumerateArray().SelectMany(p => p.EnumerateArray()).Select(e => e.GetDouble()).ToArray();
+            for (var i = 0; i < logits.Length; i++)
+            {
+                var d = Math.Abs((double)(float)mine.TopKLogits[i] - logits[i]);
+                worstLogit = Math.Max(worstLogit, d / Math.Max(1, Math.Abs(logits[i])));
+            }
+            var ce = r.GetProperty("metric_ce").GetDouble();
+            worstCe = Math.Max(worstCe, Math.Abs(mine.MetricCe - ce) / ce);
+        }
+        output.WriteLine($"{ours.Count} conversations: largest relative logit difference {worstLogit:E2} (fp16 storage), metric_ce {worstCe:E2}");
+        Assert.True(worstLogit <= 1e-3, $"stored logits differ from transformers' by {worstLogit} relative (fp16 rounds to 4.9e-4)");
+        Assert.True(worstCe <= 1e-5, $"metric_ce differs from transformers' by {worstCe} relative");
+    }
+
     private sealed class InlineProgress(Action<RepresentationProgress> report) : IProgress<RepresentationProgress>
     {
         public void Report(RepresentationProgress value) => report(value);

@@ -50,6 +50,15 @@ public sealed class ReferencePython : IDisposable
         return RootPath(name);
     }
 
+    /// <summary>Copies the files of a host folder into the workspace and returns its path for the script.</summary>
+    public string CopyFolderIn(string hostFolder, string name)
+    {
+        Directory.CreateDirectory(HostPath(name));
+        foreach (var file in Directory.GetFiles(hostFolder))
+            File.Copy(file, HostPath(Path.Combine(name, Path.GetFileName(file))), overwrite: true);
+        return RootPath(name);
+    }
+
     /// <summary>
     /// Runs tests/fixtures/<paramref name="script"/> under the root's python3 with <paramref name="arguments"/>
     /// (paths as the script sees them); fails the test with stderr when the script fails. Returns the non-empty
