@@ -64,6 +64,9 @@ public sealed class TransformersParityFixture : IDisposable
 /// </summary>
 public sealed class TransformersParityTests(TransformersParityFixture fixture, ITestOutputHelper output) : IClassFixture<TransformersParityFixture>
 {
+    /// <summary>One folder of each family (the linear-RoPE Llama is tested by the logits alone).</summary>
+    public static TheoryData<string> Families => ["llama", "mistral", "qwen2", "mixtral"];
+
     /// <summary>The families and what each exercises; make_fixtures.py writes one folder per name.</summary>
     [Theory]
     [InlineData("llama", ModelArchitecture.Llama)]
@@ -82,8 +85,7 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
             Assert.Equal(architecture, config.Architecture);
             AssertConfigAsWritten(family, config);
 
-            var ids = JsonSerializer.Deserialize<long[][]>(File.ReadAllText(Path.Combine(folder, "input_ids.json")))!;
-            var input = Tensor.From<long>([.. ids.SelectMany(row => row)], [ids.Length, ids[0].Length]);
+            var (input, ids) = InputIds(folder);
             using var noGrad = NoGradScope.Enter();
             var ours = model.Forward(input).ToArray<float>();
 
@@ -110,10 +112,7 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
     /// must be of the size of transformers' own in bf16, and the two bf16 results close to each other.
     /// </summary>
     [Theory]
-    [InlineData("llama")]
-    [InlineData("mistral")]
-    [InlineData("qwen2")]
-    [InlineData("mixtral")]
+    [MemberData(nameof(Families))]
     public void Bf16LogitsErrLikeTransformersBf16(string family)
     {
         var folder = fixture.Folder(family);
@@ -122,9 +121,8 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
         using (model)
         using (var file = SafetensorsFile.Open(Path.Combine(folder, "logits.safetensors")))
         {
-            var ids = JsonSerializer.Deserialize<long[][]>(File.ReadAllText(Path.Combine(folder, "input_ids.json")))!;
             using var noGrad = NoGradScope.Enter();
-            var ours = model.Forward(Tensor.From<long>([.. ids.SelectMany(row => row)], [ids.Length, ids[0].Length])).To(DType.Float32).ToArray<float>();
+            var ours = model.Forward(InputIds(folder).Tensor).To(DType.Float32).ToArray<float>();
             var exact = MemoryMarshal.Cast<byte, float>(file.GetSpan("logits")).ToArray();
             var theirs = MemoryMarshal.Cast<byte, float>(file.GetSpan("logits_bf16")).ToArray();
             static (double Mean, double Max) Error(float[] a, float[] b)
@@ -148,10 +146,7 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
     /// prompt, which takes Mistral past its sliding window of 8.
     /// </summary>
     [Theory]
-    [InlineData("llama")]
-    [InlineData("mistral")]
-    [InlineData("qwen2")]
-    [InlineData("mixtral")]
+    [MemberData(nameof(Families))]
     public void GreedyDecodingMatchesTransformersGenerate(string family)
     {
         var folder = fixture.Folder(family);
@@ -168,6 +163,13 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
             Assert.Equal(24, expected.Count);
             Assert.Equal(expected, ours);
         }
+    }
+
+    /// <summary>The ids make_fixtures.py ran through transformers, as a tensor [2, 20] and as rows.</summary>
+    private static (Tensor Tensor, long[][] Rows) InputIds(string folder)
+    {
+        var rows = JsonSerializer.Deserialize<long[][]>(File.ReadAllText(Path.Combine(folder, "input_ids.json")))!;
+        return (Tensor.From<long>([.. rows.SelectMany(row => row)], [rows.Length, rows[0].Length]), rows);
     }
 
     /// <summary>The settings make_fixtures.py gave each family, as we read them back from transformers' files.</summary>
