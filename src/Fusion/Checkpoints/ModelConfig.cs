@@ -106,8 +106,15 @@ public sealed record ModelConfig
     /// <summary>Qwen2's max_window_layers, or null.</summary>
     public int? MaxWindowLayers { get; init; }
 
-    /// <summary>The attention window actually in force, or null for full attention.</summary>
-    public int? EffectiveSlidingWindow => UseSlidingWindow ? SlidingWindow : null;
+    /// <summary>
+    /// The first layer that attends only within the window; the layers before it attend to every earlier position.
+    /// Qwen2 slides from max_window_layers on (transformers' default 28, or where its layer_types switch to
+    /// sliding_attention); Mistral and Mixtral slide in every layer.
+    /// </summary>
+    public int FirstSlidingLayer => Architecture == ModelArchitecture.Qwen2 ? MaxWindowLayers ?? 28 : 0;
+
+    /// <summary>The attention window in force in some layer, or null for full attention everywhere.</summary>
+    public int? EffectiveSlidingWindow => UseSlidingWindow && FirstSlidingLayer < NumHiddenLayers ? SlidingWindow : null;
 
     /// <summary>Mixtral: number of experts per layer.</summary>
     public int? NumLocalExperts { get; init; }
@@ -377,6 +384,7 @@ public sealed record ModelConfig
                 ModelArchitecture.Mixtral => WithMixtralFields(WithWindow(config, defaultWindow: null)),
                 _ => config,
             };
+            config = WithLayerTypes(config);
 
             var extras = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
             foreach (var p in root.EnumerateObject())
@@ -455,6 +463,55 @@ public sealed record ModelConfig
                 UseSlidingWindow = OptionalBool("use_sliding_window") ?? false,
                 MaxWindowLayers = OptionalInt("max_window_layers"),
             };
+        }
+
+        /// <summary>
+        /// transformers 5's layer_types: which layers slide. Supported where it says what the other fields say in our
+        /// terms: Qwen2's full-attention layers followed by sliding ones (read as max_window_layers, which is written
+        /// back), and for the other families all layers alike.
+        /// </summary>
+        private ModelConfig WithLayerTypes(ModelConfig c)
+        {
+            if (!Take("layer_types", out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                return c;
+            }
+
+            if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.String))
+            {
+                throw Error(source, $"layer_types must be a list of strings, found {value.GetRawText()}");
+            }
+
+            var types = value.EnumerateArray().Select(v => v.GetString()!).ToList();
+            if (types.Count != c.NumHiddenLayers)
+            {
+                throw Error(source, $"layer_types lists {types.Count} layers but num_hidden_layers is {c.NumHiddenLayers}");
+            }
+
+            if (types.FirstOrDefault(t => t is not ("full_attention" or "sliding_attention")) is { } unknown)
+            {
+                throw Error(source, $"layer type '{unknown}' is not supported; supported: full_attention, sliding_attention");
+            }
+
+            var first = types.IndexOf("sliding_attention");
+            first = first < 0 ? types.Count : first;
+            if (types.Skip(first).Any(t => t != "sliding_attention"))
+            {
+                throw Error(source, $"layer_types [{string.Join(", ", types)}] are not supported: sliding layers must follow all full-attention layers");
+            }
+
+            if (c.Architecture == ModelArchitecture.Qwen2)
+            {
+                return c with { MaxWindowLayers = first };
+            }
+
+            var sliding = c.EffectiveSlidingWindow is not null;
+            if (first != (sliding ? 0 : types.Count))
+            {
+                throw Error(source, $"layer_types [{string.Join(", ", types)}] disagree with sliding_window {c.SlidingWindow?.ToString(CultureInfo.InvariantCulture) ?? "null"}: {c.Architecture} applies one attention to every layer");
+            }
+
+            return c;
         }
 
         private ModelConfig WithMixtralFields(ModelConfig c)

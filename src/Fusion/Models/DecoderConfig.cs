@@ -41,6 +41,8 @@ public sealed record DecoderConfig
     public bool MlpBias { get; init; }
     /// <summary>Mistral's sliding attention window in tokens; 0 = full causal attention.</summary>
     public int SlidingWindow { get; init; }
+    /// <summary>The first layer that uses <see cref="SlidingWindow"/>; earlier layers attend fully (Qwen2's max_window_layers).</summary>
+    public int FirstSlidingLayer { get; init; }
     /// <summary>Experts per layer of a Mixtral-style sparse MLP; 0 = dense SwiGLU MLP.</summary>
     public int Experts { get; init; }
     /// <summary>Experts each token is routed to (Mixtral: 2).</summary>
@@ -78,6 +80,7 @@ public sealed record DecoderConfig
             AttentionOutputBias = config.AttentionOutputBias,
             MlpBias = config.MlpBias,
             SlidingWindow = config.EffectiveSlidingWindow ?? 0,
+            FirstSlidingLayer = config.EffectiveSlidingWindow is null ? 0 : config.FirstSlidingLayer,
             Experts = config.NumLocalExperts ?? 0,
             ExpertsPerToken = config.NumExpertsPerTok ?? 2,
         };
@@ -99,6 +102,7 @@ public sealed record DecoderConfig
             if (Heads % EffectiveKeyValueHeads != 0) problems.Add($"{Heads} heads are not divisible by {EffectiveKeyValueHeads} key/value heads");
         }
         if (SlidingWindow < 0) problems.Add($"sliding window must be 0 (none) or positive, got {SlidingWindow}");
+        if (FirstSlidingLayer < 0) problems.Add($"first sliding layer must be 0 or positive, got {FirstSlidingLayer}");
         if (Experts < 0) problems.Add($"expert count must be 0 (dense) or positive, got {Experts}");
         if (Experts > 0 && (ExpertsPerToken < 1 || ExpertsPerToken > Experts))
             problems.Add($"experts per token must be in [1, {Experts}], got {ExpertsPerToken}");

@@ -41,7 +41,8 @@ public sealed class LlamaModel : Module
         var h = backbone.EmbedTokens.Forward(ids);
         var (cos, sin) = rotary.Get(offset, length, h.DType, h.Device);
         var mask = AttentionMask(offset, length, h.Device);
-        for (var i = 0; i < backbone.Layers.Count; i++) h = backbone.Layers[i].Forward(h, cos, sin, mask, cache, i);
+        for (var i = 0; i < backbone.Layers.Count; i++)
+            h = backbone.Layers[i].Forward(h, cos, sin, i >= Config.FirstSlidingLayer ? mask : null, cache, i);
         cache?.Advance(length);
         h = backbone.Norm.Forward(h);
         var logits = lmHead is null ? Functional.Linear(h, backbone.EmbedTokens.Weight) : lmHead.Forward(h);

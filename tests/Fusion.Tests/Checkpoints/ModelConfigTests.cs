@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FuseChat.Fusion.Checkpoints;
+using FuseChat.Fusion.Models;
 
 namespace FuseChat.Fusion.Tests.Checkpoints;
 
@@ -158,6 +159,41 @@ public class ModelConfigTests
             v5, "rope_parameters", """{"full_attention": {"rope_theta": 1000000.0}, "sliding_attention": {"rope_theta": 10000.0}}""")), StringComparison.Ordinal);
         Assert.Contains("rope_parameters.rope_theta must be a positive number", Reject(ConfigSamples.With(
             v5, "rope_parameters", """{"rope_theta": "big", "rope_type": "default"}""")), StringComparison.Ordinal);
+
+        static string Reject(string json) => Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(json, "/models/v5/config.json")).Message;
+    }
+
+    /// <summary>
+    /// transformers 5's layer_types decide which layers slide; Qwen2 slides from max_window_layers on (default 28),
+    /// so a small Qwen2 with use_sliding_window and no max_window_layers has no sliding layer at all.
+    /// </summary>
+    [Fact]
+    public void LayerTypesAndMaxWindowLayersDecideWhichLayersSlide()
+    {
+        var qwen = ConfigSamples.With(ConfigSamples.With(ConfigSamples.Qwen15_7BChat, "use_sliding_window", "true"), "sliding_window", "8");
+        var byDefault = ModelConfig.Parse(qwen);
+        Assert.Equal(28, byDefault.FirstSlidingLayer);
+        Assert.Equal(8, byDefault.EffectiveSlidingWindow);   // 32 layers: the last four slide
+        var decoder = DecoderConfig.From(byDefault);
+        Assert.Equal((8, 28), (decoder.SlidingWindow, decoder.FirstSlidingLayer));
+
+        var fewLayers = ModelConfig.Parse(ConfigSamples.With(qwen, "num_hidden_layers", "4"));
+        Assert.Null(fewLayers.EffectiveSlidingWindow);
+        Assert.Equal(0, DecoderConfig.From(fewLayers).SlidingWindow);
+
+        var typed = ModelConfig.Parse(ConfigSamples.With(ConfigSamples.With(qwen, "num_hidden_layers", "3"), "layer_types",
+            """["full_attention", "sliding_attention", "sliding_attention"]"""));
+        Assert.Equal((1, 8), (typed.FirstSlidingLayer, typed.EffectiveSlidingWindow));
+        Assert.Contains("\"max_window_layers\": 1", typed.ToJson(), StringComparison.Ordinal);
+
+        Assert.Contains("sliding layers must follow all full-attention layers", Reject(ConfigSamples.With(ConfigSamples.With(qwen, "num_hidden_layers", "3"),
+            "layer_types", """["sliding_attention", "full_attention", "sliding_attention"]""")), StringComparison.Ordinal);
+        Assert.Contains("layer_types lists 2 layers but num_hidden_layers is 32", Reject(ConfigSamples.With(qwen,
+            "layer_types", """["full_attention", "sliding_attention"]""")), StringComparison.Ordinal);
+        Assert.Contains("layer type 'chunked_attention' is not supported", Reject(ConfigSamples.With(ConfigSamples.With(qwen, "num_hidden_layers", "1"),
+            "layer_types", """["chunked_attention"]""")), StringComparison.Ordinal);
+        Assert.Contains("Mistral applies one attention to every layer", Reject(ConfigSamples.With(ConfigSamples.With(ConfigSamples.Mistral7B,
+            "num_hidden_layers", "2"), "layer_types", """["full_attention", "sliding_attention"]""")), StringComparison.Ordinal);
 
         static string Reject(string json) => Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(json, "/models/v5/config.json")).Message;
     }

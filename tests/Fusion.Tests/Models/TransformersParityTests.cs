@@ -64,8 +64,8 @@ public sealed class TransformersParityFixture : IDisposable
 /// </summary>
 public sealed class TransformersParityTests(TransformersParityFixture fixture, ITestOutputHelper output) : IClassFixture<TransformersParityFixture>
 {
-    /// <summary>One folder of each family (the linear-RoPE Llama is tested by the logits alone).</summary>
-    public static TheoryData<string> Families => ["llama", "mistral", "qwen2", "mixtral"];
+    /// <summary>One folder of each family, and Qwen2 with a window from its second layer on (the linear-RoPE Llama is tested by the logits alone).</summary>
+    public static TheoryData<string> Families => ["llama", "mistral", "qwen2", "mixtral", "qwen2-sliding"];
 
     /// <summary>The families and what each exercises; make_fixtures.py writes one folder per name.</summary>
     [Theory]
@@ -74,6 +74,7 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
     [InlineData("mistral", ModelArchitecture.Mistral)]
     [InlineData("qwen2", ModelArchitecture.Qwen2)]
     [InlineData("mixtral", ModelArchitecture.Mixtral)]
+    [InlineData("qwen2-sliding", ModelArchitecture.Qwen2)]
     public void LogitsMatchTransformers(string family, ModelArchitecture architecture)
     {
         var folder = fixture.Folder(family);
@@ -191,6 +192,9 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
                 Assert.Equal(1e6, config.RopeTheta);
                 Assert.True(config.TieWordEmbeddings);
                 Assert.True(config.AttentionBias);
+                break;
+            case "qwen2-sliding":
+                Assert.Equal((8, 1), (config.EffectiveSlidingWindow, config.FirstSlidingLayer));
                 break;
             case "mixtral":
                 Assert.Equal(((int?)4, (int?)2), (config.NumLocalExperts, config.NumExpertsPerTok));
