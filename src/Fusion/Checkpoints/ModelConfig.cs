@@ -203,9 +203,14 @@ public sealed record ModelConfig
         Put("hidden_act", HiddenAct);
         Put("rms_norm_eps", RmsNormEps);
         Put("rope_theta", RopeTheta);
-        fields["rope_scaling"] = RopeScaling is null
-            ? "null"
-            : $"{{\"factor\": {FormatDouble(RopeScaling.Factor)}, \"rope_type\": {JsonSerializer.Serialize(RopeScaling.Type)}, \"type\": {JsonSerializer.Serialize(RopeScaling.Type)}}}";
+        fields["rope_scaling"] = RopeScaling switch
+        {
+            null => "null",
+            { Type: "llama3" } r => $"{{\"factor\": {FormatDouble(r.Factor)}, \"high_freq_factor\": {FormatDouble(r.HighFreqFactor!.Value)}, " +
+                $"\"low_freq_factor\": {FormatDouble(r.LowFreqFactor!.Value)}, \"original_max_position_embeddings\": " +
+                $"{r.OriginalMaxPositionEmbeddings!.Value.ToString(CultureInfo.InvariantCulture)}, \"rope_type\": \"llama3\"}}",
+            var r => $"{{\"factor\": {FormatDouble(r.Factor)}, \"rope_type\": {JsonSerializer.Serialize(r.Type)}, \"type\": {JsonSerializer.Serialize(r.Type)}}}",
+        };
         Put("max_position_embeddings", MaxPositionEmbeddings);
         Put("tie_word_embeddings", TieWordEmbeddings);
         fields["bos_token_id"] = FormatTokenIds(BosTokenIds);
@@ -600,17 +605,36 @@ public sealed record ModelConfig
                 return null;
             }
 
-            if (type != "linear")
+            if (type is not ("linear" or "llama3"))
             {
-                throw Error(source, $"{key} type '{type ?? "(missing)"}' is not supported; supported: default, linear (with a factor)");
+                throw Error(source, $"{key} type '{type ?? "(missing)"}' is not supported; supported: default, linear (with a factor), llama3");
             }
 
-            if (!value.TryGetProperty("factor", out var f) || f.ValueKind != JsonValueKind.Number || f.GetDouble() <= 0)
+            var factor = Positive("factor");
+            if (type == "linear")
             {
-                throw Error(source, $"{key} of type linear needs a positive numeric \"factor\"");
+                return new RopeScaling("linear", factor);
             }
 
-            return new RopeScaling("linear", f.GetDouble());
+            var low = Positive("low_freq_factor");
+            var high = Positive("high_freq_factor");
+            if (high <= low)
+            {
+                throw Error(source, $"{key} of type llama3 needs high_freq_factor ({high}) above low_freq_factor ({low})");
+            }
+
+            var original = Positive("original_max_position_embeddings");
+            if (original != Math.Floor(original) || original > int.MaxValue)
+            {
+                throw Error(source, $"{key}.original_max_position_embeddings must be a whole number, found {original}");
+            }
+
+            return new RopeScaling("llama3", factor) { LowFreqFactor = low, HighFreqFactor = high, OriginalMaxPositionEmbeddings = (int)original };
+
+            double Positive(string name) =>
+                value.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.GetDouble() > 0
+                    ? v.GetDouble()
+                    : throw Error(source, $"{key} of type {type} needs a positive numeric \"{name}\"");
         }
 
         private bool Take(string key, out JsonElement value)

@@ -26,8 +26,8 @@ public sealed record DecoderConfig
     public double RmsNormEps { get; init; } = 1e-6;
     /// <summary>Rotary embedding base.</summary>
     public double RopeTheta { get; init; } = 10000;
-    /// <summary>Linear rotary scaling factor (positions are divided by it); 1 = none.</summary>
-    public double RopeLinearFactor { get; init; } = 1;
+    /// <summary>Rotary scaling (linear or llama3); null = none.</summary>
+    public RopeScaling? RopeScaling { get; init; }
     /// <summary>Longest sequence the model supports.</summary>
     public int MaxPositions { get; init; } = 2048;
     /// <summary>Output matrix shares the embedding's weights.</summary>
@@ -73,7 +73,7 @@ public sealed record DecoderConfig
             HeadDim = config.HeadDim,
             RmsNormEps = config.RmsNormEps,
             RopeTheta = config.RopeTheta,
-            RopeLinearFactor = config.RopeScaling?.Factor ?? 1,
+            RopeScaling = config.RopeScaling,
             MaxPositions = config.MaxPositionEmbeddings,
             TieEmbeddings = config.TieWordEmbeddings,
             AttentionBias = config.AttentionBias,
@@ -106,7 +106,7 @@ public sealed record DecoderConfig
         if (Experts < 0) problems.Add($"expert count must be 0 (dense) or positive, got {Experts}");
         if (Experts > 0 && (ExpertsPerToken < 1 || ExpertsPerToken > Experts))
             problems.Add($"experts per token must be in [1, {Experts}], got {ExpertsPerToken}");
-        if (RopeLinearFactor <= 0) problems.Add($"rope scaling factor must be positive, got {RopeLinearFactor}");
+        if (RopeScaling is { Factor: <= 0 }) problems.Add($"rope scaling factor must be positive, got {RopeScaling.Factor}");
         if (problems.Count > 0) throw new ArgumentException("invalid decoder configuration: " + string.Join("; ", problems));
     }
 }

@@ -23,7 +23,7 @@ public sealed class LlamaModel : Module
         backbone = RegisterModule("model", new LlamaBackbone(config, dtype, device));
         if (!config.TieEmbeddings)
             lmHead = RegisterModule("lm_head", new Linear(config.HiddenSize, config.VocabSize, dtype: dtype, device: device));
-        rotary = new RotaryEmbedding(config.EffectiveHeadDim, config.RopeTheta, config.RopeLinearFactor);
+        rotary = new RotaryEmbedding(config.EffectiveHeadDim, config.RopeTheta, config.RopeScaling);
     }
 
     /// <summary>The model's shape.</summary>

@@ -1,3 +1,4 @@
+using FuseChat.Fusion.Checkpoints;
 using FuseChat.Torch;
 
 namespace FuseChat.Fusion.Models;
@@ -10,20 +11,18 @@ namespace FuseChat.Fusion.Models;
 public sealed class RotaryEmbedding : IDisposable
 {
     private readonly int headDim;
-    private readonly double theta;
-    private readonly double linearFactor;
+    private readonly double[] inverseFrequencies;
     private Tensor? cos;
     private Tensor? sin;
     private long cached;
     private DType cachedType;
     private Device cachedDevice;
 
-    /// <summary>Creates the tables' generator.</summary>
-    public RotaryEmbedding(int headDim, double theta, double linearFactor = 1)
+    /// <summary>Creates the tables' generator; <paramref name="scaling"/> null is plain RoPE.</summary>
+    public RotaryEmbedding(int headDim, double theta, RopeScaling? scaling = null)
     {
         this.headDim = headDim;
-        this.theta = theta;
-        this.linearFactor = linearFactor;
+        inverseFrequencies = RopeScaling.InverseFrequencies(headDim, theta, scaling);
     }
 
     /// <summary>cos and sin for positions [offset, offset + length), owned by this object.</summary>
@@ -43,11 +42,9 @@ public sealed class RotaryEmbedding : IDisposable
         var table = new double[length * headDim];
         for (long p = 0; p < length; p++)
         {
-            var position = p / linearFactor;
             for (var i = 0; i < half; i++)
             {
-                var invFreq = 1.0 / Math.Pow(theta, 2.0 * i / headDim);
-                var angle = position * invFreq;
+                var angle = p * inverseFrequencies[i];
                 table[p * headDim + i] = angle;
                 table[p * headDim + half + i] = angle;
             }

@@ -122,10 +122,39 @@ public class ModelConfigTests
         Assert.Equal(new RopeScaling("linear", 4.0), linear.RopeScaling);
 
         var e = Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(
-            ConfigSamples.With(ConfigSamples.Llama2_7B, "rope_scaling", """{"rope_type": "llama3", "factor": 8.0}"""), "/models/llama31/config.json"));
-        Assert.Contains("/models/llama31/config.json", e.Message, StringComparison.Ordinal);
-        Assert.Contains("rope_scaling type 'llama3' is not supported", e.Message, StringComparison.Ordinal);
+            ConfigSamples.With(ConfigSamples.Llama2_7B, "rope_scaling", """{"rope_type": "yarn", "factor": 8.0}"""), "/models/yarn/config.json"));
+        Assert.Contains("/models/yarn/config.json", e.Message, StringComparison.Ordinal);
+        Assert.Contains("rope_scaling type 'yarn' is not supported", e.Message, StringComparison.Ordinal);
         Assert.Contains("linear", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Llama 3.1's rope_scaling, as its config.json writes it, read, checked and written back.</summary>
+    [Fact]
+    public void Llama3RopeScalingIsReadCheckedAndWrittenBack()
+    {
+        const string llama31 = """{"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192, "rope_type": "llama3"}""";
+        var c = ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Llama2_7B, "rope_scaling", llama31));
+        var expected = new RopeScaling("llama3", 8.0) { LowFreqFactor = 1.0, HighFreqFactor = 4.0, OriginalMaxPositionEmbeddings = 8192 };
+        Assert.Equal(expected, c.RopeScaling);
+        Assert.Equal(expected, ModelConfig.Parse(c.ToJson()).RopeScaling);
+
+        // transformers' _compute_llama3_parameters at head_dim 128, theta 500000: high frequencies kept, low ones
+        // divided by 8, the band between blended (values from the formula, i = 0, 32, 63).
+        var frequencies = RopeScaling.InverseFrequencies(128, 500000, expected);
+        Assert.Equal(1.0, frequencies[0], 12);
+        var f32 = 1.0 / Math.Pow(500000, 64.0 / 128);
+        var smooth = (8192 / (2 * Math.PI / f32) - 1) / 3;
+        Assert.InRange(smooth, 0, 1);   // i = 32 lies in the blended band (29 to 34)
+        Assert.Equal((1 - smooth) * f32 / 8 + smooth * f32, frequencies[32], 15);
+        var f63 = 1.0 / Math.Pow(500000, 126.0 / 128) / 8;
+        Assert.Equal(f63, frequencies[63], tolerance: f63 * 1e-12);
+
+        var missing = Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Llama2_7B, "rope_scaling",
+            """{"factor": 8.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192, "rope_type": "llama3"}""")));
+        Assert.Contains("rope_scaling of type llama3 needs a positive numeric \"low_freq_factor\"", missing.Message, StringComparison.Ordinal);
+        var inverted = Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Llama2_7B, "rope_scaling",
+            """{"factor": 8.0, "low_freq_factor": 4.0, "high_freq_factor": 1.0, "original_max_position_embeddings": 8192, "rope_type": "llama3"}""")));
+        Assert.Contains("high_freq_factor (1) above low_freq_factor (4)", inverted.Message, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -71,6 +71,7 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
     [Theory]
     [InlineData("llama", ModelArchitecture.Llama)]
     [InlineData("llama-rope-linear", ModelArchitecture.Llama)]
+    [InlineData("llama3-rope", ModelArchitecture.Llama)]
     [InlineData("mistral", ModelArchitecture.Mistral)]
     [InlineData("qwen2", ModelArchitecture.Qwen2)]
     [InlineData("mixtral", ModelArchitecture.Mixtral)]
@@ -184,6 +185,9 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
                 break;
             case "llama-rope-linear":
                 Assert.Equal(new RopeScaling("linear", 2.0), config.RopeScaling);
+                break;
+            case "llama3-rope":
+                Assert.Equal(new RopeScaling("llama3", 8.0) { LowFreqFactor = 1.0, HighFreqFactor = 4.0, OriginalMaxPositionEmbeddings = 64 }, config.RopeScaling);
                 break;
             case "mistral":
                 Assert.Equal(8, config.EffectiveSlidingWindow);
