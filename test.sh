@@ -6,16 +6,30 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
 scripts/ensure-deps.sh
-if [[ -x tests/fixtures/fetch-npm.sh ]]; then tests/fixtures/fetch-npm.sh; fi
-# pyarrow and transformers, the references for the shard-reading and model-parity tests (Debian sid root, needs root).
-if [[ -x tests/fixtures/fetch-reference-python.sh ]]; then tests/fixtures/fetch-reference-python.sh; fi
-
 results="$root/.artifacts/test-results"
 rm -rf "$results"
 mkdir -p "$results"
 log="$results/dotnet-test.log"
+
+# pyarrow and transformers, the references for the shard-reading and model-parity tests (a Debian sid root, needs
+# root; minutes the first time): built in the background while the npm fixtures come and the solution builds.
+reference_log="$results/reference-python.log"
+tests/fixtures/fetch-reference-python.sh >"$reference_log" 2>&1 &
+reference=$!
+tests/fixtures/fetch-npm.sh
+if ! dotnet build FuseChat.Orleans.sln -c Release --nologo -v quiet; then
+  wait "$reference" || true
+  exit 1
+fi
+if ! wait "$reference"; then
+  cat "$reference_log" >&2
+  echo "error: the reference python could not be built (tests/fixtures/fetch-reference-python.sh)" >&2
+  exit 1
+fi
+cat "$reference_log"
+
 set +e
-dotnet test FuseChat.Orleans.sln -c Release --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+dotnet test FuseChat.Orleans.sln -c Release --no-build --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 
