@@ -173,7 +173,8 @@ static bool Same(TokenAlignment a, TokenAlignment b) =>
 static (BenchWindow[] Pairs, int StressFrom) RealPairs(string root, Dictionary<string, HfTokenizer> tokenizers, (string Pivot, string Source)[] combos, int count, int target)
 {
     var lines = new List<string>();
-    string[] skip = ["bin", "obj", "node_modules", "npm", ".git", ".artifacts"];
+    // .tools holds the tests' Debian root (tests/fixtures/fetch-reference-python.sh), whose package docs are not ours.
+    string[] skip = ["bin", "obj", "node_modules", "npm", ".git", ".artifacts", ".tools"];
     var first = new[] { Path.Combine(root, "README.md") }.Concat(Directory.GetFiles(Path.Combine(root, "docs"), "*.md").Order(StringComparer.Ordinal)).ToList();
     var rest = Directory.EnumerateFiles(root, "*.md", SearchOption.AllDirectories)
         .Where(f => !Path.GetRelativePath(root, f).Split(Path.DirectorySeparatorChar).Any(skip.Contains))
