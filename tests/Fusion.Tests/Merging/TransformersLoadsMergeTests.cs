@@ -4,6 +4,7 @@ using FuseChat.Fusion.Checkpoints;
 using FuseChat.Fusion.Merging;
 using FuseChat.Fusion.Models;
 using FuseChat.Fusion.Tests.Models;
+using FuseChat.Fusion.Tests.Support;
 using FuseChat.Fusion.Tokenization;
 using FuseChat.Fusion.Tests.Tokenization;
 using FuseChat.Torch;
@@ -21,13 +22,13 @@ public sealed class TransformersLoadsMergeTests(TransformersParityFixture fixtur
     private const string Text = "FuseChat merges chat models: 3 sources, one pivot.";
 
     [Fact]
-    public void TransformersLoadsAnSceMergeOfQwen2Checkpoints()
+    public void TransformersLoadsAnSceMergeAndOurBf16Checkpoint()
     {
         var python = fixture.Python;
         var root = python.HostPath("merge");
         Directory.CreateDirectory(root);
         // The base is the Qwen2 checkpoint transformers wrote (biases, tied embeddings, rope_parameters); the two
-        // sources are it plus different noise, saved by us. The base carries a real tokenizer.
+        // sources are it plus different noise, saved by us ("a" in bf16). The base carries a real tokenizer.
         var pivot = Path.Combine(root, "pivot");
         Directory.CreateDirectory(pivot);
         foreach (var file in Directory.GetFiles(fixture.Folder("qwen2")))
@@ -42,7 +43,7 @@ public sealed class TransformersLoadsMergeTests(TransformersParityFixture fixtur
                 using (model)
                 {
                     AddNoise(model, seed);
-                    PretrainedModel.Save(model, config, Path.Combine(root, name));
+                    PretrainedModel.Save(model, config, Path.Combine(root, name), name == "a" ? DType.BFloat16 : DType.Float32);
                 }
             }
         }
@@ -62,33 +63,46 @@ public sealed class TransformersLoadsMergeTests(TransformersParityFixture fixtur
         Assert.True(File.Exists(Path.Combine(merged, "model.safetensors.index.json")), "small shards must give an index");
         Assert.True(Directory.GetFiles(merged, "model-*-of-*.safetensors").Length > 1);
 
-        long[][] ids = [[5, 17, 42, 8, 96, 0, 33, 61, 12, 7], [90, 3, 3, 71, 28, 44, 19, 2, 65, 50]];
-        File.WriteAllText(Path.Combine(root, "ids.json"), JsonSerializer.Serialize(ids));
-        var line = python.Run(Path.Combine("parity", "load_with_transformers.py"), python.RootPath("merge/fused"),
-            python.RootPath("merge/ids.json"), Text, python.RootPath("merge/logits.safetensors")).Last();
-        output.WriteLine(line);
-        using var report = JsonDocument.Parse(line);
-        Assert.Equal("Qwen2ForCausalLM", report.RootElement.GetProperty("class").GetString());
-        foreach (var entry in report.RootElement.GetProperty("loading").EnumerateObject())
-            Assert.True(entry.Value.GetArrayLength() == 0, $"transformers reports {entry.Name}: {entry.Value}");
-
+        using var report = LoadWithTransformers(python, "merge/fused", "merged");
         var tokenizer = HfTokenizer.Load(merged);
         Assert.Equal(tokenizer.Encode(Text, addSpecialTokens: true),
             report.RootElement.GetProperty("tokens").EnumerateArray().Select(e => e.GetInt32()));
 
-        using var logitsScope = DisposeScope.Open();
-        var (ours, _) = PretrainedModel.Load(merged);
+        // A fusion target is written like source "a" (PretrainedModel.Save), on a GPU in bf16: transformers reads that too.
+        LoadWithTransformers(python, "merge/a", "source a (bf16)").Dispose();
+    }
+
+    /// <summary>
+    /// transformers loads <paramref name="folder"/> (relative to the workspace) with nothing missing, unexpected or
+    /// mismatched, and its logits for fixed ids match ours within 1e-4. Returns the script's report.
+    /// </summary>
+    private JsonDocument LoadWithTransformers(ReferencePython python, string folder, string what)
+    {
+        long[][] ids = [[5, 17, 42, 8, 96, 0, 33, 61, 12, 7], [90, 3, 3, 71, 28, 44, 19, 2, 65, 50]];
+        File.WriteAllText(python.HostPath("merge/ids.json"), JsonSerializer.Serialize(ids));
+        var line = python.Run(Path.Combine("parity", "load_with_transformers.py"), python.RootPath(folder),
+            python.RootPath("merge/ids.json"), Text, python.RootPath("merge/logits.safetensors")).Last();
+        output.WriteLine($"{what}: {line}");
+        var report = JsonDocument.Parse(line);
+        Assert.Equal("Qwen2ForCausalLM", report.RootElement.GetProperty("class").GetString());
+        foreach (var entry in report.RootElement.GetProperty("loading").EnumerateObject())
+            Assert.True(entry.Value.GetArrayLength() == 0, $"{what}: transformers reports {entry.Name}: {entry.Value}");
+
+        using var scope = DisposeScope.Open();
+        var (ours, _) = PretrainedModel.Load(python.HostPath(folder));
         using (ours)
         using (var noGrad = NoGradScope.Enter())
-        using (var file = SafetensorsFile.Open(Path.Combine(root, "logits.safetensors")))
+        using (var file = SafetensorsFile.Open(python.HostPath("merge/logits.safetensors")))
         {
             var mine = ours.Forward(Tensor.From<long>(ids.SelectMany(r => r).ToArray(), [2, 10])).ToArray<float>();
             var theirs = MemoryMarshal.Cast<byte, float>(file.GetSpan("logits")).ToArray();
             Assert.Equal(theirs.Length, mine.Length);
             var worst = mine.Zip(theirs, (x, y) => Math.Abs(x - y)).Max();
-            output.WriteLine($"max |ours - transformers| over {mine.Length} logits of the merged model: {worst:E2}");
-            Assert.True(worst <= 1e-4, $"logits of the merged model differ by {worst}");
+            output.WriteLine($"{what}: max |ours - transformers| over {mine.Length} logits: {worst:E2}");
+            Assert.True(worst <= 1e-4, $"{what}: logits differ by {worst}");
         }
+
+        return report;
     }
 
     private static void AddNoise(LlamaModel model, int seed)
