@@ -15,7 +15,8 @@ commit="$(git -C "$root" rev-parse --verify --quiet "$rev^{commit}")" || { echo 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 git -C "$root" archive "$commit" | tar -x -C "$work"
-dotnet build "$work/src/Fusion/FuseChat.Fusion.csproj" -c Release -o "$work/lib" -nologo -v quiet >/dev/null
+"$root/tests/fixtures/fetch-npm.sh" >/dev/null   # the tokenizer.json files the windows are tokenized with
+"$root/bench/quiet-build.sh" "$work/src/Fusion/FuseChat.Fusion.csproj" -c Release -o "$work/lib"
 out="$root/.artifacts/bench/align"
-dotnet build "$root/bench/Align/FuseChat.Bench.Align.csproj" -c Release -o "$out" -nologo -v quiet >/dev/null
+"$root/bench/quiet-build.sh" "$root/bench/Align/FuseChat.Bench.Align.csproj" -c Release -o "$out"
 dotnet "$out/FuseChat.Bench.Align.dll" --versus="$work/lib" --versus-name="$rev" "$@"

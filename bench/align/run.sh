@@ -11,5 +11,6 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 out="$root/.artifacts/bench/align"
-dotnet build "$root/bench/Align/FuseChat.Bench.Align.csproj" -c Release -o "$out" -nologo -v quiet >/dev/null
+"$root/tests/fixtures/fetch-npm.sh" >/dev/null   # the tokenizer.json files the windows are tokenized with
+"$root/bench/quiet-build.sh" "$root/bench/Align/FuseChat.Bench.Align.csproj" -c Release -o "$out"
 dotnet "$out/FuseChat.Bench.Align.dll" "$@"

@@ -9,6 +9,6 @@ root="$(cd "$here/../.." && pwd)"
 out="$root/.artifacts/bench/failover"
 "$root/scripts/ensure-deps.sh"
 "$root/tests/fixtures/fetch-npm.sh"
-dotnet build "$root/bench/Failover/FuseChat.Bench.Failover.csproj" -c Release -o "$out" -nologo -v quiet >/dev/null
+"$root/bench/quiet-build.sh" "$root/bench/Failover/FuseChat.Bench.Failover.csproj" -c Release -o "$out"
 cd "$root"
 exec dotnet "$out/FuseChat.Bench.Failover.dll" "--repo=$root" "--client=$out/fusechat.dll" "$@"

@@ -8,7 +8,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 "$root/scripts/ensure-deps.sh"
 bin="$root/.artifacts/bench/fusion-loss"
-dotnet build "$root/bench/FusionLoss/FuseChat.Bench.FusionLoss.csproj" -c Release -o "$bin" -nologo -v quiet >/dev/null
+"$root/bench/quiet-build.sh" "$root/bench/FusionLoss/FuseChat.Bench.FusionLoss.csproj" -c Release -o "$bin"
 s="$(dotnet "$bin/FuseChat.Bench.FusionLoss.dll" sparse "$@")"
 d="$(dotnet "$bin/FuseChat.Bench.FusionLoss.dll" dense "$@")"
 echo "$s"

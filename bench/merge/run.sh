@@ -21,7 +21,7 @@ done
 out="$root/.artifacts/bench/merge"
 bin="$out/bin"
 models="$out/models-$hidden"
-dotnet build "$root/bench/Merge/FuseChat.Bench.Merge.csproj" -c Release -o "$bin" -nologo -v quiet >/dev/null
+"$root/bench/quiet-build.sh" "$root/bench/Merge/FuseChat.Bench.Merge.csproj" -c Release -o "$bin"
 if [[ ! -f "$models/.complete" ]]; then
   rm -rf "$models"
   echo "making models in $models ..." >&2

@@ -12,7 +12,7 @@ cd "$root"
 tests/fixtures/fetch-npm.sh >/dev/null
 target="${TOKENIZE_BENCH_BYTES:-1500000}"
 runs="${TOKENIZE_BENCH_RUNS:-5}"
-dotnet build -c Release -v q -nologo bench/Tokenize >/dev/null
+"$root/bench/quiet-build.sh" -c Release bench/Tokenize
 bin="bench/Tokenize/bin/Release/net10.0/FuseChat.Bench.Tokenize.dll"
 export RAYON_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false
 ratios=()

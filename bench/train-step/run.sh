@@ -17,7 +17,7 @@ for a in "$@"; do
 done
 "$root/scripts/ensure-deps.sh"
 out="$root/.artifacts/bench/train-step"
-dotnet build "$root/bench/TrainStep/FuseChat.Bench.TrainStep.csproj" -c Release -o "$out" -nologo -v quiet >/dev/null
+"$root/bench/quiet-build.sh" "$root/bench/TrainStep/FuseChat.Bench.TrainStep.csproj" -c Release -o "$out"
 py=/usr/bin/python3   # Debian's python3-torch lives there, not in a pyenv
 cs=(); pt=()
 for ((r = 1; r <= rounds; r++)); do
