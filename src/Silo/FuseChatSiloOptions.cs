@@ -1,5 +1,6 @@
 using System.Net;
 using FuseChat.Grains.Storage;
+using FuseChat.Grains.Telemetry;
 using Orleans.Runtime;
 
 namespace FuseChat.Silo;
@@ -64,12 +65,23 @@ public sealed class FuseChatSiloOptions
     /// </summary>
     public bool Deterministic { get; set; }
 
+    /// <summary>
+    /// How long /metrics keeps exporting the per-run series (state, stage progress, tokens/s, loss) of a run that is not
+    /// running on this silo after their last update, so that a long-lived silo does not export every past run forever.
+    /// </summary>
+    public TimeSpan MetricsSeriesRetention { get; set; } = FuseChatMetrics.DefaultSeriesRetention;
+
     /// <summary>Throws an <see cref="OrleansConfigurationException"/> that says which setting to fix.</summary>
     public void Validate()
     {
         if (TorchThreads is < 1)
         {
             throw new OrleansConfigurationException($"FuseChat:TorchThreads ({TorchThreads}) must be at least 1, or unset for libtorch's default.");
+        }
+
+        if (MetricsSeriesRetention <= TimeSpan.Zero)
+        {
+            throw new OrleansConfigurationException($"FuseChat:MetricsSeriesRetention ({MetricsSeriesRetention}) must be a positive time span, such as 00:30:00.");
         }
 
         if (SiloPort is <= 0 or > 65535 || GatewayPort is <= 0 or > 65535)

@@ -173,7 +173,7 @@ public static class SiloHost
         services.AddSingleton<IFusionRunObserver, MetricsRunObserver>();
         services.AddSingleton(sp =>
         {
-            var metrics = new FuseChatMetrics(sp.GetRequiredService<IMeterFactory>());
+            var metrics = new FuseChatMetrics(sp.GetRequiredService<IMeterFactory>(), options.MetricsSeriesRetention);
             metrics.ObserveArtifactTransfers(sp.GetRequiredService<ArtifactTransferCounters>());
             return metrics;
         });

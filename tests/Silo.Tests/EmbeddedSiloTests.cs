@@ -46,6 +46,8 @@ public sealed class EmbeddedSiloTests(EmbeddedSiloFixture fixture) : IClassFixtu
         metrics.RecordTrainingLoss("run-1", "total", 2.31);
         metrics.RecordCheckpoint(TimeSpan.FromSeconds(1.5), 1 << 20, "train");
         metrics.RecordArtifactBytes(FuseChatMetrics.Download, 1234);
+        metrics.SetArtifactCleanupPending("run-2", true);
+        metrics.RecordArtifactCleanupPass(completed: false, deletedBytes: 777);
         var store = Silo.App.Services.GetRequiredService<IArtifactStore>();
         await using (var upload = await store.OpenWriteAsync("probe/a.bin"))
         {
@@ -84,6 +86,10 @@ public sealed class EmbeddedSiloTests(EmbeddedSiloFixture fixture) : IClassFixtu
                      "fusechat_checkpoint_bytes_total{otel_scope_name=\"FuseChat\",stage=\"train\"} 1048576",
                      "fusechat_artifact_bytes_total{otel_scope_name=\"FuseChat\",direction=\"upload\"} 4321",
                      "fusechat_artifact_bytes_total{otel_scope_name=\"FuseChat\",direction=\"download\"} 1234",
+                     "fusechat_runs_ended_total{otel_scope_name=\"FuseChat\",state=\"completed\"} 1",
+                     "fusechat_artifact_cleanup_pending{otel_scope_name=\"FuseChat\"} 1",
+                     "fusechat_artifact_cleanup_passes_total{otel_scope_name=\"FuseChat\",outcome=\"failed\"} 1",
+                     "fusechat_artifact_deleted_bytes_total{otel_scope_name=\"FuseChat\"} 777",
                      "orleans_",
                  })
         {

@@ -47,6 +47,15 @@ public sealed class SiloOptionsTests
     }
 
     [Fact]
+    public void The_metrics_series_retention_is_a_time_span_and_must_be_positive()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(30), Read().MetricsSeriesRetention);
+        Assert.Equal(TimeSpan.FromHours(2), Read(("FuseChat:MetricsSeriesRetention", "02:00:00")).MetricsSeriesRetention);
+        var error = Assert.Throws<OrleansConfigurationException>(() => Read(("FuseChat:MetricsSeriesRetention", "-00:01:00")));
+        Assert.Contains("FuseChat:MetricsSeriesRetention", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_bad_advertised_ip_is_refused()
     {
         var error = Assert.Throws<OrleansConfigurationException>(() => Read(("FuseChat:Mode", "Cluster"), ("FuseChat:Redis", "r:6379"),

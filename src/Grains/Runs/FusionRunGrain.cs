@@ -1,6 +1,7 @@
 using FuseChat.Grains.Interfaces.Runs;
 using FuseChat.Grains.Placement;
 using FuseChat.Grains.Storage;
+using FuseChat.Grains.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -35,6 +36,7 @@ public sealed class FusionRunGrain(
     private Task? _cleanup;
 
     private readonly IFusionRunObserver[] _observers = [.. observers];
+    private readonly FuseChatMetrics? _metrics = services.GetService<FuseChatMetrics>();
     private RunPlan? _plan;
 
     private string RunId => this.GetPrimaryKeyString();
@@ -118,8 +120,10 @@ public sealed class FusionRunGrain(
     /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // Past the deadline the reminder runs the (idempotent) cleanup again.
+        // Past the deadline the reminder runs the (idempotent) cleanup again, on whichever silo then holds the grain:
+        // that silo counts the run as pending, this one no longer does.
         await BackgroundWork.StopAsync(_cleanupCancellation, _cleanup, cancellationToken);
+        _metrics?.SetArtifactCleanupPending(RunId, false);
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
@@ -427,6 +431,7 @@ public sealed class FusionRunGrain(
         if (_cleanup is { IsCompleted: false } || PendingCleaner() is not { } cleaner) return;
         _cleanupCancellation?.Dispose();
         _cleanupCancellation = new CancellationTokenSource();
+        _metrics?.SetArtifactCleanupPending(RunId, true);
         _cleanup = CleanupAsync(cleaner, state.State.KeptArtifacts!, _cleanupCancellation.Token);
     }
 
@@ -442,6 +447,8 @@ public sealed class FusionRunGrain(
         try
         {
             var result = await cleaner.DeleteWorkAsync(RunId, keep, cancellationToken);
+            _metrics?.RecordArtifactCleanupPass(result.Complete, result.DeletedBytes);
+            if (result.Complete) _metrics?.SetArtifactCleanupPending(RunId, false);
             state.State.DeletedArtifactFiles += result.DeletedFiles;
             state.State.DeletedArtifactBytes += result.DeletedBytes;
             if (result.Failure is { } failure)

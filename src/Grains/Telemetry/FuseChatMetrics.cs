@@ -10,8 +10,11 @@ namespace FuseChat.Grains.Telemetry;
 /// </summary>
 /// <remarks>
 /// Per-run values (state, progress, tokens per second, loss) are kept in registries read by observable gauges rather
-/// than recorded on synchronous gauges, so that <see cref="ForgetRun"/> removes a finished run's series instead of
-/// exporting its last value forever. docs/metrics.md lists the names Prometheus sees.
+/// than recorded on synchronous gauges, so that a finished run's series go away instead of being exported forever:
+/// <see cref="ForgetRun"/> removes them at once, and every collection drops those of runs that are not running on this
+/// silo and were not updated for <see cref="SeriesRetention"/>. The expiry matters because the silo that hosts a run's
+/// grain is often not the one whose workers recorded its loss and throughput, and no end-of-run event reaches those.
+/// docs/metrics.md lists the names Prometheus sees.
 /// </remarks>
 public sealed class FuseChatMetrics : IDisposable
 {
@@ -24,6 +27,18 @@ public sealed class FuseChatMetrics : IDisposable
     /// <summary>Direction tag value of <see cref="RecordArtifactBytes"/> for downloads.</summary>
     public const string Download = "download";
 
+    /// <summary>How long the series of a run that is not running here stay after their last update, by default.</summary>
+    public static readonly TimeSpan DefaultSeriesRetention = TimeSpan.FromMinutes(30);
+
+    /// <summary>Outcome tag value of <see cref="RecordArtifactCleanupPass"/> for a pass that deleted all the work.</summary>
+    public const string CleanupCompleted = "completed";
+
+    /// <summary>Outcome tag value of <see cref="RecordArtifactCleanupPass"/> for a pass the store cut short.</summary>
+    public const string CleanupFailed = "failed";
+
+    // States after which a run records nothing more; their series expire (see SeriesRetention).
+    private static readonly HashSet<string> EndedStates = new(StringComparer.Ordinal) { "completed", "failed", "cancelled" };
+
     // Seconds: checkpoints of small models take well under a second, large ones minutes.
     private static readonly double[] CheckpointBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
 
@@ -32,17 +47,27 @@ public sealed class FuseChatMetrics : IDisposable
     private readonly Counter<long> _tokens;
     private readonly Counter<long> _checkpointBytes;
     private readonly Histogram<double> _checkpointDuration;
-    private readonly ConcurrentDictionary<string, string> _runStates = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string Run, string Stage), double> _progress = new();
-    private readonly ConcurrentDictionary<(string Run, string Stage), double> _tokensPerSecond = new();
-    private readonly ConcurrentDictionary<(string Run, string Source), double> _loss = new();
+    private readonly Counter<long> _runsEnded;
+    private readonly Counter<long> _cleanupPasses;
+    private readonly Counter<long> _deletedBytes;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, Stamped<string>> _runStates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Run, string Stage), Stamped<double>> _progress = new();
+    private readonly ConcurrentDictionary<(string Run, string Stage), Stamped<double>> _tokensPerSecond = new();
+    private readonly ConcurrentDictionary<(string Run, string Source), Stamped<double>> _loss = new();
+    private readonly ConcurrentDictionary<string, byte> _pendingCleanups = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _artifactBytes = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<ArtifactTransferCounters> _artifactCounters = [];
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>, or on a meter of its own when null.</summary>
     /// <param name="meterFactory">The host's meter factory (the meter then lives as long as the host's services).</param>
-    public FuseChatMetrics(IMeterFactory? meterFactory = null)
+    /// <param name="seriesRetention">How long the series of a run that is not running on this silo stay after their last update; null for <see cref="DefaultSeriesRetention"/>.</param>
+    /// <param name="time">The clock of that expiry; null for the system clock.</param>
+    public FuseChatMetrics(IMeterFactory? meterFactory = null, TimeSpan? seriesRetention = null, TimeProvider? time = null)
     {
+        if (seriesRetention is { } r && r <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(seriesRetention), r, "The series retention must be positive.");
+        SeriesRetention = seriesRetention ?? DefaultSeriesRetention;
+        _time = time ?? TimeProvider.System;
         _ownsMeter = meterFactory is null;
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
 
@@ -55,7 +80,15 @@ public sealed class FuseChatMetrics : IDisposable
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CheckpointBuckets });
         _checkpointBytes = _meter.CreateCounter<long>("fusechat.checkpoint.bytes", "By", "Bytes written by checkpoints.");
         _meter.CreateObservableCounter("fusechat.artifact.bytes", ObserveArtifactBytes, "By", "Bytes moved to or from the artifact store, by direction.");
+        _runsEnded = _meter.CreateCounter<long>("fusechat.runs.ended", "{run}", "Fusion runs that ended on this silo, by final state (completed, failed, cancelled).");
+        _meter.CreateObservableGauge("fusechat.artifact.cleanup.pending", () => (long)_pendingCleanups.Count, "{run}",
+            "Ended runs held by this silo whose work artifacts are still to be deleted from the artifact store (a pass is running, or the last one failed and waits for the next tick).");
+        _cleanupPasses = _meter.CreateCounter<long>("fusechat.artifact.cleanup.passes", "{pass}", "Passes that deleted ended runs' work artifacts, by outcome (completed, failed).");
+        _deletedBytes = _meter.CreateCounter<long>("fusechat.artifact.deleted", "By", "Bytes of work artifacts deleted from the artifact store after runs ended.");
     }
+
+    /// <summary>How long the series of a run that is not running on this silo stay after their last update.</summary>
+    public TimeSpan SeriesRetention { get; }
 
     /// <summary>Sets the state of <paramref name="runId"/> (for example running, paused, completed, failed).</summary>
     /// <param name="runId">The run.</param>
@@ -64,7 +97,18 @@ public sealed class FuseChatMetrics : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(runId);
         ArgumentException.ThrowIfNullOrWhiteSpace(state);
-        _runStates[runId] = state;
+        var now = _time.GetUtcNow();
+        var ended = EndedStates.Contains(state);
+        _runStates.AddOrUpdate(runId, _ =>
+        {
+            if (ended) _runsEnded.Add(1, new KeyValuePair<string, object?>("state", state));
+            return new Stamped<string>(state, now);
+        }, (_, previous) =>
+        {
+            // An event replayed after the end (a retried state write) must not count the run twice.
+            if (ended && previous.Value != state) _runsEnded.Add(1, new KeyValuePair<string, object?>("state", state));
+            return new Stamped<string>(state, now);
+        });
     }
 
     /// <summary>Records the progress of a stage of a run; values are clamped to 0..1.</summary>
@@ -75,7 +119,7 @@ public sealed class FuseChatMetrics : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(runId);
         ArgumentException.ThrowIfNullOrWhiteSpace(stage);
-        _progress[(runId, stage)] = double.IsNaN(fraction) ? 0 : Math.Clamp(fraction, 0, 1);
+        _progress[(runId, stage)] = new(double.IsNaN(fraction) ? 0 : Math.Clamp(fraction, 0, 1), _time.GetUtcNow());
     }
 
     /// <summary>Adds processed tokens of a stage.</summary>
@@ -96,7 +140,7 @@ public sealed class FuseChatMetrics : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(runId);
         ArgumentException.ThrowIfNullOrWhiteSpace(stage);
-        _tokensPerSecond[(runId, stage)] = tokensPerSecond;
+        _tokensPerSecond[(runId, stage)] = new(tokensPerSecond, _time.GetUtcNow());
     }
 
     /// <summary>Sets the latest training loss of a run.</summary>
@@ -107,7 +151,7 @@ public sealed class FuseChatMetrics : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(runId);
         ArgumentException.ThrowIfNullOrWhiteSpace(source);
-        _loss[(runId, source)] = loss;
+        _loss[(runId, source)] = new(loss, _time.GetUtcNow());
     }
 
     /// <summary>Records one checkpoint: its duration and size.</summary>
@@ -141,7 +185,27 @@ public sealed class FuseChatMetrics : IDisposable
         _artifactCounters.Add(counters);
     }
 
-    /// <summary>Removes every per-run series of <paramref name="runId"/>; call when a run is finished and reported.</summary>
+    /// <summary>Counts <paramref name="runId"/> among the ended runs whose work artifacts are still to be deleted, or takes it out.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="pending">True while a pass is running or the last one failed; false once the work is gone, or the grain leaves this silo.</param>
+    public void SetArtifactCleanupPending(string runId, bool pending)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        if (pending) _pendingCleanups[runId] = 0;
+        else _pendingCleanups.TryRemove(runId, out _);
+    }
+
+    /// <summary>Records one pass over an ended run's work artifacts.</summary>
+    /// <param name="completed">Whether the pass left no work artifact behind.</param>
+    /// <param name="deletedBytes">Bytes the pass deleted.</param>
+    public void RecordArtifactCleanupPass(bool completed, long deletedBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(deletedBytes);
+        _cleanupPasses.Add(1, new KeyValuePair<string, object?>("outcome", completed ? CleanupCompleted : CleanupFailed));
+        _deletedBytes.Add(deletedBytes);
+    }
+
+    /// <summary>Removes every per-run series of <paramref name="runId"/> at once (they also expire, see <see cref="SeriesRetention"/>).</summary>
     /// <param name="runId">The run.</param>
     public void ForgetRun(string runId)
     {
@@ -161,14 +225,47 @@ public sealed class FuseChatMetrics : IDisposable
         }
     }
 
-    private IEnumerable<Measurement<long>> ObserveRuns() =>
-        _runStates.GroupBy(p => p.Value, StringComparer.Ordinal)
+    private List<Measurement<long>> ObserveRuns()
+    {
+        Expire();
+        return _runStates.GroupBy(p => p.Value.Value, StringComparer.Ordinal)
             .Select(g => new Measurement<long>(g.LongCount(), new KeyValuePair<string, object?>("state", g.Key)))
             .ToList();
+    }
 
-    private static List<Measurement<double>> Observe(ConcurrentDictionary<(string, string), double> values, string first, string second) =>
-        values.Select(p => new Measurement<double>(p.Value,
+    private List<Measurement<double>> Observe(ConcurrentDictionary<(string, string), Stamped<double>> values, string first, string second)
+    {
+        Expire();
+        return values.Select(p => new Measurement<double>(p.Value.Value,
             new KeyValuePair<string, object?>(first, p.Key.Item1), new KeyValuePair<string, object?>(second, p.Key.Item2))).ToList();
+    }
+
+    /// <summary>
+    /// Drops the series of runs that are not running on this silo and were not updated for <see cref="SeriesRetention"/>.
+    /// Runs at each collection: a scrape every few seconds makes the cost a few dictionary walks, and no timer is needed.
+    /// </summary>
+    private void Expire()
+    {
+        var cutoff = _time.GetUtcNow() - SeriesRetention;
+        foreach (var (run, state) in _runStates)
+        {
+            if (EndedStates.Contains(state.Value) && state.At < cutoff) _runStates.TryRemove(new KeyValuePair<string, Stamped<string>>(run, state));
+        }
+
+        ExpireIdle(_progress, cutoff);
+        ExpireIdle(_tokensPerSecond, cutoff);
+        ExpireIdle(_loss, cutoff);
+    }
+
+    private void ExpireIdle(ConcurrentDictionary<(string, string), Stamped<double>> values, DateTimeOffset cutoff)
+    {
+        foreach (var (key, value) in values)
+        {
+            // A run this silo knows as running keeps its series however long a stage stays quiet.
+            if (value.At < cutoff && !(_runStates.TryGetValue(key.Item1, out var state) && !EndedStates.Contains(state.Value)))
+                values.TryRemove(new KeyValuePair<(string, string), Stamped<double>>(key, value));
+        }
+    }
 
     private List<Measurement<long>> ObserveArtifactBytes()
     {
@@ -182,11 +279,14 @@ public sealed class FuseChatMetrics : IDisposable
         return totals.Select(p => new Measurement<long>(p.Value, new KeyValuePair<string, object?>("direction", p.Key))).ToList();
     }
 
-    private static void RemoveRun(ConcurrentDictionary<(string, string), double> values, string runId)
+    private static void RemoveRun(ConcurrentDictionary<(string, string), Stamped<double>> values, string runId)
     {
         foreach (var key in values.Keys.Where(k => k.Item1 == runId))
         {
             values.TryRemove(key, out _);
         }
     }
+
+    /// <summary>A value and when it was last set.</summary>
+    private readonly record struct Stamped<T>(T Value, DateTimeOffset At);
 }

@@ -10,11 +10,13 @@ public sealed class FusionMeasurements : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ConcurrentQueue<(string Instrument, double Value, KeyValuePair<string, object?>[] Tags)> _seen = new();
 
-    public FusionMeasurements()
+    /// <param name="scope">Only the meter of this scope (a silo's IMeterFactory): other test classes' silos run beside this one.</param>
+    public FusionMeasurements(object? scope = null)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == FuseChatMetrics.MeterName) listener.EnableMeasurementEvents(instrument);
+            if (instrument.Meter.Name == FuseChatMetrics.MeterName && (scope is null || ReferenceEquals(instrument.Meter.Scope, scope)))
+                listener.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => _seen.Enqueue((i.Name, v, tags.ToArray())));
         _listener.SetMeasurementEventCallback<double>((i, v, tags, _) => _seen.Enqueue((i.Name, v, tags.ToArray())));

@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using FuseChat.Grains.Interfaces.Runs;
 using FuseChat.Grains.Runs;
 using FuseChat.Grains.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
@@ -71,6 +73,7 @@ public sealed class RunArtifactCleanupTests(BlobMirrorRunClusterFixture fixture,
         const string runId = "clean-outage";
         fixture.Retention = ArtifactRetention.DeleteWorkOnSuccess;
         fixture.Store.DeletesFail = true;
+        using var measurements = new FusionMeasurements(fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<IMeterFactory>());
         try
         {
             var (_, run) = await RunToEndAsync(runId);
@@ -95,6 +98,11 @@ public sealed class RunArtifactCleanupTests(BlobMirrorRunClusterFixture fixture,
             Assert.DoesNotContain(await run.GetEventsAsync(0), e => e.Kind == RunEventKind.ArtifactsDeleted);
             Assert.Contains(await StoredAsync(runId), p => p.Key.StartsWith("work/targets/llama3.checkpoints/", StringComparison.Ordinal));
 
+            // An operator sees it on /metrics: a failed pass, and the run counted as pending until a pass succeeds.
+            Assert.True(measurements.Sum("fusechat.artifact.cleanup.passes", ("outcome", "failed")) >= 1);
+            Assert.Equal(0, measurements.Sum("fusechat.artifact.cleanup.passes", ("outcome", "completed")));
+            Assert.Equal(1, PendingCleanups());
+
             // The store is back: the next notice (or reminder tick) finishes the job.
             fixture.Store.DeletesFail = false;
             await run.OnWorkerFinishedAsync("after-outage");
@@ -103,11 +111,22 @@ public sealed class RunArtifactCleanupTests(BlobMirrorRunClusterFixture fixture,
             Assert.All((await StoredAsync(runId)).Keys, key => Assert.True(IsOutput(key), $"work artifact left in the store: {key}"));
             Assert.Contains("fused/config.json", (await StoredAsync(runId)).Keys);
             Assert.Equal(RunState.Completed, (await run.GetStatusAsync()).State);
+            Assert.Equal(1, measurements.Sum("fusechat.artifact.cleanup.passes", ("outcome", "completed")));
+            Assert.True(measurements.Sum("fusechat.artifact.deleted") > 0);
+            Assert.Equal(0, PendingCleanups());
         }
         finally
         {
             fixture.Store.DeletesFail = false;
         }
+    }
+
+    /// <summary>fusechat.artifact.cleanup.pending of the test silo, read now.</summary>
+    private double PendingCleanups()
+    {
+        using var now = new FusionMeasurements(fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<IMeterFactory>());
+        now.Collect();
+        return now.Last("fusechat.artifact.cleanup.pending") ?? throw new InvalidOperationException("the silo exports no fusechat.artifact.cleanup.pending");
     }
 
     private static bool IsOutput(string relative) =>
