@@ -2,6 +2,7 @@ using FuseChat.Client.Commands;
 using FuseChat.Fusion.Checkpoints;
 using FuseChat.Fusion.Models;
 using FuseChat.Torch;
+using FuseChat.Testing.Support;
 
 namespace FuseChat.Client.Tests;
 
@@ -16,9 +17,7 @@ public sealed class GenerateCommandTests : IDisposable
 
     private static string Llama2Tokenizer()
     {
-        var dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "FuseChat.Orleans.sln"))) dir = Path.GetDirectoryName(dir);
-        var models = Path.Combine(dir!, "tests", "fixtures", "npm", "node_modules", "@lenml", "tokenizer-llama2", "models");
+        var models = Path.Combine(RepositoryRoot.Path, "tests", "fixtures", "npm", "node_modules", "@lenml", "tokenizer-llama2", "models");
         Assert.True(Directory.Exists(models), $"{models} is missing: run tests/fixtures/fetch-npm.sh");
         return models;
     }

@@ -1,4 +1,5 @@
 using FuseChat.Client.Commands;
+using FuseChat.Testing.Support;
 
 namespace FuseChat.Client.Tests;
 
@@ -6,10 +7,7 @@ public class TokenizeCommandTests
 {
     private static string Llama2Folder()
     {
-        var dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "FuseChat.Orleans.sln"))) dir = Path.GetDirectoryName(dir);
-        Assert.NotNull(dir);
-        var folder = Path.Combine(dir!, "tests", "fixtures", "npm", "node_modules", "@lenml", "tokenizer-llama2", "models");
+        var folder = Path.Combine(RepositoryRoot.Path, "tests", "fixtures", "npm", "node_modules", "@lenml", "tokenizer-llama2", "models");
         Assert.True(Directory.Exists(folder), $"{folder} is missing: run tests/fixtures/fetch-npm.sh");
         return folder;
     }

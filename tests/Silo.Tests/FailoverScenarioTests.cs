@@ -1,5 +1,6 @@
 using FuseChat.Bench.Failover;
 using Xunit.Abstractions;
+using FuseChat.Testing.Support;
 
 namespace FuseChat.Silo.Tests;
 
@@ -13,7 +14,7 @@ public sealed class FailoverScenarioTests(ITestOutputHelper output)
     [Fact]
     public async Task Killing_the_silo_that_trains_a_fusion_loses_only_the_steps_since_its_last_checkpoint()
     {
-        var root = RepositoryRoot();
+        var root = RepositoryRoot.Path;
         var work = Directory.CreateTempSubdirectory("fusechat-failover-").FullName;
         const int checkpointEvery = 20;
         try
@@ -39,12 +40,5 @@ public sealed class FailoverScenarioTests(ITestOutputHelper output)
         {
             Directory.Delete(work, recursive: true);
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FuseChat.Orleans.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 }

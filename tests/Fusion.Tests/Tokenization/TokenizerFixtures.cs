@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using FuseChat.Fusion.Tokenization;
+using FuseChat.Testing.Support;
 
 namespace FuseChat.Fusion.Tests.Tokenization;
 
@@ -21,7 +22,7 @@ public static class TokenizerFixtures
     private static readonly ConcurrentDictionary<string, Lazy<HfTokenizer>> Tokenizers = new();
     private static readonly ConcurrentDictionary<string, Lazy<IReadOnlyList<HfReference>>> References = new();
 
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot { get; } = RepositoryRoot.Path;
 
     public static string FixturesDir => Path.Combine(RepoRoot, "tests", "fixtures");
 
@@ -84,18 +85,5 @@ public static class TokenizerFixtures
         }
 
         return result;
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "FuseChat.Orleans.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"FuseChat.Orleans.sln not found above {AppContext.BaseDirectory}");
     }
 }

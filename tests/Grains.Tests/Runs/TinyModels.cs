@@ -1,4 +1,5 @@
 using FuseChat.Fusion.Models;
+using FuseChat.Testing.Support;
 
 namespace FuseChat.Grains.Tests.Runs;
 
@@ -17,7 +18,7 @@ public static class TinyModels
         ("What is frozen water called?", "Frozen water is called ice."),
     ];
 
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot { get; } = RepositoryRoot.Path;
 
     public static string TokenizerDir(string name)
     {
@@ -32,11 +33,4 @@ public static class TinyModels
 
     public static string Make(string root, string name, string tokenizerFixture, ulong seed) =>
         TinyModelFolder.Create(Path.Combine(root, name), TokenizerDir(tokenizerFixture), seed);
-
-    private static string FindRepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FuseChat.Orleans.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
 }

@@ -23,7 +23,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var root = RepositoryRoot();
+        var root = RepositoryRoot.Path;
         var azurite = Path.Combine(root, "tests", "fixtures", "npm", "node_modules", ".bin", "azurite");
         if (!File.Exists(azurite))
         {
@@ -68,19 +68,6 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     /// <summary>A loopback port nobody listens on, for outage tests.</summary>
     public static int UnusedPort() => FreePorts.One();
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "FuseChat.Orleans.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("FuseChat.Orleans.sln not found above " + AppContext.BaseDirectory);
-    }
 }
 
 [CollectionDefinition(Name)]
