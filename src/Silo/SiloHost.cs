@@ -220,7 +220,10 @@ public static class SiloHost
         silo.AddFileGrainStorageAsDefault(grains);
         // The run grains write to a named storage so that operators can move it apart from the default.
         silo.AddFileGrainStorage(RunStorage.Name, grains);
-        silo.UseInMemoryReminderService();
+        // Reminders on disk beside the grain state: after a restart, a run that was under way goes on by itself.
+        var reminders = Path.GetFullPath(Path.Combine(options.DataPath, "reminders.json"));
+        silo.AddReminders();
+        silo.Services.AddSingleton<IReminderTable>(sp => new FileReminderTable(reminders, sp.GetService<ILogger<FileReminderTable>>()));
     }
 
     private static void ConfigureCluster(ISiloBuilder silo, FuseChatSiloOptions options)
