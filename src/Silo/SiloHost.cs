@@ -83,6 +83,9 @@ public static class SiloHost
         var tokenFilter = app.Services.GetRequiredService<BearerTokenFilter>();
         SiloLog.Configured(app.Logger, options.Mode, options.ClusterId, options.ServiceId, options.SiloPort, options.GatewayPort, tokenFilter.HasToken);
 
+        // Resolved so that the container owns the data folder's lock and releases it with the host.
+        _ = app.Services.GetService<DataPathLock>();
+
         // Instruments must exist before the first scrape, not when a grain first asks for them.
         _ = app.Services.GetRequiredService<FuseChatMetrics>();
         _ = app.Services.GetRequiredService<OrleansMetricUnits>();
@@ -151,6 +154,9 @@ public static class SiloHost
         services.AddSingleton<ArtifactTransferCounters>();
         if (options.Mode == SiloMode.Embedded)
         {
+            // Taken here, before anything is written; disposed with the host's services (a factory registration).
+            var dataLock = DataPathLock.Acquire(options.DataPath);
+            services.AddSingleton(_ => dataLock);
             var artifacts = Path.GetFullPath(Path.Combine(options.DataPath, "artifacts"));
             services.AddSingleton<IArtifactStore>(sp => new FileArtifactStore(artifacts, sp.GetRequiredService<ArtifactTransferCounters>(), sp.GetService<ILogger<FileArtifactStore>>()));
         }

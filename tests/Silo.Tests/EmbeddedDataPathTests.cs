@@ -6,10 +6,10 @@ using Orleans.Runtime;
 namespace FuseChat.Silo.Tests;
 
 /// <summary>
-/// The embedded silo keeps reminders in {DataPath}/reminders.json: a run's reminder outlives a restart, so the run goes
-/// on by itself rather than waiting for a client to ask for its status.
+/// The embedded silo's data folder: reminders in {DataPath}/reminders.json (a run's reminder outlives a restart, so
+/// the run goes on by itself rather than waiting for a client to ask for its status), and one process at a time.
 /// </summary>
-public sealed class EmbeddedRemindersTests
+public sealed class EmbeddedDataPathTests
 {
     [Fact]
     public async Task A_reminder_registered_before_a_restart_is_there_after_it()
@@ -30,6 +30,30 @@ public sealed class EmbeddedRemindersTests
             await using var second = await RunningSilo.StartAsync(settings);
             var rows = await second.App.Services.GetRequiredService<IReminderTable>().ReadRows(grain);
             Assert.Equal("fusechat-run", Assert.Single(rows.Reminders).ReminderName);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_second_silo_over_the_same_data_folder_is_refused_until_the_first_stops()
+    {
+        var data = Directory.CreateTempSubdirectory("fusechat-embedded-lock-").FullName;
+        try
+        {
+            var settings = new Dictionary<string, string?> { ["FuseChat:DataPath"] = data };
+            await using (await RunningSilo.StartAsync(settings))
+            {
+                var error = await Assert.ThrowsAsync<OrleansConfigurationException>(() => RunningSilo.StartAsync(settings));
+                Assert.Contains(data, error.Message, StringComparison.Ordinal);
+                Assert.Contains("--FuseChat:DataPath", error.Message, StringComparison.Ordinal);
+            }
+
+            // Released with the first host.
+            await using var again = await RunningSilo.StartAsync(settings);
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await again.WaitUntilReadyAsync(TimeSpan.FromSeconds(30))).Status);
         }
         finally
         {
