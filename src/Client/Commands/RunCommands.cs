@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.CommandLine;
 using FuseChat.Client.Api;
+using FuseChat.Client.Local;
 using Spectre.Console;
 
 namespace FuseChat.Client.Commands;
@@ -19,9 +20,13 @@ internal static class RunCommands
     {
         var spec = new Argument<string>("spec") { Description = "Run spec (YAML)." };
         var follow = new Option<bool>("--follow") { Description = "Show live progress until the run ends." };
-        var id = new Option<string?>("--id") { Description = "Run id (default: the spec's name and the time)." };
-        var run = new Command("run", "Start a fusion run on the cluster from a spec file.") { spec, follow, id, Server, Token };
-        run.SetAction((parse, cancellation) => Call(parse, async client =>
+        var id = new Option<string?>("--id") { Description = "Run id (default: the spec's name and the time; with --local, the spec's name)." };
+        var local = new Option<bool>("--local") { Description = "Run it in this process on an embedded silo (no server needed) and follow it; run the same command again to continue a stopped run." };
+        var dataPath = new Option<string>("--data-path") { Description = "With --local: the embedded silo's folder for run state, artifacts and reminders.", DefaultValueFactory = _ => FuseChat.Silo.FuseChatSiloOptions.DefaultDataPath };
+        var run = new Command("run", "Start a fusion run from a spec file, on a silo or (--local) in this process.") { spec, follow, id, local, dataPath, Server, Token };
+        run.SetAction((parse, cancellation) => parse.GetValue(local)
+            ? RunLocalAsync(parse.GetValue(spec)!, parse.GetValue(id), parse.GetValue(dataPath)!, cancellation)
+            : Call(parse, async client =>
         {
             var status = await client.StartAsync(parse.GetValue(spec)!, parse.GetValue(id), cancellation);
             if (status.Problems.Count > 0)
@@ -87,6 +92,41 @@ internal static class RunCommands
             return 0;
         }));
         return [run, followCommand, status, list, cancel];
+    }
+
+    /// <summary>
+    /// <c>run SPEC --local</c>: an embedded silo in this process over <paramref name="dataPath"/>, the run followed to
+    /// its end. Ctrl+C stops the silo gracefully (training stops at its last checkpoint); the same command continues.
+    /// </summary>
+    private static async Task<int> RunLocalAsync(string specFile, string? id, string dataPath, CancellationToken cancellation)
+    {
+        if (!File.Exists(specFile))
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] spec file {specFile} not found");
+            return 2;
+        }
+
+        var runId = id ?? LocalRun.DefaultId(specFile) ?? "local";
+        try
+        {
+            AnsiConsole.MarkupLineInterpolated($"[grey]starting an embedded silo over {Path.GetFullPath(dataPath)}[/]");
+            var silo = await InProcessSilo.StartAsync(dataPath, cancellation);
+            await using (silo.ConfigureAwait(false))
+            {
+                var final = await LocalRun.StartAndFollowAsync(silo.Grains, runId, specFile, AnsiConsole.Console, cancellation);
+                return final is null ? 2 : Exit(final);
+            }
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[yellow]stopped;[/] finished work is kept in {Path.GetFullPath(dataPath)} and the run's output folder: run the same command to continue run {runId}");
+            return 130;
+        }
+        catch (Orleans.Runtime.OrleansConfigurationException e)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
+        }
     }
 
     private static Task<FuseChat.Grains.Interfaces.Runs.RunStatus> Follow(FuseChatApiClient client, string id, CancellationToken cancellation) =>

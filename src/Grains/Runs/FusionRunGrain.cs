@@ -48,9 +48,12 @@ public sealed class FusionRunGrain(
         ArgumentNullException.ThrowIfNull(specDirectory);
         if (state.State.SpecText is not null)
         {
-            return state.State.SpecText == specText
-                ? Status()
-                : Status() with { Problems = [$"run '{RunId}' already exists with another spec; choose another run id"] };
+            if (state.State.SpecText != specText)
+                return Status() with { Problems = [$"run '{RunId}' already exists with another spec; choose another run id"] };
+
+            // The same run asked for again (a rerun of `fusechat run --local` after a stop): go on at once rather than at the next tick.
+            if (state.State.State == RunState.Running) await AdvanceAsync();
+            return Status();
         }
 
         var problems = new List<string>();
