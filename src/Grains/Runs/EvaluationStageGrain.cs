@@ -37,7 +37,7 @@ public sealed class EvaluationStageGrain(
     protected override IEnumerable<string> Inputs(EvaluationWork work)
     {
         var root = RunPlan.OutputFolderOfEntry(work.JsonPath);
-        return work.Models.Select(m => RelativeTo(root, m.Folder)).Where(r => !r.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(r)).ToList();
+        return [.. InsideRun(root, work.Models.Select(m => m.Folder).Concat(new[] { work.ChatsPath, work.TasksPath }.OfType<string>()))];
     }
 
     /// <inheritdoc />

@@ -61,7 +61,7 @@ public sealed class FusionRunGrain(
             problems.Add($"run id '{RunId}' must be non-empty and contain no '/' (it prefixes the worker keys)");
         var validation = RunSpecValidator.Validate(specText, specDirectory);
         problems.AddRange(validation.Problems);
-        if (validation.Spec is { } valid) problems.AddRange(await ArtifactModelProblemsAsync(valid));
+        if (validation.Spec is { } valid) problems.AddRange(await ArtifactInputProblemsAsync(valid));
         if (problems.Count > 0 || validation.Spec is not { } spec)
         {
             logger.LogWarning("Run {RunId} rejected: {ProblemCount} problems in its spec", RunId, problems.Count);
@@ -130,24 +130,28 @@ public sealed class FusionRunGrain(
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
-    /// <summary>Models given as artifact:PREFIX must be in the artifact store, and the silos must pull them.</summary>
-    private async Task<IReadOnlyList<string>> ArtifactModelProblemsAsync(RunSpec spec)
+    /// <summary>Models given as artifact:PREFIX and data files given as artifact:KEY must be in the artifact store, and the silos must pull them.</summary>
+    private async Task<IReadOnlyList<string>> ArtifactInputProblemsAsync(RunSpec spec)
     {
-        var prefixes = RunSpecValidator.ArtifactModelPrefixes(spec);
-        if (prefixes.Count == 0) return [];
+        // What must exist in the store, and what to say when it does not.
+        var required = RunSpecValidator.ArtifactModelPrefixes(spec)
+            .Select(prefix => (Artifact: prefix, Key: $"{prefix}/config.json", Missing: $"the artifact store has no {prefix}/config.json; upload the model folder under {prefix}/ first"))
+            .Concat(RunSpecValidator.ArtifactDataKeys(spec)
+                .Select(key => (Artifact: key, Key: key, Missing: $"the artifact store has no file {key}; upload it first")))
+            .ToList();
+        if (required.Count == 0) return [];
         if (services.GetService<IRunArtifactMirrorFactory>() is null || services.GetService<IArtifactStore>() is not { } store)
-            return [$"{RunSpecValidator.ArtifactScheme} model paths need silos that hand artifacts over through the artifact store (FuseChat:Storage:MirrorArtifacts=true, the default in Cluster mode)"];
+            return [$"{RunSpecValidator.ArtifactScheme} paths need silos that hand artifacts over through the artifact store (FuseChat:Storage:MirrorArtifacts=true, the default in Cluster mode)"];
         var problems = new List<string>();
-        foreach (var prefix in prefixes)
+        foreach (var (artifact, key, missing) in required)
         {
             try
             {
-                if (!await store.ExistsAsync($"{prefix}/config.json"))
-                    problems.Add($"{RunSpecValidator.ArtifactScheme}{prefix}: the artifact store has no {prefix}/config.json; upload the model folder under {prefix}/ first");
+                if (!await store.ExistsAsync(key)) problems.Add($"{RunSpecValidator.ArtifactScheme}{artifact}: {missing}");
             }
             catch (Exception e) when (e is StorageOperationException or IOException or TimeoutException)
             {
-                problems.Add($"{RunSpecValidator.ArtifactScheme}{prefix}: could not check the artifact store: {e.Message}");
+                problems.Add($"{RunSpecValidator.ArtifactScheme}{artifact}: could not check the artifact store: {e.Message}");
             }
         }
 

@@ -24,7 +24,9 @@ namespace FuseChat.Grains.Runs;
 /// </code>
 /// Paths are relative to the spec's folder. A model path may also be <c>artifact:PREFIX</c>: a Hugging Face
 /// folder stored in the silos' artifact store (blob container) under PREFIX/, which every worker that needs it
-/// pulls into the run's "work/artifacts/PREFIX" (see <see cref="ArtifactModelPrefixes"/>). Other URIs are rejected.
+/// pulls into the run's "work/artifacts/PREFIX" (see <see cref="ArtifactModelPrefixes"/>); a data file may be
+/// <c>artifact:KEY</c>, a file in that store, pulled likewise into "work/artifacts/KEY" (see <see cref="ArtifactDataKeys"/>).
+/// Other URIs are rejected.
 /// </summary>
 public static class RunSpecValidator
 {
@@ -33,6 +35,19 @@ public static class RunSpecValidator
 
     /// <summary>The scheme of model paths in the artifact store: <c>artifact:models/openchat-3.5</c>.</summary>
     public const string ArtifactScheme = "artifact:";
+
+    /// <summary>The artifact-store keys of the spec's data files given as <c>artifact:KEY</c> (their local copies lie under work/artifacts).</summary>
+    /// <param name="spec">A validated spec.</param>
+    public static IReadOnlyList<string> ArtifactDataKeys(RunSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var root = Path.Combine(spec.OutputFolder, "work", "artifacts") + Path.DirectorySeparatorChar;
+        return [.. new[] { spec.Data.Train, spec.Data.EvalChats, spec.Data.EvalTasks }
+            .OfType<string>()
+            .Where(p => p.StartsWith(root, StringComparison.Ordinal))
+            .Select(p => p[root.Length..].Replace(Path.DirectorySeparatorChar, '/'))
+            .Distinct(StringComparer.Ordinal)];
+    }
 
     /// <summary>The artifact-store prefixes of the spec's models given as <c>artifact:PREFIX</c> (their local folders lie under work/artifacts).</summary>
     /// <param name="spec">A validated spec.</param>
@@ -156,7 +171,7 @@ public static class RunSpecValidator
 
             if (Problems.Count > 0 || name is null || pivotPath is null || template is null || train is null || output is null)
                 return null;
-            // artifact:PREFIX models live in the run's work/artifacts/PREFIX, where the workers pull them.
+            // artifact:PREFIX models and artifact:KEY data files live in the run's work/artifacts, where the workers pull them.
             string Local(string path) => path.StartsWith(ArtifactScheme, StringComparison.Ordinal)
                 ? Path.Combine(output, "work", "artifacts", path[ArtifactScheme.Length..].Replace('/', Path.DirectorySeparatorChar))
                 : path;
@@ -165,7 +180,7 @@ public static class RunSpecValidator
                 Name = name,
                 Pivot = new PivotSpec(Local(pivotPath), template),
                 Sources = [.. sources.Select(source => source with { Path = Local(source.Path) })],
-                Data = new DataSpec(train, evalChats, evalTasks),
+                Data = new DataSpec(Local(train), evalChats is null ? null : Local(evalChats), evalTasks is null ? null : Local(evalTasks)),
                 Representation = representation,
                 Alignment = new AlignmentSpec { Threads = threads, ParallelShards = parallelShards },
                 Training = training,
@@ -364,9 +379,25 @@ public static class RunSpecValidator
         {
             var text = required ? RequiredString(node, key, where) : OptionalString(node, key, where);
             if (text is null) return null;
+            if (text.StartsWith(ArtifactScheme, StringComparison.Ordinal))
+            {
+                // Whether the store holds it is checked when the run starts, where the store is at hand.
+                var artifactKey = text[ArtifactScheme.Length..].Trim('/');
+                try
+                {
+                    ArtifactPaths.Validate(artifactKey);
+                    return ArtifactScheme + artifactKey;
+                }
+                catch (ArgumentException e)
+                {
+                    Problems.Add($"{where}: '{text}' is not a usable artifact key: {e.Message}");
+                    return null;
+                }
+            }
+
             if (IsUri(text))
             {
-                Problems.Add($"{where}: '{text}' is a URI; blob data paths are not supported yet, give a local file");
+                Problems.Add($"{where}: '{text}' is a URI; give a local file, or artifact:KEY for a file uploaded to the artifact container");
                 return null;
             }
 

@@ -38,7 +38,7 @@ public sealed class SourceModelGrain(
 
     /// <inheritdoc />
     protected override IEnumerable<string> Inputs(RepresentationWork work) =>
-        InsideRun(RunPlan.OutputFolderOfWorkFolder(work.OutputFolder), [work.ModelFolder]);
+        InsideRun(RunPlan.OutputFolderOfWorkFolder(work.OutputFolder), [work.ModelFolder, work.DataPath]);
 
     /// <inheritdoc />
     protected override IEnumerable<string> Outputs(RepresentationWork work) => [RelativeTo(RunPlan.OutputFolderOfWorkFolder(work.OutputFolder), work.OutputFolder)];

@@ -164,6 +164,12 @@ public sealed class RunSpecValidatorTests : IDisposable
 
         var bad = RunSpecValidator.Validate(Valid.Replace("models/pivot", "artifact:models/../x", StringComparison.Ordinal), _root);
         Assert.Contains(bad.Problems, p => p.StartsWith("pivot.path", StringComparison.Ordinal) && p.Contains("not a usable artifact key", StringComparison.Ordinal));
+        var data = RunSpecValidator.Validate(yaml.Replace("train: chats.jsonl", "train: 'artifact:data/chats.jsonl'", StringComparison.Ordinal), _root);
+        Assert.True(data.IsValid, string.Join("\n", data.Problems));
+        Assert.Equal(Path.Combine(_root, "out", "work", "artifacts", "data", "chats.jsonl"), data.Spec!.Data.Train);
+        Assert.Equal(["data/chats.jsonl"], RunSpecValidator.ArtifactDataKeys(data.Spec));
+        var badData = RunSpecValidator.Validate(Valid.Replace("train: chats.jsonl", "train: 'artifact:../chats.jsonl'", StringComparison.Ordinal), _root);
+        Assert.Contains(badData.Problems, p => p.StartsWith("data.train", StringComparison.Ordinal) && p.Contains("not a usable artifact key", StringComparison.Ordinal));
         var uri = RunSpecValidator.Validate(Valid.Replace("models/pivot", "https://account.blob.core.windows.net/models/pivot", StringComparison.Ordinal), _root);
         Assert.Contains(uri.Problems, p => p.StartsWith("pivot.path", StringComparison.Ordinal) && p.Contains("artifact:PREFIX", StringComparison.Ordinal));
     }

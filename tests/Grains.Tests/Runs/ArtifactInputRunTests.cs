@@ -3,10 +3,10 @@ using FuseChat.Grains.Interfaces.Runs;
 namespace FuseChat.Grains.Tests.Runs;
 
 /// <summary>
-/// Models given as artifact:PREFIX in a spec: uploaded to the artifact store, pulled by the workers into the run's
-/// work/artifacts, never pushed back; a prefix the store lacks is refused at start.
+/// Models given as artifact:PREFIX and data files as artifact:KEY in a spec: uploaded to the artifact store, pulled by
+/// the workers into the run's work/artifacts, never pushed back; one the store lacks is refused at start.
 /// </summary>
-public sealed class ArtifactModelRunTests(MirrorRunClusterFixture fixture) : IClassFixture<MirrorRunClusterFixture>
+public sealed class ArtifactInputRunTests(MirrorRunClusterFixture fixture) : IClassFixture<MirrorRunClusterFixture>
 {
     private async Task UploadAsync(string folder, string prefix)
     {
@@ -19,13 +19,23 @@ public sealed class ArtifactModelRunTests(MirrorRunClusterFixture fixture) : ICl
     }
 
     [Fact]
-    public async Task ARunWhoseModelsAreInTheArtifactStoreCompletes()
+    public async Task ARunWhoseModelsAndChatsAreInTheArtifactStoreCompletes()
     {
         await UploadAsync(Path.Combine(fixture.Root, "models", "pivot"), "models/tiny-pivot");
         await UploadAsync(Path.Combine(fixture.Root, "models", "source-llama3"), "models/tiny-llama3");
         var (folder, spec) = fixture.NewRun("from-store");
+        await using (var write = await fixture.Store.OpenWriteAsync("data/from-store/chats.jsonl"))
+        {
+            await using (var read = File.OpenRead(Path.Combine(folder, "chats.jsonl"))) await read.CopyToAsync(write);
+            await write.CommitAsync();
+        }
+
+        // Nothing local is left to read: the silos' only copy of the chats is the store's.
+        File.Delete(Path.Combine(folder, "chats.jsonl"));
+        Assert.Contains("data: {train: chats.jsonl, eval_chats: chats.jsonl}", spec, StringComparison.Ordinal);
         spec = spec.Replace("../models/pivot", "artifact:models/tiny-pivot", StringComparison.Ordinal)
-            .Replace("../models/source-llama3", "artifact:models/tiny-llama3", StringComparison.Ordinal);
+            .Replace("../models/source-llama3", "artifact:models/tiny-llama3", StringComparison.Ordinal)
+            .Replace("data: {train: chats.jsonl, eval_chats: chats.jsonl}", "data: {train: 'artifact:data/from-store/chats.jsonl', eval_chats: 'artifact:data/from-store/chats.jsonl'}", StringComparison.Ordinal);
 
         var run = fixture.Client.GetGrain<IFusionRunGrain>("from-store");
         var started = await run.StartAsync(spec, folder);
@@ -44,6 +54,7 @@ public sealed class ArtifactModelRunTests(MirrorRunClusterFixture fixture) : ICl
         var pulled = Path.Combine(folder, "out", "work", "artifacts", "models");
         Assert.True(File.Exists(Path.Combine(pulled, "tiny-pivot", "model.safetensors")));
         Assert.True(File.Exists(Path.Combine(pulled, "tiny-llama3", "tokenizer.json")));
+        Assert.True(File.Exists(Path.Combine(folder, "out", "work", "artifacts", "data", "from-store", "chats.jsonl")));
         // Inputs are never written back under the run's prefix.
         await foreach (var item in fixture.Store.ListAsync("runs/from-store/"))
             Assert.DoesNotContain("/work/artifacts/", item.Path, StringComparison.Ordinal);
@@ -57,5 +68,15 @@ public sealed class ArtifactModelRunTests(MirrorRunClusterFixture fixture) : ICl
         var started = await fixture.Client.GetGrain<IFusionRunGrain>("missing-model").StartAsync(spec, folder);
         Assert.Equal(RunState.Pending, started.State);
         Assert.Contains(started.Problems, p => p.Contains("artifact:models/nowhere", StringComparison.Ordinal) && p.Contains("no models/nowhere/config.json", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ADataFileTheStoreLacksIsRefusedAtStart()
+    {
+        var (folder, spec) = fixture.NewRun("missing-chats");
+        spec = spec.Replace("train: chats.jsonl", "train: 'artifact:data/nowhere.jsonl'", StringComparison.Ordinal);
+        var started = await fixture.Client.GetGrain<IFusionRunGrain>("missing-chats").StartAsync(spec, folder);
+        Assert.Equal(RunState.Pending, started.State);
+        Assert.Contains(started.Problems, p => p.Contains("artifact:data/nowhere.jsonl", StringComparison.Ordinal) && p.Contains("no file data/nowhere.jsonl", StringComparison.Ordinal));
     }
 }
