@@ -21,6 +21,14 @@ public sealed record FailoverOptions
     /// <summary>The kill comes once source-a's fusion reports at least this step (default: half-way between two checkpoints after the first).</summary>
     public int? KillAtStep { get; init; }
 
+    /// <summary>
+    /// Each silo process gets disks of its own, as pods without a shared volume do: it runs in a mount namespace of
+    /// its own (unshare, needs root) where the runs' output folders, the models and the data are empty folders private to
+    /// it. The models and chats go to the artifact store and the specs name them as artifact: paths; the fused models
+    /// are compared as the store holds them.
+    /// </summary>
+    public bool PerSiloDisks { get; init; }
+
     /// <summary>Deadline of each run.</summary>
     public TimeSpan RunTimeout { get; init; } = TimeSpan.FromMinutes(8);
 

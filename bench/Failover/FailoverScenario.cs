@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using FuseChat.Client.Api;
 using FuseChat.Grains.Interfaces.Runs;
+using FuseChat.Grains.Storage;
 using FuseChat.Testing.Support;
 
 namespace FuseChat.Bench.Failover;
@@ -58,22 +59,60 @@ public static partial class FailoverScenario
             var (calmSpec, disturbedSpec) = FailoverWorkspace.Create(work, Path.Combine(npm, "@lenml"), options.Epochs, options.CheckpointEvery);
 
             var connection = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;";
+            var store = new BlobArtifactStore(new BlobArtifactStoreOptions { ConnectionString = connection, ContainerName = BlobArtifactStoreOptions.DefaultContainerName });
+            string[] privateFolders = [];
+            if (options.PerSiloDisks)
+            {
+                using (var check = System.Diagnostics.Process.Start(new ProcessStartInfo("unshare", ["--mount", "--propagation", "private", "true"]) { RedirectStandardError = true })
+                       ?? throw new InvalidOperationException("could not start unshare"))
+                {
+                    var why = await check.StandardError.ReadToEndAsync(cancellationToken);
+                    await check.WaitForExitAsync(cancellationToken);
+                    if (check.ExitCode != 0)
+                        throw new InvalidOperationException($"per-silo disks need mount namespaces (unshare --mount, as root): {why.Trim()}");
+                }
+
+                say("per-silo disks: uploading the models and chats to the artifact store; each silo sees empty private folders for them and the outputs");
+                foreach (var model in new[] { "pivot", "source-a", "source-b" })
+                    await store.UploadFolderAsync(Path.Combine(work, "models", model), $"inputs/models/{model}", cancellationToken);
+                foreach (var file in new[] { "chats.jsonl", "tasks.jsonl" })
+                {
+                    await using var write = await store.OpenWriteAsync($"inputs/data/{file}", cancellationToken);
+                    await using (var read = File.OpenRead(Path.Combine(work, "data", file))) await read.CopyToAsync(write, cancellationToken);
+                    await write.CommitAsync(cancellationToken);
+                }
+
+                foreach (var spec in new[] { calmSpec, disturbedSpec })
+                {
+                    File.WriteAllText(spec, File.ReadAllText(spec)
+                        .Replace("../models/", "artifact:inputs/models/", StringComparison.Ordinal)
+                        .Replace("../data/chats.jsonl", "'artifact:inputs/data/chats.jsonl'", StringComparison.Ordinal)
+                        .Replace("../data/tasks.jsonl", "'artifact:inputs/data/tasks.jsonl'", StringComparison.Ordinal));
+                    Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(spec)!, "out"));
+                }
+
+                privateFolders = [Path.Combine(work, "models"), Path.Combine(work, "data"), Path.Combine(Path.GetDirectoryName(calmSpec)!, "out"), Path.Combine(Path.GetDirectoryName(disturbedSpec)!, "out")];
+            }
+
             var serviceId = "failover-" + Guid.NewGuid().ToString("N")[..8];
             var silos = new List<SiloProcess>();
             for (var i = 0; i < 3; i++)
             {
                 var (http, siloPort, gateway) = (FreePorts.One(), FreePorts.One(), FreePorts.One());
                 var gpu = i > 0;
-                var process = Start(children, $"silo-{i}", "dotnet",
+                string[] command =
                 [
-                    options.ClientDll, "silo", "--http-port", Port(http),
+                    "dotnet", options.ClientDll, "silo", "--http-port", Port(http),
                     "--FuseChat:Mode=Cluster", "--FuseChat:AdvertisedIP=127.0.0.1", $"--FuseChat:Redis=127.0.0.1:{redisPort}", $"--FuseChat:Storage:ConnectionString={connection}",
                     $"--FuseChat:ApiToken={Token}", "--FuseChat:ClusterId=failover", $"--FuseChat:ServiceId={serviceId}",
                     $"--FuseChat:SiloPort={siloPort}", $"--FuseChat:GatewayPort={gateway}", $"--FuseChat:SiloName=silo-{i}",
                     "--FuseChat:Deterministic=true", "--FuseChat:TorchThreads=1",
                     $"--Orleans:Metadata:gpu={(gpu ? "true" : "false")}",
                     "--Logging:LogLevel:FuseChat.Grains.Runs.PairwiseFusionGrain=Debug",
-                ], logs);
+                ];
+                var process = options.PerSiloDisks
+                    ? Start(children, $"silo-{i}", "unshare", PrivateMounts(privateFolders, Path.Combine(work, "disks", $"silo-{i}"), command), logs)
+                    : Start(children, $"silo-{i}", command[0], command[1..], logs);
                 silos.Add(new SiloProcess(process, new Uri($"http://127.0.0.1:{http}/"), siloPort, gpu));
             }
 
@@ -140,7 +179,16 @@ public static partial class FailoverScenario
             string? difference = null;
             if (completed)
             {
-                difference = ModelComparison.FirstDifference(Path.Combine(Path.GetDirectoryName(calmSpec)!, "out", "fused"), Path.Combine(Path.GetDirectoryName(disturbedSpec)!, "out", "fused"));
+                var (calmFused, disturbedFused) = (Path.Combine(Path.GetDirectoryName(calmSpec)!, "out", "fused"), Path.Combine(Path.GetDirectoryName(disturbedSpec)!, "out", "fused"));
+                if (options.PerSiloDisks)
+                {
+                    // No disk here holds them: the store's copies are what a user downloads.
+                    (calmFused, disturbedFused) = (Path.Combine(work, "from-store", "calm"), Path.Combine(work, "from-store", "disturbed"));
+                    say($"fused models from the store: {await store.DownloadFolderAsync("runs/calm/fused", calmFused, cancellationToken)} and "
+                        + $"{await store.DownloadFolderAsync("runs/disturbed/fused", disturbedFused, cancellationToken)} files");
+                }
+
+                difference = ModelComparison.FirstDifference(calmFused, disturbedFused);
                 say(difference is null ? "fused weights: identical to the undisturbed run" : $"fused weights differ: {difference}");
             }
 
@@ -190,6 +238,29 @@ public static partial class FailoverScenario
 
         return last is null ? new RunStatus { RunId = id, State = RunState.Failed, FailureReason = "no status was ever read" }
             : last with { State = RunState.Failed, FailureReason = $"not finished after {options.RunTimeout.TotalMinutes:F0} minutes (last state {last.State}, stage {last.CurrentStage})" };
+    }
+
+    /// <summary>
+    /// unshare arguments that run <paramref name="command"/> in a mount namespace of its own where each of
+    /// <paramref name="folders"/> is replaced by an empty folder under <paramref name="disk"/>: what the process writes
+    /// there, no other silo sees, and it sees nothing of what was there.
+    /// </summary>
+    private static List<string> PrivateMounts(IReadOnlyList<string> folders, string disk, IReadOnlyList<string> command)
+    {
+        var script = new List<string>();
+        var arguments = new List<string>();
+        for (var i = 0; i < folders.Count; i++)
+        {
+            var source = Path.Combine(disk, $"mount-{i}");
+            Directory.CreateDirectory(source);
+            script.Add($"mount --bind \"${2 * i + 1}\" \"${2 * i + 2}\"");
+            arguments.Add(source);
+            arguments.Add(folders[i]);
+        }
+
+        script.Add($"shift {2 * folders.Count}");
+        script.Add("exec \"$@\"");
+        return ["--mount", "--propagation", "private", "--", "sh", "-c", string.Join(" && ", script), "sh", .. arguments, .. command];
     }
 
     private static ChildProcess Start(List<ChildProcess> children, string name, string file, IEnumerable<string> arguments, string logs)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using FuseChat.Bench.Failover;
 
-// bench/run failover [--epochs=N] [--checkpoint-every=N] [--kill-at=N] [--work=DIR]
+// bench/run failover [--epochs=N] [--checkpoint-every=N] [--kill-at=N] [--work=DIR] [--per-silo-disks=true]
 // Last line: failover: completed=yes|no identical=yes|no lost_steps=N; exit code 0 only when the scenario passed.
 var settings = args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2 && p[0].StartsWith("--", StringComparison.Ordinal))
     .ToDictionary(p => p[0][2..], p => p[1], StringComparer.Ordinal);
@@ -15,6 +15,7 @@ var options = new FailoverOptions
     Epochs = Int("epochs") ?? 12,
     CheckpointEvery = Int("checkpoint-every") ?? 20,
     KillAtStep = Int("kill-at"),
+    PerSiloDisks = settings.TryGetValue("per-silo-disks", out var disks) && bool.Parse(disks),
     Say = line => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}"),
 };
 var result = await FailoverScenario.RunAsync(options);

@@ -7,12 +7,15 @@ namespace FuseChat.Silo.Tests;
 /// <summary>
 /// The cluster issue's failover check, the same code as `bench/run failover`: three silo processes on Redis and
 /// Azurite, kill -9 of the silo training a pairwise fusion, and the run must complete with the undisturbed
-/// run's weights, redoing at most the steps since the last checkpoint.
+/// run's weights, redoing at most the steps since the last checkpoint. Once over one shared disk, once with a disk per
+/// silo (a mount namespace each, models and chats in the artifact store), as pods without a shared volume run.
 /// </summary>
 public sealed class FailoverScenarioTests(ITestOutputHelper output)
 {
-    [Fact]
-    public async Task Killing_the_silo_that_trains_a_fusion_loses_only_the_steps_since_its_last_checkpoint()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Killing_the_silo_that_trains_a_fusion_loses_only_the_steps_since_its_last_checkpoint(bool perSiloDisks)
     {
         var root = RepositoryRoot.Path;
         var work = Directory.CreateTempSubdirectory("fusechat-failover-").FullName;
@@ -26,6 +29,7 @@ public sealed class FailoverScenarioTests(ITestOutputHelper output)
                 WorkFolder = work,
                 Epochs = 12,
                 CheckpointEvery = checkpointEvery,
+                PerSiloDisks = perSiloDisks,
                 Say = line => output.WriteLine(line),
             });
             output.WriteLine(result.Line);
@@ -33,8 +37,9 @@ public sealed class FailoverScenarioTests(ITestOutputHelper output)
             Assert.True(result.Killed, result.Detail);
             Assert.True(result.Completed, result.Detail);
             Assert.True(result.Identical, result.Detail);
-            // The kill lands after step 30; the resumed training starts from the checkpoint at step 20 (or later).
-            Assert.InRange(result.LostSteps, 0, checkpointEvery);
+            // The kill lands after step 30; the resumed training starts from the checkpoint at step 20 (or later). Without a
+            // shared disk only checkpoints whose upload finished count: the one written just before the kill may be lost too.
+            Assert.InRange(result.LostSteps, 0, perSiloDisks ? 2 * checkpointEvery : checkpointEvery);
         }
         finally
         {
