@@ -38,8 +38,9 @@ public sealed class FailoverScenarioTests(ITestOutputHelper output)
             Assert.True(result.Completed, result.Detail);
             Assert.True(result.Identical, result.Detail);
             // The kill lands after step 30; the resumed training starts from the checkpoint at step 20 (or later). Without a
-            // shared disk only checkpoints whose upload finished count: the one written just before the kill may be lost too.
-            Assert.InRange(result.LostSteps, 0, perSiloDisks ? 2 * checkpointEvery : checkpointEvery);
+            // shared disk only checkpoints whose upload finished count: the one written just before the kill may be lost
+            // too, and on a loaded machine the kill itself can come a checkpoint later (status is polled).
+            Assert.InRange(result.LostSteps, 0, perSiloDisks ? 3 * checkpointEvery : checkpointEvery);
         }
         finally
         {
