@@ -75,12 +75,7 @@ public static partial class FailoverScenario
                 say("per-silo disks: uploading the models and chats to the artifact store; each silo sees empty private folders for them and the outputs");
                 foreach (var model in new[] { "pivot", "source-a", "source-b" })
                     await store.UploadFolderAsync(Path.Combine(work, "models", model), $"inputs/models/{model}", cancellationToken);
-                foreach (var file in new[] { "chats.jsonl", "tasks.jsonl" })
-                {
-                    await using var write = await store.OpenWriteAsync($"inputs/data/{file}", cancellationToken);
-                    await using (var read = File.OpenRead(Path.Combine(work, "data", file))) await read.CopyToAsync(write, cancellationToken);
-                    await write.CommitAsync(cancellationToken);
-                }
+                await store.UploadFolderAsync(Path.Combine(work, "data"), "inputs/data", cancellationToken);
 
                 foreach (var spec in new[] { calmSpec, disturbedSpec })
                 {

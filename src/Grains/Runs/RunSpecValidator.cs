@@ -41,12 +41,7 @@ public static class RunSpecValidator
     public static IReadOnlyList<string> ArtifactDataKeys(RunSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var root = Path.Combine(spec.OutputFolder, "work", "artifacts") + Path.DirectorySeparatorChar;
-        return [.. new[] { spec.Data.Train, spec.Data.EvalChats, spec.Data.EvalTasks }
-            .OfType<string>()
-            .Where(p => p.StartsWith(root, StringComparison.Ordinal))
-            .Select(p => p[root.Length..].Replace(Path.DirectorySeparatorChar, '/'))
-            .Distinct(StringComparer.Ordinal)];
+        return [.. InputArtifactKeys(spec, new[] { spec.Data.Train, spec.Data.EvalChats, spec.Data.EvalTasks }.OfType<string>()).Distinct(StringComparer.Ordinal)];
     }
 
     /// <summary>The artifact-store prefixes of the spec's models given as <c>artifact:PREFIX</c> (their local folders lie under work/artifacts).</summary>
@@ -54,10 +49,14 @@ public static class RunSpecValidator
     public static IReadOnlyList<string> ArtifactModelPrefixes(RunSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        return [.. InputArtifactKeys(spec, new[] { spec.Pivot.Path }.Concat(spec.Sources.Select(s => s.Path)))];
+    }
+
+    /// <summary>The store keys of those <paramref name="paths"/> that are local copies under the run's work/artifacts.</summary>
+    private static IEnumerable<string> InputArtifactKeys(RunSpec spec, IEnumerable<string> paths)
+    {
         var root = Path.Combine(spec.OutputFolder, "work", "artifacts") + Path.DirectorySeparatorChar;
-        return [.. new[] { spec.Pivot.Path }.Concat(spec.Sources.Select(s => s.Path))
-            .Where(p => p.StartsWith(root, StringComparison.Ordinal))
-            .Select(p => p[root.Length..].Replace(Path.DirectorySeparatorChar, '/'))];
+        return paths.Where(p => p.StartsWith(root, StringComparison.Ordinal)).Select(p => p[root.Length..].Replace(Path.DirectorySeparatorChar, '/'));
     }
 
     private static readonly Dictionary<string, string[]> Sections = new(StringComparer.Ordinal)
@@ -348,20 +347,7 @@ public static class RunSpecValidator
         {
             var text = RequiredString(node, "path", where);
             if (text is null) return null;
-            if (text.StartsWith(ArtifactScheme, StringComparison.Ordinal))
-            {
-                var prefix = text[ArtifactScheme.Length..].Trim('/');
-                try
-                {
-                    ArtifactPaths.Validate(prefix);
-                    return text[..ArtifactScheme.Length] + prefix;
-                }
-                catch (ArgumentException e)
-                {
-                    Problems.Add($"{where}: '{text}' is not a usable artifact key: {e.Message}");
-                    return null;
-                }
-            }
+            if (text.StartsWith(ArtifactScheme, StringComparison.Ordinal)) return ArtifactReference(text, where);
 
             if (IsUri(text))
             {
@@ -375,25 +361,30 @@ public static class RunSpecValidator
             return path;
         }
 
+        /// <summary>
+        /// "artifact:KEY" with KEY checked and stripped of outer '/'; null (and a problem) when KEY is unusable. Whether
+        /// the store holds it is checked when the run starts, where the store is at hand.
+        /// </summary>
+        private string? ArtifactReference(string text, string where)
+        {
+            var key = text[ArtifactScheme.Length..].Trim('/');
+            try
+            {
+                ArtifactPaths.Validate(key);
+                return ArtifactScheme + key;
+            }
+            catch (ArgumentException e)
+            {
+                Problems.Add($"{where}: '{text}' is not a usable artifact key: {e.Message}");
+                return null;
+            }
+        }
+
         private string? ExistingFile(YamlMappingNode node, string key, string where, bool required)
         {
             var text = required ? RequiredString(node, key, where) : OptionalString(node, key, where);
             if (text is null) return null;
-            if (text.StartsWith(ArtifactScheme, StringComparison.Ordinal))
-            {
-                // Whether the store holds it is checked when the run starts, where the store is at hand.
-                var artifactKey = text[ArtifactScheme.Length..].Trim('/');
-                try
-                {
-                    ArtifactPaths.Validate(artifactKey);
-                    return ArtifactScheme + artifactKey;
-                }
-                catch (ArgumentException e)
-                {
-                    Problems.Add($"{where}: '{text}' is not a usable artifact key: {e.Message}");
-                    return null;
-                }
-            }
+            if (text.StartsWith(ArtifactScheme, StringComparison.Ordinal)) return ArtifactReference(text, where);
 
             if (IsUri(text))
             {

@@ -19,19 +19,32 @@ public static class ArtifactStoreExtensions
         foreach (var file in files)
         {
             var relative = Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
-            var source = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            await using (source.ConfigureAwait(false))
-            {
-                var upload = await store.OpenWriteAsync($"{prefix}/{relative}", cancellationToken).ConfigureAwait(false);
-                await using (upload.ConfigureAwait(false))
-                {
-                    await source.CopyToAsync(upload, 1 << 20, cancellationToken).ConfigureAwait(false);
-                    await upload.CommitAsync(cancellationToken).ConfigureAwait(false);
-                }
-            }
+            await store.UploadFileAsync(file, $"{prefix}/{relative}", cancellationToken).ConfigureAwait(false);
         }
 
         return files.Count;
+    }
+
+    /// <summary>Uploads <paramref name="localFile"/> to <paramref name="path"/>, committed once it is whole.</summary>
+    /// <param name="store">The store.</param>
+    /// <param name="localFile">The file to upload.</param>
+    /// <param name="path">The artifact's key.</param>
+    /// <param name="cancellationToken">Cancels the upload; nothing is committed then.</param>
+    /// <returns>Completes when the artifact is committed.</returns>
+    public static async Task UploadFileAsync(this IArtifactStore store, string localFile, string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentException.ThrowIfNullOrWhiteSpace(localFile);
+        var source = new FileStream(localFile, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using (source.ConfigureAwait(false))
+        {
+            var upload = await store.OpenWriteAsync(path, cancellationToken).ConfigureAwait(false);
+            await using (upload.ConfigureAwait(false))
+            {
+                await source.CopyToAsync(upload, 1 << 20, cancellationToken).ConfigureAwait(false);
+                await upload.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>

@@ -36,18 +36,7 @@ public sealed class FileReminderTable : IReminderTable
     public string FilePath => _path;
 
     /// <inheritdoc />
-    public async Task StartAsync(CancellationToken cancellationToken = default)
-    {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            Load();
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task StartAsync(CancellationToken cancellationToken = default) => Locked(() => true, cancellationToken);
 
     /// <inheritdoc />
     public Task<ReminderTableData> ReadRows(GrainId grainId) => Locked(() => new ReminderTableData(_rows.Values.Where(r => r.GrainId == grainId).Select(Copy).ToList()));
@@ -117,9 +106,10 @@ public sealed class FileReminderTable : IReminderTable
         ETag = r.ETag,
     };
 
-    private async Task<T> Locked<T>(Func<T> action)
+    /// <summary>Runs <paramref name="action"/> under the gate, on the table as loaded from the file.</summary>
+    private async Task<T> Locked<T>(Func<T> action, CancellationToken cancellationToken = default)
     {
-        await _gate.WaitAsync().ConfigureAwait(false);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             Load();

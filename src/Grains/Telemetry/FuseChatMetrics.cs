@@ -97,18 +97,10 @@ public sealed class FuseChatMetrics : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(runId);
         ArgumentException.ThrowIfNullOrWhiteSpace(state);
-        var now = _time.GetUtcNow();
-        var ended = EndedStates.Contains(state);
-        _runStates.AddOrUpdate(runId, _ =>
-        {
-            if (ended) _runsEnded.Add(1, new KeyValuePair<string, object?>("state", state));
-            return new Stamped<string>(state, now);
-        }, (_, previous) =>
-        {
-            // An event replayed after the end (a retried state write) must not count the run twice.
-            if (ended && previous.Value != state) _runsEnded.Add(1, new KeyValuePair<string, object?>("state", state));
-            return new Stamped<string>(state, now);
-        });
+        var before = _runStates.TryGetValue(runId, out var previous) ? previous.Value : null;
+        _runStates[runId] = new Stamped<string>(state, _time.GetUtcNow());
+        // An event replayed after the end (a retried state write) must not count the run twice.
+        if (EndedStates.Contains(state) && before != state) _runsEnded.Add(1, new KeyValuePair<string, object?>("state", state));
     }
 
     /// <summary>Records the progress of a stage of a run; values are clamped to 0..1.</summary>

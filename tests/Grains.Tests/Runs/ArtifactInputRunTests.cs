@@ -1,4 +1,5 @@
 using FuseChat.Grains.Interfaces.Runs;
+using FuseChat.Grains.Storage;
 
 namespace FuseChat.Grains.Tests.Runs;
 
@@ -8,27 +9,13 @@ namespace FuseChat.Grains.Tests.Runs;
 /// </summary>
 public sealed class ArtifactInputRunTests(MirrorRunClusterFixture fixture) : IClassFixture<MirrorRunClusterFixture>
 {
-    private async Task UploadAsync(string folder, string prefix)
-    {
-        foreach (var file in Directory.EnumerateFiles(folder))
-        {
-            await using var write = await fixture.Store.OpenWriteAsync($"{prefix}/{Path.GetFileName(file)}");
-            await using (var read = File.OpenRead(file)) await read.CopyToAsync(write);
-            await write.CommitAsync();
-        }
-    }
-
     [Fact]
     public async Task ARunWhoseModelsAndChatsAreInTheArtifactStoreCompletes()
     {
-        await UploadAsync(Path.Combine(fixture.Root, "models", "pivot"), "models/tiny-pivot");
-        await UploadAsync(Path.Combine(fixture.Root, "models", "source-llama3"), "models/tiny-llama3");
+        await fixture.Store.UploadFolderAsync(Path.Combine(fixture.Root, "models", "pivot"), "models/tiny-pivot");
+        await fixture.Store.UploadFolderAsync(Path.Combine(fixture.Root, "models", "source-llama3"), "models/tiny-llama3");
         var (folder, spec) = fixture.NewRun("from-store");
-        await using (var write = await fixture.Store.OpenWriteAsync("data/from-store/chats.jsonl"))
-        {
-            await using (var read = File.OpenRead(Path.Combine(folder, "chats.jsonl"))) await read.CopyToAsync(write);
-            await write.CommitAsync();
-        }
+        await fixture.Store.UploadFileAsync(Path.Combine(folder, "chats.jsonl"), "data/from-store/chats.jsonl");
 
         // Nothing local is left to read: the silos' only copy of the chats is the store's.
         File.Delete(Path.Combine(folder, "chats.jsonl"));
