@@ -1,5 +1,8 @@
 // One training step (forward, backward, AdamW) of a small Llama-style model through src/Torch.
 // Prints one JSON line with the per-step times; bench/train-step/run.sh compares it with PyTorch.
+// --device=cuda:0 --dtype=bf16 trains on a GPU in bf16 (fp32 master weights in AdamW); there the weights are
+// drawn on the CPU in fp32 and copied over, so that "cpu_loss" (the same first step on the CPU in fp32) checks
+// the device's arithmetic: bench/gpu-check runs it on a GPU machine.
 using System.Diagnostics;
 using System.Globalization;
 using FuseChat.Fusion.Models;
@@ -18,6 +21,8 @@ var width = Get("width", 256);
 var heads = Get("heads", 4);
 var vocab = Get("vocab", 32000);
 var intermediate = Get("intermediate", 688);
+var device = Device.Parse(options.GetValueOrDefault("device", "cpu"));
+var dtype = DTypeExtensions.Parse(options.GetValueOrDefault("dtype", "f32"));
 
 TorchRuntime.Threads = threads;
 TorchRuntime.ManualSeed(0);
@@ -25,27 +30,47 @@ var config = new DecoderConfig
 {
     VocabSize = vocab, HiddenSize = width, IntermediateSize = intermediate, Layers = layers, Heads = heads, RmsNormEps = 1e-6,
 };
-using var model = new LlamaModel(config);
-using var optimizer = new AdamW(model.Parameters(), new AdamWOptions { LearningRate = 1e-4, WeightDecay = 0.01 });
-using var ids = Tensor.RandInt(0, vocab, [batch, length]).DetachFromScope();
+using var reference = new LlamaModel(config);
+using var cpuIds = Tensor.RandInt(0, vocab, [batch, length]).DetachFromScope();
+double? cpuLoss = null;
+var onCpuInFp32 = device.Type == DeviceType.Cpu && dtype == DType.Float32;
+if (!onCpuInFp32)
+{
+    using var scope = DisposeScope.Open();
+    using var noGrad = NoGradScope.Enter();
+    cpuLoss = reference.Loss(cpuIds).ToDouble();
+}
+using var model = onCpuInFp32 ? null : new LlamaModel(config, dtype, device);
+var trained = model ?? reference;
+if (model is not null)
+{
+    using var noGrad = NoGradScope.Enter();
+    foreach (var (target, source) in model.Parameters().Zip(reference.Parameters())) target.CopyFrom(source);
+}
+using var optimizer = new AdamW(trained.Parameters(), new AdamWOptions { LearningRate = 1e-4, WeightDecay = 0.01 });
+using var ids = device.Type == DeviceType.Cpu ? null : cpuIds.To(device).DetachFromScope();
+var input = ids ?? cpuIds;
 
 var times = new List<double>();
 double loss = 0;
+double? firstLoss = null;
 for (var step = 0; step < warmup + steps; step++)
 {
     var sw = Stopwatch.StartNew();
     using (DisposeScope.Open())
     {
-        var l = model.Loss(ids);
+        var l = trained.Loss(input);
         l.Backward();
         optimizer.Step();
         optimizer.ZeroGrad();
-        loss = l.ToDouble();
+        loss = l.ToDouble(); // reads the value back, so on a GPU the step's kernels have finished
+        firstLoss ??= loss;
     }
     sw.Stop();
     if (step >= warmup) times.Add(sw.Elapsed.TotalSeconds);
 }
 times.Sort();
 var median = times[times.Count / 2];
+var check = cpuLoss is { } c ? string.Create(CultureInfo.InvariantCulture, $",\"first_loss\":{firstLoss:F5},\"cpu_loss\":{c:F5}") : "";
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"{{\"impl\":\"csharp\",\"threads\":{threads},\"median_step_s\":{median:F5},\"tokens_per_s\":{batch * length / median:F1},\"loss\":{loss:F4},\"params\":{model.ParameterCount()}}}"));
+    $"{{\"impl\":\"csharp\",\"device\":\"{device}\",\"dtype\":\"{dtype.ShortName()}\",\"threads\":{threads},\"median_step_s\":{median:F5},\"tokens_per_s\":{batch * length / median:F1},\"loss\":{loss:F4}{check},\"params\":{trained.ParameterCount()}}}"));

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # about: one training step of a small Llama (4 layers, width 256, vocab 32000, 4x256 tokens), C# vs PyTorch
-# Usage: bench/run train-step [--threads=N] [--rounds=N] [--steps=N]
+# Usage: bench/run train-step [--threads=N] [--rounds=N] [--steps=N] [--device=cuda:0] [--dtype=bf16] [--layers=N ...]
 # Runs the C# program (src/Torch) and the PyTorch peer (Debian python3-torch, the same libtorch 1.13)
 # alternately for several rounds with the same thread count, prints each round, the median tokens/s
 # of each, and last `ratio(csharp/pytorch)=X`.
+# Environment: FUSECHAT_TRAIN_STEP_BUILT=DIR uses a program published there (no install, no build: the GPU
+# machine of bench/gpu-check has no .NET SDK); FUSECHAT_PYTHON picks the peer's python (default /usr/bin/python3).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -15,10 +17,14 @@ for a in "$@"; do
     *) pass+=("$a") ;;
   esac
 done
-"$root/scripts/ensure-deps.sh"
-out="$root/.artifacts/bench/train-step"
-"$root/bench/quiet-build.sh" "$root/bench/TrainStep/FuseChat.Bench.TrainStep.csproj" -c Release -o "$out"
-py=/usr/bin/python3   # Debian's python3-torch lives there, not in a pyenv
+if [[ -n "${FUSECHAT_TRAIN_STEP_BUILT:-}" ]]; then
+  out="$FUSECHAT_TRAIN_STEP_BUILT"
+else
+  "$root/scripts/ensure-deps.sh"
+  out="$root/.artifacts/bench/train-step"
+  "$root/bench/quiet-build.sh" "$root/bench/TrainStep/FuseChat.Bench.TrainStep.csproj" -c Release -o "$out"
+fi
+py="${FUSECHAT_PYTHON:-/usr/bin/python3}"   # Debian's python3-torch lives there, not in a pyenv
 cs=(); pt=()
 for ((r = 1; r <= rounds; r++)); do
   c="$(dotnet "$out/FuseChat.Bench.TrainStep.dll" "${pass[@]}")"

@@ -1,5 +1,10 @@
 """PyTorch peer of bench/TrainStep: the same Llama-style model, composed from the same operations,
-one training step (forward, backward, AdamW) timed per step. Prints one JSON line."""
+one training step (forward, backward, AdamW) timed per step. Prints one JSON line.
+
+--device=cuda:0 runs it on a GPU; --dtype=bf16 trains the way Hugging Face's Trainer does with bf16=True
+(fp32 weights and AdamW, matrix products under torch.autocast in bf16), the usual peer of our bf16 parameters
+with fp32 master weights. Attention is torch's fused scaled_dot_product_attention where torch has it (2.x), as
+our shim's is; on 1.13 both compose it from matmul and softmax."""
 import json
 import math
 import sys
@@ -14,6 +19,10 @@ threads, steps, warmup = get("threads", 1), get("steps", 10), get("warmup", 3)
 batch, length = get("batch", 4), get("length", 256)
 layers, width, heads = get("layers", 4), get("width", 256), get("heads", 4)
 vocab, intermediate = get("vocab", 32000), get("intermediate", 688)
+device = torch.device(args.get("device", "cpu"))
+dtype = args.get("dtype", "f32")
+if dtype not in ("f32", "bf16"):
+    sys.exit(f"unknown --dtype={dtype} (expected f32 or bf16)")
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 head_dim = width // heads
@@ -30,15 +39,17 @@ def rotary(x, cos, sin):
 
 
 def attention(q, k, v):
+    if hasattr(F, "scaled_dot_product_attention"):
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True)
     scores = torch.matmul(q, k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
-    causal = torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool).tril()
+    causal = torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool, device=q.device).tril()
     scores = scores.masked_fill(causal.logical_not(), float("-inf"))
     return torch.matmul(torch.softmax(scores, -1), v)
 
 
 def param(*shape, ones=False):
     t = torch.ones(*shape) if ones else torch.randn(*shape) * 0.02
-    return t.requires_grad_(True)
+    return t.to(device).requires_grad_(True)
 
 
 embed = param(vocab, width)
@@ -52,7 +63,7 @@ params = [embed] + [p for b in blocks for p in b.values()] + [norm, head]
 inv = 1.0 / (10000 ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim))
 ang = torch.outer(torch.arange(length, dtype=torch.float64), inv)
 ang = torch.cat([ang, ang], -1)
-cos, sin = ang.cos().float(), ang.sin().float()
+cos, sin = ang.cos().float().to(device), ang.sin().float().to(device)
 
 
 def forward(ids):
@@ -71,20 +82,23 @@ def forward(ids):
 
 
 opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01)
-ids = torch.randint(0, vocab, (batch, length))
+ids = torch.randint(0, vocab, (batch, length)).to(device)
+autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=dtype == "bf16")
 times = []
 for step in range(warmup + steps):
     t0 = time.perf_counter()
-    logits = forward(ids)
-    loss = F.cross_entropy(logits[:, :-1].reshape(-1, vocab), ids[:, 1:].reshape(-1), ignore_index=-100)
+    with autocast:
+        logits = forward(ids)
+        loss = F.cross_entropy(logits[:, :-1].reshape(-1, vocab).float(), ids[:, 1:].reshape(-1), ignore_index=-100)
     loss.backward()
     opt.step()
     opt.zero_grad(set_to_none=True)
-    value = loss.item()
+    value = loss.item()  # reads the value back, so on a GPU the step's kernels have finished
     if step >= warmup:
         times.append(time.perf_counter() - t0)
 times.sort()
 median = times[len(times) // 2]
-print(json.dumps({"impl": "pytorch", "threads": threads, "median_step_s": round(median, 5),
+memory = {"peak_gpu_bytes": torch.cuda.max_memory_allocated(device)} if device.type == "cuda" else {}
+print(json.dumps({"impl": "pytorch", "device": str(device), "dtype": dtype, "threads": threads, "median_step_s": round(median, 5),
                   "tokens_per_s": round(batch * length / median, 1), "loss": round(value, 4),
-                  "params": sum(p.numel() for p in params), "torch": torch.__version__}, separators=(",", ":")))
+                  "params": sum(p.numel() for p in params), "torch": torch.__version__, **memory}, separators=(",", ":")))

@@ -15,15 +15,21 @@ internal static class DemoCommand
     {
         var workspace = new Option<string>("--workspace") { Description = "Folder for the demo's models, data and run (replaced).", DefaultValueFactory = _ => Path.Combine(".artifacts", "demo", "workspace") };
         var seed = new Option<ulong>("--seed") { Description = "Random seed of the demo models.", DefaultValueFactory = _ => 7 };
+        var dtype = new Option<string>("--dtype")
+        {
+            Description = "Dtype of the representations and the fusion training: f32, or bf16 (fp32 master weights; what GPU runs use).",
+            DefaultValueFactory = _ => "f32",
+        };
+        dtype.AcceptOnlyFromAmong("f32", "bf16");
         var command = new Command("demo", "Run a tiny fusion (pivot + two sources with different tokenizers) through an embedded silo and print the evaluation table.")
         {
-            workspace, seed,
+            workspace, seed, dtype,
         };
         command.SetAction(async (parse, cancellation) =>
         {
             try
             {
-                return await FusionDemo.RunAsync(Path.GetFullPath(parse.GetValue(workspace)!), parse.GetValue(seed), AnsiConsole.Console, cancellation);
+                return await FusionDemo.RunAsync(Path.GetFullPath(parse.GetValue(workspace)!), parse.GetValue(seed), parse.GetValue(dtype)!, AnsiConsole.Console, cancellation);
             }
             catch (Exception e) when (e is InvalidOperationException or IOException or FuseChat.Torch.TorchException)
             {

@@ -42,8 +42,11 @@ internal static class DemoWorkspace
 
     public sealed record Paths(string Root, string Pivot, string SourceA, string SourceB, string SpecFile, string Output);
 
-    /// <summary>Creates the workspace under <paramref name="root"/> (replacing an older one).</summary>
-    public static Paths Create(string root, string repositoryRoot, ulong seed, Action<string> say)
+    /// <summary>
+    /// Creates the workspace under <paramref name="root"/> (replacing an older one). <paramref name="dtype"/> (f32 or
+    /// bf16) is the run's representation and training dtype; the models themselves are made in f32.
+    /// </summary>
+    public static Paths Create(string root, string repositoryRoot, ulong seed, Action<string> say, string dtype = "f32")
     {
         if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         var npm = DemoTokenizers.Ensure(repositoryRoot, say);
@@ -74,8 +77,8 @@ internal static class DemoWorkspace
               - {name: source-a, path: ../models/source-a}
               - {name: source-b, path: ../models/source-b}
             data: {train: ../data/chats.jsonl, eval_chats: ../data/chats.jsonl, eval_tasks: ../data/tasks.jsonl}
-            representation: {top_k: 10, shard_size: 10, max_batch_tokens: 2048}
-            training: {lr: 4.0e-3, epochs: 6, accumulation: 2, warmup: 0.05, checkpoint_every: 10, lambda: 0.5}
+            representation: {top_k: 10, shard_size: 10, max_batch_tokens: 2048, dtype: {{dtype}}}
+            training: {lr: 4.0e-3, epochs: 6, accumulation: 2, warmup: 0.05, checkpoint_every: 10, lambda: 0.5, dtype: {{dtype}}}
             merge: {method: sce, select_topk: 1.0, dtype: float32}
             output: {folder: out}
             """));

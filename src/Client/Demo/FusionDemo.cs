@@ -11,10 +11,10 @@ namespace FuseChat.Client.Demo;
 /// </summary>
 internal static class FusionDemo
 {
-    public static async Task<int> RunAsync(string workspace, ulong seed, IAnsiConsole console, CancellationToken cancellation)
+    public static async Task<int> RunAsync(string workspace, ulong seed, string dtype, IAnsiConsole console, CancellationToken cancellation)
     {
         var root = RepositoryRoot();
-        var paths = DemoWorkspace.Create(workspace, root, seed, line => console.MarkupLineInterpolated($"[grey]{line}[/]"));
+        var paths = DemoWorkspace.Create(workspace, root, seed, line => console.MarkupLineInterpolated($"[grey]{line}[/]"), dtype);
         console.MarkupLine("[grey]starting an embedded silo[/]");
         var silo = await InProcessSilo.StartAsync(Path.Combine(workspace, "silo"), cancellation);
         await using (silo.ConfigureAwait(false))
