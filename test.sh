@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the solution. Installs missing system packages and test fixtures first.
-# Extra arguments go to `dotnet test` (e.g. --filter FullyQualifiedName~Tokeniz).
+# Then builds the native shim against libtorch 2.x (what GPU silos run) and runs the libtorch-facing tests on it
+# (tests/fixtures/check-libtorch2.sh, about a minute).
+# Extra arguments go to `dotnet test` (e.g. --filter FullyQualifiedName~Tokeniz) and skip the libtorch 2.x run.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
@@ -31,6 +33,12 @@ cat "$reference_log"
 set +e
 dotnet test FuseChat.Orleans.sln -c Release --no-build --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+libtorch2="skipped (arguments given)"
+if (($# == 0)); then
+  echo "the shim on libtorch 2.x (tests/fixtures/check-libtorch2.sh)"
+  tests/fixtures/check-libtorch2.sh --logger "console;verbosity=normal" 2>&1 | tee "$results/libtorch2.log" | tee -a "$log"
+  if [[ ${PIPESTATUS[0]} -eq 0 ]]; then libtorch2=passed; else libtorch2=failed; status=1; fi
+fi
 set -e
 
 # One closing line summed over all test projects.
@@ -39,5 +47,5 @@ count() { awk -v key="$1:" '$1 == key && NF == 2 { s += $2 } END { print s + 0 }
 passed=$(count Passed)
 failed=$(count Failed)
 skipped=$(count Skipped)
-echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped (libtorch 2.x run: $libtorch2)"
 if [[ $status -ne 0 || ${passed:-0} -eq 0 ]]; then exit 1; fi

@@ -3,6 +3,7 @@
 // (fct_last_error) and returns nullptr / -1, so that the .NET side can raise it as an exception.
 #pragma once
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>  // at::GradMode, at::NoGradGuard: no longer reached through ATen.h in 2.x
 #include <torch/csrc/api/include/torch/version.h>
 #include <cmath>
 #include <cstdint>
