@@ -1,5 +1,6 @@
 using FuseChat.Client.Local;
 using FuseChat.Grains.Interfaces.Runs;
+using FuseChat.Torch;
 using Spectre.Console;
 
 namespace FuseChat.Client.Demo;
@@ -15,6 +16,9 @@ internal static class FusionDemo
     {
         var root = RepositoryRoot();
         var paths = DemoWorkspace.Create(workspace, root, seed, line => console.MarkupLineInterpolated($"[grey]{line}[/]"), dtype);
+        // The grains take the first GPU whenever libtorch sees one (WorkDevice), so say which this run gets.
+        var device = TorchRuntime.IsCudaAvailable ? $"cuda:0 ({TorchRuntime.CudaDeviceCount} visible)" : "cpu";
+        console.MarkupLineInterpolated($"[grey]libtorch {TorchRuntime.Version}, models on {device}, representations and training in {dtype}[/]");
         console.MarkupLine("[grey]starting an embedded silo[/]");
         var silo = await InProcessSilo.StartAsync(Path.Combine(workspace, "silo"), cancellation);
         await using (silo.ConfigureAwait(false))

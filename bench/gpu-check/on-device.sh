@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Runs on a GPU machine with PyTorch (CUDA), CMake and g++ but no .NET, from the checkout's root, with the kit that
+# `bench/run gpu-check` packed in .artifacts/gpu-kit. In one go, each step under its own time limit:
+#   1. builds the native shim against that python's libtorch with FUSECHAT_CUDA=ON (CMake; plain g++ if the
+#      libtorch's CMake config cannot find its CUDA toolkit);
+#   2. `fusechat info`: libtorch's version and the CUDA devices it sees (none is a failure);
+#   3. the train-step bench against its PyTorch peer on the GPU, f32 and bf16 (fp32 master weights; the peer uses
+#      autocast), for a small and a medium model: tokens/s medians, the ratio, and the first step's loss against the
+#      same step on the CPU in fp32 (the check of the GPU's arithmetic);
+#   4. `fusechat demo` in f32 and in bf16: the whole fusion through the grains, which take the GPU when libtorch
+#      sees one.
+# Writes $OUT/gpu-check.log (everything), $OUT/summary.txt (one line per figure or verdict) and the demos'
+# report.json files; exits non-zero when a step failed. Environment: OUT (default .artifacts/gpu-check-out),
+# FUSECHAT_GPU_DEVICE (default cuda:0; cpu rehearses the script on a machine without a GPU),
+# FUSECHAT_TORCH_PREFIX (libtorch's CMake prefix; default torch.utils.cmake_prefix_path of python3),
+# FUSECHAT_GPU_CHECK_STEPS (default "build info train demo").
+set -uo pipefail
+repo="$(pwd)"
+kit="$repo/.artifacts/gpu-kit"
+out="${OUT:-$repo/.artifacts/gpu-check-out}"
+device="${FUSECHAT_GPU_DEVICE:-cuda:0}"
+steps="${FUSECHAT_GPU_CHECK_STEPS:-build info train demo}"
+work=/tmp/fusechat-gpu-check
+mkdir -p "$out"
+exec > >(tee "$out/gpu-check.log") 2>&1
+summary="$out/summary.txt"
+: > "$summary"
+failed=0
+note() { echo "$*" | tee -a "$summary"; }
+fail() { note "FAILED: $*"; failed=1; }
+wants() { [[ " $steps " == *" $1 "* ]]; }
+
+[[ -f "$kit/apps.tar.xz" ]] || { echo "error: no kit in $kit: run bench/run gpu-check on a machine with .NET and carry that folder" >&2; exit 2; }
+[[ -f "$repo/FuseChat.Orleans.sln" ]] || { echo "error: run this from the checkout's root" >&2; exit 2; }
+note "kit commit $(cat "$kit/commit"), device $device, $(date -u +%FT%TZ)"
+command -v nvidia-smi >/dev/null && nvidia-smi -L | tee -a "$summary"
+note "$(python3 -c 'import torch; print("python torch", torch.__version__, "cuda", torch.version.cuda, "devices", torch.cuda.device_count())' 2>&1)"
+
+rm -rf "$work"
+mkdir -p "$work/dotnet" "$work/apps" "$repo/.artifacts/demo/npm"
+tar -xJf "$kit/dotnet.tar.xz" -C "$work/dotnet"
+tar -xJf "$kit/apps.tar.xz" -C "$work/apps"
+tar -xJf "$kit/tokenizers.tar.xz" -C "$repo/.artifacts/demo/npm"
+export DOTNET_ROOT="$work/dotnet" PATH="$work/dotnet:$PATH" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# The image may have no ICU; FuseChat formats and parses with the invariant culture throughout.
+export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
+
+# 1. The shim.
+shim="$work/shim/libfusechat_torch.so"
+if wants build; then
+  prefix="${FUSECHAT_TORCH_PREFIX:-$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')}"
+  cuda=OFF
+  [[ "$device" == cuda* ]] && cuda=ON
+  start=$SECONDS
+  if timeout 300 cmake -S "$repo/src/Torch/native" -B "$work/shim" -DCMAKE_BUILD_TYPE=Release -DFUSECHAT_CUDA="$cuda" \
+       -DCMAKE_PREFIX_PATH="$prefix" > "$work/cmake.log" 2>&1 &&
+     timeout 300 cmake --build "$work/shim" -j"$(nproc)" >> "$work/cmake.log" 2>&1; then
+    note "shim: built with CMake in $((SECONDS - start)) s ($(grep -h 'fusechat_torch:' "$work/cmake.log" | sed 's/^-- //'))"
+  else
+    tail -30 "$work/cmake.log"
+    note "shim: the CMake build failed (log above); trying g++ against the python's libtorch directly"
+    torch_dir="$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))')"
+    abi="$(python3 -c 'import torch; print(int(torch.compiled_with_cxx11_abi()))')"
+    libs=(-ltorch -ltorch_cpu -lc10)
+    [[ $cuda == ON ]] && libs+=(-ltorch_cuda -lc10_cuda)
+    mkdir -p "$work/shim"
+    # shellcheck disable=SC2046
+    if timeout 300 g++ -O3 -std=c++20 -shared -fPIC -fvisibility=hidden -D_GLIBCXX_USE_CXX11_ABI="$abi" \
+         $([[ $cuda == ON ]] && echo -DFUSECHAT_CUDA=1) -I"$torch_dir/include" -I"$torch_dir/include/torch/csrc/api/include" \
+         "$repo"/src/Torch/native/*.cpp -o "$shim" -L"$torch_dir/lib" -Wl,--no-as-needed "${libs[@]}" -Wl,-rpath,"$torch_dir/lib" \
+         >> "$work/cmake.log" 2>&1; then
+      note "shim: built with g++ in $((SECONDS - start)) s"
+    else
+      tail -30 "$work/cmake.log"
+      fail "shim: neither CMake nor g++ built it"
+    fi
+  fi
+fi
+[[ -f "$shim" ]] || { fail "no shim at $shim"; exit 1; }
+export FUSECHAT_TORCH_LIB="$shim"
+
+# 2. What libtorch sees.
+if wants info; then
+  timeout 120 dotnet "$work/apps/cli/fusechat.dll" info
+  info="$(timeout 120 dotnet "$work/apps/cli/fusechat.dll" info --json)"
+  cuda_devices="$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["cuda_devices"])' "$info" 2>/dev/null)"
+  note "fusechat info: $info"
+  if [[ "$device" == cuda* && "${cuda_devices:-0}" -lt 1 ]]; then fail "the shim's libtorch sees no CUDA device"; fi
+fi
+
+# 3. One training step, ours against PyTorch's, on the device.
+if wants train; then
+  export FUSECHAT_TRAIN_STEP_BUILT="$work/apps/train-step" FUSECHAT_PYTHON=python3
+  small=(--layers=4 --width=256 --heads=4 --intermediate=688 --batch=4 --length=256)
+  medium=(--layers=12 --width=1024 --heads=16 --intermediate=2816 --batch=8 --length=512)
+  for size in small medium; do
+    declare -n shape="$size"
+    for dtype in f32 bf16; do
+      result="$(timeout 400 "$repo/bench/train-step/run.sh" --rounds=3 --steps=20 --warmup=5 --threads="$(nproc)" \
+                  --device="$device" --dtype="$dtype" "${shape[@]}" 2>&1)"
+      status=$?
+      echo "$result"
+      if [[ $status -ne 0 ]]; then fail "train-step $size $dtype (exit $status)"; continue; fi
+      ratio="$(sed -n 's/^ratio(csharp\/pytorch)=//p' <<<"$result")"
+      ours="$(sed -n 's/^csharp tokens\/s (median of [0-9]*) = //p' <<<"$result")"
+      theirs="$(sed -n 's/^pytorch tokens\/s (median of [0-9]*) = //p' <<<"$result")"
+      first="$(grep -o '"first_loss":[0-9.]*' <<<"$result" | head -1 | cut -d: -f2)"
+      cpu="$(grep -o '"cpu_loss":[0-9.]*' <<<"$result" | head -1 | cut -d: -f2)"
+      peak="$(grep -o '"peak_gpu_bytes":[0-9]*' <<<"$result" | head -1 | cut -d: -f2)"
+      note "train-step $size $dtype: csharp ${ours} tok/s, pytorch ${theirs} tok/s, ratio ${ratio}; first loss ${first:-?} vs cpu f32 ${cpu:-?}; pytorch peak ${peak:-?} bytes"
+      # bf16 carries 8 significant bits: a loss near 10.4 may be off by a few hundredths; f32 must agree closely.
+      tolerance=$([[ $dtype == bf16 ]] && echo 0.08 || echo 0.002)
+      if [[ -n "$first" && -n "$cpu" ]] && ! awk -v a="$first" -v b="$cpu" -v t="$tolerance" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t * b) }'; then
+        fail "train-step $size $dtype: the first loss on $device ($first) differs from the CPU's ($cpu) by more than ${tolerance} relative"
+      fi
+    done
+  done
+fi
+
+# 4. The whole fusion through the grains.
+if wants demo; then
+  for dtype in f32 bf16; do
+    start=$SECONDS
+    if timeout 400 dotnet "$work/apps/cli/fusechat.dll" demo --dtype "$dtype" --workspace "$work/demo-$dtype"; then
+      cp "$work/demo-$dtype/run/out/report.json" "$out/demo-$dtype-report.json"
+      note "demo $dtype: completed in $((SECONDS - start)) s; perplexity $(python3 -c 'import json, sys; print(", ".join(f"{m["model"]} {m["perplexity"]:.2f}" for m in json.load(open(sys.argv[1]))["models"]))' "$out/demo-$dtype-report.json")"
+    else
+      fail "demo $dtype (exit code above)"
+    fi
+  done
+fi
+
+if ((failed)); then note "gpu check: FAILED"; else note "gpu check: passed"; fi
+exit $failed
