@@ -13,13 +13,17 @@
 # report.json files; exits non-zero when a step failed. Environment: OUT (default .artifacts/gpu-check-out),
 # FUSECHAT_GPU_DEVICE (default cuda:0; cpu rehearses the script on a machine without a GPU),
 # FUSECHAT_TORCH_PREFIX (libtorch's CMake prefix; default torch.utils.cmake_prefix_path of python3),
-# FUSECHAT_GPU_CHECK_STEPS (default "build info train demo").
+# FUSECHAT_GPU_CHECK_STEPS (default "build info train demo"), FUSECHAT_GPU_CHECK_SIZES (train-step models, default
+# "small medium"), FUSECHAT_GPU_CHECK_TRAIN_ARGS (default "--rounds=3 --steps=20 --warmup=5"). A CPU rehearsal:
+#   FUSECHAT_GPU_DEVICE=cpu FUSECHAT_GPU_CHECK_SIZES=small FUSECHAT_GPU_CHECK_TRAIN_ARGS="--rounds=1 --steps=2 --warmup=1"
 set -uo pipefail
 repo="$(pwd)"
 kit="$repo/.artifacts/gpu-kit"
 out="${OUT:-$repo/.artifacts/gpu-check-out}"
 device="${FUSECHAT_GPU_DEVICE:-cuda:0}"
 steps="${FUSECHAT_GPU_CHECK_STEPS:-build info train demo}"
+sizes="${FUSECHAT_GPU_CHECK_SIZES:-small medium}"
+read -r -a train_args <<<"${FUSECHAT_GPU_CHECK_TRAIN_ARGS:---rounds=3 --steps=20 --warmup=5}"
 work=/tmp/fusechat-gpu-check
 mkdir -p "$out"
 exec > >(tee "$out/gpu-check.log") 2>&1
@@ -38,9 +42,15 @@ note "$(python3 -c 'import torch; print("python torch", torch.__version__, "cuda
 
 rm -rf "$work"
 mkdir -p "$work/dotnet" "$work/apps" "$repo/.artifacts/demo/npm"
-tar -xJf "$kit/dotnet.tar.xz" -C "$work/dotnet"
-tar -xJf "$kit/apps.tar.xz" -C "$work/apps"
-tar -xJf "$kit/tokenizers.tar.xz" -C "$repo/.artifacts/demo/npm"
+# Python's tarfile rather than tar -J: the image need not have xz, but it has python3.
+extract() {
+  python3 -c 'import sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    t.extractall(sys.argv[2], **({"filter": "tar"} if hasattr(tarfile, "tar_filter") else {}))' "$1" "$2"
+}
+extract "$kit/dotnet.tar.xz" "$work/dotnet"
+extract "$kit/apps.tar.xz" "$work/apps"
+extract "$kit/tokenizers.tar.xz" "$repo/.artifacts/demo/npm"
 export DOTNET_ROOT="$work/dotnet" PATH="$work/dotnet:$PATH" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # The image may have no ICU; FuseChat formats and parses with the invariant culture throughout.
 export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
@@ -93,10 +103,10 @@ if wants train; then
   export FUSECHAT_TRAIN_STEP_BUILT="$work/apps/train-step" FUSECHAT_PYTHON=python3
   small=(--layers=4 --width=256 --heads=4 --intermediate=688 --batch=4 --length=256)
   medium=(--layers=12 --width=1024 --heads=16 --intermediate=2816 --batch=8 --length=512)
-  for size in small medium; do
+  for size in $sizes; do
     declare -n shape="$size"
     for dtype in f32 bf16; do
-      result="$(timeout 400 "$repo/bench/train-step/run.sh" --rounds=3 --steps=20 --warmup=5 --threads="$(nproc)" \
+      result="$(timeout 400 "$repo/bench/train-step/run.sh" "${train_args[@]}" --threads="$(nproc)" \
                   --device="$device" --dtype="$dtype" "${shape[@]}" 2>&1)"
       status=$?
       echo "$result"
