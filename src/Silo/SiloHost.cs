@@ -83,6 +83,19 @@ public static class SiloHost
         var tokenFilter = app.Services.GetRequiredService<BearerTokenFilter>();
         SiloLog.Configured(app.Logger, options.Mode, options.ClusterId, options.ServiceId, options.SiloPort, options.GatewayPort, tokenFilter.HasToken);
 
+        // Resolved now, so that a GPU that is not there stops the silo at start rather than failing its first run.
+        if (app.Services.GetService<WorkDevice>() is { } workDevice)
+        {
+            try
+            {
+                SiloLog.ModelsOn(app.Logger, workDevice.Current.ToString(), TorchRuntime.Version);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new OrleansConfigurationException(e.Message, e);
+            }
+        }
+
         // Resolved so that the container owns the data folder's lock and releases it with the host.
         _ = app.Services.GetService<DataPathLock>();
 

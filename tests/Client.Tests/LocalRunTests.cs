@@ -11,6 +11,7 @@ namespace FuseChat.Client.Tests;
 /// <c>fusechat run SPEC --local</c>: a run on an in-process embedded silo, stopped (Ctrl+C) during the fusion and
 /// continued by the same command over the same data folder, from the fusion's last checkpoint.
 /// </summary>
+[Collection(DemoRunsCollection.Name)]
 public sealed class LocalRunTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("fusechat-local-run-").FullName;

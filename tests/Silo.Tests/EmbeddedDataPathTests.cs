@@ -60,4 +60,16 @@ public sealed class EmbeddedDataPathTests
             Directory.Delete(data, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_gpu_that_libtorch_does_not_see_stops_the_silo_at_start()
+    {
+        // One past the GPUs libtorch sees here (cuda:0 with a CPU build of the shim).
+        var missing = $"cuda:{FuseChat.Torch.TorchRuntime.CudaDeviceCount}";
+        var error = await Assert.ThrowsAsync<OrleansConfigurationException>(() => RunningSilo.StartAsync(new Dictionary<string, string?> { ["FuseChat:Gpu:Device"] = missing }));
+        Assert.Contains($"FuseChat:Gpu:Device is '{missing}'", error.Message, StringComparison.Ordinal);
+
+        await using var cpu = await RunningSilo.StartAsync(new Dictionary<string, string?> { ["FuseChat:Gpu:Device"] = "cpu" });
+        Assert.Equal(FuseChat.Torch.Device.Cpu, cpu.App.Services.GetRequiredService<FuseChat.Grains.Placement.WorkDevice>().Current);
+    }
 }

@@ -31,7 +31,7 @@ internal static class DemoCommand
             {
                 return await FusionDemo.RunAsync(Path.GetFullPath(parse.GetValue(workspace)!), parse.GetValue(seed), parse.GetValue(dtype)!, AnsiConsole.Console, cancellation);
             }
-            catch (Exception e) when (e is InvalidOperationException or IOException or FuseChat.Torch.TorchException)
+            catch (Exception e) when (e is InvalidOperationException or IOException or FuseChat.Torch.TorchException or Orleans.Runtime.OrleansConfigurationException)
             {
                 AnsiConsole.MarkupLineInterpolated($"[red]demo failed:[/] {e.Message}");
                 return 1;

@@ -11,7 +11,7 @@ public static class GpuPlacementSiloBuilderExtensions
     /// Publishes this silo's metadata from the configuration section <c>Orleans:Metadata</c>
     /// (ORLEANS__METADATA__gpu=true marks a GPU silo), binds <see cref="GpuSiloOptions"/> from
     /// <see cref="GpuSiloOptions.SectionName"/> and then <paramref name="configure"/>, and registers
-    /// the filter behind <see cref="RequiresGpuAttribute"/>.
+    /// the filter behind <see cref="RequiresGpuAttribute"/> and the <see cref="WorkDevice"/> that model workers compute on.
     /// </summary>
     /// <param name="builder">The silo builder.</param>
     /// <param name="configure">Adjusts the options after configuration; may be <see langword="null"/>.</param>
@@ -34,6 +34,7 @@ public static class GpuPlacementSiloBuilderExtensions
         }
 
         builder.Services.AddPlacementFilter<GpuPlacementFilterStrategy, GpuPlacementFilterDirector>(ServiceLifetime.Transient);
+        builder.Services.AddSingleton<WorkDevice>();
         return builder;
     }
 }

@@ -21,4 +21,12 @@ public sealed class GpuSiloOptions
     /// on a CPU at a fraction of the speed. GPU silos are still preferred whenever one is present.
     /// </summary>
     public bool AllowCpuFallback { get; set; }
+
+    /// <summary>
+    /// The device this silo's model workers compute on: <c>auto</c> (the default: the first GPU when libtorch sees
+    /// one, else the CPU), <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>. A per-silo setting, unlike the placement above:
+    /// pick another GPU of a shared machine, or keep a silo off its GPU. A GPU that libtorch does not see stops the
+    /// silo at start with a message that says how many it sees.
+    /// </summary>
+    public string Device { get; set; } = WorkDevice.Auto;
 }

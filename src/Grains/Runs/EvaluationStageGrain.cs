@@ -17,6 +17,7 @@ namespace FuseChat.Grains.Runs;
 [RequiresGpu]
 public sealed class EvaluationStageGrain(
     [PersistentState(RunStorage.WorkerState, RunStorage.Name)] IPersistentState<WorkerState<EvaluationWork>> state,
+    IServiceProvider services,
     ILogger<EvaluationStageGrain> logger)
     : StageWorkerGrain<EvaluationWork>(state, logger), IEvaluationStageGrain
 {
@@ -60,7 +61,7 @@ public sealed class EvaluationStageGrain(
             var entry = work.Models[i];
             progress.Report((double)i / work.Models.Count, $"evaluating {entry.Name}");
             var tokenizer = HfTokenizer.Load(entry.Folder);
-            var (loaded, config) = PretrainedModel.Load(entry.Folder, device: WorkDevice.Pick());
+            var (loaded, config) = PretrainedModel.Load(entry.Folder, device: WorkDevice.Of(services));
             using var model = loaded;
             var evaluator = new Evaluator(model, tokenizer, template, config.EosTokenIds);
             var result = new ModelEvaluation { Model = entry.Name };

@@ -79,7 +79,7 @@ public sealed class PairwiseFusionGrain(
                 Output = work.OutputFolder,
                 Options = options,
                 Dtype = DTypeExtensions.Parse(work.Dtype),
-                Device = WorkDevice.Pick(),
+                Device = WorkDevice.Of(services),
             },
             log =>
             {

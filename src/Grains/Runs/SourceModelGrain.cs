@@ -57,7 +57,7 @@ public sealed class SourceModelGrain(
                 Template = work.Template,
                 OutputFolder = work.OutputFolder,
                 Options = new RepresentationOptions { TopK = work.TopK, MaxBatchTokens = work.MaxBatchTokens, ShardSize = work.ShardSize },
-                Device = WorkDevice.Pick(),
+                Device = WorkDevice.Of(services),
                 DType = DTypeExtensions.Parse(work.Dtype),
             },
             new InlineProgress<RepresentationProgress>(p =>
