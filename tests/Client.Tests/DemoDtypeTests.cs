@@ -1,7 +1,6 @@
 using System.Text.Json;
 using FuseChat.Client.Demo;
 using FuseChat.Fusion.Checkpoints;
-using Spectre.Console;
 
 namespace FuseChat.Client.Tests;
 
@@ -20,8 +19,7 @@ public sealed class DemoDtypeTests : IDisposable
     public async Task The_demo_in_bf16_trains_bf16_targets_with_fp32_masters_and_the_fused_model_beats_the_pivot()
     {
         var workspace = Path.Combine(_root, "workspace");
-        var output = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Interactive = InteractionSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+        var console = CapturedConsole.Create(out var output);
         // A guard against a hang only: under a loaded CI machine the models alone have taken minutes.
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(15));
 

@@ -3,7 +3,6 @@ using FuseChat.Client.Demo;
 using FuseChat.Client.Local;
 using FuseChat.Grains.Interfaces.Runs;
 using FuseChat.Testing.Support;
-using Spectre.Console;
 
 namespace FuseChat.Client.Tests;
 
@@ -46,7 +45,7 @@ public sealed class LocalRunTests : IDisposable
             var silo = await InProcessSilo.StartAsync(data, CancellationToken.None);
             await using (silo)
             {
-                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => LocalRun.StartAndFollowAsync(silo.Grains, id!, paths.SpecFile, Console(out _), stop.Token));
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => LocalRun.StartAndFollowAsync(silo.Grains, id!, paths.SpecFile, CapturedConsole.Create(out _), stop.Token));
             }
 
             await watcher;
@@ -61,7 +60,7 @@ public sealed class LocalRunTests : IDisposable
         string text;
         await using (again)
         {
-            final = await LocalRun.StartAndFollowAsync(again.Grains, id!, paths.SpecFile, Console(out var output), CancellationToken.None);
+            final = await LocalRun.StartAndFollowAsync(again.Grains, id!, paths.SpecFile, CapturedConsole.Create(out var output), CancellationToken.None);
             text = output.ToString();
         }
 
@@ -76,15 +75,9 @@ public sealed class LocalRunTests : IDisposable
         var third = await InProcessSilo.StartAsync(data, CancellationToken.None);
         await using (third)
         {
-            var status = await LocalRun.StartAndFollowAsync(third.Grains, id!, paths.SpecFile, Console(out var output), CancellationToken.None);
+            var status = await LocalRun.StartAndFollowAsync(third.Grains, id!, paths.SpecFile, CapturedConsole.Create(out var output), CancellationToken.None);
             Assert.Equal(RunState.Completed, status!.State);
             Assert.Contains("already ended (completed)", output.ToString(), StringComparison.Ordinal);
         }
-    }
-
-    private static IAnsiConsole Console(out StringWriter output)
-    {
-        output = new StringWriter();
-        return AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Interactive = InteractionSupport.No, ColorSystem = ColorSystemSupport.NoColors });
     }
 }
