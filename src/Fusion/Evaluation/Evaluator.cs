@@ -24,6 +24,8 @@ public sealed class Evaluator(LlamaModel model, HfTokenizer tokenizer, IChatTemp
         long tokens = 0;
         var counted = 0;
         using var noGrad = NoGradScope.Enter();
+        // Inputs go where the weights are: on a GPU silo the model is on cuda:0, and a CPU index tensor would be refused.
+        var device = model.Parameters()[0].Device;
         foreach (var conversation in conversations)
         {
             onConversation?.Invoke();
@@ -40,9 +42,9 @@ public sealed class Evaluator(LlamaModel model, HfTokenizer tokenizer, IChatTemp
             }
             if (trained == 0) continue;
             using var scope = DisposeScope.Open();
-            var ids = Tensor.From<long>(encoded.Ids.Take(length).Select(i => (long)i).ToArray(), [1, length]);
+            var ids = Tensor.From<long>(encoded.Ids.Take(length).Select(i => (long)i).ToArray(), [1, length], device);
             var logits = model.Forward(ids).Reshape(-1, model.Config.VocabSize);
-            var sum = Functional.CrossEntropy(logits.To(DType.Float32), Tensor.From<long>(labels, [length]), reduction: Reduction.Sum);
+            var sum = Functional.CrossEntropy(logits.To(DType.Float32), Tensor.From<long>(labels, [length], device), reduction: Reduction.Sum);
             totalNll += sum.ToDouble();
             tokens += trained;
             counted++;
