@@ -9,6 +9,7 @@ root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
+root.Subcommands.Add(PlanCommand.Create());
 root.Subcommands.Add(RepresentCommand.Create());
 root.Subcommands.Add(AlignCommand.Create());
 root.Subcommands.Add(FuseCommand.Create());

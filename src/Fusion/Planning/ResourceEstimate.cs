@@ -1,0 +1,56 @@
+using FuseChat.Fusion.Checkpoints;
+using FuseChat.Torch;
+
+namespace FuseChat.Fusion.Planning;
+
+/// <summary>
+/// The arithmetic of what a fusion costs, from model shapes and token counts: floating-point operations (2 per
+/// parameter and token forward, 6 with the backward pass), the memory a training step needs before activations,
+/// and upper bounds of what the stages write. For planning a run before renting GPUs, not for accounting.
+/// </summary>
+public static class ResourceEstimate
+{
+    /// <summary>The model's parameter count, exactly, from the tensors its configuration implies.</summary>
+    /// <param name="config">The model's config.json.</param>
+    /// <returns>The number of parameters (tied embeddings counted once).</returns>
+    public static long Parameters(ModelConfig config) =>
+        ModelTensorLayout.For(config).Tensors.Sum(t => t.Shape.Aggregate(1L, (product, dimension) => product * dimension));
+
+    /// <summary>Operations of a forward pass over <paramref name="tokens"/> tokens: 2 per parameter and token.</summary>
+    public static double ForwardFlops(long parameters, long tokens) => 2.0 * parameters * tokens;
+
+    /// <summary>Operations of training over <paramref name="tokens"/> tokens: forward and backward, 6 per parameter and token.</summary>
+    public static double TrainingFlops(long parameters, long tokens) => 6.0 * parameters * tokens;
+
+    /// <summary>
+    /// Bytes a training step holds before activations: parameters and gradients in <paramref name="dtype"/>, AdamW's
+    /// two fp32 moments, and fp32 master weights when <paramref name="dtype"/> is narrower than fp32.
+    /// </summary>
+    public static long TrainingStateBytes(long parameters, DType dtype)
+    {
+        var width = ElementBytes(dtype);
+        return parameters * (2 * width + 8 + (width < 4 ? 4 : 0));
+    }
+
+    /// <summary>Bytes of one training checkpoint: the weights in <paramref name="dtype"/>, AdamW's moments and any fp32 masters.</summary>
+    public static long CheckpointBytes(long parameters, DType dtype)
+    {
+        var width = ElementBytes(dtype);
+        return parameters * (width + 8 + (width < 4 ? 4 : 0));
+    }
+
+    /// <summary>
+    /// Upper bound of the representation shards of a corpus before zstd: every token's id and trained flag, and at every
+    /// trained position its index and the top-K ids (int32) and logits (fp16).
+    /// </summary>
+    public static long RepresentationBytesBound(long tokens, long trainedPositions, int topK) =>
+        tokens * 4 + (tokens + 7) / 8 + trainedPositions * (4 + 6L * topK);
+
+    private static long ElementBytes(DType dtype) => dtype switch
+    {
+        DType.Float64 => 8,
+        DType.Float32 => 4,
+        DType.BFloat16 or DType.Float16 => 2,
+        _ => throw new ArgumentException($"{dtype.ShortName()} is not a floating-point dtype for weights", nameof(dtype)),
+    };
+}
