@@ -78,7 +78,8 @@ internal static class PlanCommand
     }
 
     /// <summary>One model of the run and the training data as its tokenizer sees it.</summary>
-    internal sealed record ModelPlan(string Name, string Architecture, long Parameters, int Vocabulary, long Tokens, long TrainedTokens, int Truncated);
+    internal sealed record ModelPlan(string Name, string Architecture, long Parameters, long ActiveParameters, int Vocabulary, long Tokens, long TrainedTokens,
+        int Truncated);
 
     /// <summary>One stage's share: operations, memory that must fit on one device, and bytes written.</summary>
     internal sealed record StagePlan(string Stage, string What, double Flops, long? DeviceBytes, long DiskBytes);
@@ -106,7 +107,7 @@ internal static class PlanCommand
         var stages = new List<StagePlan>();
         foreach (var m in sources.Prepend(pivot))
         {
-            stages.Add(new StagePlan("representations", m.Name, ResourceEstimate.ForwardFlops(m.Parameters, m.Tokens), null,
+            stages.Add(new StagePlan("representations", m.Name, ResourceEstimate.ForwardFlops(m.ActiveParameters, m.Tokens), null,
                 ResourceEstimate.RepresentationBytesBound(m.Tokens, m.TrainedTokens, k)));
         }
 
@@ -119,7 +120,7 @@ internal static class PlanCommand
         foreach (var s in sources)
         {
             stages.Add(new StagePlan("fusion", $"{s.Name}: {steps} steps, {spec.Training.Dtype}",
-                ResourceEstimate.TrainingFlops(pivot.Parameters, pivot.Tokens * spec.Training.Epochs),
+                ResourceEstimate.TrainingFlops(pivot.ActiveParameters, pivot.Tokens * spec.Training.Epochs),
                 ResourceEstimate.TrainingStateBytes(pivot.Parameters, dtype),
                 ResourceEstimate.CheckpointBytes(pivot.Parameters, dtype)));
         }
@@ -132,7 +133,7 @@ internal static class PlanCommand
         {
             var evaluated = 2 + sources.Count; // the pivot, each target, the fused model
             var eval = Model("pivot", spec.Pivot.Path, template, ChatDataset.Read(evalPath).Select(r => r.Conversation).ToList());
-            stages.Add(new StagePlan("evaluation", $"{evaluated} models, perplexity", evaluated * ResourceEstimate.ForwardFlops(pivot.Parameters, eval.Tokens), null, 0));
+            stages.Add(new StagePlan("evaluation", $"{evaluated} models, perplexity", evaluated * ResourceEstimate.ForwardFlops(pivot.ActiveParameters, eval.Tokens), null, 0));
         }
 
         var total = stages.Sum(s => s.Flops);
@@ -156,7 +157,8 @@ internal static class PlanCommand
                 if (encoded.Trained[t]) trained++;
         }
 
-        return new ModelPlan(name, config.ArchitectureName, ResourceEstimate.Parameters(config), config.VocabSize, tokens, trained, truncated);
+        return new ModelPlan(name, config.ArchitectureName, ResourceEstimate.Parameters(config), ResourceEstimate.ActiveParameters(config), config.VocabSize,
+            tokens, trained, truncated);
     }
 
     private static void Write(RunPlan plan)
@@ -165,7 +167,8 @@ internal static class PlanCommand
             .AddColumn("tokens").AddColumn("trained tokens");
         foreach (var m in plan.Models)
         {
-            models.AddRow(Markup.Escape(m.Name), m.Architecture, Count(m.Parameters), m.Vocabulary.ToString("N0", CultureInfo.InvariantCulture),
+            models.AddRow(Markup.Escape(m.Name), m.Architecture,
+                Count(m.Parameters) + (m.ActiveParameters < m.Parameters ? $" ({Count(m.ActiveParameters)} active)" : ""), m.Vocabulary.ToString("N0", CultureInfo.InvariantCulture),
                 Count(m.Tokens) + (m.Truncated > 0 ? $" ({m.Truncated} cut)" : ""), Count(m.TrainedTokens));
         }
 

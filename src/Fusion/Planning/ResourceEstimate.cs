@@ -16,10 +16,31 @@ public static class ResourceEstimate
     public static long Parameters(ModelConfig config) =>
         ModelTensorLayout.For(config).Tensors.Sum(t => t.Shape.Aggregate(1L, (product, dimension) => product * dimension));
 
-    /// <summary>Operations of a forward pass over <paramref name="tokens"/> tokens: 2 per parameter and token.</summary>
+    /// <summary>
+    /// The parameters one token passes through: all of them, except in a mixture of experts, where each token uses
+    /// only num_experts_per_tok of the num_local_experts experts of a layer. FLOPs follow from these.
+    /// </summary>
+    /// <param name="config">The model's config.json.</param>
+    /// <returns>The parameters active per token.</returns>
+    public static long ActiveParameters(ModelConfig config)
+    {
+        long shared = 0, experts = 0;
+        foreach (var tensor in ModelTensorLayout.For(config).Tensors)
+        {
+            var size = tensor.Shape.Aggregate(1L, (product, dimension) => product * dimension);
+            if (tensor.Name.Contains(".experts.", StringComparison.Ordinal)) experts += size;
+            else shared += size;
+        }
+
+        if (experts == 0) return shared;
+        var perToken = config.NumExpertsPerTok ?? config.NumLocalExperts ?? 1;
+        return shared + experts * perToken / (config.NumLocalExperts ?? perToken);
+    }
+
+    /// <summary>Operations of a forward pass over <paramref name="tokens"/> tokens: 2 per (active) parameter and token.</summary>
     public static double ForwardFlops(long parameters, long tokens) => 2.0 * parameters * tokens;
 
-    /// <summary>Operations of training over <paramref name="tokens"/> tokens: forward and backward, 6 per parameter and token.</summary>
+    /// <summary>Operations of training over <paramref name="tokens"/> tokens: forward and backward, 6 per (active) parameter and token.</summary>
     public static double TrainingFlops(long parameters, long tokens) => 6.0 * parameters * tokens;
 
     /// <summary>
