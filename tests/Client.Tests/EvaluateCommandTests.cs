@@ -1,9 +1,6 @@
 using System.Text.Json;
 using FuseChat.Client.Commands;
-using FuseChat.Fusion.Checkpoints;
-using FuseChat.Fusion.Models;
 using FuseChat.Fusion.Templates;
-using FuseChat.Testing.Support;
 using FuseChat.Torch;
 
 namespace FuseChat.Client.Tests;
@@ -14,23 +11,7 @@ public sealed class EvaluateCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private string MakeModel(string name, ulong seed)
-    {
-        var folder = Path.Combine(_root, name);
-        var config = ModelConfig.Parse("""
-            {"architectures": ["MistralForCausalLM"], "model_type": "mistral", "vocab_size": 32000, "hidden_size": 16,
-             "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1,
-             "rms_norm_eps": 1e-5, "max_position_embeddings": 128, "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2}
-            """);
-        TorchRuntime.ManualSeed(seed);
-        using var model = new LlamaModel(DecoderConfig.From(config));
-        PretrainedModel.Save(model, config, folder);
-        var tokenizer = Path.Combine(RepositoryRoot.Path, "tests", "fixtures", "npm", "node_modules", "@lenml", "tokenizer-llama2", "models");
-        Assert.True(Directory.Exists(tokenizer), $"{tokenizer} is missing: run tests/fixtures/fetch-npm.sh");
-        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
-            File.Copy(Path.Combine(tokenizer, file), Path.Combine(folder, file));
-        return folder;
-    }
+    private string MakeModel(string name, ulong seed) => TinyMistralFolder.Create(Path.Combine(_root, name), seed);
 
     private string Write(string name, params object[] records)
     {

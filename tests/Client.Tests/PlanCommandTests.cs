@@ -4,38 +4,19 @@ using FuseChat.Fusion.Checkpoints;
 using FuseChat.Fusion.Models;
 using FuseChat.Fusion.Templates;
 using FuseChat.Grains.Runs;
-using FuseChat.Testing.Support;
 using FuseChat.Torch;
 
 namespace FuseChat.Client.Tests;
 
 public sealed class PlanCommandTests : IDisposable
 {
-    // hidden 16, intermediate 32, one layer, 2 heads of 8, one key/value head, vocabulary 32000, untied:
-    // embeddings and head 2 x 32000 x 16, attention 16x16 + 8x16 + 8x16 + 16x16, MLP 3 x 16 x 32, three norms of 16.
-    private const long TinyParameters = (2 * 32000 * 16) + (256 + 128 + 128 + 256) + (3 * 16 * 32) + (3 * 16);
+    private const long TinyParameters = TinyMistralFolder.Parameters;
 
     private readonly string _root = Directory.CreateTempSubdirectory("fusechat-plan-").FullName;
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private string MakeModel(string name)
-    {
-        var folder = Path.Combine(_root, name);
-        var config = ModelConfig.Parse("""
-            {"architectures": ["MistralForCausalLM"], "model_type": "mistral", "vocab_size": 32000, "hidden_size": 16,
-             "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1,
-             "rms_norm_eps": 1e-5, "max_position_embeddings": 128, "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2}
-            """);
-        TorchRuntime.ManualSeed(1);
-        using var model = new LlamaModel(DecoderConfig.From(config));
-        PretrainedModel.Save(model, config, folder);
-        var tokenizer = Path.Combine(RepositoryRoot.Path, "tests", "fixtures", "npm", "node_modules", "@lenml", "tokenizer-llama2", "models");
-        Assert.True(Directory.Exists(tokenizer), $"{tokenizer} is missing: run tests/fixtures/fetch-npm.sh");
-        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
-            File.Copy(Path.Combine(tokenizer, file), Path.Combine(folder, file));
-        return folder;
-    }
+    private string MakeModel(string name) => TinyMistralFolder.Create(Path.Combine(_root, name), seed: 1);
 
     private RunSpec Spec(string pivotPath)
     {
