@@ -91,7 +91,6 @@ export FUSECHAT_TORCH_LIB="$shim"
 
 # 2. What libtorch sees.
 if wants info; then
-  timeout 120 dotnet "$work/apps/cli/fusechat.dll" info
   info="$(timeout 120 dotnet "$work/apps/cli/fusechat.dll" info --json)"
   cuda_devices="$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["cuda_devices"])' "$info" 2>/dev/null)"
   note "fusechat info: $info"

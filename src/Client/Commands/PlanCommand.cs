@@ -127,7 +127,7 @@ internal static class PlanCommand
 
         var mergeDtype = spec.Merge.Dtype is { } d ? DTypeExtensions.Parse(d) : DType.Float32;
         stages.Add(new StagePlan("merge", $"{spec.Merge.Method}, {mergeDtype.ShortName()}", 0, null,
-            pivot.Parameters * Math.Max(2, mergeDtype.ElementSize())));
+            pivot.Parameters * mergeDtype.ElementSize()));
 
         if (spec.Data.EvalChats is { } evalPath)
         {

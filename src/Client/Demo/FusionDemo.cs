@@ -16,13 +16,11 @@ internal static class FusionDemo
     {
         var root = RepositoryRoot();
         var paths = DemoWorkspace.Create(workspace, root, seed, line => console.MarkupLineInterpolated($"[grey]{line}[/]"), dtype);
-        // The grains take the first GPU whenever libtorch sees one (WorkDevice), so say which this run gets.
-        var device = TorchRuntime.IsCudaAvailable ? $"cuda:0 ({TorchRuntime.CudaDeviceCount} visible)" : "cpu";
-        console.MarkupLineInterpolated($"[grey]libtorch {TorchRuntime.Version}, models on {device}, representations and training in {dtype}[/]");
         console.MarkupLine("[grey]starting an embedded silo[/]");
         var silo = await InProcessSilo.StartAsync(Path.Combine(workspace, "silo"), cancellation);
         await using (silo.ConfigureAwait(false))
         {
+            console.MarkupLineInterpolated($"[grey]libtorch {TorchRuntime.Version}, models on {silo.ModelDevice}, representations and training in {dtype}[/]");
             var id = $"demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
             var final = await LocalRun.StartAndFollowAsync(silo.Grains, id, paths.SpecFile, console, cancellation,
                 $"run [green]{id}[/]: pivot + 2 sources (Llama-3 and Qwen3 vocabularies) -> SCE merge");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using FuseChat.Grains.Placement;
 using FuseChat.Silo;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,6 +22,9 @@ internal sealed class InProcessSilo : IAsyncDisposable
 
     /// <summary>The silo's grains.</summary>
     public IGrainFactory Grains => _app.Services.GetRequiredService<IGrainFactory>();
+
+    /// <summary>Where the silo's model workers compute (FuseChat:Gpu:Device, checked when the silo started).</summary>
+    public FuseChat.Torch.Device ModelDevice => _app.Services.GetRequiredService<WorkDevice>().Current;
 
     /// <summary>Starts a silo over <paramref name="dataPath"/>.</summary>
     /// <param name="dataPath">Grain state, artifacts and reminders (FuseChat:DataPath).</param>

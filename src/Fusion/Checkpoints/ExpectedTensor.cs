@@ -7,6 +7,17 @@ namespace FuseChat.Fusion.Checkpoints;
 /// <param name="Shape">Its shape, outermost first.</param>
 public sealed record ExpectedTensor(string Name, ImmutableArray<long> Shape)
 {
+    /// <summary>Number of elements (product of the shape; 1 for a scalar).</summary>
+    public long ElementCount
+    {
+        get
+        {
+            long count = 1;
+            foreach (var dimension in Shape) count *= dimension;
+            return count;
+        }
+    }
+
     /// <summary>The shape written as "[a, b]".</summary>
     /// <returns>The formatted shape.</returns>
     public string FormatShape() => ShapeText.Format(Shape.AsSpan());

@@ -13,8 +13,11 @@ public static class ResourceEstimate
     /// <summary>The model's parameter count, exactly, from the tensors its configuration implies.</summary>
     /// <param name="config">The model's config.json.</param>
     /// <returns>The number of parameters (tied embeddings counted once).</returns>
-    public static long Parameters(ModelConfig config) =>
-        ModelTensorLayout.For(config).Tensors.Sum(t => t.Shape.Aggregate(1L, (product, dimension) => product * dimension));
+    public static long Parameters(ModelConfig config)
+    {
+        var (shared, experts) = Split(config);
+        return shared + experts;
+    }
 
     /// <summary>
     /// The parameters one token passes through: all of them, except in a mixture of experts, where each token uses
@@ -24,17 +27,23 @@ public static class ResourceEstimate
     /// <returns>The parameters active per token.</returns>
     public static long ActiveParameters(ModelConfig config)
     {
-        long shared = 0, experts = 0;
-        foreach (var tensor in ModelTensorLayout.For(config).Tensors)
-        {
-            var size = tensor.Shape.Aggregate(1L, (product, dimension) => product * dimension);
-            if (tensor.Name.Contains(".experts.", StringComparison.Ordinal)) experts += size;
-            else shared += size;
-        }
-
+        var (shared, experts) = Split(config);
         if (experts == 0) return shared;
         var perToken = config.NumExpertsPerTok ?? config.NumLocalExperts ?? 1;
         return shared + experts * perToken / (config.NumLocalExperts ?? perToken);
+    }
+
+    // The parameters every token uses, and those of the experts of a mixture (none in a dense model).
+    private static (long Shared, long Experts) Split(ModelConfig config)
+    {
+        long shared = 0, experts = 0;
+        foreach (var tensor in ModelTensorLayout.For(config).Tensors)
+        {
+            if (tensor.Name.Contains(".experts.", StringComparison.Ordinal)) experts += tensor.ElementCount;
+            else shared += tensor.ElementCount;
+        }
+
+        return (shared, experts);
     }
 
     /// <summary>Operations of a forward pass over <paramref name="tokens"/> tokens: 2 per (active) parameter and token.</summary>
@@ -67,11 +76,7 @@ public static class ResourceEstimate
     public static long RepresentationBytesBound(long tokens, long trainedPositions, int topK) =>
         tokens * 4 + (tokens + 7) / 8 + trainedPositions * (4 + 6L * topK);
 
-    private static long ElementBytes(DType dtype) => dtype switch
-    {
-        DType.Float64 => 8,
-        DType.Float32 => 4,
-        DType.BFloat16 or DType.Float16 => 2,
-        _ => throw new ArgumentException($"{dtype.ShortName()} is not a floating-point dtype for weights", nameof(dtype)),
-    };
+    private static long ElementBytes(DType dtype) => dtype.IsFloatingPoint()
+        ? dtype.ElementSize()
+        : throw new ArgumentException($"{dtype.ShortName()} is not a floating-point dtype for weights", nameof(dtype));
 }
