@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# about: tokenizer throughput, C# HfTokenizer vs Hugging Face tokenizers (Rust, Node binding), Llama-2 and Llama-3, one thread
 # Tokenizer throughput: our C# HfTokenizer vs Hugging Face's Rust tokenizers (Node binding), both
 # single-threaded, encoding the test corpus repeated to ~1.5 MB line by line, for Llama-2 and Llama-3.
 # Prints tokens/s of each, the HF batch figure (no per-call Node/async overhead) for context, and
