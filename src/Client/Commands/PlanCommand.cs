@@ -152,9 +152,7 @@ internal static class PlanCommand
             var length = Math.Min(encoded.Ids.Length, config.MaxPositionEmbeddings);
             if (length < encoded.Ids.Length) truncated++;
             tokens += length;
-            // A position is trained when the token it predicts is: positions 0 .. length - 2.
-            for (var t = 1; t < length; t++)
-                if (encoded.Trained[t]) trained++;
+            trained += NextTokenLabels.Count(encoded.Trained, length);
         }
 
         return new ModelPlan(name, config.ArchitectureName, ResourceEstimate.Parameters(config), ResourceEstimate.ActiveParameters(config), config.VocabSize,

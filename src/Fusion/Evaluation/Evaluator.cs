@@ -24,23 +24,15 @@ public sealed class Evaluator(LlamaModel model, HfTokenizer tokenizer, IChatTemp
         long tokens = 0;
         var counted = 0;
         using var noGrad = NoGradScope.Enter();
-        // Inputs go where the weights are: on a GPU silo the model is on cuda:0, and a CPU index tensor would be refused.
-        var device = model.Parameters()[0].Device;
+        var device = model.Device;
         foreach (var conversation in conversations)
         {
             onConversation?.Invoke();
             var encoded = ChatEncoder.Encode(conversation, template, tokenizer);
             var length = Math.Min(encoded.Ids.Length, model.Config.MaxPositions);
-            // Position t predicts token t+1: label it when token t+1 is trained.
-            var labels = new long[length];
-            var trained = 0;
-            for (var t = 0; t < length; t++)
-            {
-                var next = t + 1 < length && encoded.Trained[t + 1];
-                labels[t] = next ? encoded.Ids[t + 1] : -100;
-                if (next) trained++;
-            }
+            var trained = NextTokenLabels.Count(encoded.Trained, length);
             if (trained == 0) continue;
+            var labels = NextTokenLabels.For(encoded.Ids, encoded.Trained, length);
             using var scope = DisposeScope.Open();
             var ids = Tensor.From<long>(encoded.Ids.Take(length).Select(i => (long)i).ToArray(), [1, length], device);
             var logits = model.Forward(ids).Reshape(-1, model.Config.VocabSize);

@@ -30,6 +30,15 @@ public sealed class LlamaModel : Module
     public DecoderConfig Config { get; }
 
     /// <summary>
+    /// Where the weights are (all of them are on one device): inputs built for this model go there, since on a GPU
+    /// silo the weights are on cuda and a CPU index tensor would be refused.
+    /// </summary>
+    public Device Device => NamedParameters().First().Tensor.Device;
+
+    /// <summary>The weights' element type.</summary>
+    public DType DType => NamedParameters().First().Tensor.DType;
+
+    /// <summary>
     /// Next-token logits [batch, length, vocab] for token ids [batch, length] (int64). With a
     /// <paramref name="cache"/>, the ids continue the cached positions and the cache is extended.
     /// </summary>

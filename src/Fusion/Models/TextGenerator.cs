@@ -18,13 +18,12 @@ public static class TextGenerator
         var generated = new List<int>();
         if (options.MaxNewTokens == 0) return generated;
         using var noGrad = NoGradScope.Enter();
-        var first = model.Parameters()[0];
-        using var cache = new KeyValueCache(model.Config, 1, prompt.Count + options.MaxNewTokens, first.DType, first.Device);
+        using var cache = new KeyValueCache(model.Config, 1, prompt.Count + options.MaxNewTokens, model.DType, model.Device);
         long[] input = prompt.Select(t => (long)t).ToArray();
         for (var step = 0; step < options.MaxNewTokens; step++)
         {
             using var scope = DisposeScope.Open();
-            var ids = Tensor.From<long>(input, [1, input.Length], first.Device);
+            var ids = Tensor.From<long>(input, [1, input.Length], model.Device);
             var logits = model.Forward(ids, cache).Select(1, input.Length - 1).Select(0, 0);
             var next = (int)Pick(logits.To(DType.Float32), options);
             if (options.StopTokenIds.Contains(next)) break;

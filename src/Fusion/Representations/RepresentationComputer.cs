@@ -1,4 +1,5 @@
 using FuseChat.Fusion.Models;
+using FuseChat.Fusion.Templates;
 using FuseChat.Torch;
 
 namespace FuseChat.Fusion.Representations;
@@ -79,10 +80,7 @@ public sealed class RepresentationComputer
                 truncated++;
                 length = MaxPositions;
             }
-            var positions = new List<int>();
-            for (var t = 0; t + 1 < length; t++)
-                if (input.Trained[t + 1]) positions.Add(t);
-            prepared[i] = new Prepared(input, length, cut, [.. positions]);
+            prepared[i] = new Prepared(input, length, cut, NextTokenLabels.Positions(input.Trained, length));
         }
 
         var results = new ConversationRepresentation?[inputs.Count];

@@ -58,7 +58,7 @@ public static class RepresentationRunner
             TopK = options.TopK,
             ShardSize = options.ShardSize,
             MaxPositions = model.Config.MaxPositions,
-            Dtype = model.Parameters()[0].DType.ShortName(),
+            Dtype = model.DType.ShortName(),
             Compression = options.Compression,
             Data = dataPath,
             DataBytes = new FileInfo(dataPath).Length,

@@ -1,3 +1,4 @@
+using FuseChat.Fusion.Templates;
 using FuseChat.Torch;
 
 namespace FuseChat.Fusion.Training;
@@ -23,7 +24,7 @@ namespace FuseChat.Fusion.Training;
 public sealed class FusionLoss
 {
     /// <summary>Label value of positions without loss.</summary>
-    public const long IgnoreIndex = -100;
+    public const long IgnoreIndex = NextTokenLabels.Ignore;
 
     /// <summary>Creates the loss; λ = 0.9 and T = 1 are the paper's values.</summary>
     public FusionLoss(double lambda = 0.9, double temperature = 1.0)

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using FuseChat.Fusion.Representations;
+using FuseChat.Fusion.Templates;
 
 namespace FuseChat.Fusion.Training;
 
@@ -34,9 +35,7 @@ public sealed class RepresentationFusionSource : IFusionBatchSource
                 ? MinCeSelection.Select(pivotTargets, pivot.MetricCe, Targets(source), source.MetricCe)
                 : (pivotTargets, false);
             if (usedSource) SourceSelected++;
-            var length = pivot.InputIds.Length;
-            var labels = new long[length];
-            for (var t = 0; t < length; t++) labels[t] = t + 1 < length && pivot.Trained[t + 1] ? pivot.InputIds[t + 1] : FusionLoss.IgnoreIndex;
+            var labels = NextTokenLabels.For(pivot.InputIds, pivot.Trained, pivot.InputIds.Length);
             list.Add(new Example(pivot.InputIds.Select(i => (long)i).ToArray(), labels, targets));
         }
         if (list.Count == 0) throw new InvalidOperationException($"{pivotRepresentations} holds no conversation to train on");
