@@ -26,9 +26,13 @@ internal static class FuseCommand
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Optimiser steps between checkpoints (0 = end only).", DefaultValueFactory = _ => 50 };
         var dtype = new Option<string>("--dtype") { Description = "Training dtype: f32 or bf16 (fp32 master weights).", DefaultValueFactory = _ => "f32" };
         var device = new Option<string>("--device") { Description = "cpu or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var gradientCheckpointing = new Option<bool>("--gradient-checkpointing")
+        {
+            Description = "Recompute each layer in the backward pass instead of keeping its activations (the paper's 7B setting): far less memory, about a third more compute.",
+        };
         var command = new Command("fuse", "Pairwise fusion: fine-tune the pivot towards one aligned source with the fusion loss.")
         {
-            pivot, pivotReps, aligned, output, lr, epochs, accumulation, lambda, warmup, checkpointEvery, dtype, device,
+            pivot, pivotReps, aligned, output, lr, epochs, accumulation, lambda, warmup, checkpointEvery, dtype, device, gradientCheckpointing,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -42,6 +46,7 @@ internal static class FuseCommand
                     {
                         LearningRate = parse.GetValue(lr), Epochs = parse.GetValue(epochs), GradientAccumulationSteps = parse.GetValue(accumulation),
                         Lambda = parse.GetValue(lambda), WarmupRatio = parse.GetValue(warmup), CheckpointEvery = parse.GetValue(checkpointEvery),
+                        GradientCheckpointing = parse.GetValue(gradientCheckpointing),
                     },
                 };
                 PairwiseFusionSummary? summary = null;

@@ -47,15 +47,45 @@ public sealed class LlamaModel : Module
         using var scope = DisposeScope.Open();
         var length = ids.Size(1);
         var offset = cache?.Length ?? 0;
-        var h = backbone.EmbedTokens.Forward(ids);
-        var (cos, sin) = rotary.Get(offset, length, h.DType, h.Device);
-        var mask = AttentionMask(offset, length, h.Device);
+        var h = Embed(ids);
+        var positions = Positions(offset, length, h);
         for (var i = 0; i < backbone.Layers.Count; i++)
-            h = backbone.Layers[i].Forward(h, cos, sin, i >= Config.FirstSlidingLayer ? mask : null, cache, i);
+            h = Layer(i, h, positions, cache);
         cache?.Advance(length);
-        h = backbone.Norm.Forward(h);
-        var logits = lmHead is null ? Functional.Linear(h, backbone.EmbedTokens.Weight) : lmHead.Forward(h);
-        return logits.MoveToOuterScope();
+        return Head(h).MoveToOuterScope();
+    }
+
+    /// <summary>
+    /// A training forward pass that keeps only each decoder layer's input and recomputes the layer in the backward
+    /// pass (activation checkpointing; Hugging Face's gradient_checkpointing): the activations held between forward
+    /// and backward shrink from every layer's intermediates to one [batch, length, hidden] tensor per layer, for
+    /// one more forward pass of the layers. Back-propagate through <see cref="CheckpointedForward.Backward"/>, not
+    /// through the loss itself.
+    /// </summary>
+    public CheckpointedForward ForwardCheckpointed(Tensor ids) => new(this, ids);
+
+    /// <summary>The decoder layers.</summary>
+    internal int LayerCount => backbone.Layers.Count;
+
+    /// <summary>Token embeddings [batch, length, hidden].</summary>
+    internal Tensor Embed(Tensor ids) => backbone.EmbedTokens.Forward(ids);
+
+    /// <summary>The rotary tables and the sliding-window mask for positions [offset, offset + length).</summary>
+    internal LayerPositions Positions(long offset, long length, Tensor like)
+    {
+        var (cos, sin) = rotary.Get(offset, length, like.DType, like.Device);
+        return new LayerPositions(cos, sin, AttentionMask(offset, length, like.Device));
+    }
+
+    /// <summary>Decoder layer <paramref name="index"/> applied to <paramref name="h"/>.</summary>
+    internal Tensor Layer(int index, Tensor h, LayerPositions positions, KeyValueCache? cache = null) =>
+        backbone.Layers[index].Forward(h, positions.Cos, positions.Sin, index >= Config.FirstSlidingLayer ? positions.Mask : null, cache, index);
+
+    /// <summary>Final norm and output projection: logits [batch, length, vocab].</summary>
+    internal Tensor Head(Tensor h)
+    {
+        var normed = backbone.Norm.Forward(h);
+        return lmHead is null ? Functional.Linear(normed, backbone.EmbedTokens.Weight) : lmHead.Forward(normed);
     }
 
     /// <summary>

@@ -164,7 +164,8 @@ public sealed class FusionTrainer : IDisposable
                 var labels = batch.Labels.To(device);
                 var targetIds = batch.TargetIds.To(device);
                 var targetLogits = batch.TargetLogits.To(device);
-                var logits = model.Forward(ids);
+                using var checkpointed = options.GradientCheckpointing ? model.ForwardCheckpointed(ids) : null;
+                var logits = checkpointed?.Logits ?? model.Forward(ids);
                 var parts = loss.Compute(logits, labels, targetIds, targetLogits);
                 var total = parts.Total.ToDouble();
                 if (!double.IsFinite(total))
@@ -174,7 +175,8 @@ public sealed class FusionTrainer : IDisposable
                         $"({LastCheckpoint ?? "none"}) is the last good state")
                     { Step = Step + 1, Epoch = epoch, BatchIndex = first + m };
                 var scaled = count == 1 ? parts.Total : parts.Total * (1.0 / count);
-                scaled.Backward();
+                if (checkpointed is null) scaled.Backward();
+                else checkpointed.Backward(scaled);
                 totalSum += total;
                 ceSum += parts.CrossEntropy.ToDouble();
                 fusionSum += parts.Fusion.ToDouble();

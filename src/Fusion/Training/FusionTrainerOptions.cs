@@ -34,6 +34,13 @@ public sealed record FusionTrainerOptions
     public double Lambda { get; init; } = 0.9;
     /// <summary>Temperature of the target softmax (paper: 1).</summary>
     public double Temperature { get; init; } = 1.0;
+    /// <summary>
+    /// Recompute each decoder layer in the backward pass instead of keeping its activations (the paper trains with
+    /// gradient checkpointing): activation memory drops to one [batch, length, hidden] tensor per layer for about a
+    /// third more compute. Not part of <see cref="TrajectoryHash"/>: the gradients are the same (bit for bit on the
+    /// CPU), so a run may be resumed with it switched either way.
+    /// </summary>
+    public bool GradientCheckpointing { get; init; }
     /// <summary>Seed of libtorch's generator at the start of a fresh run.</summary>
     public ulong Seed { get; init; } = 42;
     /// <summary>Folder holding the checkpoint-NNNNNNNN folders; null disables checkpoints.</summary>

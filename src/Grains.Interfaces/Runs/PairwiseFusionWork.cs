@@ -44,4 +44,7 @@ public sealed record PairwiseFusionWork
 
     /// <summary>Parameter dtype while training (f32, bf16).</summary>
     [Id(11)] public required string Dtype { get; init; }
+
+    /// <summary>Recompute the layers in the backward pass instead of keeping their activations (absent in state stored before it existed: off).</summary>
+    [Id(12)] public bool GradientCheckpointing { get; init; }
 }

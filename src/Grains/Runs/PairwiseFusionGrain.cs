@@ -69,6 +69,7 @@ public sealed class PairwiseFusionGrain(
             Lambda = work.Lambda,
             WarmupRatio = work.Warmup,
             CheckpointEvery = work.CheckpointEvery,
+            GradientCheckpointing = work.GradientCheckpointing,
         };
         var summary = PairwiseFusionRunner.Run(
             new PairwiseFusionJob

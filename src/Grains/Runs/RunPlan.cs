@@ -89,6 +89,7 @@ internal sealed class RunPlan
         Warmup = Spec.Training.Warmup,
         CheckpointEvery = Spec.Training.CheckpointEvery,
         Dtype = Spec.Training.Dtype,
+        GradientCheckpointing = Spec.Training.GradientCheckpointing,
     };
 
     public MergeWork Merge() => new()

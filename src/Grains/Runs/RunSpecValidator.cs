@@ -18,7 +18,7 @@ namespace FuseChat.Grains.Runs;
 /// data: {train: chats.jsonl, eval_chats: held-out.jsonl, eval_tasks: tasks.jsonl}
 /// representation: {top_k: 10, max_batch_tokens: 4096, shard_size: 1000, dtype: bf16}
 /// alignment: {threads: -1, parallel_shards: 4}
-/// training: {lr: 5.0e-6, epochs: 3, accumulation: 128, lambda: 0.9, warmup: 0.03, checkpoint_every: 100, dtype: bf16}
+/// training: {lr: 5.0e-6, epochs: 3, accumulation: 128, lambda: 0.9, warmup: 0.03, checkpoint_every: 100, dtype: bf16, gradient_checkpointing: true}
 /// merge: {method: sce, select_topk: 0.1, ranges: 4, parallel_ranges: 2}     # or {recipe: recipe.yaml, ranges: 4}
 /// output: {folder: out}
 /// </code>
@@ -66,7 +66,7 @@ public static class RunSpecValidator
         ["data"] = ["train", "eval_chats", "eval_tasks"],
         ["representation"] = ["top_k", "max_batch_tokens", "shard_size", "dtype"],
         ["alignment"] = ["threads", "parallel_shards"],
-        ["training"] = ["lr", "epochs", "accumulation", "lambda", "warmup", "checkpoint_every", "dtype"],
+        ["training"] = ["lr", "epochs", "accumulation", "lambda", "warmup", "checkpoint_every", "dtype", "gradient_checkpointing"],
         ["merge"] = ["method", "select_topk", "sce_variant", "weight", "density", "dtype", "recipe", "ranges", "parallel_ranges", "shard_bytes"],
         ["output"] = ["folder"],
     };
@@ -155,6 +155,7 @@ public static class RunSpecValidator
                 Warmup = Double(tr, "warmup", "training.warmup", td.Warmup, 0, 1),
                 CheckpointEvery = Int(tr, "checkpoint_every", "training.checkpoint_every", td.CheckpointEvery, 0, int.MaxValue),
                 Dtype = Dtype(tr, "training.dtype", td.Dtype),
+                GradientCheckpointing = Bool(tr, "gradient_checkpointing", "training.gradient_checkpointing", td.GradientCheckpointing),
             };
 
             var merge = ReadMerge(root);
@@ -408,6 +409,19 @@ public static class RunSpecValidator
 
             if (result < min || result > max) Problems.Add($"{where}: {result} is out of range [{min}, {(max == int.MaxValue ? "..." : max.ToString(CultureInfo.InvariantCulture))}]");
             return result;
+        }
+
+        private bool Bool(YamlMappingNode? node, string key, string where, bool fallback)
+        {
+            if (node is null || !node.Children.TryGetValue(new YamlScalarNode(key), out var value)) return fallback;
+            switch ((value as YamlScalarNode)?.Value?.Trim())
+            {
+                case "true" or "True" or "TRUE" or "yes" or "on": return true;
+                case "false" or "False" or "FALSE" or "no" or "off": return false;
+                default:
+                    Problems.Add($"{where}: expected true or false, got '{(value as YamlScalarNode)?.Value ?? value.NodeType.ToString()}'");
+                    return fallback;
+            }
         }
 
         private double Double(YamlMappingNode? node, string key, string where, double fallback, double min, double max, bool minExclusive = false)

@@ -23,4 +23,10 @@ public sealed record TrainingSpec
 
     /// <summary><c>dtype</c>: parameter dtype (f32, bf16).</summary>
     public string Dtype { get; init; } = "f32";
+
+    /// <summary>
+    /// <c>gradient_checkpointing</c>: recompute each layer in the backward pass instead of keeping its activations
+    /// (the paper's setting for 7B models; about a third more compute, far less memory). Off by default.
+    /// </summary>
+    public bool GradientCheckpointing { get; init; }
 }

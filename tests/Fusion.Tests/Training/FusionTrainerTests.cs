@@ -82,6 +82,47 @@ public sealed class FusionTrainerTests : IDisposable
         Assert.Equal([10L, 12L], FusionTrainer.ListCheckpoints(resumedFolder.Path).Select(c => c.Step));
     }
 
+    [Theory]
+    [InlineData(DType.Float32)]
+    [InlineData(DType.BFloat16)]
+    public void GradientCheckpointingLeavesTheTrajectoryBitIdenticalAndResumesEitherWay(DType dtype)
+    {
+        using var plainFolder = new TempFolder();
+        using var checkpointedFolder = new TempFolder();
+        using var initial = TrainingFixtures.NewModel(dtype, seed: 3);
+
+        Dictionary<string, byte[]> expected;
+        using (var model = TrainingFixtures.NewModel(dtype, seed: 99))
+        using (var source = new InMemoryFusionBatchSource(TrainingFixtures.Batches(11), shuffleSeed: 5))
+        using (var trainer = new FusionTrainer(model, source, ResumeOptions(plainFolder.Path)))
+        {
+            TrainingFixtures.CopyWeights(initial, model);
+            trainer.Train();
+            expected = TrainingFixtures.WeightBytes(model);
+        }
+
+        // The first 5 steps recompute the layers; the run is then resumed with checkpointing off.
+        var withCheckpointing = ResumeOptions(checkpointedFolder.Path) with { GradientCheckpointing = true };
+        using (var model = TrainingFixtures.NewModel(dtype, seed: 98))
+        using (var source = new InMemoryFusionBatchSource(TrainingFixtures.Batches(11), shuffleSeed: 5))
+        using (var trainer = new FusionTrainer(model, source, withCheckpointing))
+        {
+            TrainingFixtures.CopyWeights(initial, model);
+            trainer.Train(stopAfterStep: 5);
+        }
+        using (var model = TrainingFixtures.NewModel(dtype, seed: 97))
+        using (var source = new InMemoryFusionBatchSource(TrainingFixtures.Batches(11), shuffleSeed: 5))
+        using (var trainer = new FusionTrainer(model, source, ResumeOptions(checkpointedFolder.Path)))
+        {
+            trainer.Resume(FusionTrainer.FindLatestCheckpoint(checkpointedFolder.Path)!);
+            Assert.Equal(5, trainer.Step);
+            trainer.Train();
+            var actual = TrainingFixtures.WeightBytes(model);
+            foreach (var (name, bytes) in expected)
+                Assert.True(bytes.AsSpan().SequenceEqual(actual[name]), $"{name} differs between the plain run and the checkpointed one");
+        }
+    }
+
     [Fact]
     public void NaNWeightStopsTheRunNamingTheStepAndKeepsTheLastCheckpoint()
     {

@@ -76,6 +76,22 @@ public sealed class RunSpecValidatorTests : IDisposable
     }
 
     [Fact]
+    public void GradientCheckpointingIsOffUnlessTheSpecTurnsItOnAndReachesTheFusionWork()
+    {
+        var plain = RunSpecValidator.Validate(Valid, _root);
+        Assert.False(plain.Spec!.Training.GradientCheckpointing);
+        Assert.False(new RunPlan("run-1", plain.Spec).Fusion("a").GradientCheckpointing);
+
+        var on = RunSpecValidator.Validate(Valid.Replace("dtype: bf16}", "dtype: bf16, gradient_checkpointing: true}"), _root);
+        Assert.True(on.IsValid, string.Join("\n", on.Problems));
+        Assert.True(on.Spec!.Training.GradientCheckpointing);
+        Assert.True(new RunPlan("run-1", on.Spec).Fusion("b").GradientCheckpointing);
+
+        var bad = RunSpecValidator.Validate(Valid.Replace("dtype: bf16}", "dtype: bf16, gradient_checkpointing: sometimes}"), _root);
+        Assert.Contains("training.gradient_checkpointing: expected true or false, got 'sometimes'", bad.Problems);
+    }
+
+    [Fact]
     public void EveryProblemIsListedAtOnce()
     {
         const string yaml = """

@@ -1,0 +1,112 @@
+using FuseChat.Torch;
+
+namespace FuseChat.Fusion.Models;
+
+/// <summary>
+/// One training forward pass of a <see cref="LlamaModel"/> with activation checkpointing (METHOD.md: the paper
+/// trains with gradient checkpointing). The layers run without recording autograd history; only each layer's
+/// input is kept. <see cref="Backward"/> back-propagates the loss through the output head, then recomputes the
+/// layers one at a time, last first, each with history, and back-propagates through it alone. Parameter
+/// gradients are those of a plain forward and backward: the same operations on the same values, one layer's
+/// intermediates alive at a time.
+/// </summary>
+/// <remarks>
+/// The pass owns the kept layer inputs and frees them in <see cref="Backward"/> (each once its layer is done) or
+/// in <see cref="Dispose"/>. The token ids must stay alive until <see cref="Backward"/> has run.
+/// </remarks>
+public sealed class CheckpointedForward : IDisposable
+{
+    private readonly LlamaModel model;
+    private readonly Tensor ids;
+    private readonly Tensor?[] layerInputs;
+    private readonly List<Tensor> owned = [];
+    private readonly LayerPositions positions;
+    private readonly Tensor output;
+    private bool spent;
+
+    internal CheckpointedForward(LlamaModel model, Tensor ids)
+    {
+        this.model = model;
+        this.ids = ids;
+        layerInputs = new Tensor?[model.LayerCount];
+        using var scope = DisposeScope.Open();
+        var length = ids.Size(1);
+        Tensor h;
+        using (NoGradScope.Enter())
+        {
+            h = model.Embed(ids);
+            positions = model.Positions(0, length, h);
+            Keep(positions.Cos);
+            Keep(positions.Sin);
+            if (positions.Mask is { } mask) Keep(mask);
+            for (var i = 0; i < layerInputs.Length; i++)
+            {
+                layerInputs[i] = Keep(h);
+                h = model.Layer(i, h, positions);
+            }
+        }
+        // The last layer's output made without history is a leaf: the head's backward stops there and leaves
+        // the gradient the layers' recomputation starts from.
+        output = Keep(h).RequiresGradient();
+        Logits = model.Head(output).MoveToOuterScope();
+    }
+
+    /// <summary>Next-token logits [batch, length, vocab]; autograd history reaches back to the last layer's output only.</summary>
+    public Tensor Logits { get; }
+
+    /// <summary>
+    /// Back-propagates <paramref name="loss"/> (a scalar computed from <see cref="Logits"/>) into every parameter's
+    /// gradient, accumulating like <see cref="Tensor.Backward"/>. Once per pass.
+    /// </summary>
+    public void Backward(Tensor loss)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        if (spent) throw new InvalidOperationException("this checkpointed pass has already been back-propagated");
+        spent = true;
+        Tensor? gradient = null;
+        try
+        {
+            using (DisposeScope.Open())
+            {
+                loss.Backward();
+                gradient = (output.Grad ?? throw new InvalidOperationException("the loss does not depend on the logits of this pass"))
+                    .DetachFromScope();
+            }
+            for (var i = layerInputs.Length - 1; i >= 0; i--)
+            {
+                using var scope = DisposeScope.Open();
+                var input = layerInputs[i]!.Detach().RequiresGradient();
+                model.Layer(i, input, positions).Backward(gradient);
+                var next = (input.Grad ?? throw new InvalidOperationException($"decoder layer {i} passed no gradient to its input")).DetachFromScope();
+                gradient.Dispose();
+                gradient = next;
+                layerInputs[i]!.Dispose();
+                layerInputs[i] = null;
+            }
+            using (DisposeScope.Open())
+            {
+                var embedded = model.Embed(ids);
+                if (embedded.RequiresGrad) embedded.Backward(gradient);
+            }
+        }
+        finally
+        {
+            gradient?.Dispose();
+            Dispose();
+        }
+    }
+
+    /// <summary>Frees the kept layer inputs and tables (the logits belong to the caller's scope).</summary>
+    public void Dispose()
+    {
+        foreach (var tensor in owned) tensor.Dispose();
+        owned.Clear();
+    }
+
+    private Tensor Keep(Tensor tensor)
+    {
+        tensor.DetachFromScope();
+        owned.Add(tensor);
+        return tensor;
+    }
+}
