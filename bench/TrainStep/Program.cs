@@ -23,6 +23,7 @@ var vocab = Get("vocab", 32000);
 var intermediate = Get("intermediate", 688);
 var device = Device.Parse(options.GetValueOrDefault("device", "cpu"));
 var dtype = DTypeExtensions.Parse(options.GetValueOrDefault("dtype", "f32"));
+var checkpointing = Get("checkpointing", 0) != 0;
 
 TorchRuntime.Threads = threads;
 TorchRuntime.ManualSeed(0);
@@ -51,6 +52,8 @@ using var optimizer = new AdamW(trained.Parameters(), new AdamWOptions { Learnin
 using var ids = device.Type == DeviceType.Cpu ? null : cpuIds.To(device).DetachFromScope();
 var input = ids ?? cpuIds;
 
+var residentBefore = ProcessMemory("VmRSS");
+if (device.Type != DeviceType.Cpu) TorchRuntime.DeviceMemory(device.Index, resetPeak: true);
 var times = new List<double>();
 double loss = 0;
 double? firstLoss = null;
@@ -59,8 +62,18 @@ for (var step = 0; step < warmup + steps; step++)
     var sw = Stopwatch.StartNew();
     using (DisposeScope.Open())
     {
-        var l = trained.Loss(input);
-        l.Backward();
+        Tensor l;
+        if (checkpointing)
+        {
+            using var pass = trained.ForwardCheckpointed(input);
+            l = LlamaModel.NextTokenLoss(pass.Logits, input);
+            pass.Backward(l);
+        }
+        else
+        {
+            l = trained.Loss(input);
+            l.Backward();
+        }
         optimizer.Step();
         optimizer.ZeroGrad();
         loss = l.ToDouble(); // reads the value back, so on a GPU the step's kernels have finished
@@ -72,5 +85,19 @@ for (var step = 0; step < warmup + steps; step++)
 times.Sort();
 var median = times[times.Count / 2];
 var check = cpuLoss is { } c ? string.Create(CultureInfo.InvariantCulture, $",\"first_loss\":{firstLoss:F5},\"cpu_loss\":{c:F5}") : "";
+// Memory the steps took beyond what the process held before them: the accelerator allocator's peak on a GPU
+// (parameters, gradients and optimiser state included, as torch.cuda.max_memory_allocated after a reset), and on the
+// CPU the resident high-water mark above the resident size before the first step.
+var memory = device.Type != DeviceType.Cpu
+    ? TorchRuntime.DeviceMemory(device.Index) is { } gpu ? $",\"peak_gpu_bytes\":{gpu.Peak}" : ""
+    : $",\"peak_rss_delta_bytes\":{ProcessMemory("VmHWM") - residentBefore}";
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"{{\"impl\":\"csharp\",\"device\":\"{device}\",\"dtype\":\"{dtype.ShortName()}\",\"threads\":{threads},\"median_step_s\":{median:F5},\"tokens_per_s\":{batch * length / median:F1},\"loss\":{loss:F4}{check},\"params\":{trained.ParameterCount()}}}"));
+    $"{{\"impl\":\"csharp\",\"device\":\"{device}\",\"dtype\":\"{dtype.ShortName()}\",\"threads\":{threads},\"median_step_s\":{median:F5},\"tokens_per_s\":{batch * length / median:F1},\"loss\":{loss:F4}{check},\"checkpointing\":{(checkpointing ? 1 : 0)}{memory},\"params\":{trained.ParameterCount()}}}"));
+
+static long ProcessMemory(string field)
+{
+    foreach (var line in File.ReadLines("/proc/self/status"))
+        if (line.StartsWith(field + ":", StringComparison.Ordinal))
+            return 1024 * long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+    throw new InvalidOperationException($"no {field} in /proc/self/status");
+}

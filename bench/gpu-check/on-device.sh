@@ -7,6 +7,8 @@
 #   3. the train-step bench against its PyTorch peer on the GPU, f32 and bf16 (fp32 master weights; the peer uses
 #      autocast), for a small and a medium model: tokens/s medians, the ratio, and the first step's loss against the
 #      same step on the CPU in fp32 (the check of the GPU's arithmetic);
+#   3b. (only when named in FUSECHAT_GPU_CHECK_STEPS) the gradient-checkpointing bench in bf16: peak GPU memory and
+#      step time with the layers recomputed or not, ours against torch.utils.checkpoint;
 #   4. `fusechat demo` in f32 and in bf16: the whole fusion through the grains, which take the GPU when libtorch
 #      sees one.
 # Writes $OUT/gpu-check.log (everything), $OUT/summary.txt (one line per figure or verdict) and the demos'
@@ -115,8 +117,9 @@ if wants train; then
       theirs="$(sed -n 's/^pytorch tokens\/s (median of [0-9]*) = //p' <<<"$result")"
       first="$(grep -o '"first_loss":[0-9.]*' <<<"$result" | head -1 | cut -d: -f2)"
       cpu="$(grep -o '"cpu_loss":[0-9.]*' <<<"$result" | head -1 | cut -d: -f2)"
-      peak="$(grep -o '"peak_gpu_bytes":[0-9]*' <<<"$result" | head -1 | cut -d: -f2)"
-      note "train-step $size $dtype: csharp ${ours} tok/s, pytorch ${theirs} tok/s, ratio ${ratio}; first loss ${first:-?} vs cpu f32 ${cpu:-?}; pytorch peak ${peak:-?} bytes"
+      peak_cs="$(grep '"impl":"csharp"' <<<"$result" | grep -o '"peak_gpu_bytes":[0-9]*' | head -1 | cut -d: -f2)"
+      peak_pt="$(grep '"impl":"pytorch"' <<<"$result" | grep -o '"peak_gpu_bytes":[0-9]*' | head -1 | cut -d: -f2)"
+      note "train-step $size $dtype: csharp ${ours} tok/s, pytorch ${theirs} tok/s, ratio ${ratio}; first loss ${first:-?} vs cpu f32 ${cpu:-?}; peak GPU bytes csharp ${peak_cs:-?}, pytorch ${peak_pt:-?}"
       # bf16 carries 8 significant bits: a loss near 10.4 may be off by a few hundredths; f32 must agree closely.
       tolerance=$([[ $dtype == bf16 ]] && echo 0.08 || echo 0.002)
       if [[ -n "$first" && -n "$cpu" ]] && ! awk -v a="$first" -v b="$cpu" -v t="$tolerance" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t * b) }'; then
@@ -124,6 +127,18 @@ if wants train; then
       fi
     done
   done
+fi
+
+# 3b. Gradient checkpointing's memory and time on the device, ours against torch.utils.checkpoint (not in the default
+# steps: with them it would not fit one 10-minute call; run it as FUSECHAT_GPU_CHECK_STEPS="build checkpointing").
+if wants checkpointing; then
+  export FUSECHAT_TRAIN_STEP_BUILT="$work/apps/train-step" FUSECHAT_PYTHON=python3
+  result="$(timeout 400 "$repo/bench/gradient-checkpointing/run.sh" --rounds=1 --threads="$(nproc)" --device="$device" --dtype=bf16 \
+              --layers=12 --width=1024 --heads=16 --intermediate=2816 --vocab=32000 --batch=8 --length=1024 --steps=5 --warmup=2 2>&1)"
+  status=$?
+  echo "$result"
+  if [[ $status -ne 0 ]]; then fail "gradient-checkpointing (exit $status)"
+  else note "gradient-checkpointing bf16: $(grep -E '^(memory|time)' <<<"$result" | tr '\n' ' ')"; fi
 fi
 
 # 4. The whole fusion through the grains.

@@ -36,6 +36,7 @@ internal static unsafe class NativeMethods
     [DllImport(Library)] internal static extern int fct_version(out int major, out int minor, out int patch);
     [DllImport(Library)] internal static extern int fct_has_sdpa();
     [DllImport(Library)] internal static extern int fct_cuda_device_count();
+    [DllImport(Library)] internal static extern int fct_device_memory(int deviceIndex, int resetPeak, out long allocated, out long peak);
     [DllImport(Library)] internal static extern void fct_set_num_threads(int n);
     [DllImport(Library)] internal static extern int fct_get_num_threads();
     [DllImport(Library)] internal static extern int fct_set_num_interop_threads(int n);

@@ -19,6 +19,19 @@ public static class TorchRuntime
     /// <summary>Number of CUDA devices usable by this libtorch (0 on a CPU build).</summary>
     public static int CudaDeviceCount => NativeMethods.fct_cuda_device_count();
 
+    /// <summary>
+    /// Bytes that live tensors hold on accelerator <paramref name="deviceIndex"/> (CUDA) now and at most since the
+    /// last reset (<paramref name="resetPeak"/> resets it first), as libtorch's caching allocator counts them: the
+    /// figure PyTorch's <c>torch.cuda.max_memory_allocated</c> reports. Null where there is no accelerator or the shim
+    /// was built against a libtorch before 2.9, which has no device-generic statistics.
+    /// </summary>
+    public static (long Allocated, long Peak)? DeviceMemory(int deviceIndex = 0, bool resetPeak = false)
+    {
+        var known = NativeMethods.fct_device_memory(deviceIndex, resetPeak ? 1 : 0, out var allocated, out var peak);
+        NativeMethods.Check(known < 0 ? -1 : 0);
+        return known == 1 ? (allocated, peak) : null;
+    }
+
     /// <summary>True when at least one CUDA device is usable.</summary>
     public static bool IsCudaAvailable => CudaDeviceCount > 0;
 

@@ -1,8 +1,11 @@
 using System.Text.Json;
 using FuseChat.Client.Commands;
 using FuseChat.Fusion.Checkpoints;
+using FuseChat.Fusion.Data;
 using FuseChat.Fusion.Models;
+using FuseChat.Fusion.Planning;
 using FuseChat.Fusion.Templates;
+using FuseChat.Fusion.Tokenization;
 using FuseChat.Grains.Runs;
 using FuseChat.Torch;
 
@@ -62,6 +65,16 @@ public sealed class PlanCommandTests : IDisposable
         Assert.Equal(2, plan.Stages.Count(s => s.Stage == "representations"));
         Assert.Equal(plan.Stages.Sum(s => s.Flops), plan.TotalFlops);
         Assert.Equal(plan.TotalFlops / 100e12 / 3600, plan.GpuHours, 12);
+
+        // One micro-batch is one conversation: the longest sets a step's activations, here without checkpointing.
+        var tokenizer = HfTokenizer.Load(Path.Combine(_root, "pivot"));
+        var longest = ChatDataset.Read(spec.Data.Train).Max(r => ChatEncoder.Encode(r.Conversation, ChatTemplates.Get("mistral"), tokenizer).Ids.Length);
+        Assert.Equal(longest, plan.LongestConversation);
+        var config = ModelConfig.Load(Path.Combine(_root, "pivot"));
+        Assert.False(plan.GradientCheckpointing);
+        Assert.Equal(ResourceEstimate.ActivationBytes(config, longest, DType.Float32, checkpointing: false), fusion.ActivationBytes);
+        Assert.Equal(ResourceEstimate.ActivationBytes(config, longest, DType.Float32, checkpointing: true), plan.AlternativeActivationBytes);
+        Assert.NotEqual(fusion.ActivationBytes, plan.AlternativeActivationBytes);
     }
 
     [Fact]
@@ -81,7 +94,7 @@ public sealed class PlanCommandTests : IDisposable
         var parameters = model.ParameterCount();
 
         Assert.Equal(TinyParameters, parameters);
-        Assert.Equal(parameters * (2 + 8 + 4), Fusion.Planning.ResourceEstimate.CheckpointBytes(parameters, DType.BFloat16));
-        Assert.Equal(parameters * (2 + 2 + 8 + 4), Fusion.Planning.ResourceEstimate.TrainingStateBytes(parameters, DType.BFloat16));
+        Assert.Equal(parameters * (2 + 8 + 4), ResourceEstimate.CheckpointBytes(parameters, DType.BFloat16));
+        Assert.Equal(parameters * (2 + 2 + 8 + 4), ResourceEstimate.TrainingStateBytes(parameters, DType.BFloat16));
     }
 }

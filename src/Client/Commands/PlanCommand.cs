@@ -79,14 +79,27 @@ internal static class PlanCommand
 
     /// <summary>One model of the run and the training data as its tokenizer sees it.</summary>
     internal sealed record ModelPlan(string Name, string Architecture, long Parameters, long ActiveParameters, int Vocabulary, long Tokens, long TrainedTokens,
-        int Truncated);
+        int Truncated, int LongestConversation);
 
-    /// <summary>One stage's share: operations, memory that must fit on one device, and bytes written.</summary>
-    internal sealed record StagePlan(string Stage, string What, double Flops, long? DeviceBytes, long DiskBytes);
+    /// <summary>
+    /// One stage's share: operations, memory that must fit on one device (a training step's state, and about its
+    /// activations on the longest conversation), and bytes written.
+    /// </summary>
+    internal sealed record StagePlan(string Stage, string What, double Flops, long? DeviceBytes, long DiskBytes, long? ActivationBytes = null);
 
     /// <summary>The whole estimate.</summary>
     internal sealed record RunPlan(int Conversations, IReadOnlyList<ModelPlan> Models, IReadOnlyList<StagePlan> Stages, double TotalFlops,
-        double EffectiveTflops, double GpuHours);
+        double EffectiveTflops, double GpuHours)
+    {
+        /// <summary>training.gradient_checkpointing of the spec.</summary>
+        public bool GradientCheckpointing { get; init; }
+
+        /// <summary>Tokens of the longest training conversation on the pivot's tokenizer: one micro-batch's length.</summary>
+        public int LongestConversation { get; init; }
+
+        /// <summary>About the activations of a training step with gradient checkpointing switched the other way.</summary>
+        public long AlternativeActivationBytes { get; init; }
+    }
 
     /// <summary>Estimates <paramref name="spec"/>; throws when a model or data file is not local.</summary>
     internal static RunPlan Estimate(RunSpec spec, double effectiveTflops)
@@ -116,13 +129,17 @@ internal static class PlanCommand
             stages.Add(new StagePlan("alignment", s.Name, 0, null, ResourceEstimate.RepresentationBytesBound(pivot.Tokens, pivot.TrainedTokens, k)));
 
         var dtype = DTypeExtensions.Parse(spec.Training.Dtype);
+        // Each micro-batch is one conversation, so the longest one sets a step's activations.
+        var pivotConfig = ModelConfig.Load(spec.Pivot.Path);
+        var checkpointing = spec.Training.GradientCheckpointing;
+        var activations = ResourceEstimate.ActivationBytes(pivotConfig, pivot.LongestConversation, dtype, checkpointing);
         var steps = (long)Math.Ceiling(conversations.Count / (double)spec.Training.Accumulation) * spec.Training.Epochs;
         foreach (var s in sources)
         {
             stages.Add(new StagePlan("fusion", $"{s.Name}: {steps} steps, {spec.Training.Dtype}",
                 ResourceEstimate.TrainingFlops(pivot.ActiveParameters, pivot.Tokens * spec.Training.Epochs),
                 ResourceEstimate.TrainingStateBytes(pivot.Parameters, dtype),
-                ResourceEstimate.CheckpointBytes(pivot.Parameters, dtype)));
+                ResourceEstimate.CheckpointBytes(pivot.Parameters, dtype), activations));
         }
 
         var mergeDtype = spec.Merge.Dtype is { } d ? DTypeExtensions.Parse(d) : DType.Float32;
@@ -137,7 +154,12 @@ internal static class PlanCommand
         }
 
         var total = stages.Sum(s => s.Flops);
-        return new RunPlan(conversations.Count, [pivot, .. sources], stages, total, effectiveTflops, total / (effectiveTflops * 1e12) / 3600);
+        return new RunPlan(conversations.Count, [pivot, .. sources], stages, total, effectiveTflops, total / (effectiveTflops * 1e12) / 3600)
+        {
+            GradientCheckpointing = checkpointing,
+            LongestConversation = pivot.LongestConversation,
+            AlternativeActivationBytes = ResourceEstimate.ActivationBytes(pivotConfig, pivot.LongestConversation, dtype, !checkpointing),
+        };
     }
 
     private static ModelPlan Model(string name, string folder, IChatTemplate template, IReadOnlyList<Conversation> conversations)
@@ -145,18 +167,19 @@ internal static class PlanCommand
         var config = ModelConfig.Load(folder);
         var tokenizer = HfTokenizer.Load(folder);
         long tokens = 0, trained = 0;
-        var truncated = 0;
+        int truncated = 0, longest = 0;
         foreach (var conversation in conversations)
         {
             var encoded = ChatEncoder.Encode(conversation, template, tokenizer);
             var length = Math.Min(encoded.Ids.Length, config.MaxPositionEmbeddings);
             if (length < encoded.Ids.Length) truncated++;
+            longest = Math.Max(longest, length);
             tokens += length;
             trained += NextTokenLabels.Count(encoded.Trained, length);
         }
 
         return new ModelPlan(name, config.ArchitectureName, ResourceEstimate.Parameters(config), ResourceEstimate.ActiveParameters(config), config.VocabSize,
-            tokens, trained, truncated);
+            tokens, trained, truncated, longest);
     }
 
     private static void Write(RunPlan plan)
@@ -176,12 +199,19 @@ internal static class PlanCommand
         foreach (var s in plan.Stages)
         {
             stages.AddRow(s.Stage, Markup.Escape(s.What), s.Flops == 0 ? "-" : s.Flops.ToString("0.00e+00", CultureInfo.InvariantCulture),
-                s.DeviceBytes is { } b ? Bytes(b) + " + activations" : "-", Bytes(s.DiskBytes));
+                s.DeviceBytes is { } b ? Bytes(b) + (s.ActivationBytes is { } a ? $" + {Bytes(a)} activations" : "") : "-", Bytes(s.DiskBytes));
         }
 
         AnsiConsole.Write(stages);
         AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"total {plan.TotalFlops:0.00e+00} FLOPs: about [bold]{Duration(plan.GpuHours)}[/] of one GPU at {plan.EffectiveTflops:0} effective TFLOP/s (--effective-tflops)");
+        if (plan.Stages.Any(s => s.ActivationBytes is not null))
+        {
+            var current = plan.Stages.First(s => s.ActivationBytes is not null).ActivationBytes!.Value;
+            var (now, other) = plan.GradientCheckpointing ? ("on", "off") : ("off", "on (training.gradient_checkpointing: true)");
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"[grey]Activations are about, for the longest conversation ({plan.LongestConversation} tokens), with fused attention. Gradient checkpointing {now}: {Bytes(current)}; {other}: {Bytes(plan.AlternativeActivationBytes)}.[/]");
+        }
         AnsiConsole.MarkupLine("[grey]Checkpoint sizes are per checkpoint. Shard sizes count the token data before zstd and leave out each shard's " +
             "fixed overhead and the alignment statistics, small against a real corpus. Alignment and merging run on CPUs.[/]");
     }

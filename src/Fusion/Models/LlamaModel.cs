@@ -1,3 +1,4 @@
+using FuseChat.Fusion.Templates;
 using FuseChat.Torch;
 using FuseChat.Torch.Nn;
 
@@ -95,12 +96,21 @@ public sealed class LlamaModel : Module
     public Tensor Loss(Tensor ids, Tensor? labels = null)
     {
         using var scope = DisposeScope.Open();
-        var logits = Forward(ids);
-        var targets = labels ?? ids;
-        var length = ids.Size(1);
-        var predicted = logits.Narrow(1, 0, length - 1).Reshape(-1, Config.VocabSize);
-        var next = targets.Narrow(1, 1, length - 1).Reshape(-1);
-        return Functional.CrossEntropy(predicted, next, ignoreIndex: -100).MoveToOuterScope();
+        return NextTokenLoss(Forward(ids), labels ?? ids).MoveToOuterScope();
+    }
+
+    /// <summary>
+    /// Mean next-token cross entropy of <paramref name="logits"/> [batch, length, vocab]: position t predicts
+    /// labels[t+1]; labels of -100 are ignored. <see cref="Loss"/> with the logits already computed (e.g. by
+    /// <see cref="ForwardCheckpointed"/>).
+    /// </summary>
+    public static Tensor NextTokenLoss(Tensor logits, Tensor labels)
+    {
+        using var scope = DisposeScope.Open();
+        var length = labels.Size(1);
+        var predicted = logits.Narrow(1, 0, length - 1).Reshape(-1, logits.Size(2));
+        var next = labels.Narrow(1, 1, length - 1).Reshape(-1);
+        return Functional.CrossEntropy(predicted, next, ignoreIndex: NextTokenLabels.Ignore).MoveToOuterScope();
     }
 
     /// <summary>

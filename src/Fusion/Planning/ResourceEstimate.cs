@@ -1,4 +1,5 @@
 using FuseChat.Fusion.Checkpoints;
+using FuseChat.Fusion.Models;
 using FuseChat.Torch;
 
 namespace FuseChat.Fusion.Planning;
@@ -60,6 +61,29 @@ public static class ResourceEstimate
     {
         var width = ElementBytes(dtype);
         return parameters * (2 * width + 8 + (width < 4 ? 4 : 0));
+    }
+
+    /// <summary>
+    /// About the bytes of activations a training step on one sequence of <paramref name="tokens"/> tokens holds between
+    /// its forward and backward pass, on a GPU with fused attention (no [heads, length, length] score matrix). Per token
+    /// and decoder layer, the tensors autograd saves in our layer: the two norms' input, scaled input and output
+    /// (6 x hidden), attention's q, k, v and output and the output projection's input (3 x hidden + 2 x key-value
+    /// width), and the SwiGLU MLP's gate, up, activated gate and product (4 x intermediate, times the experts a token
+    /// is routed to in a mixture). With <paramref name="checkpointing"/> the layers keep only their input (hidden) and
+    /// one layer's tensors exist at a time. The head adds the final norm (3 x hidden), the logits in
+    /// <paramref name="dtype"/> and two fp32 copies of them for the loss (its upcast and log-softmax).
+    /// </summary>
+    public static long ActivationBytes(ModelConfig config, long tokens, DType dtype, bool checkpointing)
+    {
+        var decoder = DecoderConfig.From(config);
+        var width = ElementBytes(dtype);
+        long hidden = decoder.HiddenSize;
+        long keyValue = (long)decoder.EffectiveKeyValueHeads * decoder.EffectiveHeadDim;
+        long mlp = 4L * decoder.IntermediateSize * (decoder.IsMixtureOfExperts ? decoder.ExpertsPerToken : 1);
+        var perLayer = 9 * hidden + 2 * keyValue + mlp;
+        var layers = checkpointing ? decoder.Layers * hidden + perLayer : decoder.Layers * perLayer;
+        long vocabulary = decoder.VocabSize;
+        return tokens * ((layers + 3 * hidden + vocabulary) * width + 8 * vocabulary);
     }
 
     /// <summary>Bytes of one training checkpoint: the weights in <paramref name="dtype"/>, AdamW's moments and any fp32 masters.</summary>

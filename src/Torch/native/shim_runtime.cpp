@@ -2,6 +2,9 @@
 #include "shim.h"
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#ifdef FUSECHAT_DEVICE_STATS
+#include <ATen/DeviceAccelerator.h>
+#endif
 
 namespace {
 thread_local std::string last_error;
@@ -32,6 +35,38 @@ FCT_API int fct_cuda_device_count() {
     return at::detail::getCUDAHooks().hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0;
   }
   FCT_CATCH(0)
+}
+
+// The caching allocator's byte counts of an accelerator (CUDA): what live tensors hold now and at most since the
+// last reset. 1 when known; 0 when this build has no device statistics (libtorch before 2.9) or there is no
+// accelerator; -1 on error.
+FCT_API int fct_device_memory(int device_index, int reset_peak, int64_t* allocated, int64_t* peak) {
+#ifdef FUSECHAT_DEVICE_STATS
+  try {
+    auto accelerator = at::accelerator::getAccelerator(false);
+    if (!accelerator.has_value()) return 0;
+    auto index = static_cast<c10::DeviceIndex>(device_index);
+    auto* allocator = c10::getDeviceAllocator(*accelerator);
+    if (!allocator->initialized()) {
+      *allocated = 0;
+      *peak = 0;
+      return 1;
+    }
+    if (reset_peak != 0) allocator->resetPeakStats(index);
+    const auto stats = allocator->getDeviceStats(index);
+    const auto& all = stats.allocated_bytes[0];  // StatType::AGGREGATE, whose namespace moved between releases
+    *allocated = all.current;
+    *peak = all.peak;
+    return 1;
+  }
+  FCT_CATCH(-1)
+#else
+  (void)device_index;
+  (void)reset_peak;
+  (void)allocated;
+  (void)peak;
+  return 0;
+#endif
 }
 
 FCT_API void fct_set_num_threads(int n) { at::set_num_threads(n); }

@@ -36,6 +36,36 @@ public sealed class ResourceEstimateTests
         Assert.Throws<ArgumentException>(() => ResourceEstimate.CheckpointBytes(1000, DType.Int64));
     }
 
+    private static readonly ModelConfig Llama7B = ModelConfig.Parse("""
+        {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 32000, "hidden_size": 4096,
+         "intermediate_size": 11008, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
+         "rms_norm_eps": 1e-5, "max_position_embeddings": 4096}
+        """);
+
+    [Fact]
+    public void Activations_of_a_7B_sequence_shrink_to_one_hidden_state_per_layer_with_checkpointing()
+    {
+        // Per token and layer: 9 x 4096 (norms, attention, output projection) + 2 x 1024 (k, v of 8 heads of 128)
+        // + 4 x 11008 (SwiGLU) = 82,944 elements. Head: final norm 3 x 4096 and the logits, in bf16, plus 8 bytes per
+        // logit for the loss's fp32 copies.
+        const long perLayer = (9 * 4096) + (2 * 1024) + (4 * 11008);
+        const long head = (3 * 4096) + 32000;
+        Assert.Equal(2048L * ((((32 * perLayer) + head) * 2) + (8 * 32000)), ResourceEstimate.ActivationBytes(Llama7B, 2048, DType.BFloat16, checkpointing: false));
+        Assert.Equal(2048L * ((((32 * 4096) + perLayer + head) * 2) + (8 * 32000)), ResourceEstimate.ActivationBytes(Llama7B, 2048, DType.BFloat16, checkpointing: true));
+        // About 10.8 GiB against 1.5 GiB for one 2048-token sequence.
+        Assert.InRange(ResourceEstimate.ActivationBytes(Llama7B, 2048, DType.BFloat16, false) / (double)(1L << 30), 10.5, 11.5);
+        Assert.InRange(ResourceEstimate.ActivationBytes(Llama7B, 2048, DType.BFloat16, true) / (double)(1L << 30), 1.3, 1.6);
+    }
+
+    [Fact]
+    public void A_token_of_a_mixture_passes_through_the_mlps_of_its_routed_experts_only()
+    {
+        // hidden 16, key-value width 2 heads x 8, intermediate 32, vocabulary 100, float32.
+        long Expected(int perToken) => 10L * (((1 * ((9 * 16) + (2 * 16) + (4 * 32 * perToken))) + (3 * 16) + 100) * 4 + (8 * 100));
+        Assert.Equal(Expected(2), ResourceEstimate.ActivationBytes(Mixtral(experts: 4, perToken: 2), 10, DType.Float32, checkpointing: false));
+        Assert.Equal(Expected(1), ResourceEstimate.ActivationBytes(Mixtral(experts: 4, perToken: 1), 10, DType.Float32, checkpointing: false));
+    }
+
     [Fact]
     public void Shards_hold_every_token_and_the_top_k_of_each_trained_position()
     {

@@ -13,6 +13,36 @@ public class RuntimeInfoTests
     }
 
     [Fact]
+    public void DeviceMemoryIsKnownExactlyWhereThereIsAnAcceleratorToCount()
+    {
+        if (!TorchRuntime.IsCudaAvailable)
+        {
+            // CPU tensors are not the accelerator allocator's to count, with or without statistics in this build.
+            using var scope = DisposeScope.Open();
+            _ = Tensor.Zeros([1024]);
+            Assert.Null(TorchRuntime.DeviceMemory());
+            return;
+        }
+
+        var version = Version.Parse(TorchRuntime.Version);
+        if (version < new Version(2, 9))
+        {
+            Assert.Null(TorchRuntime.DeviceMemory());
+            return;
+        }
+        var before = TorchRuntime.DeviceMemory(resetPeak: true)!.Value;
+        using (var scope = DisposeScope.Open())
+        {
+            _ = Tensor.Zeros([1 << 20], device: Device.Cuda());
+            var during = TorchRuntime.DeviceMemory()!.Value;
+            Assert.True(during.Allocated >= before.Allocated + 4 * (1 << 20), $"{during.Allocated} bytes after a 4 MiB tensor, {before.Allocated} before");
+        }
+        var after = TorchRuntime.DeviceMemory()!.Value;
+        Assert.True(after.Peak >= before.Allocated + 4 * (1 << 20));
+        Assert.True(after.Allocated < after.Peak);
+    }
+
+    [Fact]
     public void DTypeAndDeviceNames()
     {
         Assert.Equal(DType.BFloat16, DTypeExtensions.Parse("bf16"));
