@@ -9,7 +9,9 @@ using FuseChat.Fusion.Models;
 using FuseChat.Torch;
 using FuseChat.Torch.Optim;
 
-var options = args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
+// A later --key=value overrides an earlier one, so that scripts can put their defaults first.
+var options = new Dictionary<string, string>();
+foreach (var pair in args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2)) options[pair[0].TrimStart('-')] = pair[1];
 int Get(string key, int fallback) => options.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
 var threads = Get("threads", 1);
 var steps = Get("steps", 10);
