@@ -78,7 +78,7 @@ internal static class DemoWorkspace
               - {name: source-b, path: ../models/source-b}
             data: {train: ../data/chats.jsonl, eval_chats: ../data/chats.jsonl, eval_tasks: ../data/tasks.jsonl}
             representation: {top_k: 10, shard_size: 10, max_batch_tokens: 2048, dtype: {{dtype}}}
-            training: {lr: 4.0e-3, epochs: 6, accumulation: 2, warmup: 0.05, checkpoint_every: 10, lambda: 0.5, dtype: {{dtype}}}
+            training: {lr: 4.0e-3, epochs: 6, accumulation: 2, warmup: 0.05, checkpoint_every: 10, lambda: 0.5, dtype: {{dtype}}, gradient_checkpointing: true}
             merge: {method: sce, select_topk: 1.0, dtype: float32}
             output: {folder: out}
             """));

@@ -20,7 +20,7 @@ internal static class FusionDemo
         var silo = await InProcessSilo.StartAsync(Path.Combine(workspace, "silo"), cancellation);
         await using (silo.ConfigureAwait(false))
         {
-            console.MarkupLineInterpolated($"[grey]libtorch {TorchRuntime.Version}, models on {silo.ModelDevice}, representations and training in {dtype}[/]");
+            console.MarkupLineInterpolated($"[grey]libtorch {TorchRuntime.Version}, models on {silo.ModelDevice}, representations and training in {dtype}, training with gradient checkpointing (as the paper)[/]");
             var id = $"demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
             var final = await LocalRun.StartAndFollowAsync(silo.Grains, id, paths.SpecFile, console, cancellation,
                 $"run [green]{id}[/]: pivot + 2 sources (Llama-3 and Qwen3 vocabularies) -> SCE merge");
