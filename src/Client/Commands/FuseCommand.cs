@@ -30,9 +30,13 @@ internal static class FuseCommand
         {
             Description = "Recompute each layer in the backward pass instead of keeping its activations (the paper's 7B setting): far less memory, about a third more compute.",
         };
+        var optimizerOffload = new Option<bool>("--optimizer-offload")
+        {
+            Description = "On a GPU, keep AdamW's fp32 masters and moments in host memory (12 bytes per parameter off the GPU); the update runs on the CPU.",
+        };
         var command = new Command("fuse", "Pairwise fusion: fine-tune the pivot towards one aligned source with the fusion loss.")
         {
-            pivot, pivotReps, aligned, output, lr, epochs, accumulation, lambda, warmup, checkpointEvery, dtype, device, gradientCheckpointing,
+            pivot, pivotReps, aligned, output, lr, epochs, accumulation, lambda, warmup, checkpointEvery, dtype, device, gradientCheckpointing, optimizerOffload,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -47,6 +51,7 @@ internal static class FuseCommand
                         LearningRate = parse.GetValue(lr), Epochs = parse.GetValue(epochs), GradientAccumulationSteps = parse.GetValue(accumulation),
                         Lambda = parse.GetValue(lambda), WarmupRatio = parse.GetValue(warmup), CheckpointEvery = parse.GetValue(checkpointEvery),
                         GradientCheckpointing = parse.GetValue(gradientCheckpointing),
+                        OptimizerStateDevice = FusionTrainerOptions.OffloadTarget(parse.GetValue(optimizerOffload), Device.Parse(parse.GetValue(device)!)),
                     },
                 };
                 PairwiseFusionSummary? summary = null;

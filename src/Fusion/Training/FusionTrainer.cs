@@ -75,7 +75,7 @@ public sealed class FusionTrainer : IDisposable
         optimizer = new AdamW(parameterTensors, new AdamWOptions
         {
             LearningRate = options.LearningRate, Beta1 = options.Beta1, Beta2 = options.Beta2,
-            Epsilon = options.Epsilon, WeightDecay = options.WeightDecay,
+            Epsilon = options.Epsilon, WeightDecay = options.WeightDecay, StateDevice = options.OptimizerStateDevice,
         });
     }
 
@@ -330,7 +330,13 @@ public sealed class FusionTrainer : IDisposable
                 var n = parameters[i].Name;
                 Load(optimizerReader, "exp_avg." + n, optimizer.ExpAvg[i]);
                 Load(optimizerReader, "exp_avg_sq." + n, optimizer.ExpAvgSq[i]);
-                if (optimizer.MasterWeights[i] is { } master) Load(optimizerReader, "master." + n, master);
+                if (optimizer.MasterWeights[i] is not { } master) continue;
+                // A checkpoint of a run whose optimiser state stayed with fp32 parameters has no masters for them:
+                // the weights just loaded are that state.
+                if (!optimizerReader.Contains("master." + n) && parameters[i].Tensor.DType is DType.Float32 or DType.Float64)
+                    master.CopyFrom(parameters[i].Tensor);
+                else
+                    Load(optimizerReader, "master." + n, master);
             }
         }
         optimizer.StepCount = state.OptimizerStepCount;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using FuseChat.Torch;
 
 namespace FuseChat.Fusion.Training;
 
@@ -41,6 +42,19 @@ public sealed record FusionTrainerOptions
     /// CPU), so a run may be resumed with it switched either way.
     /// </summary>
     public bool GradientCheckpointing { get; init; }
+    /// <summary>
+    /// Where AdamW keeps its fp32 master weights and moments: null keeps them with the parameters; the CPU, for a model
+    /// on a GPU, moves those 12 bytes per parameter to host memory (optimiser offload), so that the GPU holds only
+    /// weights, gradients and activations; each step then copies the gradients to the host and the new weights back.
+    /// Not part of <see cref="TrajectoryHash"/>: the update is the same arithmetic wherever it runs (bit for bit when it
+    /// runs on the same kind of device), so a run may be resumed with it switched either way.
+    /// </summary>
+    public Device? OptimizerStateDevice { get; init; }
+    /// <summary>
+    /// The <see cref="OptimizerStateDevice"/> for a request to offload the optimiser state, for a model on
+    /// <paramref name="modelDevice"/>: the CPU for a model on a GPU; null (nothing to move) for a model on the CPU.
+    /// </summary>
+    public static Device? OffloadTarget(bool offload, Device modelDevice) => offload && modelDevice.Type != DeviceType.Cpu ? Device.Cpu : null;
     /// <summary>Seed of libtorch's generator at the start of a fresh run.</summary>
     public ulong Seed { get; init; } = 42;
     /// <summary>Folder holding the checkpoint-NNNNNNNN folders; null disables checkpoints.</summary>

@@ -47,4 +47,7 @@ public sealed record PairwiseFusionWork
 
     /// <summary>Recompute the layers in the backward pass instead of keeping their activations (absent in state stored before it existed: off).</summary>
     [Id(12)] public bool GradientCheckpointing { get; init; }
+
+    /// <summary>Keep AdamW's masters and moments in host memory when training on a GPU (absent in older state: off).</summary>
+    [Id(13)] public bool OptimizerOffload { get; init; }
 }

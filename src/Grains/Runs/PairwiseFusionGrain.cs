@@ -61,6 +61,7 @@ public sealed class PairwiseFusionGrain(
         if (File.Exists(Path.Combine(work.OutputFolder, ModelConfig.FileName))) return "target already trained";
         var key = this.GetPrimaryKeyString();
         var source = key[(key.IndexOf('/', StringComparison.Ordinal) + 1)..];
+        var device = WorkDevice.Of(services);
         var options = new FusionTrainerOptions
         {
             LearningRate = work.LearningRate,
@@ -70,6 +71,7 @@ public sealed class PairwiseFusionGrain(
             WarmupRatio = work.Warmup,
             CheckpointEvery = work.CheckpointEvery,
             GradientCheckpointing = work.GradientCheckpointing,
+            OptimizerStateDevice = FusionTrainerOptions.OffloadTarget(work.OptimizerOffload, device),
         };
         var summary = PairwiseFusionRunner.Run(
             new PairwiseFusionJob
@@ -80,7 +82,7 @@ public sealed class PairwiseFusionGrain(
                 Output = work.OutputFolder,
                 Options = options,
                 Dtype = DTypeExtensions.Parse(work.Dtype),
-                Device = WorkDevice.Of(services),
+                Device = device,
             },
             log =>
             {

@@ -90,6 +90,7 @@ internal sealed class RunPlan
         CheckpointEvery = Spec.Training.CheckpointEvery,
         Dtype = Spec.Training.Dtype,
         GradientCheckpointing = Spec.Training.GradientCheckpointing,
+        OptimizerOffload = Spec.Training.OptimizerOffload,
     };
 
     public MergeWork Merge() => new()

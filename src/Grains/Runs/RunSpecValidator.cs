@@ -18,7 +18,7 @@ namespace FuseChat.Grains.Runs;
 /// data: {train: chats.jsonl, eval_chats: held-out.jsonl, eval_tasks: tasks.jsonl}
 /// representation: {top_k: 10, max_batch_tokens: 4096, shard_size: 1000, dtype: bf16}
 /// alignment: {threads: -1, parallel_shards: 4}
-/// training: {lr: 5.0e-6, epochs: 3, accumulation: 128, lambda: 0.9, warmup: 0.03, checkpoint_every: 100, dtype: bf16, gradient_checkpointing: true}
+/// training: {lr: 5.0e-6, epochs: 3, accumulation: 128, lambda: 0.9, warmup: 0.03, checkpoint_every: 100, dtype: bf16, gradient_checkpointing: true, optimizer_offload: false}
 /// merge: {method: sce, select_topk: 0.1, ranges: 4, parallel_ranges: 2}     # or {recipe: recipe.yaml, ranges: 4}
 /// output: {folder: out}
 /// </code>
@@ -66,7 +66,7 @@ public static class RunSpecValidator
         ["data"] = ["train", "eval_chats", "eval_tasks"],
         ["representation"] = ["top_k", "max_batch_tokens", "shard_size", "dtype"],
         ["alignment"] = ["threads", "parallel_shards"],
-        ["training"] = ["lr", "epochs", "accumulation", "lambda", "warmup", "checkpoint_every", "dtype", "gradient_checkpointing"],
+        ["training"] = ["lr", "epochs", "accumulation", "lambda", "warmup", "checkpoint_every", "dtype", "gradient_checkpointing", "optimizer_offload"],
         ["merge"] = ["method", "select_topk", "sce_variant", "weight", "density", "dtype", "recipe", "ranges", "parallel_ranges", "shard_bytes"],
         ["output"] = ["folder"],
     };
@@ -156,6 +156,7 @@ public static class RunSpecValidator
                 CheckpointEvery = Int(tr, "checkpoint_every", "training.checkpoint_every", td.CheckpointEvery, 0, int.MaxValue),
                 Dtype = Dtype(tr, "training.dtype", td.Dtype),
                 GradientCheckpointing = Bool(tr, "gradient_checkpointing", "training.gradient_checkpointing", td.GradientCheckpointing),
+                OptimizerOffload = Bool(tr, "optimizer_offload", "training.optimizer_offload", td.OptimizerOffload),
             };
 
             var merge = ReadMerge(root);

@@ -29,4 +29,11 @@ public sealed record TrainingSpec
     /// (the paper's setting for 7B models; about a third more compute, far less memory). Off by default.
     /// </summary>
     public bool GradientCheckpointing { get; init; }
+
+    /// <summary>
+    /// <c>optimizer_offload</c>: on a GPU, keep AdamW's fp32 masters and moments (12 bytes per parameter) in host memory
+    /// and update there, so that the GPU holds only weights, gradients and activations. Off by default; no effect on
+    /// a CPU silo.
+    /// </summary>
+    public bool OptimizerOffload { get; init; }
 }

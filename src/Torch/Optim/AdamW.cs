@@ -2,7 +2,8 @@ namespace FuseChat.Torch.Optim;
 
 /// <summary>
 /// AdamW (decoupled weight decay, bias-corrected moments). Low-precision parameters (bf16, f16) are
-/// updated through fp32 master copies kept here, so small updates are not lost to rounding.
+/// updated through fp32 master copies kept here, so small updates are not lost to rounding; with
+/// <see cref="AdamWOptions.StateDevice"/> every parameter gets a master, and masters and moments live on that device.
 /// The whole update runs in one native call per step.
 /// </summary>
 public sealed unsafe class AdamW : IDisposable
@@ -34,11 +35,17 @@ public sealed unsafe class AdamW : IDisposable
             {
                 var p = parameters[i];
                 if (!p.DType.IsFloatingPoint()) throw new ArgumentException($"parameter {i} is {p.DType.ShortName()}, not floating point");
-                if (p.DType is DType.BFloat16 or DType.Float16)
-                    masters[i] = p.To(DType.Float32).DetachFromScope();
+                var stateDevice = this.options.StateDevice ?? p.Device;
+                if (p.DType is DType.BFloat16 or DType.Float16 || this.options.StateDevice is not null)
+                {
+                    // To() returns the tensor itself when nothing changes: clone, so a master never aliases its parameter.
+                    using var wide = p.To(p.DType == DType.Float64 ? DType.Float64 : DType.Float32);
+                    using var moved = wide.To(stateDevice);
+                    masters[i] = moved.Clone().DetachFromScope();
+                }
                 var stateDtype = masters[i]?.DType ?? p.DType;
-                expAvg[i] = Tensor.Zeros(p.Shape, stateDtype, p.Device).DetachFromScope();
-                expAvgSq[i] = Tensor.Zeros(p.Shape, stateDtype, p.Device).DetachFromScope();
+                expAvg[i] = Tensor.Zeros(p.Shape, stateDtype, stateDevice).DetachFromScope();
+                expAvgSq[i] = Tensor.Zeros(p.Shape, stateDtype, stateDevice).DetachFromScope();
             }
         }
         parameterHandles = this.parameters.Select(p => p.Handle).ToArray();
@@ -65,7 +72,10 @@ public sealed unsafe class AdamW : IDisposable
     /// <summary>Second-moment state per parameter (for checkpoints).</summary>
     public IReadOnlyList<Tensor> ExpAvgSq => expAvgSq;
 
-    /// <summary>fp32 master weights per parameter, null for parameters that are already fp32/f64.</summary>
+    /// <summary>
+    /// fp32 master weights per parameter (on <see cref="AdamWOptions.StateDevice"/> when set), null for fp32/f64
+    /// parameters that are updated in place.
+    /// </summary>
     public IReadOnlyList<Tensor?> MasterWeights => masters;
 
     /// <summary>Applies one update from the parameters' current gradients.</summary>

@@ -13,6 +13,13 @@ public sealed record AdamWOptions
     public double Epsilon { get; init; } = 1e-8;
     /// <summary>Decoupled weight decay (multiplies the parameter by 1 - lr·wd each step).</summary>
     public double WeightDecay { get; init; } = 0.01;
+    /// <summary>
+    /// Where the optimiser state lives: null keeps it with each parameter; a device (the CPU, for a model on a GPU)
+    /// keeps an fp32 master copy of every parameter and both moments there, so the parameters' device holds only
+    /// the weights and their gradients (ZeRO-Offload's split: 12 bytes per parameter move to host memory). Each step
+    /// then copies the gradients over, updates there, and copies the new weights back.
+    /// </summary>
+    public Device? StateDevice { get; init; }
 
     /// <summary>Throws when a value is out of range, naming it.</summary>
     public void Validate()

@@ -17,7 +17,10 @@ FCT_API int fct_adamw_step(T* params, T* masters, T* exp_avgs, T* exp_avg_sqs, i
       const at::Tensor& grad_ref = params[i]->grad();
       if (!grad_ref.defined()) continue;
       at::Tensor param = masters && masters[i] ? *masters[i] : params[i]->detach();
-      at::Tensor grad = grad_ref.scalar_type() == param.scalar_type() ? grad_ref : grad_ref.to(param.scalar_type());
+      // The state may live on another device (optimiser offload: masters and moments in host memory).
+      at::Tensor grad = grad_ref.scalar_type() == param.scalar_type() && grad_ref.device() == param.device()
+                            ? grad_ref
+                            : grad_ref.to(param.device(), param.scalar_type());
       at::Tensor& exp_avg = *exp_avgs[i];
       at::Tensor& exp_avg_sq = *exp_avg_sqs[i];
       if (weight_decay != 0) param.mul_(1.0 - lr * weight_decay);

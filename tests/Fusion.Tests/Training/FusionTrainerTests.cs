@@ -82,14 +82,28 @@ public sealed class FusionTrainerTests : IDisposable
         Assert.Equal([10L, 12L], FusionTrainer.ListCheckpoints(resumedFolder.Path).Select(c => c.Step));
     }
 
+    // Settings that change where or how a step is computed but not its arithmetic: a run that takes its first 5 steps
+    // with the first setting and the rest, resumed from a checkpoint, with the second must give the plain run's weights.
     [Theory]
-    [InlineData(DType.Float32)]
-    [InlineData(DType.BFloat16)]
-    public void GradientCheckpointingLeavesTheTrajectoryBitIdenticalAndResumesEitherWay(DType dtype)
+    [InlineData(DType.Float32, "checkpointing", "plain")]
+    [InlineData(DType.BFloat16, "checkpointing", "plain")]
+    [InlineData(DType.Float32, "offload", "plain")]
+    [InlineData(DType.BFloat16, "offload", "plain")]
+    [InlineData(DType.Float32, "plain", "offload")]
+    [InlineData(DType.BFloat16, "offload", "offload")]
+    public void ComputeSettingsLeaveTheTrajectoryBitIdenticalAndResumeEitherWay(DType dtype, string first, string rest)
     {
         using var plainFolder = new TempFolder();
-        using var checkpointedFolder = new TempFolder();
+        using var switchedFolder = new TempFolder();
         using var initial = TrainingFixtures.NewModel(dtype, seed: 3);
+        FusionTrainerOptions With(string setting, string folder) => setting switch
+        {
+            "plain" => ResumeOptions(folder),
+            "checkpointing" => ResumeOptions(folder) with { GradientCheckpointing = true },
+            // The CPU is the only device here: the state stays on it, but fp32 parameters get masters too.
+            "offload" => ResumeOptions(folder) with { OptimizerStateDevice = Device.Cpu },
+            _ => throw new ArgumentOutOfRangeException(nameof(setting)),
+        };
 
         Dictionary<string, byte[]> expected;
         using (var model = TrainingFixtures.NewModel(dtype, seed: 99))
@@ -101,26 +115,34 @@ public sealed class FusionTrainerTests : IDisposable
             expected = TrainingFixtures.WeightBytes(model);
         }
 
-        // The first 5 steps recompute the layers; the run is then resumed with checkpointing off.
-        var withCheckpointing = ResumeOptions(checkpointedFolder.Path) with { GradientCheckpointing = true };
         using (var model = TrainingFixtures.NewModel(dtype, seed: 98))
         using (var source = new InMemoryFusionBatchSource(TrainingFixtures.Batches(11), shuffleSeed: 5))
-        using (var trainer = new FusionTrainer(model, source, withCheckpointing))
+        using (var trainer = new FusionTrainer(model, source, With(first, switchedFolder.Path)))
         {
             TrainingFixtures.CopyWeights(initial, model);
             trainer.Train(stopAfterStep: 5);
+            // bf16 parameters always have fp32 masters; with the state offloaded, fp32 ones get them too.
+            Assert.Equal(first == "offload" || dtype == DType.BFloat16, trainer.Optimizer.MasterWeights.All(m => m is not null));
         }
         using (var model = TrainingFixtures.NewModel(dtype, seed: 97))
         using (var source = new InMemoryFusionBatchSource(TrainingFixtures.Batches(11), shuffleSeed: 5))
-        using (var trainer = new FusionTrainer(model, source, ResumeOptions(checkpointedFolder.Path)))
+        using (var trainer = new FusionTrainer(model, source, With(rest, switchedFolder.Path)))
         {
-            trainer.Resume(FusionTrainer.FindLatestCheckpoint(checkpointedFolder.Path)!);
+            trainer.Resume(FusionTrainer.FindLatestCheckpoint(switchedFolder.Path)!);
             Assert.Equal(5, trainer.Step);
             trainer.Train();
             var actual = TrainingFixtures.WeightBytes(model);
             foreach (var (name, bytes) in expected)
-                Assert.True(bytes.AsSpan().SequenceEqual(actual[name]), $"{name} differs between the plain run and the checkpointed one");
+                Assert.True(bytes.AsSpan().SequenceEqual(actual[name]), $"{name} differs between the plain run and the one switched from {first} to {rest}");
         }
+    }
+
+    [Fact]
+    public void OffloadMovesTheOptimizerStateToTheHostOnlyForAModelOnAGpu()
+    {
+        Assert.Equal(Device.Cpu, FusionTrainerOptions.OffloadTarget(true, Device.Cuda(1)));
+        Assert.Null(FusionTrainerOptions.OffloadTarget(true, Device.Cpu));
+        Assert.Null(FusionTrainerOptions.OffloadTarget(false, Device.Cuda()));
     }
 
     [Fact]

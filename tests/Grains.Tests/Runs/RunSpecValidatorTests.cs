@@ -92,6 +92,17 @@ public sealed class RunSpecValidatorTests : IDisposable
     }
 
     [Fact]
+    public void OptimizerOffloadIsOffUnlessTheSpecTurnsItOnAndReachesTheFusionWork()
+    {
+        Assert.False(new RunPlan("run-1", RunSpecValidator.Validate(Valid, _root).Spec!).Fusion("a").OptimizerOffload);
+        var on = RunSpecValidator.Validate(Valid.Replace("dtype: bf16}", "dtype: bf16, optimizer_offload: true}"), _root);
+        Assert.True(on.IsValid, string.Join("\n", on.Problems));
+        Assert.True(new RunPlan("run-1", on.Spec!).Fusion("a").OptimizerOffload);
+        var bad = RunSpecValidator.Validate(Valid.Replace("dtype: bf16}", "dtype: bf16, optimizer_offload: 2}"), _root);
+        Assert.Contains("training.optimizer_offload: expected true or false, got '2'", bad.Problems);
+    }
+
+    [Fact]
     public void EveryProblemIsListedAtOnce()
     {
         const string yaml = """

@@ -150,6 +150,46 @@ public class AdamWTests
         Assert.Equal(DType.BFloat16, p.DType);
     }
 
+    [Theory]
+    [InlineData(DType.Float32)]
+    [InlineData(DType.BFloat16)]
+    public void StateOnAnotherDeviceHoldsAMasterOfEveryParameterAndTakesTheSameSteps(DType dtype)
+    {
+        using var scope = DisposeScope.Open();
+        var values = Enumerable.Range(0, 64).Select(i => (float)Math.Sin(i)).ToArray();
+        var inPlace = Tensor.From<float>(values, [8, 8]).To(dtype).RequiresGradient();
+        var offloaded = Tensor.From<float>(values, [8, 8]).To(dtype).RequiresGradient();
+        var options = new AdamWOptions { LearningRate = 1e-2, WeightDecay = 0.1 };
+        using var plain = new AdamW([inPlace], options);
+        // The CPU is the only device here: the state device is the parameters' own, but the offload code path runs
+        // (an fp32 master for an fp32 parameter, gradients brought to the state, weights copied back).
+        using var offload = new AdamW([offloaded], options with { StateDevice = Device.Cpu });
+
+        var master = offload.MasterWeights[0];
+        Assert.NotNull(master);
+        Assert.Equal(DType.Float32, master.DType);
+        Assert.Equal(Device.Cpu, master.Device);
+        Assert.Equal(DType.Float32, offload.ExpAvg[0].DType);
+        Assert.Equal(dtype == DType.Float32, plain.MasterWeights[0] is null);
+
+        for (var step = 0; step < 5; step++)
+        {
+            using var stepScope = DisposeScope.Open();
+            foreach (var p in new[] { inPlace, offloaded })
+                (p.To(DType.Float32) * p.To(DType.Float32) * Tensor.From<float>(values, [8, 8])).Sum().Backward();
+            plain.Step();
+            offload.Step();
+            plain.ZeroGrad();
+            offload.ZeroGrad();
+        }
+
+        Assert.Equal(inPlace.To(DType.Float32).ToArray<float>(), offloaded.To(DType.Float32).ToArray<float>());
+        Assert.Equal(plain.ExpAvgSq[0].ToArray<float>(), offload.ExpAvgSq[0].ToArray<float>());
+        // The master is a copy, not the parameter's storage: overwriting the parameter leaves it alone.
+        using (NoGradScope.Enter()) offloaded.CopyFrom(Tensor.Zeros([8, 8], dtype));
+        Assert.NotEqual(0, master.Abs().Sum().ToDouble());
+    }
+
     [Fact]
     public void RejectsIntegerParametersAndBadOptions()
     {
