@@ -26,6 +26,8 @@ var intermediate = Get("intermediate", 688);
 var device = Device.Parse(options.GetValueOrDefault("device", "cpu"));
 var dtype = DTypeExtensions.Parse(options.GetValueOrDefault("dtype", "f32"));
 var checkpointing = Get("checkpointing", 0) != 0;
+// --offload=1 keeps AdamW's fp32 masters and moments in host memory (training.optimizer_offload).
+var offload = Get("offload", 0) != 0;
 
 TorchRuntime.Threads = threads;
 TorchRuntime.ManualSeed(0);
@@ -50,7 +52,7 @@ if (model is not null)
     using var noGrad = NoGradScope.Enter();
     foreach (var (target, source) in model.Parameters().Zip(reference.Parameters())) target.CopyFrom(source);
 }
-using var optimizer = new AdamW(trained.Parameters(), new AdamWOptions { LearningRate = 1e-4, WeightDecay = 0.01 });
+using var optimizer = new AdamW(trained.Parameters(), new AdamWOptions { LearningRate = 1e-4, WeightDecay = 0.01, StateDevice = offload ? Device.Cpu : null });
 using var ids = device.Type == DeviceType.Cpu ? null : cpuIds.To(device).DetachFromScope();
 var input = ids ?? cpuIds;
 
@@ -94,7 +96,7 @@ var memory = device.Type != DeviceType.Cpu
     ? TorchRuntime.DeviceMemory(device.Index) is { } gpu ? $",\"peak_gpu_bytes\":{gpu.Peak}" : ""
     : $",\"peak_rss_delta_bytes\":{ProcessMemory("VmHWM") - residentBefore}";
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"{{\"impl\":\"csharp\",\"device\":\"{device}\",\"dtype\":\"{dtype.ShortName()}\",\"threads\":{threads},\"median_step_s\":{median:F5},\"tokens_per_s\":{batch * length / median:F1},\"loss\":{loss:F4}{check},\"checkpointing\":{(checkpointing ? 1 : 0)}{memory},\"params\":{trained.ParameterCount()}}}"));
+    $"{{\"impl\":\"csharp\",\"device\":\"{device}\",\"dtype\":\"{dtype.ShortName()}\",\"threads\":{threads},\"median_step_s\":{median:F5},\"tokens_per_s\":{batch * length / median:F1},\"loss\":{loss:F4}{check},\"checkpointing\":{(checkpointing ? 1 : 0)},\"offload\":{(offload ? 1 : 0)}{memory},\"params\":{trained.ParameterCount()}}}"));
 
 static long ProcessMemory(string field)
 {

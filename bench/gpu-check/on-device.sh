@@ -7,8 +7,9 @@
 #   3. the train-step bench against its PyTorch peer on the GPU, f32 and bf16 (fp32 master weights; the peer uses
 #      autocast), for a small and a medium model: tokens/s medians, the ratio, and the first step's loss against the
 #      same step on the CPU in fp32 (the check of the GPU's arithmetic);
-#   3b. (only when named in FUSECHAT_GPU_CHECK_STEPS) the gradient-checkpointing bench in bf16: peak GPU memory and
-#      step time with the layers recomputed or not, ours against torch.utils.checkpoint;
+#   3b. (only when named in FUSECHAT_GPU_CHECK_STEPS: "memory") the gradient-checkpointing bench in bf16, peak GPU
+#      memory and step time with the layers recomputed or not, ours against torch.utils.checkpoint; and one training
+#      step with AdamW's state on the GPU and in host memory (optimiser offload): peaks, times, the same loss;
 #   4. `fusechat demo` in f32 and in bf16: the whole fusion through the grains, which take the GPU when libtorch
 #      sees one.
 # Writes $OUT/gpu-check.log (everything), $OUT/summary.txt (one line per figure or verdict) and the demos'
@@ -129,9 +130,10 @@ if wants train; then
   done
 fi
 
-# 3b. Gradient checkpointing's memory and time on the device, ours against torch.utils.checkpoint (not in the default
-# steps: with them it would not fit one 10-minute call; run it as FUSECHAT_GPU_CHECK_STEPS="build checkpointing").
-if wants checkpointing; then
+# 3b. Memory savers on the device (not in the default steps: with them it would not fit one 10-minute call; run it as
+# FUSECHAT_GPU_CHECK_STEPS="build memory"): gradient checkpointing against torch.utils.checkpoint, and the optimiser
+# offload against our own step with the state on the GPU.
+if wants memory; then
   export FUSECHAT_TRAIN_STEP_BUILT="$work/apps/train-step" FUSECHAT_PYTHON=python3
   result="$(timeout 400 "$repo/bench/gradient-checkpointing/run.sh" --rounds=1 --threads="$(nproc)" --device="$device" --dtype=bf16 \
               --layers=12 --width=1024 --heads=16 --intermediate=2816 --vocab=32000 --batch=8 --length=1024 --steps=5 --warmup=2 2>&1)"
@@ -139,6 +141,17 @@ if wants checkpointing; then
   echo "$result"
   if [[ $status -ne 0 ]]; then fail "gradient-checkpointing (exit $status)"
   else note "gradient-checkpointing bf16: $(grep -E '^(memory|time)' <<<"$result" | tr '\n' ' ')"; fi
+  offload_args=(--threads="$(nproc)" --device="$device" --dtype=bf16 --layers=12 --width=1024 --heads=16 --intermediate=2816
+                --batch=8 --length=512 --steps=5 --warmup=2)
+  on_gpu="$(timeout 200 dotnet "$FUSECHAT_TRAIN_STEP_BUILT/FuseChat.Bench.TrainStep.dll" "${offload_args[@]}" --offload=0 2>&1)"
+  on_host="$(timeout 200 dotnet "$FUSECHAT_TRAIN_STEP_BUILT/FuseChat.Bench.TrainStep.dll" "${offload_args[@]}" --offload=1 2>&1)"
+  echo "$on_gpu"; echo "$on_host"
+  value() { grep -o "\"$1\":[0-9.]*" <<<"$2" | head -1 | cut -d: -f2; }
+  note "offload bf16: state on the GPU: step $(value median_step_s "$on_gpu") s, peak $(value peak_gpu_bytes "$on_gpu") bytes, loss $(value loss "$on_gpu"); in host memory: step $(value median_step_s "$on_host") s, peak $(value peak_gpu_bytes "$on_host") bytes, loss $(value loss "$on_host"); $(value params "$on_gpu") parameters"
+  # The same AdamW arithmetic on the host: after 7 steps the bf16 loss may move in its last bits, no more.
+  if ! awk -v a="$(value loss "$on_gpu")" -v b="$(value loss "$on_host")" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 0.01 * a) }'; then
+    fail "offload: the loss with the optimiser state in host memory differs from the loss with it on the GPU"
+  fi
 fi
 
 # 4. The whole fusion through the grains.

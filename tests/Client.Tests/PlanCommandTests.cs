@@ -78,6 +78,20 @@ public sealed class PlanCommandTests : IDisposable
     }
 
     [Fact]
+    public void With_the_optimizer_offloaded_the_device_holds_weights_and_gradients_and_the_host_the_rest()
+    {
+        var spec = Spec("pivot");
+        var offloaded = spec with { Training = spec.Training with { OptimizerOffload = true } };
+
+        var plan = PlanCommand.Estimate(offloaded, effectiveTflops: 100);
+
+        var fusion = Assert.Single(plan.Stages, s => s.Stage == "fusion");
+        Assert.Equal(TinyParameters * 8, fusion.DeviceBytes); // f32 weights and gradients
+        Assert.Equal(TinyParameters * 12, plan.OffloadedHostBytes);
+        Assert.Null(PlanCommand.Estimate(spec, effectiveTflops: 100).OffloadedHostBytes);
+    }
+
+    [Fact]
     public void A_model_in_the_artifact_store_is_refused_by_name()
     {
         var spec = Spec("artifact:models/pivot");

@@ -99,6 +99,9 @@ internal static class PlanCommand
 
         /// <summary>About the activations of a training step with gradient checkpointing switched the other way.</summary>
         public long AlternativeActivationBytes { get; init; }
+
+        /// <summary>Host memory of the offloaded optimiser state (training.optimizer_offload), per fusion run.</summary>
+        public long? OffloadedHostBytes { get; init; }
     }
 
     /// <summary>Estimates <paramref name="spec"/>; throws when a model or data file is not local.</summary>
@@ -138,7 +141,7 @@ internal static class PlanCommand
         {
             stages.Add(new StagePlan("fusion", $"{s.Name}: {steps} steps, {spec.Training.Dtype}",
                 ResourceEstimate.TrainingFlops(pivot.ActiveParameters, pivot.Tokens * spec.Training.Epochs),
-                ResourceEstimate.TrainingStateBytes(pivot.Parameters, dtype),
+                ResourceEstimate.TrainingStateBytes(pivot.Parameters, dtype, spec.Training.OptimizerOffload),
                 ResourceEstimate.CheckpointBytes(pivot.Parameters, dtype), activations));
         }
 
@@ -159,6 +162,7 @@ internal static class PlanCommand
             GradientCheckpointing = checkpointing,
             LongestConversation = pivot.LongestConversation,
             AlternativeActivationBytes = ResourceEstimate.ActivationBytes(pivotConfig, pivot.LongestConversation, dtype, !checkpointing),
+            OffloadedHostBytes = spec.Training.OptimizerOffload ? ResourceEstimate.OffloadedStateBytes(pivot.Parameters) : null,
         };
     }
 
@@ -212,6 +216,8 @@ internal static class PlanCommand
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                 $"[grey]Activations are about, for the longest conversation ({plan.LongestConversation} tokens), with fused attention. Gradient checkpointing {now}: {Bytes(current)}; {other}: {Bytes(plan.AlternativeActivationBytes)}.[/]");
         }
+        if (plan.OffloadedHostBytes is { } host)
+            AnsiConsole.MarkupLineInterpolated($"[grey]Optimiser offload: the device holds weights and gradients only; each training process keeps {Bytes(host)} of fp32 masters and moments in host memory.[/]");
         AnsiConsole.MarkupLine("[grey]Checkpoint sizes are per checkpoint. Shard sizes count the token data before zstd and leave out each shard's " +
             "fixed overhead and the alignment statistics, small against a real corpus. Alignment and merging run on CPUs.[/]");
     }

@@ -54,14 +54,18 @@ public static class ResourceEstimate
     public static double TrainingFlops(long parameters, long tokens) => 6.0 * parameters * tokens;
 
     /// <summary>
-    /// Bytes a training step holds before activations: parameters and gradients in <paramref name="dtype"/>, AdamW's
-    /// two fp32 moments, and fp32 master weights when <paramref name="dtype"/> is narrower than fp32.
+    /// Bytes a training step holds on its device before activations: parameters and gradients in
+    /// <paramref name="dtype"/>, and, unless the optimiser state is <paramref name="offloaded"/> to host memory, AdamW's
+    /// two fp32 moments and fp32 master weights when <paramref name="dtype"/> is narrower than fp32.
     /// </summary>
-    public static long TrainingStateBytes(long parameters, DType dtype)
+    public static long TrainingStateBytes(long parameters, DType dtype, bool offloaded = false)
     {
         var width = ElementBytes(dtype);
-        return parameters * (2 * width + 8 + (width < 4 ? 4 : 0));
+        return offloaded ? parameters * 2 * width : parameters * (2 * width + 8 + (width < 4 ? 4 : 0));
     }
+
+    /// <summary>Host bytes of an offloaded optimiser state: an fp32 master of every parameter and AdamW's two fp32 moments.</summary>
+    public static long OffloadedStateBytes(long parameters) => parameters * 12;
 
     /// <summary>
     /// About the bytes of activations a training step on one sequence of <paramref name="tokens"/> tokens holds between

@@ -36,6 +36,15 @@ public sealed class ResourceEstimateTests
         Assert.Throws<ArgumentException>(() => ResourceEstimate.CheckpointBytes(1000, DType.Int64));
     }
 
+    [Theory]
+    [InlineData(DType.Float32, 4 + 4)]
+    [InlineData(DType.BFloat16, 2 + 2)]
+    public void Offloading_leaves_weights_and_gradients_on_the_device_and_twelve_bytes_per_parameter_on_the_host(DType dtype, int deviceBytesPerParameter)
+    {
+        Assert.Equal(1000L * deviceBytesPerParameter, ResourceEstimate.TrainingStateBytes(1000, dtype, offloaded: true));
+        Assert.Equal(1000L * 12, ResourceEstimate.OffloadedStateBytes(1000));
+    }
+
     private static readonly ModelConfig Llama7B = ModelConfig.Parse("""
         {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 32000, "hidden_size": 4096,
          "intermediate_size": 11008, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
