@@ -14,19 +14,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 rounds=3
 pass=(--layers=8 --width=512 --heads=8 --intermediate=1376 --vocab=4096 --length=1024 --batch=2 --steps=3 --warmup=1 --threads=2)
-for a in "$@"; do
-  case "$a" in
-    --rounds=*) rounds="${a#--rounds=}" ;;
-    *) pass+=("$a") ;;
-  esac
-done
-if [[ -n "${FUSECHAT_TRAIN_STEP_BUILT:-}" ]]; then
-  out="$FUSECHAT_TRAIN_STEP_BUILT"
-else
-  "$root/scripts/ensure-deps.sh"
-  out="$root/.artifacts/bench/train-step"
-  "$root/bench/quiet-build.sh" "$root/bench/TrainStep/FuseChat.Bench.TrainStep.csproj" -c Release -o "$out"
-fi
+# shellcheck source=bench/train-step/common.sh
+source "$here/../train-step/common.sh"
+train_step_args "$@"
+out="$(train_step_program)"
 py="${FUSECHAT_PYTHON:-/usr/bin/python3}"
 field() { sed -nE "s/.*\"$1\":([0-9.]+).*/\1/p" <<<"$2"; }
 declare -A memory time

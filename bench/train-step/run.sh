@@ -9,21 +9,12 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# shellcheck source=bench/train-step/common.sh
+source "$here/common.sh"
 rounds=3
 pass=()
-for a in "$@"; do
-  case "$a" in
-    --rounds=*) rounds="${a#--rounds=}" ;;
-    *) pass+=("$a") ;;
-  esac
-done
-if [[ -n "${FUSECHAT_TRAIN_STEP_BUILT:-}" ]]; then
-  out="$FUSECHAT_TRAIN_STEP_BUILT"
-else
-  "$root/scripts/ensure-deps.sh"
-  out="$root/.artifacts/bench/train-step"
-  "$root/bench/quiet-build.sh" "$root/bench/TrainStep/FuseChat.Bench.TrainStep.csproj" -c Release -o "$out"
-fi
+train_step_args "$@"
+out="$(train_step_program)"
 py="${FUSECHAT_PYTHON:-/usr/bin/python3}"   # Debian's python3-torch lives there, not in a pyenv
 cs=(); pt=()
 for ((r = 1; r <= rounds; r++)); do
