@@ -17,7 +17,8 @@
 # FUSECHAT_GPU_DEVICE (default cuda:0; cpu rehearses the script on a machine without a GPU),
 # FUSECHAT_TORCH_PREFIX (libtorch's CMake prefix; default torch.utils.cmake_prefix_path of python3),
 # FUSECHAT_GPU_CHECK_STEPS (default "build info train demo"), FUSECHAT_GPU_CHECK_SIZES (train-step models, default
-# "small medium"), FUSECHAT_GPU_CHECK_TRAIN_ARGS (default "--rounds=3 --steps=20 --warmup=5"). A CPU rehearsal:
+# "small medium"), FUSECHAT_GPU_CHECK_TRAIN_ARGS (default "--rounds=3 --steps=20 --warmup=5"),
+# FUSECHAT_GPU_CHECK_MEMORY_ARGS (train-step options appended to the memory step's, e.g. a smaller model). A CPU rehearsal:
 #   FUSECHAT_GPU_DEVICE=cpu FUSECHAT_GPU_CHECK_SIZES=small FUSECHAT_GPU_CHECK_TRAIN_ARGS="--rounds=1 --steps=2 --warmup=1"
 set -uo pipefail
 repo="$(pwd)"
@@ -27,6 +28,7 @@ device="${FUSECHAT_GPU_DEVICE:-cuda:0}"
 steps="${FUSECHAT_GPU_CHECK_STEPS:-build info train demo}"
 sizes="${FUSECHAT_GPU_CHECK_SIZES:-small medium}"
 read -r -a train_args <<<"${FUSECHAT_GPU_CHECK_TRAIN_ARGS:---rounds=3 --steps=20 --warmup=5}"
+read -r -a memory_args <<<"${FUSECHAT_GPU_CHECK_MEMORY_ARGS:-}"
 work=/tmp/fusechat-gpu-check
 mkdir -p "$out"
 exec > >(tee "$out/gpu-check.log") 2>&1
@@ -136,13 +138,13 @@ fi
 if wants memory; then
   export FUSECHAT_TRAIN_STEP_BUILT="$work/apps/train-step" FUSECHAT_PYTHON=python3
   result="$(timeout 400 "$repo/bench/gradient-checkpointing/run.sh" --rounds=1 --threads="$(nproc)" --device="$device" --dtype=bf16 \
-              --layers=12 --width=1024 --heads=16 --intermediate=2816 --vocab=32000 --batch=8 --length=1024 --steps=5 --warmup=2 2>&1)"
+              --layers=12 --width=1024 --heads=16 --intermediate=2816 --vocab=32000 --batch=8 --length=1024 --steps=5 --warmup=2 "${memory_args[@]}" 2>&1)"
   status=$?
   echo "$result"
   if [[ $status -ne 0 ]]; then fail "gradient-checkpointing (exit $status)"
   else note "gradient-checkpointing bf16: $(grep -E '^(memory|time)' <<<"$result" | tr '\n' ' ')"; fi
   offload_args=(--threads="$(nproc)" --device="$device" --dtype=bf16 --layers=12 --width=1024 --heads=16 --intermediate=2816
-                --batch=8 --length=512 --steps=5 --warmup=2)
+                --batch=8 --length=512 --steps=5 --warmup=2 "${memory_args[@]}")
   on_gpu="$(timeout 200 dotnet "$FUSECHAT_TRAIN_STEP_BUILT/FuseChat.Bench.TrainStep.dll" "${offload_args[@]}" --offload=0 2>&1)"
   on_host="$(timeout 200 dotnet "$FUSECHAT_TRAIN_STEP_BUILT/FuseChat.Bench.TrainStep.dll" "${offload_args[@]}" --offload=1 2>&1)"
   echo "$on_gpu"; echo "$on_host"
