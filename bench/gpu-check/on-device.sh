@@ -149,7 +149,8 @@ if wants memory; then
   on_host="$(timeout 200 dotnet "$FUSECHAT_TRAIN_STEP_BUILT/FuseChat.Bench.TrainStep.dll" "${offload_args[@]}" --offload=1 2>&1)"
   echo "$on_gpu"; echo "$on_host"
   value() { grep -o "\"$1\":[0-9.]*" <<<"$2" | head -1 | cut -d: -f2; }
-  note "offload bf16: state on the GPU: step $(value median_step_s "$on_gpu") s, peak $(value peak_gpu_bytes "$on_gpu") bytes, loss $(value loss "$on_gpu"); in host memory: step $(value median_step_s "$on_host") s, peak $(value peak_gpu_bytes "$on_host") bytes, loss $(value loss "$on_host"); $(value params "$on_gpu") parameters"
+  peak() { local p; p="$(value peak_gpu_bytes "$1")"; echo "${p:-?}"; }   # ? without device statistics (CPU, or the g++ build)
+  note "offload bf16: state on the GPU: step $(value median_step_s "$on_gpu") s, peak GPU $(peak "$on_gpu") bytes, loss $(value loss "$on_gpu"); in host memory: step $(value median_step_s "$on_host") s, peak GPU $(peak "$on_host") bytes, loss $(value loss "$on_host"); $(value params "$on_gpu") parameters"
   # The same AdamW arithmetic on the host: after 7 steps the bf16 loss may move in its last bits, no more.
   if ! awk -v a="$(value loss "$on_gpu")" -v b="$(value loss "$on_host")" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 0.01 * a) }'; then
     fail "offload: the loss with the optimiser state in host memory differs from the loss with it on the GPU"
