@@ -8,12 +8,15 @@ namespace FuseChat.Torch;
 /// </summary>
 public sealed unsafe partial class Tensor : IDisposable
 {
+    private static long live;
+    private static long finalized;
     private IntPtr handle;
 
     /// <summary>Wraps a new native handle; registers it with the current dispose scope when asked to.</summary>
     internal Tensor(IntPtr handle, bool track = true)
     {
         this.handle = handle;
+        if (handle != IntPtr.Zero) Interlocked.Increment(ref live);
         if (track) DisposeScope.Current?.Add(this);
     }
 
@@ -21,8 +24,23 @@ public sealed unsafe partial class Tensor : IDisposable
     ~Tensor()
     {
         var h = Interlocked.Exchange(ref handle, IntPtr.Zero);
-        if (h != IntPtr.Zero) NativeMethods.fct_free(h);
+        if (h == IntPtr.Zero) return;
+        NativeMethods.fct_free(h);
+        Interlocked.Decrement(ref live);
+        Interlocked.Increment(ref finalized);
     }
+
+    /// <summary>
+    /// Tensor handles of this process not yet freed. For leak checks: a loop that disposes what it makes leaves
+    /// this where it found it.
+    /// </summary>
+    public static long LiveCount => Volatile.Read(ref live);
+
+    /// <summary>
+    /// Tensor handles freed by the finalizer, i.e. that nobody disposed: each is native memory (on a GPU, device
+    /// memory) that was held until a garbage collection happened to run.
+    /// </summary>
+    public static long FinalizedCount => Volatile.Read(ref finalized);
 
     /// <summary>The native handle; throws when the tensor was disposed.</summary>
     internal IntPtr Handle => handle != IntPtr.Zero ? handle : throw new ObjectDisposedException(nameof(Tensor), "the tensor was disposed");
@@ -38,6 +56,7 @@ public sealed unsafe partial class Tensor : IDisposable
         var h = Interlocked.Exchange(ref handle, IntPtr.Zero);
         if (h == IntPtr.Zero) return;
         NativeMethods.fct_free(h);
+        Interlocked.Decrement(ref live);
         GC.SuppressFinalize(this);
     }
 
