@@ -10,6 +10,8 @@
 #   3b. (only when named in FUSECHAT_GPU_CHECK_STEPS: "memory") the gradient-checkpointing bench in bf16, peak GPU
 #      memory and step time with the layers recomputed or not, ours against torch.utils.checkpoint; and one training
 #      step with AdamW's state on the GPU and in host memory (optimiser offload): peaks, times, the same loss;
+#   3c. (only when named: "represent") the represent bench, Stage 1's batches, forward, top-K and CE, f32 and bf16,
+#      ours against PyTorch on the same batches and weights (mean metric_ce must agree in f32);
 #   4. `fusechat demo` in f32 and in bf16: the whole fusion through the grains, which take the GPU when libtorch
 #      sees one.
 # Writes $OUT/gpu-check.log (everything), $OUT/summary.txt (one line per figure or verdict) and the demos'
@@ -18,7 +20,8 @@
 # FUSECHAT_TORCH_PREFIX (libtorch's CMake prefix; default torch.utils.cmake_prefix_path of python3),
 # FUSECHAT_GPU_CHECK_STEPS (default "build info train demo"), FUSECHAT_GPU_CHECK_SIZES (train-step models, default
 # "small medium"), FUSECHAT_GPU_CHECK_TRAIN_ARGS (default "--rounds=3 --steps=20 --warmup=5"),
-# FUSECHAT_GPU_CHECK_MEMORY_ARGS (train-step options appended to the memory step's, e.g. a smaller model). A CPU rehearsal:
+# FUSECHAT_GPU_CHECK_MEMORY_ARGS (options appended to the memory and represent steps' bench options, e.g. a smaller
+# model; each bench ignores the options of the other). A CPU rehearsal:
 #   FUSECHAT_GPU_DEVICE=cpu FUSECHAT_GPU_CHECK_SIZES=small FUSECHAT_GPU_CHECK_TRAIN_ARGS="--rounds=1 --steps=2 --warmup=1"
 set -uo pipefail
 repo="$(pwd)"
@@ -155,6 +158,22 @@ if wants memory; then
   if ! awk -v a="$(value loss "$on_gpu")" -v b="$(value loss "$on_host")" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 0.01 * a) }'; then
     fail "offload: the loss with the optimiser state in host memory differs from the loss with it on the GPU"
   fi
+fi
+
+# 3c. Stage 1 on the device, ours against PyTorch on the same batches (not in the default steps; run it with the
+# memory step: FUSECHAT_GPU_CHECK_STEPS="build memory represent").
+if wants represent; then
+  export FUSECHAT_REPRESENT_BUILT="$work/apps/represent" FUSECHAT_PYTHON=python3
+  for dtype in f32 bf16; do
+    result="$(timeout 300 "$repo/bench/represent/run.sh" --rounds=3 --threads="$(nproc)" --device="$device" --dtype="$dtype" \
+                --layers=12 --width=1024 --heads=16 --intermediate=2816 --vocab=32000 --conversations=256 --max-length=2048 \
+                --batch-tokens=16384 "${memory_args[@]}" 2>&1)"
+    status=$?
+    echo "$result"
+    if [[ $status -ne 0 ]]; then fail "represent $dtype (exit $status)"; continue; fi
+    note "represent $dtype: $(grep -E '^(csharp|pytorch) tokens|^ratio|same_ce' <<<"$result" | tr '\n' ' ')"
+    if [[ $dtype == f32 ]] && grep -q 'same_ce=no' <<<"$result"; then fail "represent f32: our mean metric_ce differs from PyTorch's on the same weights"; fi
+  done
 fi
 
 # 4. The whole fusion through the grains.

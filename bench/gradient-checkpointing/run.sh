@@ -14,10 +14,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 rounds=3
 pass=(--layers=8 --width=512 --heads=8 --intermediate=1376 --vocab=4096 --length=1024 --batch=2 --steps=3 --warmup=1 --threads=2)
-# shellcheck source=bench/train-step/common.sh
-source "$here/../train-step/common.sh"
-train_step_args "$@"
-out="$(train_step_program)"
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
+rounds_and_pass "$@"
+out="$(bench_program TrainStep train-step FUSECHAT_TRAIN_STEP_BUILT)"
 py="${FUSECHAT_PYTHON:-/usr/bin/python3}"
 field() { sed -nE "s/.*\"$1\":([0-9.]+).*/\1/p" <<<"$2"; }
 declare -A memory time

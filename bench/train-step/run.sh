@@ -9,12 +9,12 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-# shellcheck source=bench/train-step/common.sh
-source "$here/common.sh"
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 rounds=3
 pass=()
-train_step_args "$@"
-out="$(train_step_program)"
+rounds_and_pass "$@"
+out="$(bench_program TrainStep train-step FUSECHAT_TRAIN_STEP_BUILT)"
 py="${FUSECHAT_PYTHON:-/usr/bin/python3}"   # Debian's python3-torch lives there, not in a pyenv
 cs=(); pt=()
 for ((r = 1; r <= rounds; r++)); do

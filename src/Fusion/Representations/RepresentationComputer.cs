@@ -38,7 +38,7 @@ public sealed class RepresentationComputer
             throw new ArgumentOutOfRangeException(nameof(usableVocabulary), usableVocabulary, $"usable vocabulary must lie in {topK}..{model.Config.VocabSize}");
         TopK = topK;
         MaxBatchTokens = maxBatchTokens;
-        device = model.Parameters().First().Device;
+        device = model.Device;
     }
 
     /// <summary>Logits kept per trained position.</summary>

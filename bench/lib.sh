@@ -1,0 +1,28 @@
+# Sourced by the benchmarks that run a C# program against a Python peer (train-step, gradient-checkpointing,
+# represent): splits their arguments and finds or builds the program. Expects $root (the checkout) to be set.
+
+# rounds_and_pass ARGS...: sets rounds (from --rounds=N, else its current value) and appends every other argument
+# to the array pass, which the caller may have seeded with its defaults (later ones override earlier ones).
+rounds_and_pass() {
+  local a
+  for a in "$@"; do
+    case "$a" in
+      --rounds=*) rounds="${a#--rounds=}" ;;
+      *) pass+=("$a") ;;
+    esac
+  done
+}
+
+# bench_program PROJECT NAME BUILT: prints the folder of bench/PROJECT's program. When the variable named BUILT
+# is set, it names a folder the program was published to (the GPU machine of bench/gpu-check has no .NET SDK);
+# otherwise this installs what the build needs and builds into .artifacts/bench/NAME.
+bench_program() {
+  local project="$1" name="$2" built="${!3:-}"
+  if [[ -n "$built" ]]; then
+    echo "$built"
+    return
+  fi
+  "$root/scripts/ensure-deps.sh" >&2
+  "$root/bench/quiet-build.sh" "$root/bench/$project/FuseChat.Bench.$project.csproj" -c Release -o "$root/.artifacts/bench/$name" >&2
+  echo "$root/.artifacts/bench/$name"
+}
