@@ -122,6 +122,7 @@ public static class SiloHost
         // The dashboard has no authentication of its own.
         app.MapOrleansDashboard(DashboardPath).RequireApiToken();
         app.MapRunApi();
+        app.MapPlanApi();
         return app;
     }
 

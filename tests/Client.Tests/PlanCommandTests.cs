@@ -6,6 +6,7 @@ using FuseChat.Fusion.Models;
 using FuseChat.Fusion.Planning;
 using FuseChat.Fusion.Templates;
 using FuseChat.Fusion.Tokenization;
+using FuseChat.Grains.Planning;
 using FuseChat.Grains.Runs;
 using FuseChat.Torch;
 
@@ -46,7 +47,7 @@ public sealed class PlanCommandTests : IDisposable
     {
         var spec = Spec("pivot");
 
-        var plan = PlanCommand.Estimate(spec, effectiveTflops: 100);
+        var plan = RunCostEstimator.Estimate(spec, effectiveTflops: 100);
 
         Assert.Equal(3, plan.Conversations);
         var pivot = plan.Models[0];
@@ -83,12 +84,12 @@ public sealed class PlanCommandTests : IDisposable
         var spec = Spec("pivot");
         var offloaded = spec with { Training = spec.Training with { OptimizerOffload = true } };
 
-        var plan = PlanCommand.Estimate(offloaded, effectiveTflops: 100);
+        var plan = RunCostEstimator.Estimate(offloaded, effectiveTflops: 100);
 
         var fusion = Assert.Single(plan.Stages, s => s.Stage == "fusion");
         Assert.Equal(TinyParameters * 8, fusion.DeviceBytes); // f32 weights and gradients
         Assert.Equal(TinyParameters * 12, plan.OffloadedHostBytes);
-        Assert.Null(PlanCommand.Estimate(spec, effectiveTflops: 100).OffloadedHostBytes);
+        Assert.Null(RunCostEstimator.Estimate(spec, effectiveTflops: 100).OffloadedHostBytes);
     }
 
     [Fact]
@@ -96,7 +97,7 @@ public sealed class PlanCommandTests : IDisposable
     {
         var spec = Spec("artifact:models/pivot");
 
-        var error = Assert.Throws<InvalidOperationException>(() => PlanCommand.Estimate(spec, 300));
+        var error = Assert.Throws<InvalidOperationException>(() => RunCostEstimator.Estimate(spec, 300));
 
         Assert.Contains("artifact:models/pivot", error.Message, StringComparison.Ordinal);
     }

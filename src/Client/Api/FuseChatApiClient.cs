@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using FuseChat.Grains.Interfaces.Runs;
+using FuseChat.Grains.Planning;
 using FuseChat.Silo.Api;
 
 namespace FuseChat.Client.Api;
@@ -38,6 +39,19 @@ public sealed class FuseChatApiClient : IDisposable
         }
         await Ensure(response, cancellation);
         return (await response.Content.ReadFromJsonAsync<RunStatus>(RunApi.Json, cancellation))!;
+    }
+
+    /// <summary>
+    /// Asks the silo for the cost estimate of a spec (POST /api/plans), which it computes with its artifact store at
+    /// hand; a rejected request comes back as an <see cref="HttpRequestException"/> carrying the silo's error.
+    /// </summary>
+    public async Task<RunCost> PlanAsync(string specPath, double effectiveTflops, CancellationToken cancellation = default)
+    {
+        var full = Path.GetFullPath(specPath);
+        var request = new PlanRequest(await File.ReadAllTextAsync(full, cancellation), Path.GetDirectoryName(full)!, effectiveTflops);
+        using var response = await http.PostAsJsonAsync("api/plans", request, RunApi.Json, cancellation);
+        await Ensure(response, cancellation);
+        return (await response.Content.ReadFromJsonAsync<RunCost>(RunApi.Json, cancellation))!;
     }
 
     /// <summary>A run's status.</summary>

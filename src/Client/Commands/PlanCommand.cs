@@ -1,13 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using FuseChat.Client.Api;
 using FuseChat.Fusion.Checkpoints;
 using FuseChat.Fusion.Data;
-using FuseChat.Fusion.Planning;
-using FuseChat.Fusion.Templates;
 using FuseChat.Fusion.Tokenization;
+using FuseChat.Grains.Planning;
 using FuseChat.Grains.Runs;
-using FuseChat.Torch;
 using Spectre.Console;
 
 namespace FuseChat.Client.Commands;
@@ -16,7 +15,8 @@ namespace FuseChat.Client.Commands;
 /// <c>fusechat plan SPEC.yaml [--effective-tflops N] [--json]</c>: checks a run spec and says what the run will cost
 /// before it starts: each model's parameters and token counts (its own tokenizer, the pivot's template), each stage's
 /// floating-point operations, the training state a GPU must hold, the disk the stages write, and GPU hours at an
-/// assumed effective throughput. It reads local model folders and data only; nothing runs.
+/// assumed effective throughput. It reads config.json, the tokenizer and the data (no weights); nothing runs. A spec
+/// whose inputs are <c>artifact:</c> paths (or any spec, with --server) is estimated by a silo (POST /api/plans).
 /// </summary>
 internal static class PlanCommand
 {
@@ -32,9 +32,14 @@ internal static class PlanCommand
             DefaultValueFactory = _ => DefaultEffectiveTflops,
         };
         var json = new Option<bool>("--json") { Description = "Print the plan as one JSON object." };
+        var server = new Option<string?>("--server")
+        {
+            Description = "Ask this silo (HTTP address) for the estimate, which it makes with its artifact store; the default for a spec with artifact: inputs (then FUSECHAT_SERVER or http://127.0.0.1:8080).",
+        };
+        var token = new Option<string?>("--token") { Description = "API token for --server (default: FUSECHAT_API_TOKEN)." };
         var command = new Command("plan", "Check a run spec and estimate its cost: parameters, tokens, FLOPs, GPU memory, disk and GPU hours.")
         {
-            spec, tflops, json,
+            spec, tflops, json, server, token,
         };
         command.SetAction(parse =>
         {
@@ -62,10 +67,29 @@ internal static class PlanCommand
 
             try
             {
-                var plan = Estimate(validation.Spec!, effective);
+                // Inputs in the artifact store are for a silo to read: this machine may not reach the store at all.
+                var remote = parse.GetValue(server) is not null || RunCostInputs.AnyInStore(validation.Spec!);
+                RunCost plan;
+                if (remote)
+                {
+                    using var client = new FuseChatApiClient(parse.GetValue(server), parse.GetValue(token));
+                    AnsiConsole.MarkupLineInterpolated($"[grey]estimating on the silo at {client.Server}[/]");
+                    plan = client.PlanAsync(path, effective).GetAwaiter().GetResult();
+                }
+                else
+                {
+                    plan = RunCostEstimator.Estimate(validation.Spec!, effective);
+                }
                 if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(plan));
                 else Write(plan);
                 return 0;
+            }
+            catch (HttpRequestException e)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]plan failed:[/] {e.Message}");
+                if (e.StatusCode is null)
+                    AnsiConsole.MarkupLine("[grey]A spec with artifact: inputs is estimated by a silo: start one or pass --server (or set FUSECHAT_SERVER).[/]");
+                return 1;
             }
             catch (Exception e) when (e is IOException or InvalidOperationException or CheckpointFormatException or TokenizerLoadException
                                            or ChatDataFormatException or ArgumentException)
@@ -77,116 +101,7 @@ internal static class PlanCommand
         return command;
     }
 
-    /// <summary>One model of the run and the training data as its tokenizer sees it.</summary>
-    internal sealed record ModelPlan(string Name, string Architecture, long Parameters, long ActiveParameters, int Vocabulary, long Tokens, long TrainedTokens,
-        int Truncated, int LongestConversation);
-
-    /// <summary>
-    /// One stage's share: operations, memory that must fit on one device (a training step's state, and about its
-    /// activations on the longest conversation), and bytes written.
-    /// </summary>
-    internal sealed record StagePlan(string Stage, string What, double Flops, long? DeviceBytes, long DiskBytes, long? ActivationBytes = null);
-
-    /// <summary>The whole estimate.</summary>
-    internal sealed record RunPlan(int Conversations, IReadOnlyList<ModelPlan> Models, IReadOnlyList<StagePlan> Stages, double TotalFlops,
-        double EffectiveTflops, double GpuHours)
-    {
-        /// <summary>training.gradient_checkpointing of the spec.</summary>
-        public bool GradientCheckpointing { get; init; }
-
-        /// <summary>Tokens of the longest training conversation on the pivot's tokenizer: one micro-batch's length.</summary>
-        public int LongestConversation { get; init; }
-
-        /// <summary>About the activations of a training step with gradient checkpointing switched the other way.</summary>
-        public long AlternativeActivationBytes { get; init; }
-
-        /// <summary>Host memory of the offloaded optimiser state (training.optimizer_offload), per fusion run.</summary>
-        public long? OffloadedHostBytes { get; init; }
-    }
-
-    /// <summary>Estimates <paramref name="spec"/>; throws when a model or data file is not local.</summary>
-    internal static RunPlan Estimate(RunSpec spec, double effectiveTflops)
-    {
-        // artifact: inputs are pulled by the workers of a running run; before that there is nothing local to read.
-        var remote = RunSpecValidator.ArtifactModelPrefixes(spec).Concat(RunSpecValidator.ArtifactDataKeys(spec)).ToList();
-        if (remote.Count > 0)
-        {
-            throw new InvalidOperationException(
-                $"{string.Join(", ", remote.Select(k => RunSpecValidator.ArtifactScheme + k))} in the artifact store; plan reads local model folders and data files only");
-        }
-
-        var template = ChatTemplates.Get(spec.Pivot.Template);
-        var conversations = ChatDataset.Read(spec.Data.Train).Select(r => r.Conversation).ToList();
-        var pivot = Model("pivot", spec.Pivot.Path, template, conversations);
-        var sources = spec.Sources.Select(s => Model(s.Name, s.Path, template, conversations)).ToList();
-        var k = spec.Representation.TopK;
-        var stages = new List<StagePlan>();
-        foreach (var m in sources.Prepend(pivot))
-        {
-            stages.Add(new StagePlan("representations", m.Name, ResourceEstimate.ForwardFlops(m.ActiveParameters, m.Tokens), null,
-                ResourceEstimate.RepresentationBytesBound(m.Tokens, m.TrainedTokens, k)));
-        }
-
-        // Aligned shards are on the pivot's tokens, one per source.
-        foreach (var s in sources)
-            stages.Add(new StagePlan("alignment", s.Name, 0, null, ResourceEstimate.RepresentationBytesBound(pivot.Tokens, pivot.TrainedTokens, k)));
-
-        var dtype = DTypeExtensions.Parse(spec.Training.Dtype);
-        // Each micro-batch is one conversation, so the longest one sets a step's activations.
-        var pivotConfig = ModelConfig.Load(spec.Pivot.Path);
-        var checkpointing = spec.Training.GradientCheckpointing;
-        var activations = ResourceEstimate.ActivationBytes(pivotConfig, pivot.LongestConversation, dtype, checkpointing);
-        var steps = (long)Math.Ceiling(conversations.Count / (double)spec.Training.Accumulation) * spec.Training.Epochs;
-        foreach (var s in sources)
-        {
-            stages.Add(new StagePlan("fusion", $"{s.Name}: {steps} steps, {spec.Training.Dtype}",
-                ResourceEstimate.TrainingFlops(pivot.ActiveParameters, pivot.Tokens * spec.Training.Epochs),
-                ResourceEstimate.TrainingStateBytes(pivot.Parameters, dtype, spec.Training.OptimizerOffload),
-                ResourceEstimate.CheckpointBytes(pivot.Parameters, dtype), activations));
-        }
-
-        var mergeDtype = spec.Merge.Dtype is { } d ? DTypeExtensions.Parse(d) : DType.Float32;
-        stages.Add(new StagePlan("merge", $"{spec.Merge.Method}, {mergeDtype.ShortName()}", 0, null,
-            pivot.Parameters * mergeDtype.ElementSize()));
-
-        if (spec.Data.EvalChats is { } evalPath)
-        {
-            var evaluated = 2 + sources.Count; // the pivot, each target, the fused model
-            var eval = Model("pivot", spec.Pivot.Path, template, ChatDataset.Read(evalPath).Select(r => r.Conversation).ToList());
-            stages.Add(new StagePlan("evaluation", $"{evaluated} models, perplexity", evaluated * ResourceEstimate.ForwardFlops(pivot.ActiveParameters, eval.Tokens), null, 0));
-        }
-
-        var total = stages.Sum(s => s.Flops);
-        return new RunPlan(conversations.Count, [pivot, .. sources], stages, total, effectiveTflops, total / (effectiveTflops * 1e12) / 3600)
-        {
-            GradientCheckpointing = checkpointing,
-            LongestConversation = pivot.LongestConversation,
-            AlternativeActivationBytes = ResourceEstimate.ActivationBytes(pivotConfig, pivot.LongestConversation, dtype, !checkpointing),
-            OffloadedHostBytes = spec.Training.OptimizerOffload ? ResourceEstimate.OffloadedStateBytes(pivot.Parameters) : null,
-        };
-    }
-
-    private static ModelPlan Model(string name, string folder, IChatTemplate template, IReadOnlyList<Conversation> conversations)
-    {
-        var config = ModelConfig.Load(folder);
-        var tokenizer = HfTokenizer.Load(folder);
-        long tokens = 0, trained = 0;
-        int truncated = 0, longest = 0;
-        foreach (var conversation in conversations)
-        {
-            var encoded = ChatEncoder.Encode(conversation, template, tokenizer);
-            var length = Math.Min(encoded.Ids.Length, config.MaxPositionEmbeddings);
-            if (length < encoded.Ids.Length) truncated++;
-            longest = Math.Max(longest, length);
-            tokens += length;
-            trained += NextTokenLabels.Count(encoded.Trained, length);
-        }
-
-        return new ModelPlan(name, config.ArchitectureName, ResourceEstimate.Parameters(config), ResourceEstimate.ActiveParameters(config), config.VocabSize,
-            tokens, trained, truncated, longest);
-    }
-
-    private static void Write(RunPlan plan)
+    private static void Write(RunCost plan)
     {
         var models = new Table().AddColumn("model").AddColumn("architecture").AddColumn("parameters").AddColumn("vocabulary")
             .AddColumn("tokens").AddColumn("trained tokens");

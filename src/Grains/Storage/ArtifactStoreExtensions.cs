@@ -67,32 +67,46 @@ public static class ArtifactStoreExtensions
         await foreach (var item in store.ListAsync(folderPrefix, cancellationToken).ConfigureAwait(false))
         {
             var relative = item.Path[folderPrefix.Length..];
-            var target = Path.GetFullPath(Path.Combine(root, relative));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            var temp = target + $".{Guid.NewGuid():N}.part";
-            try
-            {
-                var source = await store.OpenReadAsync(item.Path, cancellationToken).ConfigureAwait(false);
-                await using (source.ConfigureAwait(false))
-                {
-                    var destination = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-                    await using (destination.ConfigureAwait(false))
-                    {
-                        await source.CopyToAsync(destination, 1 << 20, cancellationToken).ConfigureAwait(false);
-                    }
-                }
-
-                File.Move(temp, target, overwrite: true);
-            }
-            catch
-            {
-                File.Delete(temp);
-                throw;
-            }
-
+            await store.DownloadFileAsync(item.Path, Path.GetFullPath(Path.Combine(root, relative)), cancellationToken).ConfigureAwait(false);
             count++;
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// Downloads artifact <paramref name="path"/> to <paramref name="localFile"/> (its folder is created); the file
+    /// appears whole or not at all.
+    /// </summary>
+    /// <param name="store">The store.</param>
+    /// <param name="path">The artifact path.</param>
+    /// <param name="localFile">Where to write it.</param>
+    /// <param name="cancellationToken">Cancels the download.</param>
+    /// <exception cref="FileNotFoundException">No such artifact.</exception>
+    public static async Task DownloadFileAsync(this IArtifactStore store, string path, string localFile, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArtifactPaths.Validate(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(localFile))!);
+        var temp = localFile + $".{Guid.NewGuid():N}.part";
+        try
+        {
+            var source = await store.OpenReadAsync(path, cancellationToken).ConfigureAwait(false);
+            await using (source.ConfigureAwait(false))
+            {
+                var destination = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+                await using (destination.ConfigureAwait(false))
+                {
+                    await source.CopyToAsync(destination, 1 << 20, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            File.Move(temp, localFile, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
     }
 }
