@@ -73,7 +73,7 @@ internal static class PlanCommand
                 if (remote)
                 {
                     using var client = new FuseChatApiClient(parse.GetValue(server), parse.GetValue(token));
-                    AnsiConsole.MarkupLineInterpolated($"[grey]estimating on the silo at {client.Server}[/]");
+                    if (!parse.GetValue(json)) AnsiConsole.MarkupLineInterpolated($"[grey]estimating on the silo at {client.Server}[/]");
                     plan = client.PlanAsync(path, effective).GetAwaiter().GetResult();
                 }
                 else

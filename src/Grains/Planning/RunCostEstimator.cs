@@ -25,7 +25,7 @@ public static class RunCostEstimator
         if (remote.Count > 0)
         {
             throw new InvalidOperationException(
-                $"{string.Join(", ", remote.Select(k => RunSpecValidator.ArtifactScheme + k))} in the artifact store; plan reads local model folders and data files only");
+                $"{string.Join(", ", remote.Select(k => RunSpecValidator.ArtifactScheme + k))} in the artifact store: fetch them first (RunCostInputs), as a silo does for POST /api/plans");
         }
 
         var template = ChatTemplates.Get(spec.Pivot.Template);
