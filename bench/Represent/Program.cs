@@ -6,14 +6,14 @@
 // trained (the assistant's reply).
 using System.Diagnostics;
 using System.Globalization;
+using FuseChat.Bench;
 using FuseChat.Fusion.Models;
 using FuseChat.Fusion.Representations;
 using FuseChat.Torch;
 
-var options = new Dictionary<string, string>();
-foreach (var pair in args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2)) options[pair[0].TrimStart('-')] = pair[1];
-int Get(string key, int fallback) => options.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
-var threads = Get("threads", 1);
+var options = new BenchOptions(args);
+int Get(string key, int fallback) => options.Int(key, fallback);
+var threads = options.Threads;
 var conversations = Get("conversations", 64);
 var minLength = Get("min-length", 32);
 var maxLength = Get("max-length", 512);
@@ -25,8 +25,8 @@ var config = new DecoderConfig
     VocabSize = Get("vocab", 32000), HiddenSize = Get("width", 256), IntermediateSize = Get("intermediate", 688),
     Layers = Get("layers", 4), Heads = Get("heads", 4), RmsNormEps = 1e-6, MaxPositions = maxLength,
 };
-var device = Device.Parse(options.GetValueOrDefault("device", "cpu"));
-var dtype = DTypeExtensions.Parse(options.GetValueOrDefault("dtype", "f32"));
+var device = options.Device;
+var dtype = options.DType;
 
 TorchRuntime.Threads = threads;
 TorchRuntime.ManualSeed(0);

@@ -5,15 +5,14 @@
 // the device's arithmetic: bench/gpu-check runs it on a GPU machine.
 using System.Diagnostics;
 using System.Globalization;
+using FuseChat.Bench;
 using FuseChat.Fusion.Models;
 using FuseChat.Torch;
 using FuseChat.Torch.Optim;
 
-// A later --key=value overrides an earlier one, so that scripts can put their defaults first.
-var options = new Dictionary<string, string>();
-foreach (var pair in args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2)) options[pair[0].TrimStart('-')] = pair[1];
-int Get(string key, int fallback) => options.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
-var threads = Get("threads", 1);
+var options = new BenchOptions(args);
+int Get(string key, int fallback) => options.Int(key, fallback);
+var threads = options.Threads;
 var steps = Get("steps", 10);
 var warmup = Get("warmup", 3);
 var batch = Get("batch", 4);
@@ -23,8 +22,8 @@ var width = Get("width", 256);
 var heads = Get("heads", 4);
 var vocab = Get("vocab", 32000);
 var intermediate = Get("intermediate", 688);
-var device = Device.Parse(options.GetValueOrDefault("device", "cpu"));
-var dtype = DTypeExtensions.Parse(options.GetValueOrDefault("dtype", "f32"));
+var device = options.Device;
+var dtype = options.DType;
 var checkpointing = Get("checkpointing", 0) != 0;
 // --offload=1 keeps AdamW's fp32 masters and moments in host memory (training.optimizer_offload).
 var offload = Get("offload", 0) != 0;

@@ -12,13 +12,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-rounds=3
 pass=(--layers=8 --width=512 --heads=8 --intermediate=1376 --vocab=4096 --length=1024 --batch=2 --steps=3 --warmup=1 --threads=2)
 # shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh"
-rounds_and_pass "$@"
-out="$(bench_program TrainStep train-step FUSECHAT_TRAIN_STEP_BUILT)"
-py="${FUSECHAT_PYTHON:-/usr/bin/python3}"
+source "$root/bench/lib.sh" && bench_setup TrainStep train-step FUSECHAT_TRAIN_STEP_BUILT "$@"
 field() { sed -nE "s/.*\"$1\":([0-9.]+).*/\1/p" <<<"$2"; }
 declare -A memory time
 for ((r = 1; r <= rounds; r++)); do

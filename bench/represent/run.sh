@@ -11,13 +11,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-# shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh"
-rounds=3
 pass=()
-rounds_and_pass "$@"
-out="$(bench_program Represent represent FUSECHAT_REPRESENT_BUILT)"
-py="${FUSECHAT_PYTHON:-/usr/bin/python3}"
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh" && bench_setup Represent represent FUSECHAT_REPRESENT_BUILT "$@"
 field() { sed -nE "s/.*\"$1\":([0-9.]+).*/\1/p" <<<"$2"; }
 cs=(); pt=(); c=""; p=""
 for ((r = 1; r <= rounds; r++)); do

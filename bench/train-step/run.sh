@@ -9,13 +9,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-# shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh"
-rounds=3
 pass=()
-rounds_and_pass "$@"
-out="$(bench_program TrainStep train-step FUSECHAT_TRAIN_STEP_BUILT)"
-py="${FUSECHAT_PYTHON:-/usr/bin/python3}"   # Debian's python3-torch lives there, not in a pyenv
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh" && bench_setup TrainStep train-step FUSECHAT_TRAIN_STEP_BUILT "$@"
 cs=(); pt=()
 for ((r = 1; r <= rounds; r++)); do
   c="$(dotnet "$out/FuseChat.Bench.TrainStep.dll" "${pass[@]}")"

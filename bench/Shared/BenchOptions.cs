@@ -1,0 +1,31 @@
+using System.Globalization;
+using FuseChat.Torch;
+
+namespace FuseChat.Bench;
+
+/// <summary>
+/// The --key=value options of the bench programs that have a Python peer (train-step, represent). A later value
+/// overrides an earlier one, so that the run scripts can put their defaults first; the device, dtype and thread
+/// options mean the same in every program.
+/// </summary>
+internal sealed class BenchOptions
+{
+    private readonly Dictionary<string, string> values = new(StringComparer.Ordinal);
+
+    public BenchOptions(IEnumerable<string> args)
+    {
+        foreach (var pair in args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2)) values[pair[0].TrimStart('-')] = pair[1];
+    }
+
+    /// <summary>A whole-number option.</summary>
+    public int Int(string key, int fallback) => values.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+    /// <summary>--device (cpu, cuda:N; default cpu).</summary>
+    public Device Device => Device.Parse(values.GetValueOrDefault("device", "cpu"));
+
+    /// <summary>--dtype (f32, bf16; default f32).</summary>
+    public DType DType => DTypeExtensions.Parse(values.GetValueOrDefault("dtype", "f32"));
+
+    /// <summary>--threads (default 1).</summary>
+    public int Threads => Int("threads", 1);
+}
