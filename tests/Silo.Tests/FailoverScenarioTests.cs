@@ -37,15 +37,12 @@ public sealed class FailoverScenarioTests(ITestOutputHelper output)
             Assert.True(result.Killed, result.Detail);
             Assert.True(result.Completed, result.Detail);
             Assert.True(result.Identical, result.Detail);
-            if (!perSiloDisks)
-            {
-                // The kill lands after step 30; on the shared disk the checkpoint at step 20 (or a later one) is there.
-                Assert.InRange(result.LostSteps, 0, checkpointEvery);
-            }
-            // Without a shared disk only checkpoints whose upload to the store finished survive, and on two loaded cores
-            // the uploads (tens of MB to Azurite) can lag the whole training: runs on a CI-sized machine have resumed
-            // from step 0 after kills at steps 32 to 126, so no bound on the steps lost holds here. Completion on the
-            // survivors and byte-identical weights are what this variant asserts.
+            // The kill lands after step 30; the resumed training starts from the checkpoint at step 20 (or later). Without a
+            // shared disk only checkpoints whose upload finished count (the one written just before the kill may still be
+            // uploading), and on a loaded machine the kill itself can come a checkpoint later (status is polled). Before
+            // the fusion worker announced a checkpoint only once it was on disk, its pushes raced the write and such runs
+            // resumed from step 0.
+            Assert.InRange(result.LostSteps, 0, perSiloDisks ? 3 * checkpointEvery : checkpointEvery);
         }
         finally
         {

@@ -73,6 +73,9 @@ public sealed class PairwiseFusionGrain(
             GradientCheckpointing = work.GradientCheckpointing,
             OptimizerStateDevice = FusionTrainerOptions.OffloadTarget(work.OptimizerOffload, device),
         };
+        // Written by the step log and read by the checkpoint callback, both on the training thread.
+        double fraction = 0;
+        var detail = "";
         var summary = PairwiseFusionRunner.Run(
             new PairwiseFusionJob
             {
@@ -86,9 +89,9 @@ public sealed class PairwiseFusionGrain(
             },
             log =>
             {
-                var checkpoint = work.CheckpointEvery > 0 && log.Step % work.CheckpointEvery == 0;
-                var fraction = log.TotalSteps == 0 ? 0 : (double)log.Step / log.TotalSteps;
-                progress.Report(fraction, string.Create(CultureInfo.InvariantCulture, $"step {log.Step}/{log.TotalSteps}, loss {log.Loss:F4}"), checkpoint);
+                fraction = log.TotalSteps == 0 ? 0 : (double)log.Step / log.TotalSteps;
+                detail = string.Create(CultureInfo.InvariantCulture, $"step {log.Step}/{log.TotalSteps}, loss {log.Loss:F4}");
+                progress.Report(fraction, detail);
                 Logger.LogDebug("Fusion {WorkerKey} step {Step}/{TotalSteps} loss {Loss} ({TokensPerSecond} tokens/s)", key, log.Step, log.TotalSteps, log.Loss, log.TokensPerSecond);
                 _metrics?.RecordTokens(MetricsStage, log.Tokens);
                 _metrics?.RecordTokensPerSecond(work.RunId, MetricsStage, log.TokensPerSecond);
@@ -97,6 +100,10 @@ public sealed class PairwiseFusionGrain(
             cancellationToken,
             checkpoint =>
             {
+                // The unit is done when the checkpoint is complete on disk, not when its step ends: the step's log comes
+                // before the checkpoint is written, and a push started then would find it missing or half-written, so
+                // that without a shared disk a lost silo would resume from an older checkpoint than it had.
+                progress.Report(fraction, detail, unitDone: true);
                 Logger.LogInformation("Fusion {WorkerKey} wrote checkpoint at step {Step} ({Bytes} bytes in {Seconds:F2} s)", key, checkpoint.Step, checkpoint.Bytes, checkpoint.Duration.TotalSeconds);
                 _metrics?.RecordCheckpoint(checkpoint.Duration, checkpoint.Bytes, MetricsStage);
             });
