@@ -2,9 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using FuseChat.Client.Api;
-using FuseChat.Fusion.Checkpoints;
-using FuseChat.Fusion.Data;
-using FuseChat.Fusion.Tokenization;
 using FuseChat.Grains.Planning;
 using FuseChat.Grains.Runs;
 using Spectre.Console;
@@ -20,16 +17,13 @@ namespace FuseChat.Client.Commands;
 /// </summary>
 internal static class PlanCommand
 {
-    /// <summary>Effective bf16 throughput assumed by default: about a third of an H100's dense peak.</summary>
-    public const double DefaultEffectiveTflops = 300;
-
     public static Command Create()
     {
         var spec = new Argument<string>("spec") { Description = "The run spec (YAML), as for `fusechat run`." };
         var tflops = new Option<double>("--effective-tflops")
         {
             Description = "Sustained TFLOP/s of one GPU for the GPU-hours estimate.",
-            DefaultValueFactory = _ => DefaultEffectiveTflops,
+            DefaultValueFactory = _ => RunCostEstimator.DefaultEffectiveTflops,
         };
         var json = new Option<bool>("--json") { Description = "Print the plan as one JSON object." };
         var server = new Option<string?>("--server")
@@ -91,8 +85,7 @@ internal static class PlanCommand
                     AnsiConsole.MarkupLine("[grey]A spec with artifact: inputs is estimated by a silo: start one or pass --server (or set FUSECHAT_SERVER).[/]");
                 return 1;
             }
-            catch (Exception e) when (e is IOException or InvalidOperationException or CheckpointFormatException or TokenizerLoadException
-                                           or ChatDataFormatException or ArgumentException)
+            catch (Exception e) when (RunCostEstimator.IsInputProblem(e))
             {
                 AnsiConsole.MarkupLineInterpolated($"[red]plan failed:[/] {e.Message}");
                 return 1;

@@ -18,12 +18,13 @@ public static class TextGenerator
         var generated = new List<int>();
         if (options.MaxNewTokens == 0) return generated;
         using var noGrad = NoGradScope.Enter();
-        using var cache = new KeyValueCache(model.Config, 1, prompt.Count + options.MaxNewTokens, model.DType, model.Device);
+        var device = model.Device;
+        using var cache = new KeyValueCache(model.Config, 1, prompt.Count + options.MaxNewTokens, model.DType, device);
         long[] input = prompt.Select(t => (long)t).ToArray();
         for (var step = 0; step < options.MaxNewTokens; step++)
         {
             using var scope = DisposeScope.Open();
-            var ids = Tensor.From<long>(input, [1, input.Length], model.Device);
+            var ids = Tensor.From<long>(input, [1, input.Length], device);
             var logits = model.Forward(ids, cache).Select(1, input.Length - 1).Select(0, 0);
             var next = (int)Pick(logits.To(DType.Float32), options);
             if (options.StopTokenIds.Contains(next)) break;

@@ -17,6 +17,17 @@ namespace FuseChat.Grains.Planning;
 /// </summary>
 public static class RunCostEstimator
 {
+    /// <summary>Effective bf16 throughput of one GPU assumed when none is given: about a third of an H100's dense peak.</summary>
+    public const double DefaultEffectiveTflops = 300;
+
+    /// <summary>
+    /// Whether <paramref name="e"/> is how <see cref="Estimate"/> or <see cref="RunCostInputs.FetchAsync"/> reports a
+    /// problem with the spec's inputs (a missing or malformed model, tokenizer or data file): a message for the user,
+    /// not a fault.
+    /// </summary>
+    public static bool IsInputProblem(Exception e) =>
+        e is IOException or InvalidOperationException or CheckpointFormatException or TokenizerLoadException or ChatDataFormatException or ArgumentException;
+
     /// <summary>Estimates <paramref name="spec"/>; throws when a model or data file is not local.</summary>
     public static RunCost Estimate(RunSpec spec, double effectiveTflops)
     {
@@ -30,8 +41,10 @@ public static class RunCostEstimator
 
         var template = ChatTemplates.Get(spec.Pivot.Template);
         var conversations = ChatDataset.Read(spec.Data.Train).Select(r => r.Conversation).ToList();
-        var pivot = Model("pivot", spec.Pivot.Path, template, conversations);
-        var sources = spec.Sources.Select(s => Model(s.Name, s.Path, template, conversations)).ToList();
+        var pivotConfig = ModelConfig.Load(spec.Pivot.Path);
+        var pivotTokenizer = HfTokenizer.Load(spec.Pivot.Path);
+        var pivot = Model("pivot", pivotConfig, pivotTokenizer, template, conversations);
+        var sources = spec.Sources.Select(s => Model(s.Name, ModelConfig.Load(s.Path), HfTokenizer.Load(s.Path), template, conversations)).ToList();
         var k = spec.Representation.TopK;
         var stages = new List<StageCost>();
         foreach (var m in sources.Prepend(pivot))
@@ -46,7 +59,6 @@ public static class RunCostEstimator
 
         var dtype = DTypeExtensions.Parse(spec.Training.Dtype);
         // Each micro-batch is one conversation, so the longest one sets a step's activations.
-        var pivotConfig = ModelConfig.Load(spec.Pivot.Path);
         var checkpointing = spec.Training.GradientCheckpointing;
         var activations = ResourceEstimate.ActivationBytes(pivotConfig, pivot.LongestConversation, dtype, checkpointing);
         var steps = (long)Math.Ceiling(conversations.Count / (double)spec.Training.Accumulation) * spec.Training.Epochs;
@@ -65,7 +77,7 @@ public static class RunCostEstimator
         if (spec.Data.EvalChats is { } evalPath)
         {
             var evaluated = 2 + sources.Count; // the pivot, each target, the fused model
-            var eval = Model("pivot", spec.Pivot.Path, template, ChatDataset.Read(evalPath).Select(r => r.Conversation).ToList());
+            var eval = Model("pivot", pivotConfig, pivotTokenizer, template, ChatDataset.Read(evalPath).Select(r => r.Conversation).ToList());
             stages.Add(new StageCost("evaluation", $"{evaluated} models, perplexity", evaluated * ResourceEstimate.ForwardFlops(pivot.ActiveParameters, eval.Tokens), null, 0));
         }
 
@@ -79,10 +91,8 @@ public static class RunCostEstimator
         };
     }
 
-    private static ModelCost Model(string name, string folder, IChatTemplate template, IReadOnlyList<Conversation> conversations)
+    private static ModelCost Model(string name, ModelConfig config, HfTokenizer tokenizer, IChatTemplate template, IReadOnlyList<Conversation> conversations)
     {
-        var config = ModelConfig.Load(folder);
-        var tokenizer = HfTokenizer.Load(folder);
         long tokens = 0, trained = 0;
         int truncated = 0, longest = 0;
         foreach (var conversation in conversations)

@@ -23,8 +23,7 @@ public static class RunCostInputs
         ArgumentNullException.ThrowIfNull(spec);
         foreach (var prefix in RunSpecValidator.ArtifactModelPrefixes(spec))
         {
-            // config.json first: without it there is no model at all under the prefix, and the error should say so.
-            foreach (var file in SourceAlignmentGrain.TokenizerFiles.OrderBy(f => f == "config.json" ? 0 : 1))
+            foreach (var file in SourceAlignmentGrain.TokenizerFiles)
             {
                 var path = $"{prefix}/{file}";
                 if (!await store.ExistsAsync(path, cancellationToken).ConfigureAwait(false))

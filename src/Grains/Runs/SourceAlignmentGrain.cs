@@ -79,8 +79,11 @@ public sealed class SourceAlignmentGrain(
                 .SelectMany(folder => TokenizerFiles.Select(file => Path.Combine(folder, file)))),
         ];
 
-    /// <summary>What a worker that needs a model's tokenizer, not its weights, pulls of it (alignment, run planning).</summary>
-    internal static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "config.json"];
+    /// <summary>
+    /// What a worker that needs a model's tokenizer, not its weights, pulls of it (alignment, run planning). config.json
+    /// first: without it there is no model under a prefix at all, and a check of them in order should say so.
+    /// </summary>
+    internal static readonly string[] TokenizerFiles = ["config.json", "tokenizer.json", "tokenizer_config.json"];
 
     /// <summary>The aligned folder, relative to the run's output folder.</summary>
     internal static IEnumerable<string> OutputsOf(AlignmentWork work) => [RelativeTo(OutputFolderOf(work), work.OutputFolder)];

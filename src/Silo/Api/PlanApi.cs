@@ -1,6 +1,3 @@
-using FuseChat.Fusion.Checkpoints;
-using FuseChat.Fusion.Data;
-using FuseChat.Fusion.Tokenization;
 using FuseChat.Grains.Planning;
 using FuseChat.Grains.Runs;
 using FuseChat.Grains.Storage;
@@ -19,9 +16,6 @@ namespace FuseChat.Silo.Api;
 /// </summary>
 public static class PlanApi
 {
-    /// <summary>Effective throughput assumed when the request names none (about a third of an H100's dense bf16 peak).</summary>
-    public const double DefaultEffectiveTflops = 300;
-
     /// <summary>Maps POST /api/plans.</summary>
     public static IEndpointRouteBuilder MapPlanApi(this IEndpointRouteBuilder app)
     {
@@ -33,7 +27,7 @@ public static class PlanApi
     {
         if (string.IsNullOrWhiteSpace(request.Spec)) return Results.BadRequest(new { error = "spec is empty" });
         if (string.IsNullOrWhiteSpace(request.SpecDirectory)) return Results.BadRequest(new { error = "specDirectory is empty" });
-        var tflops = request.EffectiveTflops ?? DefaultEffectiveTflops;
+        var tflops = request.EffectiveTflops ?? RunCostEstimator.DefaultEffectiveTflops;
         if (!(tflops > 0)) return Results.BadRequest(new { error = "effectiveTflops must be positive" });
         var validation = RunSpecValidator.Validate(request.Spec, request.SpecDirectory);
         if (!validation.IsValid) return Results.BadRequest(new { error = "the spec has problems", problems = validation.Problems });
@@ -48,8 +42,7 @@ public static class PlanApi
             var cost = await Task.Run(() => RunCostEstimator.Estimate(spec, tflops), cancellationToken);
             return Results.Json(cost, RunApi.Json);
         }
-        catch (Exception e) when (e is FileNotFoundException or IOException or InvalidOperationException or CheckpointFormatException
-                                      or TokenizerLoadException or ChatDataFormatException or ArgumentException)
+        catch (Exception e) when (RunCostEstimator.IsInputProblem(e))
         {
             return Results.BadRequest(new { error = e.Message });
         }

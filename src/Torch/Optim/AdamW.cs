@@ -38,10 +38,16 @@ public sealed unsafe class AdamW : IDisposable
                 var stateDevice = this.options.StateDevice ?? p.Device;
                 if (p.DType is DType.BFloat16 or DType.Float16 || this.options.StateDevice is not null)
                 {
-                    // To() returns the tensor itself when nothing changes: clone, so a master never aliases its parameter.
                     using var wide = p.To(p.DType == DType.Float64 ? DType.Float64 : DType.Float32);
-                    using var moved = wide.To(stateDevice);
-                    masters[i] = moved.Clone().DetachFromScope();
+                    var moved = wide.To(stateDevice);
+                    // To() hands back the tensor itself when neither dtype nor device changes (an fp32 parameter whose
+                    // state stays on its device): only then is a copy needed, so that the master never aliases it.
+                    if (wide.DType == p.DType && stateDevice == p.Device)
+                    {
+                        using var alias = moved;
+                        moved = alias.Clone();
+                    }
+                    masters[i] = moved.DetachFromScope();
                 }
                 var stateDtype = masters[i]?.DType ?? p.DType;
                 expAvg[i] = Tensor.Zeros(p.Shape, stateDtype, stateDevice).DetachFromScope();
