@@ -7,6 +7,7 @@ using System.Diagnostics;
 using System.Globalization;
 using FuseChat.Bench;
 using FuseChat.Fusion.Models;
+using FuseChat.Testing.Support;
 using FuseChat.Torch;
 using FuseChat.Torch.Optim;
 
@@ -55,7 +56,7 @@ using var optimizer = new AdamW(trained.Parameters(), new AdamWOptions { Learnin
 using var ids = device.Type == DeviceType.Cpu ? null : cpuIds.To(device).DetachFromScope();
 var input = ids ?? cpuIds;
 
-var residentBefore = ProcessMemory("VmRSS");
+var residentBefore = ProcessMemory.Bytes("VmRSS");
 if (device.Type != DeviceType.Cpu) TorchRuntime.DeviceMemory(device.Index, resetPeak: true);
 var times = new List<double>();
 double loss = 0;
@@ -93,14 +94,7 @@ var check = cpuLoss is { } c ? string.Create(CultureInfo.InvariantCulture, $",\"
 // CPU the resident high-water mark above the resident size before the first step.
 var memory = device.Type != DeviceType.Cpu
     ? TorchRuntime.DeviceMemory(device.Index) is { } gpu ? $",\"peak_gpu_bytes\":{gpu.Peak}" : ""
-    : $",\"peak_rss_delta_bytes\":{ProcessMemory("VmHWM") - residentBefore}";
+    : $",\"peak_rss_delta_bytes\":{ProcessMemory.Bytes("VmHWM") - residentBefore}";
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"{{\"impl\":\"csharp\",\"device\":\"{device}\",\"dtype\":\"{dtype.ShortName()}\",\"threads\":{threads},\"median_step_s\":{median:F5},\"tokens_per_s\":{batch * length / median:F1},\"loss\":{loss:F4}{check},\"checkpointing\":{(checkpointing ? 1 : 0)},\"offload\":{(offload ? 1 : 0)}{memory},\"params\":{trained.ParameterCount()}}}"));
 
-static long ProcessMemory(string field)
-{
-    foreach (var line in File.ReadLines("/proc/self/status"))
-        if (line.StartsWith(field + ":", StringComparison.Ordinal))
-            return 1024 * long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-    throw new InvalidOperationException($"no {field} in /proc/self/status");
-}

@@ -1,6 +1,7 @@
 using FuseChat.Fusion.Models;
 using FuseChat.Fusion.Tests.Checkpoints;
 using FuseChat.Fusion.Training;
+using FuseChat.Testing.Support;
 using FuseChat.Torch;
 
 namespace FuseChat.Fusion.Tests.Training;
@@ -151,11 +152,11 @@ public sealed class FusionTrainerTests : IDisposable
         });
 
         trainer.Train(stopAfterStep: 200);
-        var before = SettledResidentBytes(); // also lets earlier tests' garbage be finalized before the count starts
+        var before = ProcessMemory.SettledResidentBytes(); // also lets earlier tests' garbage be finalized before the count starts
         var (liveBefore, finalizedBefore) = (Tensor.LiveCount, Tensor.FinalizedCount);
         trainer.Train(stopAfterStep: 2800);
         var (liveAfter, finalizedAfter) = (Tensor.LiveCount, Tensor.FinalizedCount);
-        var after = SettledResidentBytes();
+        var after = ProcessMemory.SettledResidentBytes();
 
         Assert.Equal(2800, trainer.Step);
         // Every tensor a step makes is disposed by the step: none is left alive, none is left to the finalizer.
@@ -163,17 +164,6 @@ public sealed class FusionTrainerTests : IDisposable
         Assert.Equal(finalizedBefore, Tensor.FinalizedCount);
         Assert.Equal(finalizedBefore, finalizedAfter);
         Assert.True(after - before < 24L << 20, $"resident memory grew by {(after - before) / (double)(1 << 20):F1} MiB over 2600 steps");
-    }
-
-    private static long SettledResidentBytes()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                return 1024 * long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
-        throw new InvalidOperationException("no VmRSS in /proc/self/status");
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using FuseChat.Testing.Support;
 using FuseChat.Torch.Optim;
 using FuseChat.Torch.Tests.Support;
 using Xunit.Abstractions;
@@ -7,21 +8,7 @@ namespace FuseChat.Torch.Tests.Runtime;
 [Collection(SerialCollection.Name)]
 public class MemoryTests(ITestOutputHelper output)
 {
-    private static long ResidentKiB()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
-        throw new InvalidOperationException("no VmRSS in /proc/self/status");
-    }
-
-    private static long SettledResidentKiB()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        return ResidentKiB();
-    }
+    private static long SettledResidentKiB() => ProcessMemory.SettledResidentBytes() / 1024;
 
     [Fact]
     public void TenThousandTrainingStepsKeepResidentMemoryFlat()
