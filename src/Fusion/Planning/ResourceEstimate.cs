@@ -90,11 +90,15 @@ public static class ResourceEstimate
         return tokens * ((layers + 3 * hidden + vocabulary) * width + 8 * vocabulary);
     }
 
-    /// <summary>Bytes of one training checkpoint: the weights in <paramref name="dtype"/>, AdamW's moments and any fp32 masters.</summary>
-    public static long CheckpointBytes(long parameters, DType dtype)
+    /// <summary>
+    /// Bytes of one training checkpoint: the weights in <paramref name="dtype"/>, AdamW's moments and its fp32 masters,
+    /// which exist for weights narrower than fp32 and, with the optimiser state <paramref name="offloaded"/>, for every
+    /// weight (the offloaded state keeps its own copy, which the checkpoint saves).
+    /// </summary>
+    public static long CheckpointBytes(long parameters, DType dtype, bool offloaded = false)
     {
         var width = ElementBytes(dtype);
-        return parameters * (width + 8 + (width < 4 ? 4 : 0));
+        return parameters * (width + 8 + (width < 4 || offloaded ? 4 : 0));
     }
 
     /// <summary>

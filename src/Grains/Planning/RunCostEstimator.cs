@@ -67,7 +67,7 @@ public static class RunCostEstimator
             stages.Add(new StageCost("fusion", $"{s.Name}: {steps} steps, {spec.Training.Dtype}",
                 ResourceEstimate.TrainingFlops(pivot.ActiveParameters, pivot.Tokens * spec.Training.Epochs),
                 ResourceEstimate.TrainingStateBytes(pivot.Parameters, dtype, spec.Training.OptimizerOffload),
-                ResourceEstimate.CheckpointBytes(pivot.Parameters, dtype), activations));
+                ResourceEstimate.CheckpointBytes(pivot.Parameters, dtype, spec.Training.OptimizerOffload), activations));
         }
 
         var mergeDtype = spec.Merge.Dtype is { } d ? DTypeExtensions.Parse(d) : DType.Float32;

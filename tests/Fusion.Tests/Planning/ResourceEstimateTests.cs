@@ -37,12 +37,14 @@ public sealed class ResourceEstimateTests
     }
 
     [Theory]
-    [InlineData(DType.Float32, 4 + 4)]
-    [InlineData(DType.BFloat16, 2 + 2)]
-    public void Offloading_leaves_weights_and_gradients_on_the_device_and_twelve_bytes_per_parameter_on_the_host(DType dtype, int deviceBytesPerParameter)
+    [InlineData(DType.Float32, 4 + 4, 4 + 8 + 4)]
+    [InlineData(DType.BFloat16, 2 + 2, 2 + 8 + 4)]
+    public void Offloading_leaves_weights_and_gradients_on_the_device_and_twelve_bytes_per_parameter_on_the_host(DType dtype, int deviceBytesPerParameter, int checkpointBytesPerParameter)
     {
         Assert.Equal(1000L * deviceBytesPerParameter, ResourceEstimate.TrainingStateBytes(1000, dtype, offloaded: true));
         Assert.Equal(1000L * 12, ResourceEstimate.OffloadedStateBytes(1000));
+        // An offloaded f32 run keeps a master of every weight, and its checkpoints save them.
+        Assert.Equal(1000L * checkpointBytesPerParameter, ResourceEstimate.CheckpointBytes(1000, dtype, offloaded: true));
     }
 
     private static readonly ModelConfig Llama7B = ModelConfig.Parse("""

@@ -1,4 +1,6 @@
+using FuseChat.Fusion.Checkpoints;
 using FuseChat.Fusion.Models;
+using FuseChat.Fusion.Planning;
 using FuseChat.Fusion.Tests.Checkpoints;
 using FuseChat.Fusion.Training;
 using FuseChat.Testing.Support;
@@ -164,6 +166,33 @@ public sealed class FusionTrainerTests : IDisposable
         Assert.Equal(finalizedBefore, Tensor.FinalizedCount);
         Assert.Equal(finalizedBefore, finalizedAfter);
         Assert.True(after - before < 24L << 20, $"resident memory grew by {(after - before) / (double)(1 << 20):F1} MiB over 2600 steps");
+    }
+
+    [Theory]
+    [InlineData(DType.Float32, false)]
+    [InlineData(DType.Float32, true)]
+    [InlineData(DType.BFloat16, false)]
+    [InlineData(DType.BFloat16, true)]
+    public void ACheckpointHoldsTheTensorBytesThePlanEstimates(DType dtype, bool offloaded)
+    {
+        using var folder = new TempFolder();
+        using var model = TrainingFixtures.NewModel(dtype, seed: 4);
+        using var source = new InMemoryFusionBatchSource(TrainingFixtures.Batches(4), shuffleSeed: 1);
+        using var trainer = new FusionTrainer(model, source, ResumeOptions(folder.Path) with
+        {
+            GradientAccumulationSteps = 1, OptimizerStateDevice = offloaded ? Device.Cpu : null,
+        });
+
+        trainer.Train(stopAfterStep: 1);
+        var checkpoint = trainer.SaveCheckpoint();
+
+        long tensorBytes = 0;
+        foreach (var file in Directory.EnumerateFiles(checkpoint, "*.safetensors", SearchOption.AllDirectories))
+        {
+            using var safetensors = SafetensorsFile.Open(file);
+            tensorBytes += safetensors.Tensors.Sum(t => t.ByteLength);
+        }
+        Assert.Equal(ResourceEstimate.CheckpointBytes(ResourceEstimate.Parameters(TrainingFixtures.Config), dtype, offloaded), tensorBytes);
     }
 
     [Fact]
