@@ -213,13 +213,17 @@ public abstract class StageWorkerGrain<TWork> : Grain, IRemindable
         }
     }
 
-    /// <summary>Runs <see cref="Execute"/> on the thread pool, copying its progress into the state and pushing outputs after each unit.</summary>
+    /// <summary>
+    /// Runs <see cref="Execute"/> on the thread pool, copying its progress into the state and pushing outputs after
+    /// each unit, in the background so the status stays current while they upload.
+    /// </summary>
     private async Task<string> RunJobAsync(TWork work, RunArtifactMirror? mirror, CancellationToken cancellationToken)
     {
         // Its own source, so that a failed push can stop the library call without looking like a deactivation.
         using var jobCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var progress = new WorkProgress();
         var job = Task.Run(() => Execute(work, progress, jobCancellation.Token), CancellationToken.None);
+        var pushes = new CoalescedPush(token => PushAsync(mirror!, work, token));
         long seenVersion = 0, seenUnits = 0;
         var sinceWrite = Stopwatch.StartNew();
         try
@@ -227,6 +231,8 @@ public abstract class StageWorkerGrain<TWork> : Grain, IRemindable
             while (!job.IsCompleted)
             {
                 await Task.WhenAny(job, Task.Delay(PollInterval, CancellationToken.None));
+                // A failed upload fails the work here, at most one poll after it happened.
+                await pushes.PollAsync(jobCancellation.Token);
                 var (fraction, detail, version, units) = progress.Snapshot();
                 if (version == seenVersion || _state.State.Status.State != RunState.Running) continue;
                 seenVersion = version;
@@ -238,9 +244,14 @@ public abstract class StageWorkerGrain<TWork> : Grain, IRemindable
                     sinceWrite.Restart();
                     await PersistAsync();
                     // Here, not in the library call: the upload overlaps the next unit instead of delaying it.
-                    if (unitDone && mirror is not null) await PushAsync(mirror, work, cancellationToken);
+                    if (unitDone && mirror is not null) pushes.Request(jobCancellation.Token);
                 }
             }
+
+            var summary = await job;
+            await pushes.DrainAsync(jobCancellation.Token);
+            if (mirror is not null && _state.State.Status.State == RunState.Running) await PushAsync(mirror, work, cancellationToken);
+            return summary;
         }
         catch (Exception) when (!job.IsCompleted)
         {
@@ -249,10 +260,10 @@ public abstract class StageWorkerGrain<TWork> : Grain, IRemindable
             await Task.WhenAny(job, Task.Delay(CancelWait));
             throw;
         }
-
-        var summary = await job;
-        if (mirror is not null && _state.State.Status.State == RunState.Running) await PushAsync(mirror, work, cancellationToken);
-        return summary;
+        finally
+        {
+            pushes.Abandon();
+        }
     }
 
     /// <summary>

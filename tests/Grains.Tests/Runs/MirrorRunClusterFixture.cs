@@ -11,12 +11,16 @@ namespace FuseChat.Grains.Tests.Runs;
 public sealed class MirrorRunClusterFixture : RunClusterFixture
 {
     private FileArtifactStore? _store;
+    private GatedArtifactStore? _gate;
 
     public FileArtifactStore Store => _store ??= new FileArtifactStore(Path.Combine(Root, "store"));
 
+    /// <summary>The store as the silo sees it: open unless a test holds some uploads (and opens it again).</summary>
+    public GatedArtifactStore Gate => _gate ??= new GatedArtifactStore(Store);
+
     protected override void ConfigureSilo(ISiloBuilder silo)
     {
-        silo.Services.AddSingleton<IArtifactStore>(_ => Store);
+        silo.Services.AddSingleton<IArtifactStore>(_ => Gate);
         silo.Services.AddSingleton<IRunArtifactMirrorFactory>(sp => new RunArtifactMirrorFactory(sp.GetRequiredService<IArtifactStore>()));
     }
 

@@ -51,15 +51,7 @@ public sealed class MirroredRunTests(MirrorRunClusterFixture fixture, ITestOutpu
         }
 
         await run.OnWorkerFinishedAsync(key);
-        clock.Restart();
-        RunStatus status;
-        while (true)
-        {
-            status = await run.GetStatusAsync();
-            if (status.State is RunState.Completed or RunState.Failed or RunState.Cancelled) break;
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(150), $"run still {status.State} at {status.CurrentStage}");
-            await Task.Delay(250);
-        }
+        var status = await WaitForEndAsync(run, TimeSpan.FromSeconds(150));
 
         var after = await fusion.GetStatusAsync();
         output.WriteLine($"interrupted at {before.Detail}; then {after.Detail} after {after.Attempts} attempts");
@@ -72,6 +64,80 @@ public sealed class MirroredRunTests(MirrorRunClusterFixture fixture, ITestOutpu
         Assert.Contains($"runs/{runId}/work/targets/llama3/config.json", stored);
         Assert.Contains($"runs/{runId}/report.json", stored);
         Assert.DoesNotContain(stored, p => RunArtifactMirror.IsTemporary(p[$"runs/{runId}/".Length..].Replace(".fused.merging/", "", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task StatusFollowsTheTrainingWhileACheckpointUploads()
+    {
+        const string runId = "mirror-slow-push";
+        // 256 steps: time enough to see the status move while the first upload is held, even on a loaded machine.
+        var (folder, spec) = fixture.NewRun(runId, epochs: 64);
+        var checkpoints = $"runs/{runId}/work/targets/llama3.checkpoints/";
+        var fusion = fixture.Client.GetGrain<IPairwiseFusionGrain>($"{runId}/llama3");
+        var run = fixture.Client.GetGrain<IFusionRunGrain>(runId);
+        fixture.Gate.Close(path => path.StartsWith(checkpoints, StringComparison.Ordinal));
+        try
+        {
+            Assert.Empty((await run.StartAsync(spec, folder)).Problems);
+            var clock = Stopwatch.StartNew();
+            while (fixture.Gate.Waiting == 0)
+            {
+                var status = await fusion.GetStatusAsync();
+                Assert.False(status.IsFinal, $"fusion ended before its first checkpoint upload: {status.State} {status.Detail} {status.Error}");
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), $"no checkpoint upload started: {status.Detail}");
+                await Task.Delay(20);
+            }
+
+            // The upload is held; training goes on, and so must the status (it used to wait for the upload).
+            var held = StepOf(await fusion.GetStatusAsync());
+            clock.Restart();
+            WorkStatus later;
+            do
+            {
+                await Task.Delay(100);
+                later = await fusion.GetStatusAsync();
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"status stayed at step {held} while the upload was held: {later.Detail}");
+            }
+            while (StepOf(later) <= held);
+
+            Assert.True(fixture.Gate.Waiting > 0, "the upload was let through before the status moved");
+            Assert.DoesNotContain(await StoredAsync(checkpoints), p => p.EndsWith("/" + RunArtifactMirror.CheckpointMarker, StringComparison.Ordinal));
+            output.WriteLine($"upload held at step {held}; status reached {later.Detail}");
+        }
+        finally
+        {
+            fixture.Gate.Open();
+        }
+
+        // Let through, the held checkpoint reaches the store; the rest of the run is not needed.
+        var stored = Stopwatch.StartNew();
+        while (!(await StoredAsync(checkpoints)).Any(p => p.EndsWith("/" + RunArtifactMirror.CheckpointMarker, StringComparison.Ordinal)))
+        {
+            Assert.True(stored.Elapsed < TimeSpan.FromSeconds(60), "no checkpoint reached the store after the gate opened");
+            await Task.Delay(100);
+        }
+
+        await run.CancelAsync();
+        var final = await WaitForEndAsync(run, TimeSpan.FromSeconds(60));
+        Assert.NotEqual(RunState.Failed, final.State);
+    }
+
+    private static int StepOf(WorkStatus status)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(status.Detail ?? "", @"^step (\d+)/");
+        return match.Success ? int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : -1;
+    }
+
+    private static async Task<RunStatus> WaitForEndAsync(IFusionRunGrain run, TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var status = await run.GetStatusAsync();
+            if (status.State is RunState.Completed or RunState.Failed or RunState.Cancelled) return status;
+            Assert.True(clock.Elapsed < limit, $"run still {status.State} at {status.CurrentStage}");
+            await Task.Delay(250);
+        }
     }
 
     private async Task<List<string>> StoredAsync(string prefix)
