@@ -16,4 +16,14 @@ public enum ModelArchitecture
 
     /// <summary>MixtralForCausalLM (model_type "mixtral"): Mistral with a sparse mixture-of-experts MLP.</summary>
     Mixtral,
+
+    /// <summary>
+    /// Gemma2ForCausalLM (model_type "gemma2"): scaled embeddings, RMSNorm weights stored as offsets from one, norms
+    /// after attention and MLP as well as before, GELU (tanh) MLP, tanh soft-capped attention scores and logits, and
+    /// sliding-window attention in every other layer. FuseChat-3.0 fuses into Gemma-2-9B-it.
+    /// </summary>
+    Gemma2,
+
+    /// <summary>Qwen3ForCausalLM (model_type "qwen3"): Qwen2 without q/k/v biases, with RMSNorm on each query and key head.</summary>
+    Qwen3,
 }

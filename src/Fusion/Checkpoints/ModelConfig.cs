@@ -8,7 +8,7 @@ namespace FuseChat.Fusion.Checkpoints;
 
 /// <summary>
 /// The parts of a Hugging Face config.json that FuseChat needs to build and check a model, for
-/// Llama, Mistral, Qwen2 and Mixtral causal LMs. Fields the type does not model are kept verbatim
+/// Llama, Mistral, Qwen2, Mixtral, Gemma2 and Qwen3 causal LMs. Fields the type does not model are kept verbatim
 /// in <see cref="ExtraFields"/> so that <see cref="ToJson"/> writes back an equivalent file.
 /// </summary>
 /// <remarks>
@@ -26,6 +26,8 @@ public sealed record ModelConfig
         (ModelArchitecture.Mistral, "MistralForCausalLM", "mistral"),
         (ModelArchitecture.Qwen2, "Qwen2ForCausalLM", "qwen2"),
         (ModelArchitecture.Mixtral, "MixtralForCausalLM", "mixtral"),
+        (ModelArchitecture.Gemma2, "Gemma2ForCausalLM", "gemma2"),
+        (ModelArchitecture.Qwen3, "Qwen3ForCausalLM", "qwen3"),
     ];
 
     /// <summary>The Hugging Face class names FuseChat supports, e.g. "LlamaForCausalLM".</summary>
@@ -61,7 +63,7 @@ public sealed record ModelConfig
     /// <summary>Width of one head; hidden_size / num_attention_heads when absent.</summary>
     public required int HeadDim { get; init; }
 
-    /// <summary>MLP activation ("silu" for all supported architectures).</summary>
+    /// <summary>MLP activation: "silu", or "gelu_pytorch_tanh" for Gemma2 (its config.json calls it hidden_activation).</summary>
     public string HiddenAct { get; init; } = "silu";
 
     /// <summary>Epsilon of the RMS norms.</summary>
@@ -79,10 +81,10 @@ public sealed record ModelConfig
     /// <summary>Whether lm_head shares the embedding matrix (then the checkpoint has no lm_head.weight).</summary>
     public bool TieWordEmbeddings { get; init; }
 
-    /// <summary>Whether q_proj, k_proj and v_proj have biases (always true for Qwen2).</summary>
+    /// <summary>Whether q_proj, k_proj and v_proj have biases (always true for Qwen2; Gemma2's and Qwen3's attention_bias).</summary>
     public bool AttentionBias { get; init; }
 
-    /// <summary>Whether o_proj has a bias (Llama with attention_bias sets both).</summary>
+    /// <summary>Whether o_proj has a bias (attention_bias of Llama, Gemma2 and Qwen3 sets both).</summary>
     public bool AttentionOutputBias { get; init; }
 
     /// <summary>Whether the MLP projections have biases (Llama's mlp_bias).</summary>
@@ -103,18 +105,38 @@ public sealed record ModelConfig
     /// <summary>Qwen2's use_sliding_window switch; for Mistral and Mixtral, whether a window is set.</summary>
     public bool UseSlidingWindow { get; init; }
 
-    /// <summary>Qwen2's max_window_layers, or null.</summary>
+    /// <summary>Qwen2's and Qwen3's max_window_layers, or null.</summary>
     public int? MaxWindowLayers { get; init; }
+
+    /// <summary>
+    /// Gemma2: which layers attend within <see cref="SlidingWindow"/> (transformers' layer_types; by default every
+    /// other layer, from the first). Empty for the other families, whose windows <see cref="FirstSlidingLayer"/> places.
+    /// </summary>
+    public ImmutableArray<bool> SlidingLayers { get; init; } = [];
+
+    /// <summary>
+    /// Gemma2: attention scores are scaled by query_pre_attn_scalar^-0.5 instead of head_dim^-0.5 (256 for 9B, 144 for
+    /// 27B; transformers 5 refuses a non-integer).
+    /// </summary>
+    public int? QueryPreAttnScalar { get; init; }
+
+    /// <summary>Gemma2: attention scores s become c * tanh(s / c) before the softmax; null for none.</summary>
+    public double? AttnLogitSoftcapping { get; init; }
+
+    /// <summary>Gemma2: logits z become c * tanh(z / c); null for none.</summary>
+    public double? FinalLogitSoftcapping { get; init; }
 
     /// <summary>
     /// The first layer that attends only within the window; the layers before it attend to every earlier position.
     /// Qwen2 slides from max_window_layers on (transformers' default 28, or where its layer_types switch to
     /// sliding_attention); Mistral and Mixtral slide in every layer.
     /// </summary>
-    public int FirstSlidingLayer => Architecture == ModelArchitecture.Qwen2 ? MaxWindowLayers ?? 28 : 0;
+    public int FirstSlidingLayer => Architecture is ModelArchitecture.Qwen2 or ModelArchitecture.Qwen3 ? MaxWindowLayers ?? 28 : 0;
 
     /// <summary>The attention window in force in some layer, or null for full attention everywhere.</summary>
-    public int? EffectiveSlidingWindow => UseSlidingWindow && FirstSlidingLayer < NumHiddenLayers ? SlidingWindow : null;
+    public int? EffectiveSlidingWindow => Architecture == ModelArchitecture.Gemma2
+        ? SlidingLayers.Contains(true) ? SlidingWindow : null
+        : UseSlidingWindow && FirstSlidingLayer < NumHiddenLayers ? SlidingWindow : null;
 
     /// <summary>Mixtral: number of experts per layer.</summary>
     public int? NumLocalExperts { get; init; }
@@ -200,7 +222,7 @@ public sealed record ModelConfig
         Put("num_hidden_layers", NumHiddenLayers);
         Put("num_attention_heads", NumAttentionHeads);
         Put("num_key_value_heads", NumKeyValueHeads);
-        Put("hidden_act", HiddenAct);
+        Put(Architecture == ModelArchitecture.Gemma2 ? "hidden_activation" : "hidden_act", HiddenAct);
         Put("rms_norm_eps", RmsNormEps);
         Put("rope_theta", RopeTheta);
         fields["rope_scaling"] = RopeScaling switch
@@ -242,6 +264,24 @@ public sealed record ModelConfig
                     Put("max_window_layers", MaxWindowLayers);
                 }
 
+                break;
+            case ModelArchitecture.Qwen3:
+                Put("attention_bias", AttentionBias);
+                Put("sliding_window", SlidingWindow);
+                Put("use_sliding_window", UseSlidingWindow);
+                if (MaxWindowLayers is not null)
+                {
+                    Put("max_window_layers", MaxWindowLayers);
+                }
+
+                break;
+            case ModelArchitecture.Gemma2:
+                Put("attention_bias", AttentionBias);
+                Put("sliding_window", SlidingWindow);
+                fields["layer_types"] = "[" + string.Join(", ", SlidingLayers.Select(l => l ? "\"sliding_attention\"" : "\"full_attention\"")) + "]";
+                Put("query_pre_attn_scalar", QueryPreAttnScalar);
+                Put("attn_logit_softcapping", AttnLogitSoftcapping);
+                Put("final_logit_softcapping", FinalLogitSoftcapping);
                 break;
             case ModelArchitecture.Mixtral:
                 Put("sliding_window", SlidingWindow);
@@ -353,6 +393,7 @@ public sealed record ModelConfig
             }
 
             var isMixtral = architecture == ModelArchitecture.Mixtral;
+            var isGemma2 = architecture == ModelArchitecture.Gemma2;
             var (ropeTheta, ropeScaling) = ParseRope(defaultTheta: isMixtral ? 1e6 : 10000);
             var config = new ModelConfig
             {
@@ -365,17 +406,19 @@ public sealed record ModelConfig
                 NumAttentionHeads = heads,
                 NumKeyValueHeads = kvHeads,
                 HeadDim = headDim ?? hidden / heads,
-                HiddenAct = OptionalString("hidden_act") ?? "silu",
+                // Gemma2 reads hidden_activation (older exports also carry a hidden_act, kept as written).
+                HiddenAct = isGemma2 ? OptionalString("hidden_activation") ?? Peek("hidden_act") ?? "gelu_pytorch_tanh" : OptionalString("hidden_act") ?? "silu",
                 RmsNormEps = OptionalDouble("rms_norm_eps") ?? (isMixtral ? 1e-5 : 1e-6),
                 RopeTheta = ropeTheta,
                 RopeScaling = ropeScaling,
                 MaxPositionEmbeddings = OptionalInt("max_position_embeddings") ?? architecture switch
                 {
                     ModelArchitecture.Llama => 2048,
-                    ModelArchitecture.Qwen2 => 32768,
+                    ModelArchitecture.Qwen2 or ModelArchitecture.Qwen3 => 32768,
+                    ModelArchitecture.Gemma2 => 8192,
                     _ => 4096 * 32,
                 },
-                TieWordEmbeddings = OptionalBool("tie_word_embeddings") ?? false,
+                TieWordEmbeddings = OptionalBool("tie_word_embeddings") ?? isGemma2,
                 BosTokenIds = TokenIds("bos_token_id"),
                 EosTokenIds = TokenIds("eos_token_id"),
                 TorchDtype = OptionalString("torch_dtype") ?? OptionalString("dtype"),
@@ -386,6 +429,8 @@ public sealed record ModelConfig
                 ModelArchitecture.Llama => WithLlamaFields(config),
                 ModelArchitecture.Mistral => WithWindow(config, defaultWindow: 4096),
                 ModelArchitecture.Qwen2 => WithQwen2Fields(config),
+                ModelArchitecture.Qwen3 => WithQwen3Fields(config),
+                ModelArchitecture.Gemma2 => WithGemma2Fields(config),
                 ModelArchitecture.Mixtral => WithMixtralFields(WithWindow(config, defaultWindow: null)),
                 _ => config,
             };
@@ -470,6 +515,46 @@ public sealed record ModelConfig
             };
         }
 
+        private ModelConfig WithQwen3Fields(ModelConfig c)
+        {
+            var bias = OptionalBool("attention_bias") ?? false;
+            return WithQwen2Fields(c) with { AttentionBias = bias, AttentionOutputBias = bias };
+        }
+
+        private ModelConfig WithGemma2Fields(ModelConfig c)
+        {
+            var bias = OptionalBool("attention_bias") ?? false;
+            var scalar = OptionalInt("query_pre_attn_scalar") ?? 256;
+            var window = Take("sliding_window", out var w) ? NullableInt("sliding_window", w) : 4096;
+            return c with
+            {
+                AttentionBias = bias,
+                AttentionOutputBias = bias,
+                SlidingWindow = window,
+                UseSlidingWindow = window is not null,
+                // transformers' default layer_types: layers 0, 2, 4, ... slide.
+                SlidingLayers = window is null ? [.. Enumerable.Repeat(false, c.NumHiddenLayers)] : [.. Enumerable.Range(0, c.NumHiddenLayers).Select(i => i % 2 == 0)],
+                QueryPreAttnScalar = scalar,
+                AttnLogitSoftcapping = Softcap("attn_logit_softcapping", 50),
+                FinalLogitSoftcapping = Softcap("final_logit_softcapping", 30),
+            };
+
+            double? Softcap(string key, double fallback)
+            {
+                if (!Take(key, out var v))
+                {
+                    return fallback;
+                }
+
+                return v.ValueKind switch
+                {
+                    JsonValueKind.Null => null,
+                    JsonValueKind.Number when v.GetDouble() > 0 => v.GetDouble(),
+                    _ => throw Error(source, $"\"{key}\" must be a positive number or null, found {v.GetRawText()}"),
+                };
+            }
+        }
+
         /// <summary>
         /// transformers 5's layer_types: which layers slide. Supported where it says what the other fields say in our
         /// terms: Qwen2's full-attention layers followed by sliding ones (read as max_window_layers, which is written
@@ -498,6 +583,17 @@ public sealed record ModelConfig
                 throw Error(source, $"layer type '{unknown}' is not supported; supported: full_attention, sliding_attention");
             }
 
+            if (c.Architecture == ModelArchitecture.Gemma2)
+            {
+                var sliding = types.Select(t => t == "sliding_attention").ToImmutableArray();
+                if (sliding.Contains(true) && c.SlidingWindow is null)
+                {
+                    throw Error(source, $"layer_types [{string.Join(", ", types)}] name sliding layers but sliding_window is null");
+                }
+
+                return c with { SlidingLayers = sliding };
+            }
+
             var first = types.IndexOf("sliding_attention");
             first = first < 0 ? types.Count : first;
             if (types.Skip(first).Any(t => t != "sliding_attention"))
@@ -505,13 +601,13 @@ public sealed record ModelConfig
                 throw Error(source, $"layer_types [{string.Join(", ", types)}] are not supported: sliding layers must follow all full-attention layers");
             }
 
-            if (c.Architecture == ModelArchitecture.Qwen2)
+            if (c.Architecture is ModelArchitecture.Qwen2 or ModelArchitecture.Qwen3)
             {
                 return c with { MaxWindowLayers = first };
             }
 
-            var sliding = c.EffectiveSlidingWindow is not null;
-            if (first != (sliding ? 0 : types.Count))
+            var slides = c.EffectiveSlidingWindow is not null;
+            if (first != (slides ? 0 : types.Count))
             {
                 throw Error(source, $"layer_types [{string.Join(", ", types)}] disagree with sliding_window {c.SlidingWindow?.ToString(CultureInfo.InvariantCulture) ?? "null"}: {c.Architecture} applies one attention to every layer");
             }
@@ -636,6 +732,10 @@ public sealed record ModelConfig
                     ? v.GetDouble()
                     : throw Error(source, $"{key} of type {type} needs a positive numeric \"{name}\"");
         }
+
+        /// <summary>A string field's value without consuming it, so that it is written back as it was.</summary>
+        private string? Peek(string key) =>
+            root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
         private bool Take(string key, out JsonElement value)
         {

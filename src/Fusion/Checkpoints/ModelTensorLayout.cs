@@ -61,7 +61,19 @@ public sealed partial class ModelTensorLayout
                 Add(p + "self_attn.o_proj.bias", hidden);
             }
 
+            if (config.Architecture == ModelArchitecture.Qwen3)
+            {
+                Add(p + "self_attn.q_norm.weight", config.HeadDim);
+                Add(p + "self_attn.k_norm.weight", config.HeadDim);
+            }
+
             Add(p + "post_attention_layernorm.weight", hidden);
+            if (config.Architecture == ModelArchitecture.Gemma2)
+            {
+                Add(p + "pre_feedforward_layernorm.weight", hidden);
+                Add(p + "post_feedforward_layernorm.weight", hidden);
+            }
+
             if (config.Architecture == ModelArchitecture.Mixtral)
             {
                 var experts = config.NumLocalExperts ?? throw new ArgumentException("A Mixtral config needs num_local_experts.", nameof(config));

@@ -3,7 +3,7 @@ using FuseChat.Fusion.Checkpoints;
 namespace FuseChat.Fusion.Models;
 
 /// <summary>
-/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2 share this skeleton).
+/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral and Gemma2 share this skeleton).
 /// Hugging Face config.json files map onto it; tiny ones are written by hand for tests and demos.
 /// </summary>
 public sealed record DecoderConfig
@@ -48,6 +48,33 @@ public sealed record DecoderConfig
     /// <summary>Experts each token is routed to (Mixtral: 2).</summary>
     public int ExpertsPerToken { get; init; } = 2;
 
+    /// <summary>
+    /// Which layers use <see cref="SlidingWindow"/>, one flag per layer (Gemma2 alternates); null places the window
+    /// from <see cref="FirstSlidingLayer"/> on.
+    /// </summary>
+    public IReadOnlyList<bool>? SlidingLayers { get; init; }
+
+    /// <summary>The gate's activation.</summary>
+    public MlpActivation Activation { get; init; } = MlpActivation.Silu;
+
+    /// <summary>RMSNorm on every query and key head before the rotation (Qwen3's q_norm and k_norm).</summary>
+    public bool QueryKeyNorm { get; init; }
+
+    /// <summary>
+    /// Gemma's conventions: embeddings scaled by sqrt(hidden size), RMSNorm weights stored as offsets from one (the
+    /// scale is 1 + w, applied in fp32), and a norm on the attention's and the MLP's output before each residual add.
+    /// </summary>
+    public bool GemmaNorms { get; init; }
+
+    /// <summary>Attention scores' scale; null for 1 / sqrt(head width) (Gemma2: query_pre_attn_scalar^-0.5).</summary>
+    public double? AttentionScale { get; init; }
+
+    /// <summary>Attention scores s become c * tanh(s / c) before the softmax (Gemma2: 50); null for none.</summary>
+    public double? AttentionSoftcap { get; init; }
+
+    /// <summary>Logits z become c * tanh(z / c) (Gemma2: 30); null for none.</summary>
+    public double? FinalSoftcap { get; init; }
+
     /// <summary>True for a mixture-of-experts model.</summary>
     public bool IsMixtureOfExperts => Experts > 0;
 
@@ -57,11 +84,19 @@ public sealed record DecoderConfig
     /// <summary>Effective head width.</summary>
     public int EffectiveHeadDim => HeadDim > 0 ? HeadDim : HiddenSize / Heads;
 
+    /// <summary>Whether layer <paramref name="layer"/> attends only within <see cref="SlidingWindow"/>.</summary>
+    public bool Slides(int layer) => SlidingWindow > 0 && (SlidingLayers is { } flags ? flags[layer] : layer >= FirstSlidingLayer);
+
     /// <summary>The decoder described by a Hugging Face config.json.</summary>
     public static DecoderConfig From(ModelConfig config)
     {
-        if (config.HiddenAct is not ("silu" or "swish"))
-            throw new NotSupportedException($"hidden_act '{config.HiddenAct}' is not supported (SwiGLU models use silu)");
+        var activation = config.HiddenAct switch
+        {
+            "silu" or "swish" => MlpActivation.Silu,
+            "gelu_pytorch_tanh" or "gelu_tanh" => MlpActivation.GeluTanh,
+            _ => throw new NotSupportedException($"hidden_act '{config.HiddenAct}' is not supported (supported: silu, gelu_pytorch_tanh)"),
+        };
+        var gemma = config.Architecture == ModelArchitecture.Gemma2;
         return new DecoderConfig
         {
             VocabSize = config.VocabSize,
@@ -83,6 +118,13 @@ public sealed record DecoderConfig
             FirstSlidingLayer = config.EffectiveSlidingWindow is null ? 0 : config.FirstSlidingLayer,
             Experts = config.NumLocalExperts ?? 0,
             ExpertsPerToken = config.NumExpertsPerTok ?? 2,
+            SlidingLayers = gemma ? config.SlidingLayers : null,
+            Activation = activation,
+            QueryKeyNorm = config.Architecture == ModelArchitecture.Qwen3,
+            GemmaNorms = gemma,
+            AttentionScale = config.QueryPreAttnScalar is { } scalar ? 1 / Math.Sqrt(scalar) : null,
+            AttentionSoftcap = config.AttnLogitSoftcapping,
+            FinalSoftcap = config.FinalLogitSoftcapping,
         };
     }
 
@@ -107,6 +149,10 @@ public sealed record DecoderConfig
         if (Experts > 0 && (ExpertsPerToken < 1 || ExpertsPerToken > Experts))
             problems.Add($"experts per token must be in [1, {Experts}], got {ExpertsPerToken}");
         if (RopeScaling is { Factor: <= 0 }) problems.Add($"rope scaling factor must be positive, got {RopeScaling.Factor}");
+        if (SlidingLayers is { } flags && flags.Count != Layers) problems.Add($"{flags.Count} sliding-layer flags for {Layers} layers");
+        if (AttentionScale is <= 0) problems.Add($"attention scale must be positive, got {AttentionScale}");
+        if (AttentionSoftcap is <= 0) problems.Add($"attention soft cap must be positive, got {AttentionSoftcap}");
+        if (FinalSoftcap is <= 0) problems.Add($"logit soft cap must be positive, got {FinalSoftcap}");
         if (problems.Count > 0) throw new ArgumentException("invalid decoder configuration: " + string.Join("; ", problems));
     }
 }

@@ -6,9 +6,10 @@ namespace FuseChat.Fusion.Models;
 
 /// <summary>
 /// A Llama-family decoder-only transformer — Llama, Mistral (sliding window), Qwen2 (q/k/v biases,
-/// tied embeddings) and Mixtral (top-k routed experts): token embedding, N pre-norm layers of
-/// grouped-query self-attention with rotary positions and a SwiGLU MLP, a final RMSNorm and the output
-/// projection. Parameter names match Hugging Face checkpoints (model.layers.0.self_attn.q_proj.weight, ...).
+/// tied embeddings), Qwen3 (per-head query/key norms), Mixtral (top-k routed experts) and Gemma2 (scaled
+/// embeddings, sandwich norms, GeGLU, soft-capped scores and logits, alternating windows): token embedding,
+/// N pre-norm layers of grouped-query self-attention with rotary positions and a gated MLP, a final RMSNorm and
+/// the output projection. Parameter names match Hugging Face checkpoints (model.layers.0.self_attn.q_proj.weight, ...).
 /// </summary>
 public sealed class LlamaModel : Module
 {
@@ -69,7 +70,15 @@ public sealed class LlamaModel : Module
     internal int LayerCount => backbone.Layers.Count;
 
     /// <summary>Token embeddings [batch, length, hidden].</summary>
-    internal Tensor Embed(Tensor ids) => backbone.EmbedTokens.Forward(ids);
+    internal Tensor Embed(Tensor ids)
+    {
+        var embedded = backbone.EmbedTokens.Forward(ids);
+        if (!Config.GemmaNorms) return embedded;
+        // Gemma multiplies by sqrt(hidden) rounded to the weights' dtype (55.5, not 55.43, for 3072 in bf16), as
+        // transformers does; a double scalar would be applied unrounded.
+        using var scale = Tensor.Scalar(Math.Sqrt(Config.HiddenSize), embedded.DType, embedded.Device);
+        return embedded * scale;
+    }
 
     /// <summary>The rotary tables and the sliding-window mask for positions [offset, offset + length).</summary>
     internal LayerPositions Positions(long offset, long length, Tensor like)
@@ -80,13 +89,22 @@ public sealed class LlamaModel : Module
 
     /// <summary>Decoder layer <paramref name="index"/> applied to <paramref name="h"/>.</summary>
     internal Tensor Layer(int index, Tensor h, LayerPositions positions, KeyValueCache? cache = null) =>
-        backbone.Layers[index].Forward(h, positions.Cos, positions.Sin, index >= Config.FirstSlidingLayer ? positions.Mask : null, cache, index);
+        backbone.Layers[index].Forward(h, positions.Cos, positions.Sin, Config.Slides(index) ? positions.Mask : null, cache, index);
 
-    /// <summary>Final norm and output projection: logits [batch, length, vocab].</summary>
+    /// <summary>Final norm and output projection: logits [batch, length, vocab], soft-capped where the model says so.</summary>
     internal Tensor Head(Tensor h)
     {
         var normed = backbone.Norm.Forward(h);
-        return lmHead is null ? Functional.Linear(normed, backbone.EmbedTokens.Weight) : lmHead.Forward(normed);
+        var logits = lmHead is null ? Functional.Linear(normed, backbone.EmbedTokens.Weight) : lmHead.Forward(normed);
+        return Config.FinalSoftcap is { } cap ? SoftCap(logits, cap) : logits;
+    }
+
+    /// <summary>cap * tanh(x / cap): Gemma2's bound on attention scores and logits, in x's dtype as transformers computes it.</summary>
+    internal static Tensor SoftCap(Tensor x, double cap)
+    {
+        using var scaled = x / cap;
+        using var bounded = scaled.Tanh();
+        return bounded * cap;
     }
 
     /// <summary>
@@ -142,28 +160,62 @@ internal sealed class LlamaBackbone : Module
         Layers = Enumerable.Range(0, config.Layers)
             .Select(i => RegisterModule($"layers.{i}", new LlamaDecoderLayer(config, dtype, device)))
             .ToArray();
-        Norm = RegisterModule("norm", new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device));
+        Norm = RegisterModule("norm", new DecoderNorm(config.HiddenSize, config, dtype, device));
     }
 
     public Embedding EmbedTokens { get; }
     public IReadOnlyList<LlamaDecoderLayer> Layers { get; }
-    public RmsNorm Norm { get; }
+    public DecoderNorm Norm { get; }
 }
 
-/// <summary>h + attn(norm(h)), then h + mlp(norm(h)).</summary>
+/// <summary>
+/// RMSNorm as the family stores it: x / rms(x) * w (Llama: normalised in fp32, rounded, then scaled), or with
+/// <see cref="DecoderConfig.GemmaNorms"/> x / rms(x) * (1 + w), all in fp32 before rounding (Gemma).
+/// </summary>
+internal sealed class DecoderNorm : Module
+{
+    private readonly double eps;
+    private readonly bool unitOffset;
+
+    public DecoderNorm(long dim, DecoderConfig config, DType dtype, Device? device)
+    {
+        eps = config.RmsNormEps;
+        unitOffset = config.GemmaNorms;
+        Weight = RegisterParameter("weight", unitOffset ? Tensor.Zeros([dim], dtype, device) : Tensor.Ones([dim], dtype, device));
+    }
+
+    public Tensor Weight { get; }
+
+    public Tensor Forward(Tensor x)
+    {
+        if (!unitOffset) return Functional.RmsNorm(x, Weight, eps);
+        using var scope = DisposeScope.Open();
+        var wide = x.To(DType.Float32);
+        var normed = wide * (wide.Square().Mean(-1, keepDim: true) + eps).Rsqrt();
+        return (normed * (Weight.To(DType.Float32) + 1)).To(x.DType).MoveToOuterScope();
+    }
+}
+
+/// <summary>h + attn(norm(h)), then h + mlp(norm(h)); Gemma also norms each sublayer's output before the add.</summary>
 internal sealed class LlamaDecoderLayer : Module
 {
-    private readonly RmsNorm inputNorm;
+    private readonly DecoderNorm inputNorm;
     private readonly LlamaAttention attention;
-    private readonly RmsNorm postAttentionNorm;
+    private readonly DecoderNorm postAttentionNorm;
+    private readonly DecoderNorm? preFeedForwardNorm, postFeedForwardNorm;
     private readonly LlamaMlp? mlp;
     private readonly MixtureOfExperts? experts;
 
     public LlamaDecoderLayer(DecoderConfig config, DType dtype, Device? device)
     {
-        inputNorm = RegisterModule("input_layernorm", new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device));
+        inputNorm = RegisterModule("input_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
         attention = RegisterModule("self_attn", new LlamaAttention(config, dtype, device));
-        postAttentionNorm = RegisterModule("post_attention_layernorm", new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device));
+        postAttentionNorm = RegisterModule("post_attention_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
+        if (config.GemmaNorms)
+        {
+            preFeedForwardNorm = RegisterModule("pre_feedforward_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
+            postFeedForwardNorm = RegisterModule("post_feedforward_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
+        }
         if (config.IsMixtureOfExperts)
             experts = RegisterModule("block_sparse_moe", new MixtureOfExperts(config, dtype, device));
         else
@@ -172,9 +224,18 @@ internal sealed class LlamaDecoderLayer : Module
 
     public Tensor Forward(Tensor h, Tensor cos, Tensor sin, Tensor? mask, KeyValueCache? cache, int index)
     {
-        var attended = h + attention.Forward(inputNorm.Forward(h), cos, sin, mask, cache, index);
-        var normed = postAttentionNorm.Forward(attended);
-        return attended + (experts is null ? mlp!.Forward(normed) : experts.Forward(normed));
+        var attention = this.attention.Forward(inputNorm.Forward(h), cos, sin, mask, cache, index);
+        if (postFeedForwardNorm is null)
+        {
+            // Llama: post_attention_layernorm is the MLP's input norm.
+            var attended = h + attention;
+            var normed = postAttentionNorm.Forward(attended);
+            return attended + (experts is null ? mlp!.Forward(normed) : experts.Forward(normed));
+        }
+
+        // Gemma: post_attention_layernorm norms the attention's output; the MLP has its own pre and post norms.
+        var residual = h + postAttentionNorm.Forward(attention);
+        return residual + postFeedForwardNorm.Forward(mlp!.Forward(preFeedForwardNorm!.Forward(residual)));
     }
 }
 
@@ -182,7 +243,9 @@ internal sealed class LlamaDecoderLayer : Module
 internal sealed class LlamaAttention : Module
 {
     private readonly Linear q, k, v, o;
+    private readonly DecoderNorm? qNorm, kNorm;
     private readonly int heads, kvHeads, headDim;
+    private readonly double? scale, softcap;
 
     public LlamaAttention(DecoderConfig config, DType dtype, Device? device)
     {
@@ -194,15 +257,25 @@ internal sealed class LlamaAttention : Module
         k = RegisterModule("k_proj", new Linear(config.HiddenSize, kvHeads * headDim, bias, dtype: dtype, device: device));
         v = RegisterModule("v_proj", new Linear(config.HiddenSize, kvHeads * headDim, bias, dtype: dtype, device: device));
         o = RegisterModule("o_proj", new Linear(heads * headDim, config.HiddenSize, config.AttentionOutputBias, dtype: dtype, device: device));
+        if (config.QueryKeyNorm)
+        {
+            qNorm = RegisterModule("q_norm", new DecoderNorm(headDim, config, dtype, device));
+            kNorm = RegisterModule("k_norm", new DecoderNorm(headDim, config, dtype, device));
+        }
+        scale = config.AttentionScale;
+        softcap = config.AttentionSoftcap;
     }
 
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KeyValueCache? cache, int layer)
     {
         var batch = x.Size(0);
         var length = x.Size(1);
-        // [batch, length, heads * dim] -> [batch, heads, length, dim]
-        var queries = Functional.ApplyRotary(q.Forward(x).View(batch, length, heads, headDim).Transpose(1, 2), cos, sin);
-        var keys = Functional.ApplyRotary(k.Forward(x).View(batch, length, kvHeads, headDim).Transpose(1, 2), cos, sin);
+        // [batch, length, heads * dim] -> [batch, heads, length, dim]; Qwen3 norms each head before the rotation.
+        var queries = q.Forward(x).View(batch, length, heads, headDim);
+        var keys = k.Forward(x).View(batch, length, kvHeads, headDim);
+        if (qNorm is not null) (queries, keys) = (qNorm.Forward(queries), kNorm!.Forward(keys));
+        queries = Functional.ApplyRotary(queries.Transpose(1, 2), cos, sin);
+        keys = Functional.ApplyRotary(keys.Transpose(1, 2), cos, sin);
         var values = v.Forward(x).View(batch, length, kvHeads, headDim).Transpose(1, 2);
         if (cache is not null) (keys, values) = cache.Append(layer, keys, values);
         if (kvHeads != heads)
@@ -211,17 +284,39 @@ internal sealed class LlamaAttention : Module
             keys = keys.RepeatInterleave(heads / kvHeads, 1);
             values = values.RepeatInterleave(heads / kvHeads, 1);
         }
-        var attended = mask is null
-            ? Functional.ScaledDotProductAttention(queries, keys, values, isCausal: true)
-            : Functional.ScaledDotProductAttention(queries, keys, values, mask);
+        var attended = softcap is { } cap ? SoftCappedAttention(queries, keys, values, mask, cap)
+            : mask is null ? Functional.ScaledDotProductAttention(queries, keys, values, isCausal: true, scale: scale)
+            : Functional.ScaledDotProductAttention(queries, keys, values, mask, scale: scale);
         return o.Forward(attended.Transpose(1, 2).Reshape(batch, length, heads * headDim));
+    }
+
+    /// <summary>
+    /// Attention with Gemma2's tanh cap on the scores, which no fused kernel applies: the [heads, length, keys] scores
+    /// are materialised, capped, masked (causal, or <paramref name="mask"/>: true = may attend) and softmaxed in fp32,
+    /// in the order and dtypes of transformers' eager attention. The queries are the last ones of the keys (a cache
+    /// puts earlier positions before them).
+    /// </summary>
+    private Tensor SoftCappedAttention(Tensor queries, Tensor keys, Tensor values, Tensor? mask, double cap)
+    {
+        var length = queries.Size(2);
+        var keyCount = keys.Size(2);
+        var scores = LlamaModel.SoftCap(queries.MatMul(keys.Transpose(2, 3)) * (scale ?? 1 / Math.Sqrt(headDim)), cap);
+        if (mask is null)
+        {
+            var positions = Tensor.Arange(keyCount - length, keyCount, device: queries.Device).Unsqueeze(1);
+            mask = Tensor.Arange(0, keyCount, device: queries.Device).Unsqueeze(0).Le(positions);
+        }
+        var masked = scores.MaskedFill(mask.LogicalNot(), double.NegativeInfinity);
+        var weights = Functional.Softmax(masked.To(DType.Float32), -1).To(queries.DType);
+        return weights.MatMul(values);
     }
 }
 
-/// <summary>SwiGLU: down(silu(gate(x)) * up(x)).</summary>
+/// <summary>Gated MLP: down(act(gate(x)) * up(x)), SwiGLU (silu) or GeGLU (tanh GELU, Gemma).</summary>
 internal sealed class LlamaMlp : Module
 {
     private readonly Linear gate, up, down;
+    private readonly MlpActivation activation;
 
     public LlamaMlp(DecoderConfig config, DType dtype, Device? device)
     {
@@ -229,9 +324,15 @@ internal sealed class LlamaMlp : Module
         gate = RegisterModule("gate_proj", new Linear(config.HiddenSize, config.IntermediateSize, bias, dtype: dtype, device: device));
         up = RegisterModule("up_proj", new Linear(config.HiddenSize, config.IntermediateSize, bias, dtype: dtype, device: device));
         down = RegisterModule("down_proj", new Linear(config.IntermediateSize, config.HiddenSize, bias, dtype: dtype, device: device));
+        activation = config.Activation;
     }
 
-    public Tensor Forward(Tensor x) => down.Forward(gate.Forward(x).Silu() * up.Forward(x));
+    public Tensor Forward(Tensor x)
+    {
+        var gated = gate.Forward(x);
+        var activated = activation == MlpActivation.GeluTanh ? gated.Gelu(tanhApproximation: true) : gated.Silu();
+        return down.Forward(activated * up.Forward(x));
+    }
 }
 
 /// <summary>

@@ -72,10 +72,13 @@ public static class ResourceEstimate
     /// its forward and backward pass, on a GPU with fused attention (no [heads, length, length] score matrix). Per token
     /// and decoder layer, the tensors autograd saves in our layer: the two norms' input, scaled input and output
     /// (6 x hidden), attention's q, k, v and output and the output projection's input (3 x hidden + 2 x key-value
-    /// width), and the SwiGLU MLP's gate, up, activated gate and product (4 x intermediate, times the experts a token
-    /// is routed to in a mixture). With <paramref name="checkpointing"/> the layers keep only their input (hidden) and
-    /// one layer's tensors exist at a time. The head adds the final norm (3 x hidden), the logits in
-    /// <paramref name="dtype"/> and two fp32 copies of them for the loss (its upcast and log-softmax).
+    /// width), and the gated MLP's gate, up, activated gate and product (4 x intermediate, times the experts a token
+    /// is routed to in a mixture). Gemma2 adds two norms (6 x hidden) and, since no fused kernel caps scores, its
+    /// eager attention keeps per head and query the capped scores and the probabilities in the weights' dtype and the
+    /// fp32 softmax output, a term that grows with the square of the length. With <paramref name="checkpointing"/>
+    /// the layers keep only their input (hidden) and one layer's tensors exist at a time. The head adds the final norm
+    /// (3 x hidden), the logits in <paramref name="dtype"/> (twice with a logit cap) and two fp32 copies of them for
+    /// the loss (its upcast and log-softmax).
     /// </summary>
     public static long ActivationBytes(ModelConfig config, long tokens, DType dtype, bool checkpointing)
     {
@@ -84,10 +87,13 @@ public static class ResourceEstimate
         long hidden = decoder.HiddenSize;
         long keyValue = (long)decoder.EffectiveKeyValueHeads * decoder.EffectiveHeadDim;
         long mlp = 4L * decoder.IntermediateSize * (decoder.IsMixtureOfExperts ? decoder.ExpertsPerToken : 1);
-        var perLayer = 9 * hidden + 2 * keyValue + mlp;
-        var layers = checkpointing ? decoder.Layers * hidden + perLayer : decoder.Layers * perLayer;
+        var norms = decoder.GemmaNorms ? 12 * hidden : 6 * hidden;
+        var perLayer = (norms + 3 * hidden + 2 * keyValue + mlp) * width;
+        if (decoder.AttentionSoftcap is not null) perLayer += decoder.Heads * tokens * (2 * width + 4);
+        var layers = checkpointing ? decoder.Layers * hidden * width + perLayer : decoder.Layers * perLayer;
         long vocabulary = decoder.VocabSize;
-        return tokens * ((layers + 3 * hidden + vocabulary) * width + 8 * vocabulary);
+        var logits = vocabulary * width * (decoder.FinalSoftcap is null ? 1 : 2);
+        return tokens * (layers + 3 * hidden * width + logits + 8 * vocabulary);
     }
 
     /// <summary>

@@ -111,6 +111,73 @@ internal static class ConfigSamples
         }
         """;
 
+    /// <summary>google/gemma-2-9b-it (FuseChat-3.0's Gemma target): both activation keys, as transformers 4.42 wrote them.</summary>
+    public const string Gemma2_9B_It = """
+        {
+          "architectures": ["Gemma2ForCausalLM"],
+          "attention_bias": false,
+          "attention_dropout": 0.0,
+          "attn_logit_softcapping": 50.0,
+          "bos_token_id": 2,
+          "cache_implementation": "hybrid",
+          "eos_token_id": 1,
+          "final_logit_softcapping": 30.0,
+          "head_dim": 256,
+          "hidden_act": "gelu_pytorch_tanh",
+          "hidden_activation": "gelu_pytorch_tanh",
+          "hidden_size": 3584,
+          "initializer_range": 0.02,
+          "intermediate_size": 14336,
+          "max_position_embeddings": 8192,
+          "model_type": "gemma2",
+          "num_attention_heads": 16,
+          "num_hidden_layers": 42,
+          "num_key_value_heads": 8,
+          "pad_token_id": 0,
+          "query_pre_attn_scalar": 256,
+          "rms_norm_eps": 1e-06,
+          "rope_theta": 10000.0,
+          "sliding_window": 4096,
+          "sliding_window_size": 4096,
+          "torch_dtype": "float32",
+          "transformers_version": "4.42.0.dev0",
+          "use_cache": true,
+          "vocab_size": 256000
+        }
+        """;
+
+    /// <summary>Qwen/Qwen3-8B.</summary>
+    public const string Qwen3_8B = """
+        {
+          "architectures": ["Qwen3ForCausalLM"],
+          "attention_bias": false,
+          "attention_dropout": 0.0,
+          "bos_token_id": 151643,
+          "eos_token_id": 151645,
+          "head_dim": 128,
+          "hidden_act": "silu",
+          "hidden_size": 4096,
+          "initializer_range": 0.02,
+          "intermediate_size": 12288,
+          "max_position_embeddings": 40960,
+          "max_window_layers": 36,
+          "model_type": "qwen3",
+          "num_attention_heads": 32,
+          "num_hidden_layers": 36,
+          "num_key_value_heads": 8,
+          "rms_norm_eps": 1e-06,
+          "rope_scaling": null,
+          "rope_theta": 1000000,
+          "sliding_window": null,
+          "tie_word_embeddings": false,
+          "torch_dtype": "bfloat16",
+          "transformers_version": "4.51.0",
+          "use_cache": true,
+          "use_sliding_window": false,
+          "vocab_size": 151936
+        }
+        """;
+
     /// <summary>Replaces the value of one top-level field in a config text (values on one line).</summary>
     public static string With(string json, string field, string value)
     {

@@ -228,6 +228,51 @@ public class ModelConfigTests
     }
 
     [Fact]
+    public void ParsesGemma2WithSoftCapsAndAlternatingWindows()
+    {
+        var c = ModelConfig.Parse(ConfigSamples.Gemma2_9B_It);
+        Assert.Equal((ModelArchitecture.Gemma2, "gemma2", "gelu_pytorch_tanh"), (c.Architecture, c.ModelType, c.HiddenAct));
+        Assert.Equal((256, true, 256, 50.0, 30.0), (c.HeadDim, c.TieWordEmbeddings, c.QueryPreAttnScalar, c.AttnLogitSoftcapping, c.FinalLogitSoftcapping));
+        Assert.Equal(42, c.SlidingLayers.Length);
+        Assert.Equal(Enumerable.Range(0, 42).Select(i => i % 2 == 0), c.SlidingLayers);
+        Assert.Equal(4096, c.EffectiveSlidingWindow);
+        Assert.False(c.AttentionBias);
+
+        var d = DecoderConfig.From(c);
+        Assert.Equal((MlpActivation.GeluTanh, true, false), (d.Activation, d.GemmaNorms, d.QueryKeyNorm));
+        Assert.Equal(1.0 / 16, d.AttentionScale);
+        Assert.Equal((true, false, true), (d.Slides(0), d.Slides(1), d.Slides(40)));
+
+        // transformers 5 writes layer_types, and a null cap for none.
+        var typed = ModelConfig.Parse(ConfigSamples.With(ConfigSamples.With(ConfigSamples.With(ConfigSamples.Gemma2_9B_It, "num_hidden_layers", "3"),
+            "layer_types", """["full_attention", "sliding_attention", "sliding_attention"]"""), "final_logit_softcapping", "null"));
+        Assert.Equal([false, true, true], typed.SlidingLayers.ToArray());
+        Assert.Null(typed.FinalLogitSoftcapping);
+        Assert.Equal(typed, ModelConfig.Parse(typed.ToJson()));
+        Assert.Null(DecoderConfig.From(typed).FinalSoftcap);
+
+        Assert.Contains("\"attn_logit_softcapping\" must be a positive number or null", Assert.Throws<CheckpointFormatException>(() =>
+            ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Gemma2_9B_It, "attn_logit_softcapping", "0"))).Message, StringComparison.Ordinal);
+        Assert.Contains("name sliding layers but sliding_window is null", Assert.Throws<CheckpointFormatException>(() =>
+            ModelConfig.Parse(ConfigSamples.With(ConfigSamples.With(ConfigSamples.With(ConfigSamples.Gemma2_9B_It, "num_hidden_layers", "2"),
+                "layer_types", """["sliding_attention", "full_attention"]"""), "sliding_window", "null"))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ParsesQwen3WithQueryKeyNormsAndNoBiases()
+    {
+        var c = ModelConfig.Parse(ConfigSamples.Qwen3_8B);
+        Assert.Equal((ModelArchitecture.Qwen3, 128, false, false), (c.Architecture, c.HeadDim, c.AttentionBias, c.TieWordEmbeddings));
+        Assert.Equal((1e6, 40960), (c.RopeTheta, c.MaxPositionEmbeddings));
+        Assert.Null(c.EffectiveSlidingWindow);
+        var d = DecoderConfig.From(c);
+        Assert.True(d.QueryKeyNorm);
+        Assert.False(d.GemmaNorms);
+        Assert.Null(d.AttentionScale);
+        Assert.True(ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Qwen3_8B, "attention_bias", "true")).AttentionOutputBias);
+    }
+
+    [Fact]
     public void UnknownArchitectureNamesFileArchitectureAndSupportedOnes()
     {
         var json = ConfigSamples.With(ConfigSamples.Llama2_7B, "architectures", """["GPT2LMHeadModel"]""");
@@ -261,7 +306,8 @@ public class ModelConfigTests
         Assert.Contains("not valid JSON", e.Message, StringComparison.Ordinal);
     }
 
-    public static TheoryData<string> AllSamples() => new([ConfigSamples.Llama2_7B, ConfigSamples.Mistral7B, ConfigSamples.Qwen15_7BChat, ConfigSamples.Mixtral8x7B]);
+    public static TheoryData<string> AllSamples() => new([ConfigSamples.Llama2_7B, ConfigSamples.Mistral7B, ConfigSamples.Qwen15_7BChat, ConfigSamples.Mixtral8x7B,
+        ConfigSamples.Gemma2_9B_It, ConfigSamples.Qwen3_8B]);
 
     [Theory]
     [MemberData(nameof(AllSamples))]

@@ -81,11 +81,30 @@ public class ModelTensorLayoutTests
         Assert.False(layout.Contains("model.layers.1.block_sparse_moe.experts.3.w3.weight"));
     }
 
+    [Fact]
+    public void Gemma2HasFourNormsPerLayerAndQwen3HasHeadNorms()
+    {
+        var gemma = ModelTensorLayout.For(Tiny(ConfigSamples.Gemma2_9B_It, tied: true));
+        foreach (var norm in new[] { "input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm" })
+            Assert.True(gemma.Contains($"model.layers.1.{norm}.weight"), norm);
+        Assert.False(gemma.Contains("lm_head.weight"));
+        Assert.False(gemma.Contains("model.layers.0.self_attn.q_norm.weight"));
+
+        var qwen3 = ModelTensorLayout.For(Tiny(ConfigSamples.Qwen3_8B));
+        Assert.True(qwen3.TryGet("model.layers.0.self_attn.q_norm.weight", out var q));
+        Assert.Equal("[2]", q.FormatShape()); // one head's width
+        Assert.True(qwen3.Contains("model.layers.1.self_attn.k_norm.weight"));
+        Assert.False(qwen3.Contains("model.layers.0.self_attn.q_proj.bias"));
+        Assert.False(qwen3.Contains("model.layers.0.pre_feedforward_layernorm.weight"));
+    }
+
     [Theory]
     [InlineData(nameof(ConfigSamples.Llama2_7B))]
     [InlineData(nameof(ConfigSamples.Mistral7B))]
     [InlineData(nameof(ConfigSamples.Qwen15_7BChat))]
     [InlineData(nameof(ConfigSamples.Mixtral8x7B))]
+    [InlineData(nameof(ConfigSamples.Gemma2_9B_It))]
+    [InlineData(nameof(ConfigSamples.Qwen3_8B))]
     public void CompleteShardedCheckpointValidates(string sample)
     {
         var json = (string)typeof(ConfigSamples).GetField(sample)!.GetValue(null)!;

@@ -73,18 +73,43 @@ public sealed class TransformersLoadsMergeTests(TransformersParityFixture fixtur
     }
 
     /// <summary>
+    /// A fusion target of the newer families, written by us (config.json in our spelling: Gemma2's hidden_activation,
+    /// layer_types and soft caps; Qwen3's head width), is what transformers loads into the same model.
+    /// </summary>
+    [Theory]
+    [InlineData("gemma2", "Gemma2ForCausalLM")]
+    [InlineData("qwen3", "Qwen3ForCausalLM")]
+    public void TransformersLoadsATargetWeSaved(string family, string className)
+    {
+        var python = fixture.Python;
+        var folder = $"merge/{family}-target";
+        using (var scope = DisposeScope.Open())
+        {
+            var (model, config) = PretrainedModel.Load(fixture.Folder(family));
+            using (model)
+            {
+                AddNoise(model, seed: 3);
+                PretrainedModel.Save(model, config, python.HostPath(folder), DType.Float32);
+            }
+        }
+
+        LoadWithTransformers(python, folder, $"{family} target", className).Dispose();
+    }
+
+    /// <summary>
     /// transformers loads <paramref name="folder"/> (relative to the workspace) with nothing missing, unexpected or
     /// mismatched, and its logits for fixed ids match ours within 1e-4. Returns the script's report.
     /// </summary>
-    private JsonDocument LoadWithTransformers(ReferencePython python, string folder, string what)
+    private JsonDocument LoadWithTransformers(ReferencePython python, string folder, string what, string className = "Qwen2ForCausalLM")
     {
+        Directory.CreateDirectory(python.HostPath("merge"));
         long[][] ids = [[5, 17, 42, 8, 96, 0, 33, 61, 12, 7], [90, 3, 3, 71, 28, 44, 19, 2, 65, 50]];
         File.WriteAllText(python.HostPath("merge/ids.json"), JsonSerializer.Serialize(ids));
         var line = python.Run(Path.Combine("parity", "load_with_transformers.py"), python.RootPath(folder),
             python.RootPath("merge/ids.json"), Text, python.RootPath("merge/logits.safetensors")).Last();
         output.WriteLine($"{what}: {line}");
         var report = JsonDocument.Parse(line);
-        Assert.Equal("Qwen2ForCausalLM", report.RootElement.GetProperty("class").GetString());
+        Assert.Equal(className, report.RootElement.GetProperty("class").GetString());
         foreach (var entry in report.RootElement.GetProperty("loading").EnumerateObject())
             Assert.True(entry.Value.GetArrayLength() == 0, $"{what}: transformers reports {entry.Name}: {entry.Value}");
 

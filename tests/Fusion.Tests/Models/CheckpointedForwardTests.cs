@@ -6,7 +6,7 @@ namespace FuseChat.Fusion.Tests.Models;
 
 public class CheckpointedForwardTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Families => ["llama", "mistral-window", "qwen2-tied", "mixtral", "llama-bf16"];
+    public static TheoryData<string> Families => ["llama", "mistral-window", "qwen2-tied", "mixtral", "llama-bf16", "gemma2", "gemma2-bf16", "qwen3"];
 
     private static (DecoderConfig Config, DType DType) Family(string name) => name switch
     {
@@ -17,6 +17,10 @@ public class CheckpointedForwardTests(ITestOutputHelper output)
         "qwen2-tied" => (TinyModels.Llama(layers: 3) with { TieEmbeddings = true, AttentionBias = true, SlidingWindow = 8, FirstSlidingLayer = 1 }, DType.Float32),
         "mixtral" => (TinyModels.Llama(layers: 2) with { Experts = 4, ExpertsPerToken = 2 }, DType.Float32),
         "llama-bf16" => (TinyModels.Llama(layers: 3), DType.BFloat16),
+        // Soft-capped eager attention with the window in layers 0 and 2; scaled embeddings get gradient through the scale.
+        "gemma2" => (TinyModels.Gemma2(layers: 3), DType.Float32),
+        "gemma2-bf16" => (TinyModels.Gemma2(layers: 3), DType.BFloat16),
+        "qwen3" => (TinyModels.Qwen3(layers: 3), DType.Float32),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

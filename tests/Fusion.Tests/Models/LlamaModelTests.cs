@@ -1,4 +1,6 @@
+using FuseChat.Fusion.Checkpoints;
 using FuseChat.Fusion.Models;
+using FuseChat.Fusion.Tests.Checkpoints;
 using FuseChat.Torch;
 
 namespace FuseChat.Fusion.Tests.Models;
@@ -26,6 +28,31 @@ public class LlamaModelTests
         ], names);
         var shapes = model.NamedParameters().ToDictionary(p => p.Name, p => p.Tensor.Shape);
         Assert.Equal([16L, 32], shapes["model.layers.0.self_attn.k_proj.weight"]); // 2 kv heads x 8
+    }
+
+    /// <summary>What the model registers is what a checkpoint of its family holds: names, shapes, nothing more or less.</summary>
+    [Theory]
+    [InlineData(nameof(ConfigSamples.Llama2_7B))]
+    [InlineData(nameof(ConfigSamples.Qwen15_7BChat))]
+    [InlineData(nameof(ConfigSamples.Mixtral8x7B))]
+    [InlineData(nameof(ConfigSamples.Gemma2_9B_It))]
+    [InlineData(nameof(ConfigSamples.Qwen3_8B))]
+    public void ParametersAreTheCheckpointLayoutOfTheFamily(string sample)
+    {
+        var json = (string)typeof(ConfigSamples).GetField(sample)!.GetValue(null)!;
+        var full = ModelConfig.Parse(json);
+        var config = full with
+        {
+            VocabSize = 16, HiddenSize = 8, IntermediateSize = 12, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, HeadDim = 4,
+            NumLocalExperts = full.NumLocalExperts is null ? null : 3,
+            SlidingLayers = full.SlidingLayers.IsEmpty ? [] : [true, false],
+        };
+        TorchRuntime.ManualSeed(1);
+        using var model = new LlamaModel(DecoderConfig.From(config));
+        var ours = model.NamedParameters().ToDictionary(p => p.Name, p => p.Tensor.Shape.ToArray());
+        var layout = ModelTensorLayout.For(config).Tensors.ToDictionary(t => t.Name, t => t.Shape.ToArray());
+        Assert.Equal(layout.Keys.Order(StringComparer.Ordinal), ours.Keys.Order(StringComparer.Ordinal));
+        foreach (var (name, shape) in layout) Assert.True(shape.SequenceEqual(ours[name]), $"{name}: [{string.Join(", ", ours[name])}], layout [{string.Join(", ", shape)}]");
     }
 
     [Fact]
@@ -177,11 +204,19 @@ public class LlamaModelTests
         Assert.Contains("experts per token", e.Message);
     }
 
-    [Fact]
-    public void TrainingLowersTheLossOnARepeatedSequence()
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("gemma2")]
+    [InlineData("qwen3")]
+    public void TrainingLowersTheLossOnARepeatedSequence(string family)
     {
         TorchRuntime.ManualSeed(11);
-        using var model = new LlamaModel(TinyModels.Llama());
+        using var model = new LlamaModel(family switch
+        {
+            "gemma2" => TinyModels.Gemma2() with { FinalSoftcap = 30 }, // Gemma's own cap; the test's 2 would bound the loss
+            "qwen3" => TinyModels.Qwen3(),
+            _ => TinyModels.Llama(),
+        });
         using var optimizer = new FuseChat.Torch.Optim.AdamW(model.Parameters(), new() { LearningRate = 1e-2 });
         var ids = TinyModels.RandomIds(16, 61, seed: 11);
         double first = 0, last = 0;

@@ -11,6 +11,16 @@ internal static class TinyModels
         VocabSize = 61, HiddenSize = 32, IntermediateSize = 48, Layers = layers, Heads = 4, KeyValueHeads = 2, RmsNormEps = 1e-5,
     };
 
+    /// <summary>Gemma2's features at test scale: sandwich norms, GeGLU, a score scale, soft caps that bend, windows of 8 in even layers.</summary>
+    public static DecoderConfig Gemma2(int layers = 3) => Llama(layers) with
+    {
+        HeadDim = 16, TieEmbeddings = true, GemmaNorms = true, Activation = MlpActivation.GeluTanh, AttentionScale = 1 / Math.Sqrt(12),
+        AttentionSoftcap = 0.5, FinalSoftcap = 2, SlidingWindow = 8, SlidingLayers = [.. Enumerable.Range(0, layers).Select(i => i % 2 == 0)],
+    };
+
+    /// <summary>Qwen3's features at test scale: per-head query/key norms and a head width that is not hidden / heads.</summary>
+    public static DecoderConfig Qwen3(int layers = 3) => Llama(layers) with { HeadDim = 16, QueryKeyNorm = true, TieEmbeddings = true };
+
     public static Tensor Ids(long[] ids) => Tensor.From<long>(ids, [1, ids.Length]);
 
     public static long[] RandomIds(int count, int vocab, int seed)

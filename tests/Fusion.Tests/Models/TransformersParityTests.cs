@@ -65,7 +65,7 @@ public sealed class TransformersParityFixture : IDisposable
 public sealed class TransformersParityTests(TransformersParityFixture fixture, ITestOutputHelper output) : IClassFixture<TransformersParityFixture>
 {
     /// <summary>One folder of each family, and Qwen2 with a window from its second layer on (the linear-RoPE Llama is tested by the logits alone).</summary>
-    public static TheoryData<string> Families => ["llama", "mistral", "qwen2", "mixtral", "qwen2-sliding"];
+    public static TheoryData<string> Families => ["llama", "mistral", "qwen2", "mixtral", "qwen2-sliding", "gemma2", "qwen3"];
 
     /// <summary>The families and what each exercises; make_fixtures.py writes one folder per name.</summary>
     [Theory]
@@ -77,6 +77,8 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
     [InlineData("qwen2", ModelArchitecture.Qwen2)]
     [InlineData("mixtral", ModelArchitecture.Mixtral)]
     [InlineData("qwen2-sliding", ModelArchitecture.Qwen2)]
+    [InlineData("gemma2", ModelArchitecture.Gemma2)]
+    [InlineData("qwen3", ModelArchitecture.Qwen3)]
     public void LogitsMatchTransformers(string family, ModelArchitecture architecture)
     {
         var folder = fixture.Folder(family);
@@ -206,6 +208,16 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
                 break;
             case "mixtral":
                 Assert.Equal(((int?)4, (int?)2), (config.NumLocalExperts, config.NumExpertsPerTok));
+                break;
+            case "gemma2":
+                Assert.Equal("gelu_pytorch_tanh", config.HiddenAct);
+                Assert.Equal([true, false], config.SlidingLayers.ToArray());
+                Assert.Equal((8, 12, 0.05, 0.3), (config.EffectiveSlidingWindow, config.QueryPreAttnScalar, config.AttnLogitSoftcapping, config.FinalLogitSoftcapping));
+                Assert.Equal((true, 16), (config.TieWordEmbeddings, config.HeadDim));
+                break;
+            case "qwen3":
+                Assert.Equal((1e6, true, false, 16), (config.RopeTheta, config.TieWordEmbeddings, config.AttentionBias, config.HeadDim));
+                Assert.Null(config.EffectiveSlidingWindow);
                 break;
         }
     }

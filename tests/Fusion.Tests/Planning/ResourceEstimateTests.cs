@@ -1,4 +1,5 @@
 using FuseChat.Fusion.Checkpoints;
+using FuseChat.Fusion.Tests.Checkpoints;
 using FuseChat.Fusion.Planning;
 using FuseChat.Torch;
 
@@ -75,6 +76,29 @@ public sealed class ResourceEstimateTests
         long Expected(int perToken) => 10L * (((1 * ((9 * 16) + (2 * 16) + (4 * 32 * perToken))) + (3 * 16) + 100) * 4 + (8 * 100));
         Assert.Equal(Expected(2), ResourceEstimate.ActivationBytes(Mixtral(experts: 4, perToken: 2), 10, DType.Float32, checkpointing: false));
         Assert.Equal(Expected(1), ResourceEstimate.ActivationBytes(Mixtral(experts: 4, perToken: 1), 10, DType.Float32, checkpointing: false));
+    }
+
+    [Fact]
+    public void Gemma2_adds_two_norms_a_capped_logit_copy_and_eager_scores_that_grow_with_the_square_of_the_length()
+    {
+        // hidden 32, 4 heads, key-value width 2 heads x 16, intermediate 48, vocabulary 97, 2 layers, bf16.
+        var gemma = ModelConfig.Parse("""
+            {"architectures": ["Gemma2ForCausalLM"], "vocab_size": 97, "hidden_size": 32, "intermediate_size": 48,
+             "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16}
+            """);
+        long Expected(long tokens, bool checkpointing)
+        {
+            var perLayer = (((12 * 32) + (3 * 32) + (2 * 32) + (4 * 48)) * 2) + (4 * tokens * ((2 * 2) + 4));
+            var layers = checkpointing ? (2 * 32 * 2) + perLayer : 2 * perLayer;
+            return tokens * (layers + (3 * 32 * 2) + (97 * 2 * 2) + (8 * 97));
+        }
+
+        Assert.Equal(Expected(100, false), ResourceEstimate.ActivationBytes(gemma, 100, DType.BFloat16, checkpointing: false));
+        Assert.Equal(Expected(100, true), ResourceEstimate.ActivationBytes(gemma, 100, DType.BFloat16, checkpointing: true));
+        // Gemma-2-9B at 2048 tokens: the eager scores alone are 16 heads x 2048^2 x 8 bytes = 512 MiB per layer.
+        var gemma9B = ModelConfig.Parse(ConfigSamples.Gemma2_9B_It);
+        var plain = ResourceEstimate.ActivationBytes(gemma9B, 2048, DType.BFloat16, checkpointing: false);
+        Assert.True(plain > 42 * (512L << 20), $"{plain} bytes");
     }
 
     [Fact]
