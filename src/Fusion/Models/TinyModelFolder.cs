@@ -7,25 +7,37 @@ using FuseChat.Torch.Optim;
 namespace FuseChat.Fusion.Models;
 
 /// <summary>
-/// Small Llama-style models with real tokenizers, written as Hugging Face folders: what the demo and the
-/// end-to-end tests fuse. A model can be taught conversations first (plain cross entropy on the replies),
+/// Small models of any supported family (Llama by default) with real tokenizers, written as Hugging Face folders:
+/// what the demo and the end-to-end tests fuse. A model can be taught conversations first (plain cross entropy on the replies),
 /// so that it knows something the others do not.
 /// </summary>
 public static class TinyModelFolder
 {
     /// <summary>
-    /// Writes a model of the given shape, with the vocabulary of the tokenizer in <paramref name="tokenizerFolder"/>
-    /// (tokenizer.json and tokenizer_config.json are copied), into <paramref name="folder"/>; returns the folder.
+    /// Writes a model of the given shape and <paramref name="architecture"/> (with that family's defaults; Gemma2 and
+    /// Mistral get a 32-token window so that short chats already meet it), with the vocabulary of the tokenizer in
+    /// <paramref name="tokenizerFolder"/> (tokenizer.json and tokenizer_config.json are copied), into
+    /// <paramref name="folder"/>; returns the folder.
     /// </summary>
     public static string Create(string folder, string tokenizerFolder, ulong seed, int hidden = 16, int intermediate = 32, int layers = 1,
-        int heads = 2, int keyValueHeads = 2, Action<LlamaModel, HfTokenizer>? teach = null)
+        int heads = 2, int keyValueHeads = 2, Action<LlamaModel, HfTokenizer>? teach = null, ModelArchitecture architecture = ModelArchitecture.Llama)
     {
         var tokenizer = HfTokenizer.Load(tokenizerFolder);
+        var (className, modelType, extra) = architecture switch
+        {
+            ModelArchitecture.Llama => ("LlamaForCausalLM", "llama", """, "hidden_act": "silu" """),
+            ModelArchitecture.Mistral => ("MistralForCausalLM", "mistral", """, "sliding_window": 32 """),
+            ModelArchitecture.Qwen2 => ("Qwen2ForCausalLM", "qwen2", ""),
+            ModelArchitecture.Mixtral => ("MixtralForCausalLM", "mixtral", """, "num_local_experts": 4, "sliding_window": null """),
+            ModelArchitecture.Gemma2 => ("Gemma2ForCausalLM", "gemma2", $$""", "sliding_window": 32, "query_pre_attn_scalar": {{hidden / heads}} """),
+            ModelArchitecture.Qwen3 => ("Qwen3ForCausalLM", "qwen3", ""),
+            _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, "not a supported architecture"),
+        };
         var config = ModelConfig.Parse($$"""
-            {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": {{tokenizer.Count}}, "hidden_size": {{hidden}},
+            {"architectures": ["{{className}}"], "model_type": "{{modelType}}", "vocab_size": {{tokenizer.Count}}, "hidden_size": {{hidden}},
              "intermediate_size": {{intermediate}}, "num_hidden_layers": {{layers}}, "num_attention_heads": {{heads}},
-             "num_key_value_heads": {{keyValueHeads}}, "rms_norm_eps": 1e-5, "max_position_embeddings": 256, "hidden_act": "silu",
-             "bos_token_id": {{tokenizer.BosId ?? 0}}, "eos_token_id": {{tokenizer.EosId ?? 0}}}
+             "num_key_value_heads": {{keyValueHeads}}, "rms_norm_eps": 1e-5, "max_position_embeddings": 256,
+             "bos_token_id": {{tokenizer.BosId ?? 0}}, "eos_token_id": {{tokenizer.EosId ?? 0}}{{extra}}}
             """);
         TorchRuntime.ManualSeed(seed);
         using var model = new LlamaModel(DecoderConfig.From(config));

@@ -18,13 +18,24 @@ namespace FuseChat.Fusion.Tests.EndToEnd;
 /// <summary>
 /// The whole method in miniature: a pivot (Mistral vocabulary) and two sources with other tokenizers
 /// (Llama-3 and Qwen3 vocabularies) -> representations -> alignment -> two pairwise fusions -> SCE merge
-/// -> evaluation. Tiny random models, so the check is that every stage runs and hands the next one what
+/// -> evaluation; and FuseChat-3.0's shape, a Gemma2 pivot (Gemma vocabulary, Gemma template) with a Qwen3 and a
+/// Llama source. Tiny random models, so the check is that every stage runs and hands the next one what
 /// it needs, and that training on the fusion targets lowers the perplexity on the training chats.
 /// </summary>
 [Collection(FuseChat.Fusion.Tests.Training.TrainingCollection.Name)]
 public class PipelineTests(ITestOutputHelper output)
 {
-    private const string Template = "mistral";
+    /// <summary>A pivot (architecture, tokenizer fixture, template) and two sources (architecture, tokenizer fixture, CE steps that teach it the chats).</summary>
+    private sealed record Setup(
+        ModelArchitecture PivotArchitecture, string PivotTokenizer, string Template,
+        (ModelArchitecture Architecture, string Tokenizer, int TeachSteps)[] Sources);
+
+    private static Setup SetupOf(string name) => name switch
+    {
+        "fusechat-1" => new(ModelArchitecture.Llama, "llama2", "mistral", [(ModelArchitecture.Llama, "llama3", 48), (ModelArchitecture.Llama, "qwen3", 24)]),
+        "fusechat-3" => new(ModelArchitecture.Gemma2, "gemma3", "gemma", [(ModelArchitecture.Qwen3, "qwen3", 48), (ModelArchitecture.Llama, "llama3", 48)]),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
 
     private static readonly (string Q, string A)[] Facts =
     [
@@ -39,25 +50,29 @@ public class PipelineTests(ITestOutputHelper output)
     ];
 
     /// <summary>A tiny model with a real tokenizer; <paramref name="teachSteps"/> of plain CE training on the chats make it a better source than the pivot.</summary>
-    private static string MakeModel(string root, string name, string tokenizerFixture, ulong seed, string? data = null, int teachSteps = 0) =>
-        TinyModelFolder.Create(Path.Combine(root, name), TokenizerFixtures.ModelDir(tokenizerFixture), seed,
-            teach: teachSteps == 0 ? null : (model, tokenizer) => TinyModelFolder.Teach(model, tokenizer, ChatTemplates.Get(Template),
+    private static string MakeModel(string root, string name, ModelArchitecture architecture, string tokenizerFixture, string template, ulong seed,
+        string? data = null, int teachSteps = 0) =>
+        TinyModelFolder.Create(Path.Combine(root, name), TokenizerFixtures.ModelDir(tokenizerFixture), seed, architecture: architecture,
+            teach: teachSteps == 0 ? null : (model, tokenizer) => TinyModelFolder.Teach(model, tokenizer, ChatTemplates.Get(template),
                 [.. ChatDataset.Read(data!).Select(r => r.Conversation)], teachSteps));
 
-    [Fact]
-    public void PivotAndTwoSourcesFuseIntoOneModel()
+    [Theory]
+    [InlineData("fusechat-1")]
+    [InlineData("fusechat-3")]
+    public void PivotAndTwoSourcesFuseIntoOneModel(string setupName)
     {
+        var setup = SetupOf(setupName);
+        var template = setup.Template;
         using var root = new TempFolder();
         var data = Path.Combine(root.Path, "chats.jsonl");
         File.WriteAllLines(data, Facts.Select(f =>
             $$"""{"conversations": [{"from": "human", "value": "{{f.Q}}"}, {"from": "gpt", "value": "{{f.A}}"}]}"""));
-        var pivot = MakeModel(root.Path, "pivot", "llama2", 1);
+        var pivot = MakeModel(root.Path, "pivot", setup.PivotArchitecture, setup.PivotTokenizer, template, 1);
         // The sources know the chats better than the pivot (some CE training), so MinCE picks them.
-        var sources = new[]
-        {
-            MakeModel(root.Path, "source-llama3", "llama3", 2, data, teachSteps: 48),
-            MakeModel(root.Path, "source-qwen3", "qwen3", 3, data, teachSteps: 24),
-        };
+        var sources = setup.Sources
+            .Select((s, i) => MakeModel(root.Path, $"source-{s.Tokenizer}", s.Architecture, s.Tokenizer, template, (ulong)i + 2, data, s.TeachSteps))
+            .ToArray();
+        Assert.Equal(setup.PivotArchitecture, ModelConfig.Load(pivot).Architecture);
 
         // Stage 1: representations of every model on the same chats, through the pivot's template.
         string Represent(string model)
@@ -65,7 +80,7 @@ public class PipelineTests(ITestOutputHelper output)
             var outputFolder = model + ".reps";
             var summary = RepresentationRunner.Run(new RepresentationJob
             {
-                ModelFolder = model, DataPath = data, Template = Template, OutputFolder = outputFolder,
+                ModelFolder = model, DataPath = data, Template = template, OutputFolder = outputFolder,
                 Options = new RepresentationOptions { TopK = 10, ShardSize = 4 },
             });
             Assert.Equal(Facts.Length, summary.Conversations);
@@ -129,7 +144,7 @@ public class PipelineTests(ITestOutputHelper output)
             var (model, config) = PretrainedModel.Load(folder);
             using (model)
             {
-                var evaluator = new Evaluator(model, HfTokenizer.Load(folder), ChatTemplates.Get(Template), config.EosTokenIds);
+                var evaluator = new Evaluator(model, HfTokenizer.Load(folder), ChatTemplates.Get(template), config.EosTokenIds);
                 perplexities[Path.GetFileName(folder)] = evaluator.Perplexity(chats).Perplexity;
             }
         }
