@@ -256,17 +256,13 @@ public sealed record ModelConfig
             case ModelArchitecture.Mistral:
                 Put("sliding_window", SlidingWindow);
                 break;
-            case ModelArchitecture.Qwen2:
-                Put("sliding_window", SlidingWindow);
-                Put("use_sliding_window", UseSlidingWindow);
-                if (MaxWindowLayers is not null)
+            case ModelArchitecture.Qwen2 or ModelArchitecture.Qwen3:
+                // Qwen2 always has q/k/v biases, Qwen3 has them when attention_bias says so.
+                if (Architecture == ModelArchitecture.Qwen3)
                 {
-                    Put("max_window_layers", MaxWindowLayers);
+                    Put("attention_bias", AttentionBias);
                 }
 
-                break;
-            case ModelArchitecture.Qwen3:
-                Put("attention_bias", AttentionBias);
                 Put("sliding_window", SlidingWindow);
                 Put("use_sliding_window", UseSlidingWindow);
                 if (MaxWindowLayers is not null)

@@ -1,3 +1,5 @@
+using FuseChat.Fusion.Checkpoints;
+
 namespace FuseChat.Fusion.Tests.Checkpoints;
 
 /// <summary>config.json texts as published on the Hugging Face hub (field names and values verbatim).</summary>
@@ -177,6 +179,33 @@ internal static class ConfigSamples
           "vocab_size": 151936
         }
         """;
+
+    /// <summary>The name of every sample, one per family, for theories; <see cref="ByName"/> gives its text.</summary>
+    public static TheoryData<string> Names => [nameof(Llama2_7B), nameof(Mistral7B), nameof(Qwen15_7BChat), nameof(Mixtral8x7B), nameof(Gemma2_9B_It), nameof(Qwen3_8B)];
+
+    /// <summary>The text of the sample called <paramref name="name"/>.</summary>
+    public static string ByName(string name) => (string)typeof(ConfigSamples).GetField(name)!.GetValue(null)!;
+
+    /// <summary>
+    /// A published config shrunk to test size, its family's features kept: vocabulary 16, hidden 8, intermediate 12, two
+    /// layers of 4 heads (2 key-value heads) of width 2, 3 experts for a mixture, Gemma2's window in the first layer.
+    /// </summary>
+    public static ModelConfig Tiny(string json)
+    {
+        var c = ModelConfig.Parse(json);
+        return c with
+        {
+            VocabSize = 16,
+            HiddenSize = 8,
+            IntermediateSize = 12,
+            NumHiddenLayers = 2,
+            NumAttentionHeads = 4,
+            NumKeyValueHeads = 2,
+            HeadDim = 2,
+            NumLocalExperts = c.NumLocalExperts is null ? null : 3,
+            SlidingLayers = c.SlidingLayers.IsEmpty ? [] : [true, false],
+        };
+    }
 
     /// <summary>Replaces the value of one top-level field in a config text (values on one line).</summary>
     public static string With(string json, string field, string value)

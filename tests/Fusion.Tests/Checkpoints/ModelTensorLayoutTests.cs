@@ -4,22 +4,7 @@ namespace FuseChat.Fusion.Tests.Checkpoints;
 
 public class ModelTensorLayoutTests
 {
-    private static ModelConfig Tiny(string sample, bool tied = false)
-    {
-        var c = ModelConfig.Parse(sample);
-        return c with
-        {
-            VocabSize = 16,
-            HiddenSize = 8,
-            IntermediateSize = 12,
-            NumHiddenLayers = 2,
-            NumAttentionHeads = 4,
-            NumKeyValueHeads = 2,
-            HeadDim = 2,
-            NumLocalExperts = c.NumLocalExperts is null ? null : 3,
-            TieWordEmbeddings = tied,
-        };
-    }
+    private static ModelConfig Tiny(string sample, bool tied = false) => ConfigSamples.Tiny(sample) with { TieWordEmbeddings = tied };
 
     private static void WriteCheckpoint(string folder, IEnumerable<(string Name, long[] Shape)> tensors, long maxShard = 600)
     {
@@ -99,16 +84,10 @@ public class ModelTensorLayoutTests
     }
 
     [Theory]
-    [InlineData(nameof(ConfigSamples.Llama2_7B))]
-    [InlineData(nameof(ConfigSamples.Mistral7B))]
-    [InlineData(nameof(ConfigSamples.Qwen15_7BChat))]
-    [InlineData(nameof(ConfigSamples.Mixtral8x7B))]
-    [InlineData(nameof(ConfigSamples.Gemma2_9B_It))]
-    [InlineData(nameof(ConfigSamples.Qwen3_8B))]
+    [MemberData(nameof(ConfigSamples.Names), MemberType = typeof(ConfigSamples))]
     public void CompleteShardedCheckpointValidates(string sample)
     {
-        var json = (string)typeof(ConfigSamples).GetField(sample)!.GetValue(null)!;
-        var layout = ModelTensorLayout.For(Tiny(json));
+        var layout = ModelTensorLayout.For(Tiny(ConfigSamples.ByName(sample)));
         using var dir = new TempFolder();
         WriteCheckpoint(dir.Path, Expected(layout));
         using var reader = CheckpointReader.Open(dir.Path);

@@ -32,21 +32,10 @@ public class LlamaModelTests
 
     /// <summary>What the model registers is what a checkpoint of its family holds: names, shapes, nothing more or less.</summary>
     [Theory]
-    [InlineData(nameof(ConfigSamples.Llama2_7B))]
-    [InlineData(nameof(ConfigSamples.Qwen15_7BChat))]
-    [InlineData(nameof(ConfigSamples.Mixtral8x7B))]
-    [InlineData(nameof(ConfigSamples.Gemma2_9B_It))]
-    [InlineData(nameof(ConfigSamples.Qwen3_8B))]
+    [MemberData(nameof(ConfigSamples.Names), MemberType = typeof(ConfigSamples))]
     public void ParametersAreTheCheckpointLayoutOfTheFamily(string sample)
     {
-        var json = (string)typeof(ConfigSamples).GetField(sample)!.GetValue(null)!;
-        var full = ModelConfig.Parse(json);
-        var config = full with
-        {
-            VocabSize = 16, HiddenSize = 8, IntermediateSize = 12, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, HeadDim = 4,
-            NumLocalExperts = full.NumLocalExperts is null ? null : 3,
-            SlidingLayers = full.SlidingLayers.IsEmpty ? [] : [true, false],
-        };
+        var config = ConfigSamples.Tiny(ConfigSamples.ByName(sample));
         TorchRuntime.ManualSeed(1);
         using var model = new LlamaModel(DecoderConfig.From(config));
         var ours = model.NamedParameters().ToDictionary(p => p.Name, p => p.Tensor.Shape.ToArray());
