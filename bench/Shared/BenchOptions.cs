@@ -20,6 +20,9 @@ internal sealed class BenchOptions
     /// <summary>A whole-number option.</summary>
     public int Int(string key, int fallback) => values.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
+    /// <summary>A text option (a path, a name).</summary>
+    public string Text(string key, string fallback) => values.GetValueOrDefault(key, fallback);
+
     /// <summary>--device (cpu, cuda:N; default cpu).</summary>
     public Device Device => Device.Parse(values.GetValueOrDefault("device", "cpu"));
 

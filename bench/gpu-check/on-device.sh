@@ -4,6 +4,10 @@
 #   1. builds the native shim against that python's libtorch with FUSECHAT_CUDA=ON (CMake; plain g++ if the
 #      libtorch's CMake config cannot find its CUDA toolkit);
 #   2. `fusechat info`: libtorch's version and the CUDA devices it sees (none is a failure);
+#   2b. the model families against transformers: tests/fixtures/parity/make_fixtures.py writes a tiny random model of
+#      each family (Llama and its RoPE variants, Mistral, Qwen2, Mixtral, Gemma2, Qwen3) with transformers' CPU logits
+#      and greedy decoding, and the family-parity program loads each onto the device in f32 (logits within 1e-4,
+#      greedy decoding equal) and bf16 (errors like transformers' own bf16);
 #   3. the train-step bench against its PyTorch peer on the GPU, f32 and bf16 (fp32 master weights; the peer uses
 #      autocast), for a small and a medium model: tokens/s medians, the ratio, and the first step's loss against the
 #      same step on the CPU in fp32 (the check of the GPU's arithmetic);
@@ -18,7 +22,7 @@
 # report.json files; exits non-zero when a step failed. Environment: OUT (default .artifacts/gpu-check-out),
 # FUSECHAT_GPU_DEVICE (default cuda:0; cpu rehearses the script on a machine without a GPU),
 # FUSECHAT_TORCH_PREFIX (libtorch's CMake prefix; default torch.utils.cmake_prefix_path of python3),
-# FUSECHAT_GPU_CHECK_STEPS (default "build info train demo"), FUSECHAT_GPU_CHECK_SIZES (train-step models, default
+# FUSECHAT_GPU_CHECK_STEPS (default "build info families train demo"), FUSECHAT_GPU_CHECK_SIZES (train-step models, default
 # "small medium"), FUSECHAT_GPU_CHECK_TRAIN_ARGS (default "--rounds=3 --steps=20 --warmup=5"),
 # FUSECHAT_GPU_CHECK_MEMORY_ARGS (options appended to the memory and represent steps' bench options, e.g. a smaller
 # model; each bench ignores the options of the other). A CPU rehearsal:
@@ -28,7 +32,7 @@ repo="$(pwd)"
 kit="$repo/.artifacts/gpu-kit"
 out="${OUT:-$repo/.artifacts/gpu-check-out}"
 device="${FUSECHAT_GPU_DEVICE:-cuda:0}"
-steps="${FUSECHAT_GPU_CHECK_STEPS:-build info train demo}"
+steps="${FUSECHAT_GPU_CHECK_STEPS:-build info families train demo}"
 sizes="${FUSECHAT_GPU_CHECK_SIZES:-small medium}"
 read -r -a train_args <<<"${FUSECHAT_GPU_CHECK_TRAIN_ARGS:---rounds=3 --steps=20 --warmup=5}"
 read -r -a memory_args <<<"${FUSECHAT_GPU_CHECK_MEMORY_ARGS:-}"
@@ -103,6 +107,21 @@ if wants info; then
   cuda_devices="$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["cuda_devices"])' "$info" 2>/dev/null)"
   note "fusechat info: $info"
   if [[ "$device" == cuda* && "${cuda_devices:-0}" -lt 1 ]]; then fail "the shim's libtorch sees no CUDA device"; fi
+fi
+
+# 2b. Every model family on the device against transformers (which computes its reference on the CPU).
+if wants families; then
+  if timeout 300 python3 "$repo/tests/fixtures/parity/make_fixtures.py" "$work/parity" > "$work/parity.log" 2>&1; then
+    result="$(timeout 300 dotnet "$work/apps/family-parity/FuseChat.Bench.FamilyParity.dll" --fixtures="$work/parity" \
+                --device="$device" --threads="$(nproc)" 2>&1)"
+    status=$?
+    echo "$result"
+    note "$(tail -1 <<<"$result")"
+    [[ $status -eq 0 ]] || fail "families (exit $status): $(grep -o '"family":"[^"]*","dtype":"[^"]*"[^}]*"ok":false' <<<"$result" | tr '\n' ' ')"
+  else
+    tail -20 "$work/parity.log"
+    fail "families: make_fixtures.py failed with this transformers ($(python3 -c 'import transformers; print(transformers.__version__)' 2>&1))"
+  fi
 fi
 
 # 3. One training step, ours against PyTorch's, on the device.

@@ -2,8 +2,8 @@
 # about: packs the GPU check for a machine with a GPU and PyTorch but no .NET (then run on-device.sh there)
 # Usage: bench/run gpu-check
 # Writes .artifacts/gpu-kit/ (git-ignored, about 50 MB): the .NET runtime this machine runs (the muxer, the host,
-# Microsoft.NETCore.App and Microsoft.AspNetCore.App), framework-dependent builds of `fusechat` and of the
-# train-step and represent benches (without the native shim: on-device.sh builds it there against that machine's CUDA libtorch),
+# Microsoft.NETCore.App and Microsoft.AspNetCore.App), framework-dependent builds of `fusechat`, of the
+# train-step and represent benches and of the family-parity check (without the native shim: on-device.sh builds it there against that machine's CUDA libtorch),
 # and the demo's tokenizer files (npm; that machine reaches no registry). Copy the checkout with that folder to
 # the GPU machine (the device tool: carry .artifacts/gpu-kit) and run `bash bench/gpu-check/on-device.sh` from the
 # checkout's root there; docs/gpu.md says what it checks and how to read it.
@@ -17,10 +17,11 @@ kit="$root/.artifacts/gpu-kit"
 partial="$kit.partial"
 rm -rf "$partial"
 mkdir -p "$partial/apps"
-echo "publishing fusechat and the train-step and represent benches (framework-dependent)" >&2
+echo "publishing fusechat, the train-step and represent benches and the family-parity check (framework-dependent)" >&2
 "$root/bench/quiet-build.sh" publish "$root/src/Client/FuseChat.Client.csproj" -c Release -o "$partial/apps/cli"
 "$root/bench/quiet-build.sh" publish "$root/bench/TrainStep/FuseChat.Bench.TrainStep.csproj" -c Release -o "$partial/apps/train-step"
 "$root/bench/quiet-build.sh" publish "$root/bench/Represent/FuseChat.Bench.Represent.csproj" -c Release -o "$partial/apps/represent"
+"$root/bench/quiet-build.sh" publish "$root/bench/FamilyParity/FuseChat.Bench.FamilyParity.csproj" -c Release -o "$partial/apps/family-parity"
 # The shim built here is for this machine's libtorch 1.13; symbols and docs only add weight.
 find "$partial/apps" \( -name 'libfusechat_torch.so' -o -name '*.pdb' -o -name '*.xml' \) -delete
 export XZ_OPT="-6 -T0"
