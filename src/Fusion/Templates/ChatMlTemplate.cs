@@ -2,9 +2,12 @@ namespace FuseChat.Fusion.Templates;
 
 /// <summary>
 /// ChatML ("&lt;|im_start|&gt;role\ncontent&lt;|im_end|&gt;\n"), used by Qwen and, after a "&lt;s&gt;" BOS,
-/// by InternLM2-chat. The newline after "&lt;|im_end|&gt;" is a separator, not part of the reply.
+/// by InternLM2-chat. The newline after "&lt;|im_end|&gt;" is a separator, not part of the reply. With
+/// <paramref name="emptyThinkBlock"/> it is Qwen3's template: a conversation that ends with an assistant reply to its
+/// last user message opens that reply with an empty "&lt;think&gt;\n\n&lt;/think&gt;\n\n" (no reasoning), which
+/// is prompt, not reply, as the generation prompt of Qwen3's non-thinking mode carries it.
 /// </summary>
-internal sealed class ChatMlTemplate(string name, string? bosToken) : IChatTemplate
+internal sealed class ChatMlTemplate(string name, string? bosToken, bool emptyThinkBlock = false) : IChatTemplate
 {
     public string Name => name;
 
@@ -13,11 +16,15 @@ internal sealed class ChatMlTemplate(string name, string? bosToken) : IChatTempl
     public IReadOnlyList<ChatSegment> Render(Conversation conversation, bool addGenerationPrompt)
     {
         var builder = new SegmentBuilder().Bos(BosToken);
-        foreach (var message in conversation.Messages)
+        var messages = conversation.Messages;
+        var lastUser = messages.Select((m, i) => (m, i)).LastOrDefault(x => x.m.Role == ChatRole.User, (null!, -1)).i;
+        for (var i = 0; i < messages.Count; i++)
         {
+            var message = messages[i];
             if (message.Role == ChatRole.Assistant)
             {
-                builder.Prompt("<|im_start|>assistant\n").Reply(message.Content + "<|im_end|>").Prompt("\n");
+                var think = emptyThinkBlock && i == messages.Count - 1 && i > lastUser ? "<think>\n\n</think>\n\n" : "";
+                builder.Prompt("<|im_start|>assistant\n" + think).Reply(message.Content + "<|im_end|>").Prompt("\n");
             }
             else
             {

@@ -14,7 +14,7 @@ public static class ChatTemplates
     public static IChatTemplate OpenChat35 => ByName["openchat_3.5"];
 
     /// <summary>The template with this name (case-insensitive).</summary>
-    /// <param name="name">e.g. "openchat_3.5", "mistral", "llama-2", "llama-3", "chatml", "qwen", "gemma", "internlm2".</param>
+    /// <param name="name">e.g. "openchat_3.5", "mistral", "llama-2", "llama-3", "chatml", "qwen", "qwen3", "gemma", "internlm2".</param>
     /// <exception cref="ArgumentException">The name is unknown; the message lists the known names.</exception>
     public static IChatTemplate Get(string name)
     {
@@ -62,8 +62,8 @@ public static class ChatTemplates
 
         if (Has("<|im_start|>"))
         {
-            // InternLM2 writes ChatML after a "<s>" BOS; Qwen has no BOS.
-            return ByName[tokenizer.BosToken == "<s>" ? "internlm2" : "chatml"];
+            // InternLM2 writes ChatML after a "<s>" BOS; Qwen has no BOS, and Qwen3 has thinking markers.
+            return ByName[tokenizer.BosToken == "<s>" ? "internlm2" : Has("<think>") ? "qwen3" : "chatml"];
         }
 
         if (tokenizer.ChatTemplate is { } jinja && jinja.Contains("[INST]", StringComparison.Ordinal))
@@ -86,6 +86,7 @@ public static class ChatTemplates
             chatml,
             new GemmaTemplate(),
             new ChatMlTemplate("internlm2", bosToken: "<s>"),
+            new ChatMlTemplate("qwen3", bosToken: null, emptyThinkBlock: true),
         ];
         var byName = templates.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);
         byName["qwen"] = chatml;

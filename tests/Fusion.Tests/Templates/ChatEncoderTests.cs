@@ -16,6 +16,7 @@ public sealed class ChatEncoderTests
         { "llama-2", "llama2", [], " </s>" },
         { "llama-3", "llama3", [], "<|eot_id|>" },
         { "chatml", "qwen3", [], "<|im_end|>" },
+        { "qwen3", "qwen3", [], "<|im_end|>" },
         { "internlm2", "llama2", ["<|im_start|>", "<|im_end|>"], "<|im_end|>" },
         { "gemma", "gemma3", [], "<end_of_turn>" },
     };
@@ -129,7 +130,7 @@ public sealed class ChatEncoderTests
     {
         var error = Assert.Throws<ArgumentException>(() => ChatTemplates.Get("vicuna"));
         Assert.Contains("vicuna", error.Message, StringComparison.Ordinal);
-        foreach (var name in new[] { "openchat_3.5", "mistral", "llama-2", "llama-3", "chatml", "qwen", "gemma", "internlm2" })
+        foreach (var name in new[] { "openchat_3.5", "mistral", "llama-2", "llama-3", "chatml", "qwen", "qwen3", "gemma", "internlm2" })
         {
             Assert.Contains(name, ChatTemplates.Names);
             Assert.Contains(name, error.Message, StringComparison.Ordinal);
@@ -143,7 +144,7 @@ public sealed class ChatEncoderTests
     public void Templates_Detect_FromSpecialTokens()
     {
         Assert.Equal("llama-3", ChatTemplates.Detect(TokenizerFixtures.Shared("llama3"))?.Name);
-        Assert.Equal("chatml", ChatTemplates.Detect(TokenizerFixtures.Shared("qwen3"))?.Name);
+        Assert.Equal("qwen3", ChatTemplates.Detect(TokenizerFixtures.Shared("qwen3"))?.Name); // ChatML with <think> markers
         Assert.Equal("gemma", ChatTemplates.Detect(TokenizerFixtures.Shared("gemma3"))?.Name);
         Assert.Null(ChatTemplates.Detect(TokenizerFixtures.Shared("llama2")));
         Assert.Equal("openchat_3.5", ChatTemplates.Detect(Load("llama2", ["<|end_of_turn|>"]))?.Name);

@@ -9,6 +9,7 @@ public sealed class ChatTemplateJinjaTests
     [Theory]
     [InlineData("gemma", "gemma3", "<bos>", "<eos>")]
     [InlineData("chatml", null, null, null)]
+    [InlineData("qwen3", "qwen3", null, "<|im_end|>")]
     [InlineData("internlm2", null, "<s>", "</s>")]
     [InlineData("llama-2", null, "<s>", "</s>")]
     public void Templates_Render_EqualsJinja(string name, string? package, string? bos, string? eos)
