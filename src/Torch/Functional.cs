@@ -24,8 +24,12 @@ public static class Functional
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null) =>
         Tensor.Wrap(NativeMethods.fct_linear(x.Handle, weight.Handle, Tensor.OptionalHandle(bias)));
 
-    /// <summary>Rows of <paramref name="weight"/> at <paramref name="indices"/> (int64 or int32).</summary>
-    public static Tensor Embedding(Tensor weight, Tensor indices) => Tensor.Wrap(NativeMethods.fct_embedding(weight.Handle, indices.Handle));
+    /// <summary>
+    /// Rows of <paramref name="weight"/> at <paramref name="indices"/> (int64 or int32). The row
+    /// <paramref name="paddingIndex"/>, when given, gets no gradient from the lookup (PyTorch's padding_idx).
+    /// </summary>
+    public static Tensor Embedding(Tensor weight, Tensor indices, long? paddingIndex = null) =>
+        Tensor.Wrap(NativeMethods.fct_embedding(weight.Handle, indices.Handle, paddingIndex ?? -1));
 
     /// <summary>Zeroes elements with probability p when training (scaling the rest by 1/(1-p)).</summary>
     public static Tensor Dropout(Tensor x, double p, bool training) => Tensor.Wrap(NativeMethods.fct_dropout(x.Handle, p, training ? 1 : 0));

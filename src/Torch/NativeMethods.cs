@@ -142,7 +142,7 @@ internal static unsafe class NativeMethods
 
     [DllImport(Library)] internal static extern IntPtr fct_softmax(IntPtr t, long dim);
     [DllImport(Library)] internal static extern IntPtr fct_log_softmax(IntPtr t, long dim);
-    [DllImport(Library)] internal static extern IntPtr fct_embedding(IntPtr weight, IntPtr indices);
+    [DllImport(Library)] internal static extern IntPtr fct_embedding(IntPtr weight, IntPtr indices, long paddingIndex);
     [DllImport(Library)] internal static extern IntPtr fct_dropout(IntPtr t, double p, int train);
     [DllImport(Library)] internal static extern IntPtr fct_multinomial(IntPtr probs, long n, int replacement);
     [DllImport(Library)] internal static extern IntPtr fct_cross_entropy(IntPtr logits, IntPtr target, long ignoreIndex, int reduction, double labelSmoothing);

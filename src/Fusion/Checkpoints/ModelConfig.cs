@@ -96,6 +96,12 @@ public sealed record ModelConfig
     /// <summary>End-of-sequence token ids (config.json allows an int or a list).</summary>
     public ImmutableArray<int> EosTokenIds { get; init; } = [];
 
+    /// <summary>
+    /// The padding token id, or null. transformers makes it the embedding's padding_idx in every family here, so that
+    /// training never moves that row through lookups; <see cref="Models.DecoderConfig"/> does the same.
+    /// </summary>
+    public int? PadTokenId { get; init; }
+
     /// <summary>The checkpoint's dtype as written ("bfloat16", "float16", "float32"), or null.</summary>
     public string? TorchDtype { get; init; }
 
@@ -237,6 +243,7 @@ public sealed record ModelConfig
         Put("tie_word_embeddings", TieWordEmbeddings);
         fields["bos_token_id"] = FormatTokenIds(BosTokenIds);
         fields["eos_token_id"] = FormatTokenIds(EosTokenIds);
+        fields["pad_token_id"] = PadTokenId is { } pad ? pad.ToString(CultureInfo.InvariantCulture) : "null";
         if (TorchDtype is not null)
         {
             Put("torch_dtype", TorchDtype);
@@ -417,6 +424,7 @@ public sealed record ModelConfig
                 TieWordEmbeddings = OptionalBool("tie_word_embeddings") ?? isGemma2,
                 BosTokenIds = TokenIds("bos_token_id"),
                 EosTokenIds = TokenIds("eos_token_id"),
+                PadTokenId = ReadPadTokenId(),
                 TorchDtype = OptionalString("torch_dtype") ?? OptionalString("dtype"),
             };
 
@@ -809,6 +817,22 @@ public sealed record ModelConfig
             return v.ValueKind == JsonValueKind.String
                 ? v.GetString()
                 : throw Error(source, $"\"{key}\" must be a string, found {v.GetRawText()}");
+        }
+
+        /// <summary>
+        /// pad_token_id: an id, or null; ids outside [-vocab_size, vocab_size) are taken as no padding row, as some
+        /// configs carry a pad id of the tokenizer beyond the embedding.
+        /// </summary>
+        private int? ReadPadTokenId()
+        {
+            if (!Take("pad_token_id", out var v) || v.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+
+            return v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var id)
+                ? id
+                : throw Error(source, $"\"pad_token_id\" must be a token id or null, found {v.GetRawText()}");
         }
 
         private ImmutableArray<int> TokenIds(string key)

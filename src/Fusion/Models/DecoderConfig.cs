@@ -75,6 +75,12 @@ public sealed record DecoderConfig
     /// <summary>Logits z become c * tanh(z / c) (Gemma2: 30); null for none.</summary>
     public double? FinalSoftcap { get; init; }
 
+    /// <summary>
+    /// The embedding row that lookups do not train (transformers' padding_idx = pad_token_id; a negative id counts
+    /// from the end, as nn.Embedding does); null for none.
+    /// </summary>
+    public int? PaddingIndex { get; init; }
+
     /// <summary>True for a mixture-of-experts model.</summary>
     public bool IsMixtureOfExperts => Experts > 0;
 
@@ -125,6 +131,12 @@ public sealed record DecoderConfig
             AttentionScale = config.QueryPreAttnScalar is { } scalar ? 1 / Math.Sqrt(scalar) : null,
             AttentionSoftcap = config.AttnLogitSoftcapping,
             FinalSoftcap = config.FinalLogitSoftcapping,
+            PaddingIndex = config.PadTokenId switch
+            {
+                { } id when id >= 0 && id < config.VocabSize => id,
+                { } id when id < 0 && id >= -config.VocabSize => config.VocabSize + id,
+                _ => null,
+            },
         };
     }
 
@@ -153,6 +165,7 @@ public sealed record DecoderConfig
         if (AttentionScale is <= 0) problems.Add($"attention scale must be positive, got {AttentionScale}");
         if (AttentionSoftcap is <= 0) problems.Add($"attention soft cap must be positive, got {AttentionSoftcap}");
         if (FinalSoftcap is <= 0) problems.Add($"logit soft cap must be positive, got {FinalSoftcap}");
+        if (PaddingIndex is { } pad && (pad < 0 || pad >= VocabSize)) problems.Add($"padding index {pad} is not a row of the {VocabSize}-row embedding");
         if (problems.Count > 0) throw new ArgumentException("invalid decoder configuration: " + string.Join("; ", problems));
     }
 }

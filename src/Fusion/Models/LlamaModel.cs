@@ -156,7 +156,7 @@ internal sealed class LlamaBackbone : Module
 {
     public LlamaBackbone(DecoderConfig config, DType dtype, Device? device)
     {
-        EmbedTokens = RegisterModule("embed_tokens", new Embedding(config.VocabSize, config.HiddenSize, dtype: dtype, device: device));
+        EmbedTokens = RegisterModule("embed_tokens", new Embedding(config.VocabSize, config.HiddenSize, dtype: dtype, device: device, paddingIndex: config.PaddingIndex));
         Layers = Enumerable.Range(0, config.Layers)
             .Select(i => RegisterModule($"layers.{i}", new LlamaDecoderLayer(config, dtype, device)))
             .ToArray();

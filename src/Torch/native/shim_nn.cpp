@@ -3,7 +3,8 @@
 
 FCT_API T fct_softmax(T t, int64_t dim) { FCT_TENSOR(at::softmax(*t, dim)); }
 FCT_API T fct_log_softmax(T t, int64_t dim) { FCT_TENSOR(at::log_softmax(*t, dim)); }
-FCT_API T fct_embedding(T weight, T indices) { FCT_TENSOR(at::embedding(*weight, *indices)); }
+// padding_idx -1: none; otherwise that row gets no gradient from the lookup (nn.Embedding's padding_idx).
+FCT_API T fct_embedding(T weight, T indices, int64_t padding_idx) { FCT_TENSOR(at::embedding(*weight, *indices, padding_idx)); }
 FCT_API T fct_dropout(T t, double p, int train) { FCT_TENSOR(at::dropout(*t, p, train != 0)); }
 FCT_API T fct_multinomial(T probs, int64_t n, int replacement) { FCT_TENSOR(at::multinomial(*probs, n, replacement != 0)); }
 

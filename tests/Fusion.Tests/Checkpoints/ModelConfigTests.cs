@@ -242,6 +242,12 @@ public class ModelConfigTests
         Assert.Equal((MlpActivation.GeluTanh, true, false), (d.Activation, d.GemmaNorms, d.QueryKeyNorm));
         Assert.Equal(1.0 / 16, d.AttentionScale);
         Assert.Equal((true, false, true), (d.Slides(0), d.Slides(1), d.Slides(40)));
+        // pad_token_id is the embedding's padding row, as transformers makes it (-1 counts from the end; an id
+        // beyond the embedding is no row at all).
+        Assert.Equal((0, 0), (c.PadTokenId, d.PaddingIndex));
+        Assert.Equal(255999, DecoderConfig.From(ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Gemma2_9B_It, "pad_token_id", "-1"))).PaddingIndex);
+        Assert.Null(DecoderConfig.From(ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Gemma2_9B_It, "pad_token_id", "256000"))).PaddingIndex);
+        Assert.Null(DecoderConfig.From(ModelConfig.Parse(ConfigSamples.Qwen3_8B)).PaddingIndex);
 
         // transformers 5 writes layer_types, and a null cap for none.
         var typed = ModelConfig.Parse(ConfigSamples.With(ConfigSamples.With(ConfigSamples.With(ConfigSamples.Gemma2_9B_It, "num_hidden_layers", "3"),

@@ -31,6 +31,8 @@ public sealed class TrainingParityTests(TransformersParityFixture fixture, ITest
     [InlineData("llama")]
     [InlineData("qwen2")]
     [InlineData("mixtral")]
+    [InlineData("gemma2")]
+    [InlineData("qwen3")]
     public void TrainingMatchesPyTorch(string family)
     {
         var python = fixture.Python;

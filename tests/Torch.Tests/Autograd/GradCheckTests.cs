@@ -83,6 +83,22 @@ public class GradCheckTests
     }
 
     [Fact]
+    public void EmbeddingPaddingRowGetsNoGradientFromLookups()
+    {
+        using var scope = DisposeScope.Open();
+        var ids = Make.I64([1, 3, 1, 0], 2, 2);
+        var weight = Make.Det([4, 3]).RequiresGradient();
+        using (var table = new FuseChat.Torch.Nn.Embedding(4, 3, paddingIndex: 1))
+        {
+            Assert.Equal(1L, table.PaddingIndex);
+        }
+        Functional.Embedding(weight, ids, paddingIndex: 1).Sum().Backward();
+        // Rows 0 and 3 are looked up once each, row 1 twice but it is the padding row, row 2 never.
+        TensorAssert.Equal(new[] { 1d, 1d, 1d, 0d, 0d, 0d, 0d, 0d, 0d, 1d, 1d, 1d }, weight.Grad!.Reshape(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FuseChat.Torch.Nn.Embedding(4, 3, paddingIndex: 4));
+    }
+
+    [Fact]
     public void EmbeddingWeight()
     {
         using var scope = DisposeScope.Open();
