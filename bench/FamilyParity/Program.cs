@@ -2,8 +2,9 @@
 // tests/fixtures/parity/make_fixtures.py wrote under --fixtures (a tiny random model per family, saved by transformers,
 // with transformers' float32 and bf16 logits for fixed ids, computed on the CPU, and its greedy decoding) onto
 // --device in f32 and in bf16, and compares. TransformersParityTests checks the same on the CPU; this is for a GPU,
-// where the kernels differ: fused attention, Gemma2's eager soft-capped attention, the key/value cache. Prints one
-// JSON line per family and dtype and a verdict line; exits 1 when a family fails.
+// where the kernels differ: fused attention, Gemma2's eager soft-capped attention, the key/value cache. In f32 it also
+// back-propagates the next-token loss on the device and on the CPU: the gradient norms must agree (the backward
+// kernels). Prints one JSON line per family and dtype and a verdict line; exits 1 when a family fails.
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -49,8 +50,11 @@ foreach (var folder in families)
             // (a GPU rounds in other places, so by a margin).
             var ok = dtype == DType.Float32 ? max <= 1e-4 : mean <= 2 * referenceMean && max <= 3 * referenceMax;
             var greedy = "-";
+            var gradientError = double.NaN;
             if (dtype == DType.Float32)
             {
+                gradientError = Math.Abs(GradientNorm(model, rows, device) / CpuGradientNorm(folder, rows) - 1);
+                ok &= gradientError <= 1e-4;
                 using var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "greedy.json")));
                 var prompt = expected.RootElement.GetProperty("prompt").EnumerateArray().Select(e => e.GetInt32()).ToList();
                 var theirs = expected.RootElement.GetProperty("greedy").EnumerateArray().Select(e => e.GetInt32()).ToList();
@@ -60,7 +64,7 @@ foreach (var folder in families)
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $$"""{"family":"{{family}}","dtype":"{{dtype.ShortName()}}","device":"{{device}}","max_error":{{max:E3}},"mean_error":{{mean:E3}},"transformers_bf16_mean_error":{{referenceMean:E3}},"greedy":"{{greedy}}","ok":{{(ok ? "true" : "false")}}}"""));
+                $$"""{"family":"{{family}}","dtype":"{{dtype.ShortName()}}","device":"{{device}}","max_error":{{max:E3}},"mean_error":{{mean:E3}},"transformers_bf16_mean_error":{{referenceMean:E3}},"greedy":"{{greedy}}","gradient_norm_error":{{(double.IsNaN(gradientError) ? "null" : gradientError.ToString("E3", CultureInfo.InvariantCulture))}},"ok":{{(ok ? "true" : "false")}}}"""));
             if (!ok) failures.Add($"{family} {dtype.ShortName()}");
         }
     }
@@ -70,6 +74,23 @@ Console.WriteLine(families.Count == 0 ? "families: none found" : failures.Count 
     ? $"families: {families.Count} passed on {device} (f32 and bf16)"
     : $"families: FAILED {string.Join(", ", failures)}");
 return families.Count > 0 && failures.Count == 0 ? 0 : 1;
+
+// The norm of all parameter gradients of the mean next-token loss over the fixture's ids.
+static double GradientNorm(LlamaModel model, long[][] rows, Device device)
+{
+    using var scope = DisposeScope.Open();
+    var ids = Tensor.From<long>([.. rows.SelectMany(r => r)], [rows.Length, rows[0].Length]).To(device);
+    LlamaModel.NextTokenLoss(model.Forward(ids), ids).Backward();
+    var squares = model.NamedParameters().Sum(p => p.Tensor.Grad is { } g ? Math.Pow(g.To(DType.Float64).Norm().ToDouble(), 2) : 0);
+    Tensor.ZeroGrad([.. model.NamedParameters().Select(p => p.Tensor)]);
+    return Math.Sqrt(squares);
+}
+
+static double CpuGradientNorm(string folder, long[][] rows)
+{
+    var (model, _) = PretrainedModel.Load(folder);
+    using (model) return GradientNorm(model, rows, Device.Cpu);
+}
 
 static (double Mean, double Max) Errors(float[] a, float[] b)
 {

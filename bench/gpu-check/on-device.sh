@@ -7,7 +7,7 @@
 #   2b. the model families against transformers: tests/fixtures/parity/make_fixtures.py writes a tiny random model of
 #      each family (Llama and its RoPE variants, Mistral, Qwen2, Mixtral, Gemma2, Qwen3) with transformers' CPU logits
 #      and greedy decoding, and the family-parity program loads each onto the device in f32 (logits within 1e-4,
-#      greedy decoding equal) and bf16 (errors like transformers' own bf16);
+#      greedy decoding equal, the loss's gradient norm the CPU's) and bf16 (errors like transformers' own bf16);
 #   3. the train-step bench against its PyTorch peer on the GPU, f32 and bf16 (fp32 master weights; the peer uses
 #      autocast), for a small and a medium model: tokens/s medians, the ratio, and the first step's loss against the
 #      same step on the CPU in fp32 (the check of the GPU's arithmetic);
