@@ -15,6 +15,7 @@ root.Subcommands.Add(AlignCommand.Create());
 root.Subcommands.Add(FuseCommand.Create());
 root.Subcommands.Add(SiloCommand.Create());
 foreach (var command in RunCommands.Create()) root.Subcommands.Add(command);
+foreach (var command in ArtifactCommands.Create()) root.Subcommands.Add(command);
 // Ctrl+C and SIGTERM cancel the running verb; System.CommandLine's default then kills the process after 2 s, which
 // cuts short a silo's graceful stop (grains deactivate, workers stop at a checkpoint, the silo leaves the membership).
 // 50 s stays inside the pods' terminationGracePeriodSeconds (60); a verb that stops sooner exits sooner.

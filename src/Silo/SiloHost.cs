@@ -123,6 +123,7 @@ public static class SiloHost
         app.MapOrleansDashboard(DashboardPath).RequireApiToken();
         app.MapRunApi();
         app.MapPlanApi();
+        app.MapArtifactApi();
         return app;
     }
 

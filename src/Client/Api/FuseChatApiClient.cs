@@ -2,17 +2,20 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using FuseChat.Grains.Interfaces.Runs;
 using FuseChat.Grains.Planning;
+using FuseChat.Grains.Storage;
 using FuseChat.Silo.Api;
 
 namespace FuseChat.Client.Api;
 
 /// <summary>
-/// A small .NET client of the silo's HTTP API (<see cref="RunApi"/>). The server defaults to
-/// FUSECHAT_SERVER or http://127.0.0.1:8080, the token to FUSECHAT_API_TOKEN.
+/// A small .NET client of the silo's HTTP API (<see cref="RunApi"/>, <see cref="PlanApi"/>, <see cref="ArtifactApi"/>).
+/// The server defaults to FUSECHAT_SERVER or http://127.0.0.1:8080, the token to FUSECHAT_API_TOKEN.
 /// </summary>
 public sealed class FuseChatApiClient : IDisposable
 {
     private readonly HttpClient http;
+    // Model weights take longer than any request timeout; transfers are bounded by their cancellation instead.
+    private readonly HttpClient transfers;
 
     /// <summary>Creates a client of <paramref name="server"/>, sending <paramref name="token"/> as a bearer token when given.</summary>
     public FuseChatApiClient(string? server = null, string? token = null)
@@ -20,7 +23,12 @@ public sealed class FuseChatApiClient : IDisposable
         server ??= Environment.GetEnvironmentVariable("FUSECHAT_SERVER") ?? "http://127.0.0.1:8080";
         token ??= Environment.GetEnvironmentVariable("FUSECHAT_API_TOKEN");
         http = new HttpClient { BaseAddress = new Uri(server.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(100) };
-        if (!string.IsNullOrEmpty(token)) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        transfers = new HttpClient { BaseAddress = http.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        if (!string.IsNullOrEmpty(token))
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            transfers.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
     }
 
     /// <summary>The server's address.</summary>
@@ -86,13 +94,85 @@ public sealed class FuseChatApiClient : IDisposable
         return (await response.Content.ReadFromJsonAsync<RunStatus>(RunApi.Json, cancellation))!;
     }
 
+    /// <summary>The artifacts in the silos' store whose paths start with <paramref name="prefix"/>.</summary>
+    public async Task<IReadOnlyList<ArtifactInfo>> ListArtifactsAsync(string prefix, CancellationToken cancellation = default)
+    {
+        using var response = await http.GetAsync($"api/artifacts?prefix={Uri.EscapeDataString(prefix)}", cancellation);
+        await Ensure(response, cancellation);
+        return (await response.Content.ReadFromJsonAsync<List<ArtifactInfo>>(RunApi.Json, cancellation))!;
+    }
+
+    /// <summary>Uploads <paramref name="localFile"/> as artifact <paramref name="path"/>, reporting the bytes sent.</summary>
+    public async Task UploadArtifactAsync(string localFile, string path, IProgress<long>? progress = null, CancellationToken cancellation = default)
+    {
+        var file = new FileStream(localFile, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        using var content = new StreamContent(new ProgressStream(file, progress), 1 << 20);
+        content.Headers.ContentLength = file.Length;
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var response = await transfers.PutAsync(ArtifactUri(path), content, cancellation);
+        await Ensure(response, cancellation);
+    }
+
+    /// <summary>
+    /// Downloads artifact <paramref name="path"/> to <paramref name="localFile"/> (its folder is created), reporting the
+    /// bytes received; the file is written under a temporary name and renamed, so it appears whole or not at all.
+    /// </summary>
+    public async Task DownloadArtifactAsync(string path, string localFile, IProgress<long>? progress = null, CancellationToken cancellation = default)
+    {
+        using var response = await transfers.GetAsync(ArtifactUri(path), HttpCompletionOption.ResponseHeadersRead, cancellation);
+        await Ensure(response, cancellation);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(localFile))!);
+        var temp = $"{localFile}.{Guid.NewGuid():N}.part";
+        try
+        {
+            await using (var source = new ProgressStream(await response.Content.ReadAsStreamAsync(cancellation), progress))
+            await using (var destination = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                await source.CopyToAsync(destination, 1 << 20, cancellation);
+            }
+
+            File.Move(temp, localFile, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>The "error" of a JSON error body (what the silo's endpoints answer), else the body as it came.</summary>
+    private static string ErrorOf(string body)
+    {
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(body);
+            var root = json.RootElement;
+            if (root.ValueKind != System.Text.Json.JsonValueKind.Object || !root.TryGetProperty("error", out var error) || error.ValueKind != System.Text.Json.JsonValueKind.String)
+                return body;
+            // A rejected spec lists its problems beside the error.
+            return root.TryGetProperty("problems", out var problems) && problems.ValueKind == System.Text.Json.JsonValueKind.Array
+                ? $"{error.GetString()}: {string.Join("; ", problems.EnumerateArray().Select(p => p.ToString()))}"
+                : error.GetString()!;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return body;
+        }
+    }
+
+    private static string ArtifactUri(string path) => "api/artifacts/" + string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
+
     private async Task Ensure(HttpResponseMessage response, CancellationToken cancellation)
     {
         if (response.IsSuccessStatusCode) return;
-        var body = await response.Content.ReadAsStringAsync(cancellation);
-        throw new HttpRequestException($"{(int)response.StatusCode} {response.ReasonPhrase} from {Server}: {body.Trim()}", null, response.StatusCode);
+        var body = (await response.Content.ReadAsStringAsync(cancellation)).Trim();
+        throw new HttpRequestException($"{(int)response.StatusCode} {response.ReasonPhrase} from {Server}: {ErrorOf(body)}", null, response.StatusCode);
     }
 
     /// <inheritdoc/>
-    public void Dispose() => http.Dispose();
+    public void Dispose()
+    {
+        http.Dispose();
+        transfers.Dispose();
+    }
 }

@@ -13,8 +13,8 @@ namespace FuseChat.Client.Commands;
 /// </summary>
 internal static class RunCommands
 {
-    private static readonly Option<string?> Server = new("--server") { Description = "Silo HTTP address (default: FUSECHAT_SERVER or http://127.0.0.1:8080)." };
-    private static readonly Option<string?> Token = new("--token") { Description = "API token (default: FUSECHAT_API_TOKEN)." };
+    internal static readonly Option<string?> Server = new("--server") { Description = "Silo HTTP address (default: FUSECHAT_SERVER or http://127.0.0.1:8080)." };
+    internal static readonly Option<string?> Token = new("--token") { Description = "API token (default: FUSECHAT_API_TOKEN)." };
 
     public static IEnumerable<Command> Create()
     {
@@ -135,7 +135,7 @@ internal static class RunCommands
     private static int Exit(FuseChat.Grains.Interfaces.Runs.RunStatus status) =>
         status.State == FuseChat.Grains.Interfaces.Runs.RunState.Completed ? 0 : 1;
 
-    private static async Task<int> Call(ParseResult parse, Func<FuseChatApiClient, Task<int>> action)
+    internal static async Task<int> Call(ParseResult parse, Func<FuseChatApiClient, Task<int>> action)
     {
         using var client = new FuseChatApiClient(parse.GetValue(Server), parse.GetValue(Token));
         try
@@ -144,8 +144,14 @@ internal static class RunCommands
         }
         catch (HttpRequestException e)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message} (is `fusechat silo` running at {client.Server}?)");
+            // A status code means a silo answered and said no; only an unanswered request asks whether one runs.
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}{(e.StatusCode is null ? $" (is `fusechat silo` running at {client.Server}?)" : "")}");
             return 1;
+        }
+        catch (ArgumentException e)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {(e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message)}");
+            return 2;
         }
         catch (Exception e) when (e is IOException or OperationCanceledException)
         {

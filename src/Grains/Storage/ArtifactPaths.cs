@@ -1,8 +1,12 @@
 namespace FuseChat.Grains.Storage;
 
 /// <summary>Checks artifact paths, so that a path means the same in a container and in a folder.</summary>
-internal static class ArtifactPaths
+public static class ArtifactPaths
 {
+    /// <summary>Returns <paramref name="path"/> when it is a relative '/'-separated path of 1 to 1024 characters.</summary>
+    /// <param name="path">The artifact path.</param>
+    /// <returns>The path.</returns>
+    /// <exception cref="ArgumentException">It is empty, too long, absolute, has '.', '..' or empty segments, a backslash or a control character.</exception>
     public static string Validate(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
