@@ -54,6 +54,13 @@ public sealed class ArtifactApiTests(EmbeddedSiloFixture fixture) : IClassFixtur
             (await client.ListArtifactsAsync("models/transfer-test/")).Select(a => a.Path).Order(StringComparer.Ordinal));
         Assert.Equal(new TransferSummary(0, 3, 0, 1), await ArtifactTransfer.UploadAsync(client, model, "models/transfer-test"));
 
+        // A newer version of the model without the nested file: the store's copy of it is reported, not deleted.
+        var newer = Path.Combine(local.Path, "newer");
+        Directory.CreateDirectory(newer);
+        File.Copy(Path.Combine(model, "config.json"), Path.Combine(newer, "config.json"));
+        var again = await ArtifactTransfer.UploadAsync(client, newer, "models/transfer-test");
+        Assert.Equal(["models/transfer-test/model.safetensors", "models/transfer-test/sub/notes.txt"], again.Extra);
+
         var back = Path.Combine(local.Path, "back");
         Assert.Equal(3, (await ArtifactTransfer.DownloadAsync(client, "models/transfer-test", back)).Transferred);
         Assert.Equal(weights, File.ReadAllBytes(Path.Combine(back, "model.safetensors")));

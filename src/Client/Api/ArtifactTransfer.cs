@@ -41,12 +41,17 @@ public static class ArtifactTransfer
         }
 
         var stored = (await client.ListArtifactsAsync(artifactPath, cancellation)).ToDictionary(a => a.Path, a => a.Length, StringComparer.Ordinal);
-        return await RunAsync([.. files.Select(f =>
+        var summary = await RunAsync([.. files.Select(f =>
         {
             var length = new FileInfo(f.Local).Length;
             return new Item(f.Remote, length, !force && stored.TryGetValue(f.Remote, out var l) && l == length,
                 report => client.UploadArtifactAsync(f.Local, f.Remote, report, cancellation));
         })], hidden, progress);
+        var uploaded = files.Select(f => f.Remote).ToHashSet(StringComparer.Ordinal);
+        return summary with
+        {
+            Extra = [.. stored.Keys.Where(k => k.StartsWith(artifactPath + "/", StringComparison.Ordinal) && !uploaded.Contains(k)).Order(StringComparer.Ordinal)],
+        };
     }
 
     /// <summary>

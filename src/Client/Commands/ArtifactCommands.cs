@@ -28,6 +28,14 @@ internal static class ArtifactCommands
                 ArtifactTransfer.UploadAsync(client, parse.GetValue(local)!, path, parse.GetValue(force), progress, cancellation));
             AnsiConsole.MarkupLineInterpolated(
                 $"uploaded {summary.Transferred} files ({Size(summary.Bytes)}) to [green]artifact:{path.Replace("artifact:", "", StringComparison.Ordinal).Trim('/')}[/]{(summary.Skipped > 0 ? $"; {summary.Skipped} were there already" : "")}{(summary.Hidden > 0 ? $"; left out {summary.Hidden} hidden files" : "")}");
+            if (summary.Extra.Count > 0)
+            {
+                // Say so rather than delete: the store may hold them on purpose, and runs would pull them all.
+                AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] the store has {summary.Extra.Count} files there that {parse.GetValue(local)} does not (an earlier upload?); runs pull them too:");
+                foreach (var extra in summary.Extra.Take(10)) AnsiConsole.MarkupLineInterpolated($"  {extra}");
+                if (summary.Extra.Count > 10) AnsiConsole.MarkupLineInterpolated($"  ... and {summary.Extra.Count - 10} more");
+            }
+
             return 0;
         }));
 
