@@ -26,4 +26,11 @@ public enum ModelArchitecture
 
     /// <summary>Qwen3ForCausalLM (model_type "qwen3"): Qwen2 without q/k/v biases, with RMSNorm on each query and key head.</summary>
     Qwen3,
+
+    /// <summary>
+    /// Phi3ForCausalLM (model_type "phi3"; Phi-3, Phi-3.5 and Phi-4): Llama with q, k and v in one projection
+    /// (qkv_proj), gate and up in one (gate_up_proj), rotary positions on a part of each head (partial_rotary_factor)
+    /// and an optional sliding window.
+    /// </summary>
+    Phi3,
 }

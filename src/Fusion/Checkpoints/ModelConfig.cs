@@ -8,7 +8,7 @@ namespace FuseChat.Fusion.Checkpoints;
 
 /// <summary>
 /// The parts of a Hugging Face config.json that FuseChat needs to build and check a model, for
-/// Llama, Mistral, Qwen2, Mixtral, Gemma2 and Qwen3 causal LMs. Fields the type does not model are kept verbatim
+/// Llama, Mistral, Qwen2, Mixtral, Gemma2, Qwen3 and Phi3 causal LMs. Fields the type does not model are kept verbatim
 /// in <see cref="ExtraFields"/> so that <see cref="ToJson"/> writes back an equivalent file.
 /// </summary>
 /// <remarks>
@@ -28,6 +28,7 @@ public sealed record ModelConfig
         (ModelArchitecture.Mixtral, "MixtralForCausalLM", "mixtral"),
         (ModelArchitecture.Gemma2, "Gemma2ForCausalLM", "gemma2"),
         (ModelArchitecture.Qwen3, "Qwen3ForCausalLM", "qwen3"),
+        (ModelArchitecture.Phi3, "Phi3ForCausalLM", "phi3"),
     ];
 
     /// <summary>The Hugging Face class names FuseChat supports, e.g. "LlamaForCausalLM".</summary>
@@ -74,6 +75,12 @@ public sealed record ModelConfig
 
     /// <summary>Rotary scaling, or null for none.</summary>
     public RopeScaling? RopeScaling { get; init; }
+
+    /// <summary>
+    /// The fraction of each head that rotary positions turn (Phi3's partial_rotary_factor, at the top level or in
+    /// rope_parameters; Phi-4-mini: 0.75); 1 for the whole head.
+    /// </summary>
+    public double PartialRotaryFactor { get; init; } = 1;
 
     /// <summary>Longest sequence the model was trained for.</summary>
     public int MaxPositionEmbeddings { get; init; } = 2048;
@@ -286,6 +293,10 @@ public sealed record ModelConfig
                 Put("attn_logit_softcapping", AttnLogitSoftcapping);
                 Put("final_logit_softcapping", FinalLogitSoftcapping);
                 break;
+            case ModelArchitecture.Phi3:
+                Put("sliding_window", SlidingWindow);
+                Put("partial_rotary_factor", PartialRotaryFactor);
+                break;
             case ModelArchitecture.Mixtral:
                 Put("sliding_window", SlidingWindow);
                 Put("num_local_experts", NumLocalExperts);
@@ -397,7 +408,7 @@ public sealed record ModelConfig
 
             var isMixtral = architecture == ModelArchitecture.Mixtral;
             var isGemma2 = architecture == ModelArchitecture.Gemma2;
-            var (ropeTheta, ropeScaling) = ParseRope(defaultTheta: isMixtral ? 1e6 : 10000);
+            var (ropeTheta, ropeScaling, partialRotary) = ParseRope(defaultTheta: isMixtral ? 1e6 : 10000);
             var config = new ModelConfig
             {
                 Architecture = architecture,
@@ -414,11 +425,13 @@ public sealed record ModelConfig
                 RmsNormEps = OptionalDouble("rms_norm_eps") ?? (isMixtral ? 1e-5 : 1e-6),
                 RopeTheta = ropeTheta,
                 RopeScaling = ropeScaling,
+                PartialRotaryFactor = partialRotary,
                 MaxPositionEmbeddings = OptionalInt("max_position_embeddings") ?? architecture switch
                 {
                     ModelArchitecture.Llama => 2048,
                     ModelArchitecture.Qwen2 or ModelArchitecture.Qwen3 => 32768,
                     ModelArchitecture.Gemma2 => 8192,
+                ModelArchitecture.Phi3 => 4096,
                     _ => 4096 * 32,
                 },
                 TieWordEmbeddings = OptionalBool("tie_word_embeddings") ?? isGemma2,
@@ -435,6 +448,7 @@ public sealed record ModelConfig
                 ModelArchitecture.Qwen2 => WithQwen2Fields(config),
                 ModelArchitecture.Qwen3 => WithQwen3Fields(config),
                 ModelArchitecture.Gemma2 => WithGemma2Fields(config),
+                ModelArchitecture.Phi3 => WithWindow(config, defaultWindow: null),
                 ModelArchitecture.Mixtral => WithMixtralFields(WithWindow(config, defaultWindow: null)),
                 _ => config,
             };
@@ -642,7 +656,25 @@ public sealed record ModelConfig
         /// top level, transformers 5 writes both inside "rope_parameters" (and reads the old one). Reading only the
         /// old keys would silently take the default base for a transformers 5 checkpoint; both present must agree.
         /// </summary>
-        private (double Theta, RopeScaling? Scaling) ParseRope(double defaultTheta)
+        private (double Theta, RopeScaling? Scaling, double PartialRotary) ParseRope(double defaultTheta)
+        {
+            var (theta, scaling, inner) = ParseRopeBaseAndScaling(defaultTheta);
+            var top = OptionalDouble("partial_rotary_factor");
+            if (top is not null && inner is not null && top != inner)
+            {
+                throw Error(source, $"partial_rotary_factor {top} disagrees with rope_parameters.partial_rotary_factor {inner}");
+            }
+
+            var partial = top ?? inner ?? 1;
+            if (partial is <= 0 or > 1)
+            {
+                throw Error(source, $"partial_rotary_factor must be in (0, 1], found {partial}");
+            }
+
+            return (theta, scaling, partial);
+        }
+
+        private (double Theta, RopeScaling? Scaling, double? PartialRotary) ParseRopeBaseAndScaling(double defaultTheta)
         {
             var theta = OptionalDouble("rope_theta");
             var scaling = Take("rope_scaling", out var legacy) && legacy.ValueKind != JsonValueKind.Null
@@ -650,7 +682,7 @@ public sealed record ModelConfig
                 : null;
             if (!Take("rope_parameters", out var parameters) || parameters.ValueKind == JsonValueKind.Null)
             {
-                return (theta ?? defaultTheta, scaling);
+                return (theta ?? defaultTheta, scaling, null);
             }
 
             if (parameters.ValueKind != JsonValueKind.Object)
@@ -683,7 +715,15 @@ public sealed record ModelConfig
                 throw Error(source, "rope_scaling disagrees with rope_parameters");
             }
 
-            return (theta ?? innerTheta ?? defaultTheta, scaling ?? innerScaling);
+            double? partial = null;
+            if (parameters.TryGetProperty("partial_rotary_factor", out var p))
+            {
+                partial = p.ValueKind == JsonValueKind.Number
+                    ? p.GetDouble()
+                    : throw Error(source, $"rope_parameters.partial_rotary_factor must be a number, found {p.GetRawText()}");
+            }
+
+            return (theta ?? innerTheta ?? defaultTheta, scaling ?? innerScaling, partial);
         }
 
         private RopeScaling? ParseScaling(string key, JsonElement value)

@@ -45,9 +45,19 @@ public sealed partial class ModelTensorLayout
         {
             var p = string.Create(CultureInfo.InvariantCulture, $"model.layers.{i}.");
             Add(p + "input_layernorm.weight", hidden);
-            Add(p + "self_attn.q_proj.weight", q, hidden);
-            Add(p + "self_attn.k_proj.weight", kv, hidden);
-            Add(p + "self_attn.v_proj.weight", kv, hidden);
+            var phi3 = config.Architecture == ModelArchitecture.Phi3;
+            if (phi3)
+            {
+                // Phi3 keeps q, k and v in one matrix, in that order.
+                Add(p + "self_attn.qkv_proj.weight", q + (2 * kv), hidden);
+            }
+            else
+            {
+                Add(p + "self_attn.q_proj.weight", q, hidden);
+                Add(p + "self_attn.k_proj.weight", kv, hidden);
+                Add(p + "self_attn.v_proj.weight", kv, hidden);
+            }
+
             Add(p + "self_attn.o_proj.weight", hidden, q);
             if (config.AttentionBias)
             {
@@ -85,6 +95,12 @@ public sealed partial class ModelTensorLayout
                     Add(x + "w2.weight", hidden, inter);
                     Add(x + "w3.weight", inter, hidden);
                 }
+            }
+            else if (phi3)
+            {
+                // Gate then up in one matrix.
+                Add(p + "mlp.gate_up_proj.weight", 2 * inter, hidden);
+                Add(p + "mlp.down_proj.weight", hidden, inter);
             }
             else
             {

@@ -3,7 +3,7 @@ using FuseChat.Fusion.Checkpoints;
 namespace FuseChat.Fusion.Models;
 
 /// <summary>
-/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral and Gemma2 share this skeleton).
+/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral, Gemma2 and Phi3 share this skeleton).
 /// Hugging Face config.json files map onto it; tiny ones are written by hand for tests and demos.
 /// </summary>
 public sealed record DecoderConfig
@@ -75,6 +75,15 @@ public sealed record DecoderConfig
     /// <summary>Logits z become c * tanh(z / c) (Gemma2: 30); null for none.</summary>
     public double? FinalSoftcap { get; init; }
 
+    /// <summary>Width of the part of each head that rotary positions turn (the rest passes as is); 0 for the whole head.</summary>
+    public int RotaryDim { get; init; }
+
+    /// <summary>Phi3's fused projections: q, k and v in one matrix (qkv_proj), gate and up in another (gate_up_proj).</summary>
+    public bool FusedProjections { get; init; }
+
+    /// <summary>The rotated width of a head.</summary>
+    public int EffectiveRotaryDim => RotaryDim > 0 ? RotaryDim : EffectiveHeadDim;
+
     /// <summary>
     /// The embedding row that lookups do not train (transformers' padding_idx = pad_token_id; a negative id counts
     /// from the end, as nn.Embedding does); null for none.
@@ -131,6 +140,9 @@ public sealed record DecoderConfig
             AttentionScale = config.QueryPreAttnScalar is { } scalar ? 1 / Math.Sqrt(scalar) : null,
             AttentionSoftcap = config.AttnLogitSoftcapping,
             FinalSoftcap = config.FinalLogitSoftcapping,
+            // transformers truncates: int(head_dim * partial_rotary_factor).
+            RotaryDim = config.PartialRotaryFactor < 1 ? (int)(config.HeadDim * config.PartialRotaryFactor) : 0,
+            FusedProjections = config.Architecture == ModelArchitecture.Phi3,
             PaddingIndex = config.PadTokenId switch
             {
                 { } id when id >= 0 && id < config.VocabSize => id,
@@ -152,7 +164,8 @@ public sealed record DecoderConfig
         else
         {
             if (HeadDim <= 0 && HiddenSize % Heads != 0) problems.Add($"hidden size {HiddenSize} is not divisible by {Heads} heads");
-            if (EffectiveHeadDim % 2 != 0) problems.Add($"head width {EffectiveHeadDim} must be even for rotary embeddings");
+            if (EffectiveRotaryDim % 2 != 0 || EffectiveRotaryDim > EffectiveHeadDim)
+                problems.Add($"rotary width {EffectiveRotaryDim} must be even and at most the head width {EffectiveHeadDim}");
             if (Heads % EffectiveKeyValueHeads != 0) problems.Add($"{Heads} heads are not divisible by {EffectiveKeyValueHeads} key/value heads");
         }
         if (SlidingWindow < 0) problems.Add($"sliding window must be 0 (none) or positive, got {SlidingWindow}");

@@ -6,8 +6,9 @@ namespace FuseChat.Fusion.Models;
 
 /// <summary>
 /// A Llama-family decoder-only transformer — Llama, Mistral (sliding window), Qwen2 (q/k/v biases,
-/// tied embeddings), Qwen3 (per-head query/key norms), Mixtral (top-k routed experts) and Gemma2 (scaled
-/// embeddings, sandwich norms, GeGLU, soft-capped scores and logits, alternating windows): token embedding,
+/// tied embeddings), Qwen3 (per-head query/key norms), Mixtral (top-k routed experts), Gemma2 (scaled
+/// embeddings, sandwich norms, GeGLU, soft-capped scores and logits, alternating windows) and Phi3 (fused
+/// projections, partial rotary positions): token embedding,
 /// N pre-norm layers of grouped-query self-attention with rotary positions and a gated MLP, a final RMSNorm and
 /// the output projection. Parameter names match Hugging Face checkpoints (model.layers.0.self_attn.q_proj.weight, ...).
 /// </summary>
@@ -25,7 +26,7 @@ public sealed class LlamaModel : Module
         backbone = RegisterModule("model", new LlamaBackbone(config, dtype, device));
         if (!config.TieEmbeddings)
             lmHead = RegisterModule("lm_head", new Linear(config.HiddenSize, config.VocabSize, dtype: dtype, device: device));
-        rotary = new RotaryEmbedding(config.EffectiveHeadDim, config.RopeTheta, config.RopeScaling);
+        rotary = new RotaryEmbedding(config.EffectiveRotaryDim, config.RopeTheta, config.RopeScaling);
     }
 
     /// <summary>The model's shape.</summary>
@@ -242,9 +243,10 @@ internal sealed class LlamaDecoderLayer : Module
 /// <summary>Causal grouped-query self-attention with rotary positions.</summary>
 internal sealed class LlamaAttention : Module
 {
-    private readonly Linear q, k, v, o;
+    private readonly Linear? q, k, v, qkv;
+    private readonly Linear o;
     private readonly DecoderNorm? qNorm, kNorm;
-    private readonly int heads, kvHeads, headDim;
+    private readonly int heads, kvHeads, headDim, rotaryDim;
     private readonly double? scale, softcap;
 
     public LlamaAttention(DecoderConfig config, DType dtype, Device? device)
@@ -252,10 +254,18 @@ internal sealed class LlamaAttention : Module
         heads = config.Heads;
         kvHeads = config.EffectiveKeyValueHeads;
         headDim = config.EffectiveHeadDim;
+        rotaryDim = config.EffectiveRotaryDim;
         var bias = config.AttentionBias;
-        q = RegisterModule("q_proj", new Linear(config.HiddenSize, heads * headDim, bias, dtype: dtype, device: device));
-        k = RegisterModule("k_proj", new Linear(config.HiddenSize, kvHeads * headDim, bias, dtype: dtype, device: device));
-        v = RegisterModule("v_proj", new Linear(config.HiddenSize, kvHeads * headDim, bias, dtype: dtype, device: device));
+        if (config.FusedProjections)
+        {
+            qkv = RegisterModule("qkv_proj", new Linear(config.HiddenSize, (heads + 2 * kvHeads) * headDim, bias, dtype: dtype, device: device));
+        }
+        else
+        {
+            q = RegisterModule("q_proj", new Linear(config.HiddenSize, heads * headDim, bias, dtype: dtype, device: device));
+            k = RegisterModule("k_proj", new Linear(config.HiddenSize, kvHeads * headDim, bias, dtype: dtype, device: device));
+            v = RegisterModule("v_proj", new Linear(config.HiddenSize, kvHeads * headDim, bias, dtype: dtype, device: device));
+        }
         o = RegisterModule("o_proj", new Linear(heads * headDim, config.HiddenSize, config.AttentionOutputBias, dtype: dtype, device: device));
         if (config.QueryKeyNorm)
         {
@@ -271,12 +281,13 @@ internal sealed class LlamaAttention : Module
         var batch = x.Size(0);
         var length = x.Size(1);
         // [batch, length, heads * dim] -> [batch, heads, length, dim]; Qwen3 norms each head before the rotation.
-        var queries = q.Forward(x).View(batch, length, heads, headDim);
-        var keys = k.Forward(x).View(batch, length, kvHeads, headDim);
+        var (queries, keys, values) = Project(x);
+        queries = queries.Reshape(batch, length, heads, headDim);
+        keys = keys.Reshape(batch, length, kvHeads, headDim);
         if (qNorm is not null) (queries, keys) = (qNorm.Forward(queries), kNorm!.Forward(keys));
-        queries = Functional.ApplyRotary(queries.Transpose(1, 2), cos, sin);
-        keys = Functional.ApplyRotary(keys.Transpose(1, 2), cos, sin);
-        var values = v.Forward(x).View(batch, length, kvHeads, headDim).Transpose(1, 2);
+        queries = Rotate(queries.Transpose(1, 2), cos, sin);
+        keys = Rotate(keys.Transpose(1, 2), cos, sin);
+        values = values.Reshape(batch, length, kvHeads, headDim).Transpose(1, 2);
         if (cache is not null) (keys, values) = cache.Append(layer, keys, values);
         if (kvHeads != heads)
         {
@@ -288,6 +299,23 @@ internal sealed class LlamaAttention : Module
             : mask is null ? Functional.ScaledDotProductAttention(queries, keys, values, isCausal: true, scale: scale)
             : Functional.ScaledDotProductAttention(queries, keys, values, mask, scale: scale);
         return o.Forward(attended.Transpose(1, 2).Reshape(batch, length, heads * headDim));
+    }
+
+    /// <summary>Queries, keys and values [batch, length, heads * dim], from three projections or Phi3's one.</summary>
+    private (Tensor Queries, Tensor Keys, Tensor Values) Project(Tensor x)
+    {
+        if (qkv is null) return (q!.Forward(x), k!.Forward(x), v!.Forward(x));
+        var all = qkv.Forward(x);
+        return (all.Narrow(-1, 0, heads * headDim), all.Narrow(-1, heads * headDim, kvHeads * headDim),
+            all.Narrow(-1, (heads + kvHeads) * headDim, kvHeads * headDim));
+    }
+
+    /// <summary>Rotary positions on the first <see cref="DecoderConfig.EffectiveRotaryDim"/> of each head; the rest passes.</summary>
+    private Tensor Rotate(Tensor x, Tensor cos, Tensor sin)
+    {
+        if (rotaryDim == headDim) return Functional.ApplyRotary(x, cos, sin);
+        var turned = Functional.ApplyRotary(x.Narrow(-1, 0, rotaryDim), cos, sin);
+        return Tensor.Cat([turned, x.Narrow(-1, rotaryDim, headDim - rotaryDim)], -1);
     }
 
     /// <summary>
@@ -315,23 +343,43 @@ internal sealed class LlamaAttention : Module
 /// <summary>Gated MLP: down(act(gate(x)) * up(x)), SwiGLU (silu) or GeGLU (tanh GELU, Gemma).</summary>
 internal sealed class LlamaMlp : Module
 {
-    private readonly Linear gate, up, down;
+    private readonly Linear? gate, up, gateUp;
+    private readonly Linear down;
+    private readonly int intermediate;
     private readonly MlpActivation activation;
 
     public LlamaMlp(DecoderConfig config, DType dtype, Device? device)
     {
         var bias = config.MlpBias;
-        gate = RegisterModule("gate_proj", new Linear(config.HiddenSize, config.IntermediateSize, bias, dtype: dtype, device: device));
-        up = RegisterModule("up_proj", new Linear(config.HiddenSize, config.IntermediateSize, bias, dtype: dtype, device: device));
+        intermediate = config.IntermediateSize;
+        if (config.FusedProjections)
+        {
+            gateUp = RegisterModule("gate_up_proj", new Linear(config.HiddenSize, 2 * config.IntermediateSize, bias, dtype: dtype, device: device));
+        }
+        else
+        {
+            gate = RegisterModule("gate_proj", new Linear(config.HiddenSize, config.IntermediateSize, bias, dtype: dtype, device: device));
+            up = RegisterModule("up_proj", new Linear(config.HiddenSize, config.IntermediateSize, bias, dtype: dtype, device: device));
+        }
         down = RegisterModule("down_proj", new Linear(config.IntermediateSize, config.HiddenSize, bias, dtype: dtype, device: device));
         activation = config.Activation;
     }
 
     public Tensor Forward(Tensor x)
     {
-        var gated = gate.Forward(x);
+        Tensor gated, upped;
+        if (gateUp is null)
+        {
+            (gated, upped) = (gate!.Forward(x), up!.Forward(x));
+        }
+        else
+        {
+            // Phi3: the gate is the first half of gate_up_proj's output.
+            var both = gateUp.Forward(x);
+            (gated, upped) = (both.Narrow(-1, 0, intermediate), both.Narrow(-1, intermediate, intermediate));
+        }
         var activated = activation == MlpActivation.GeluTanh ? gated.Gelu(tanhApproximation: true) : gated.Silu();
-        return down.Forward(activated * up.Forward(x));
+        return down.Forward(activated * upped);
     }
 }
 

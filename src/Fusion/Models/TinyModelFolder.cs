@@ -14,8 +14,8 @@ namespace FuseChat.Fusion.Models;
 public static class TinyModelFolder
 {
     /// <summary>
-    /// Writes a model of the given shape and <paramref name="architecture"/> (with that family's defaults; Gemma2 and
-    /// Mistral get a 32-token window so that short chats already meet it), with the vocabulary of the tokenizer in
+    /// Writes a model of the given shape and <paramref name="architecture"/> (with that family's defaults; Gemma2,
+    /// Mistral and Phi3 get a 32-token window so that short chats already meet it), with the vocabulary of the tokenizer in
     /// <paramref name="tokenizerFolder"/> (tokenizer.json and tokenizer_config.json are copied), into
     /// <paramref name="folder"/>; returns the folder.
     /// </summary>
@@ -31,6 +31,7 @@ public static class TinyModelFolder
             ModelArchitecture.Mixtral => ("MixtralForCausalLM", "mixtral", """, "num_local_experts": 4, "sliding_window": null """),
             ModelArchitecture.Gemma2 => ("Gemma2ForCausalLM", "gemma2", $$""", "sliding_window": 32, "query_pre_attn_scalar": {{hidden / heads}} """),
             ModelArchitecture.Qwen3 => ("Qwen3ForCausalLM", "qwen3", ""),
+            ModelArchitecture.Phi3 => ("Phi3ForCausalLM", "phi3", """, "sliding_window": 32 """),
             _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, "not a supported architecture"),
         };
         var config = ModelConfig.Parse($$"""

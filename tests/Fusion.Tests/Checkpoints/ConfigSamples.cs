@@ -180,8 +180,42 @@ internal static class ConfigSamples
         }
         """;
 
+    /// <summary>microsoft/Phi-3-mini-4k-instruct (its auto_map left out).</summary>
+    public const string Phi3Mini4kInstruct = """
+        {
+          "architectures": ["Phi3ForCausalLM"],
+          "attention_bias": false,
+          "attention_dropout": 0.0,
+          "bos_token_id": 1,
+          "embd_pdrop": 0.0,
+          "eos_token_id": 32000,
+          "hidden_act": "silu",
+          "hidden_size": 3072,
+          "initializer_range": 0.02,
+          "intermediate_size": 8192,
+          "max_position_embeddings": 4096,
+          "model_type": "phi3",
+          "num_attention_heads": 32,
+          "num_hidden_layers": 32,
+          "num_key_value_heads": 32,
+          "original_max_position_embeddings": 4096,
+          "pad_token_id": 32000,
+          "resid_pdrop": 0.0,
+          "rms_norm_eps": 1e-05,
+          "rope_scaling": null,
+          "rope_theta": 10000.0,
+          "sliding_window": 2047,
+          "tie_word_embeddings": false,
+          "torch_dtype": "bfloat16",
+          "transformers_version": "4.40.2",
+          "use_cache": true,
+          "vocab_size": 32064
+        }
+        """;
+
     /// <summary>The name of every sample, one per family, for theories; <see cref="ByName"/> gives its text.</summary>
-    public static TheoryData<string> Names => [nameof(Llama2_7B), nameof(Mistral7B), nameof(Qwen15_7BChat), nameof(Mixtral8x7B), nameof(Gemma2_9B_It), nameof(Qwen3_8B)];
+    public static TheoryData<string> Names => [nameof(Llama2_7B), nameof(Mistral7B), nameof(Qwen15_7BChat), nameof(Mixtral8x7B), nameof(Gemma2_9B_It), nameof(Qwen3_8B),
+        nameof(Phi3Mini4kInstruct)];
 
     /// <summary>The text of the sample called <paramref name="name"/>.</summary>
     public static string ByName(string name) => (string)typeof(ConfigSamples).GetField(name)!.GetValue(null)!;

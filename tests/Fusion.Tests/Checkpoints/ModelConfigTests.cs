@@ -279,6 +279,31 @@ public class ModelConfigTests
     }
 
     [Fact]
+    public void ParsesPhi3WithItsWindowPadRowAndPartialRotaryFactorInEitherPlace()
+    {
+        var c = ModelConfig.Parse(ConfigSamples.Phi3Mini4kInstruct);
+        Assert.Equal((ModelArchitecture.Phi3, 2047, 1.0, 32000), (c.Architecture, c.EffectiveSlidingWindow, c.PartialRotaryFactor, c.PadTokenId));
+        var d = DecoderConfig.From(c);
+        Assert.Equal((true, 96, 32000), (d.FusedProjections, d.EffectiveRotaryDim, d.PaddingIndex));
+
+        // Phi-4-mini turns 3/4 of each head; transformers 4 writes the factor at the top level, 5 inside rope_parameters.
+        var top = ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Phi3Mini4kInstruct, "rope_scaling", """null, "partial_rotary_factor": 0.75"""));
+        var inner = ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Phi3Mini4kInstruct, "rope_scaling",
+            """null, "rope_parameters": {"rope_theta": 10000.0, "rope_type": "default", "partial_rotary_factor": 0.75}"""));
+        Assert.Equal((0.75, 0.75), (top.PartialRotaryFactor, inner.PartialRotaryFactor));
+        Assert.Equal(72, DecoderConfig.From(top).EffectiveRotaryDim);
+        Assert.Equal(top, ModelConfig.Parse(top.ToJson()));
+        Assert.Contains("partial_rotary_factor must be in (0, 1]", Assert.Throws<CheckpointFormatException>(() =>
+            ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Phi3Mini4kInstruct, "rope_scaling", """null, "partial_rotary_factor": 1.5"""))).Message, StringComparison.Ordinal);
+        Assert.Contains("disagrees with rope_parameters.partial_rotary_factor", Assert.Throws<CheckpointFormatException>(() =>
+            ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Phi3Mini4kInstruct, "rope_scaling",
+                """null, "partial_rotary_factor": 0.5, "rope_parameters": {"rope_type": "default", "partial_rotary_factor": 0.75}"""))).Message, StringComparison.Ordinal);
+        // Phi-3's 128k models scale positions with "longrope", which is refused by name rather than ignored.
+        Assert.Contains("longrope", Assert.Throws<CheckpointFormatException>(() =>
+            ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Phi3Mini4kInstruct, "rope_scaling", """{"type": "longrope", "long_factor": [1.0], "short_factor": [1.0]}"""))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void UnknownArchitectureNamesFileArchitectureAndSupportedOnes()
     {
         var json = ConfigSamples.With(ConfigSamples.Llama2_7B, "architectures", """["GPT2LMHeadModel"]""");
@@ -313,7 +338,7 @@ public class ModelConfigTests
     }
 
     public static TheoryData<string> AllSamples() => new([ConfigSamples.Llama2_7B, ConfigSamples.Mistral7B, ConfigSamples.Qwen15_7BChat, ConfigSamples.Mixtral8x7B,
-        ConfigSamples.Gemma2_9B_It, ConfigSamples.Qwen3_8B]);
+        ConfigSamples.Gemma2_9B_It, ConfigSamples.Qwen3_8B, ConfigSamples.Phi3Mini4kInstruct]);
 
     [Theory]
     [MemberData(nameof(AllSamples))]

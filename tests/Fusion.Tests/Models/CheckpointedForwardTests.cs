@@ -6,7 +6,7 @@ namespace FuseChat.Fusion.Tests.Models;
 
 public class CheckpointedForwardTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Families => ["llama", "mistral-window", "qwen2-tied", "mixtral", "llama-bf16", "gemma2", "gemma2-bf16", "qwen3"];
+    public static TheoryData<string> Families => ["llama", "mistral-window", "qwen2-tied", "mixtral", "llama-bf16", "gemma2", "gemma2-bf16", "qwen3", "phi3"];
 
     private static (DecoderConfig Config, DType DType) Family(string name) => name switch
     {
@@ -21,6 +21,7 @@ public class CheckpointedForwardTests(ITestOutputHelper output)
         "gemma2" => (TinyModels.Gemma2(layers: 3), DType.Float32),
         "gemma2-bf16" => (TinyModels.Gemma2(layers: 3), DType.BFloat16),
         "qwen3" => (TinyModels.Qwen3(layers: 3), DType.Float32),
+        "phi3" => (TinyModels.Phi3(layers: 3), DType.Float32),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

@@ -21,6 +21,9 @@ internal static class TinyModels
     /// <summary>Qwen3's features at test scale: per-head query/key norms and a head width that is not hidden / heads.</summary>
     public static DecoderConfig Qwen3(int layers = 3) => Llama(layers) with { HeadDim = 16, QueryKeyNorm = true, TieEmbeddings = true };
 
+    /// <summary>Phi3's features at test scale: fused q/k/v and gate/up projections, rotary positions on half of each head, a window of 8.</summary>
+    public static DecoderConfig Phi3(int layers = 3) => Llama(layers) with { FusedProjections = true, RotaryDim = 4, SlidingWindow = 8 };
+
     public static Tensor Ids(long[] ids) => Tensor.From<long>(ids, [1, ids.Length]);
 
     public static long[] RandomIds(int count, int vocab, int seed)

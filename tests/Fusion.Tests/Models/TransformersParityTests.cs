@@ -65,7 +65,7 @@ public sealed class TransformersParityFixture : IDisposable
 public sealed class TransformersParityTests(TransformersParityFixture fixture, ITestOutputHelper output) : IClassFixture<TransformersParityFixture>
 {
     /// <summary>One folder of each family, and Qwen2 with a window from its second layer on (the linear-RoPE Llama is tested by the logits alone).</summary>
-    public static TheoryData<string> Families => ["llama", "mistral", "qwen2", "mixtral", "qwen2-sliding", "gemma2", "qwen3"];
+    public static TheoryData<string> Families => ["llama", "mistral", "qwen2", "mixtral", "qwen2-sliding", "gemma2", "qwen3", "phi3"];
 
     /// <summary>The families and what each exercises; make_fixtures.py writes one folder per name.</summary>
     [Theory]
@@ -79,6 +79,7 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
     [InlineData("qwen2-sliding", ModelArchitecture.Qwen2)]
     [InlineData("gemma2", ModelArchitecture.Gemma2)]
     [InlineData("qwen3", ModelArchitecture.Qwen3)]
+    [InlineData("phi3", ModelArchitecture.Phi3)]
     public void LogitsMatchTransformers(string family, ModelArchitecture architecture)
     {
         var folder = fixture.Folder(family);
@@ -218,6 +219,11 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
             case "qwen3":
                 Assert.Equal((1e6, true, false, 16), (config.RopeTheta, config.TieWordEmbeddings, config.AttentionBias, config.HeadDim));
                 Assert.Null(config.EffectiveSlidingWindow);
+                break;
+            case "phi3":
+                // transformers 5 writes the factor inside rope_parameters.
+                Assert.Equal((0.5, 8, 0), (config.PartialRotaryFactor, config.EffectiveSlidingWindow, config.PadTokenId));
+                Assert.Equal(4, DecoderConfig.From(config).EffectiveRotaryDim);
                 break;
         }
     }

@@ -33,6 +33,7 @@ public sealed class TrainingParityTests(TransformersParityFixture fixture, ITest
     [InlineData("mixtral")]
     [InlineData("gemma2")]
     [InlineData("qwen3")]
+    [InlineData("phi3")]
     public void TrainingMatchesPyTorch(string family)
     {
         var python = fixture.Python;
