@@ -225,17 +225,17 @@ internal sealed class LlamaDecoderLayer : Module
 
     public Tensor Forward(Tensor h, Tensor cos, Tensor sin, Tensor? mask, KeyValueCache? cache, int index)
     {
-        var attention = this.attention.Forward(inputNorm.Forward(h), cos, sin, mask, cache, index);
+        var attentionOutput = attention.Forward(inputNorm.Forward(h), cos, sin, mask, cache, index);
         if (postFeedForwardNorm is null)
         {
             // Llama: post_attention_layernorm is the MLP's input norm.
-            var attended = h + attention;
+            var attended = h + attentionOutput;
             var normed = postAttentionNorm.Forward(attended);
             return attended + (experts is null ? mlp!.Forward(normed) : experts.Forward(normed));
         }
 
         // Gemma: post_attention_layernorm norms the attention's output; the MLP has its own pre and post norms.
-        var residual = h + postAttentionNorm.Forward(attention);
+        var residual = h + postAttentionNorm.Forward(attentionOutput);
         return residual + postFeedForwardNorm.Forward(mlp!.Forward(preFeedForwardNorm!.Forward(residual)));
     }
 }
