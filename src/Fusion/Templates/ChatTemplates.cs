@@ -14,7 +14,7 @@ public static class ChatTemplates
     public static IChatTemplate OpenChat35 => ByName["openchat_3.5"];
 
     /// <summary>The template with this name (case-insensitive).</summary>
-    /// <param name="name">e.g. "openchat_3.5", "mistral", "llama-2", "llama-3", "chatml", "qwen", "qwen3", "gemma", "internlm2".</param>
+    /// <param name="name">e.g. "openchat_3.5", "mistral", "llama-2", "llama-3", "chatml", "qwen", "qwen3", "gemma", "internlm2", "phi-3".</param>
     /// <exception cref="ArgumentException">The name is unknown; the message lists the known names.</exception>
     public static IChatTemplate Get(string name)
     {
@@ -55,6 +55,14 @@ public static class ChatTemplates
             return ByName["gemma"];
         }
 
+        // Phi-3's markers with its newline after "<|end|>", as a Jinja escape or a real newline (Phi-4-mini writes the
+        // same markers without newlines).
+        if (Has("<|assistant|>") && Has("<|end|>") && tokenizer.ChatTemplate is { } phi
+            && (phi.Contains("<|end|>\\n", StringComparison.Ordinal) || phi.Contains("<|end|>\n", StringComparison.Ordinal)))
+        {
+            return ByName["phi-3"];
+        }
+
         if (Has("<|end_of_turn|>"))
         {
             return ByName["openchat_3.5"];
@@ -87,6 +95,7 @@ public static class ChatTemplates
             new GemmaTemplate(),
             new ChatMlTemplate("internlm2", bosToken: "<s>"),
             new ChatMlTemplate("qwen3", bosToken: null, emptyThinkBlock: true),
+            new Phi3Template(),
         ];
         var byName = templates.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);
         byName["qwen"] = chatml;

@@ -19,6 +19,7 @@ public sealed class ChatEncoderTests
         { "qwen3", "qwen3", [], "<|im_end|>" },
         { "internlm2", "llama2", ["<|im_start|>", "<|im_end|>"], "<|im_end|>" },
         { "gemma", "gemma3", [], "<end_of_turn>" },
+        { "phi-3", "llama2", ["<|endoftext|>", "<|assistant|>", "<|system|>", "<|end|>", "<|user|>"], "<|end|>" },
     };
 
     [Theory]
@@ -41,8 +42,10 @@ public sealed class ChatEncoderTests
     {
         _ = endOfTurn;
         var tokenizer = Load(package, added);
-        var encoded = ChatEncoder.Encode(TwoTurnsWithSystem, ChatTemplates.Get(name), tokenizer);
-        if (tokenizer.BosId is { } bos)
+        var template = ChatTemplates.Get(name);
+        var encoded = ChatEncoder.Encode(TwoTurnsWithSystem, template, tokenizer);
+        // Templates that write no BOS (ChatML, Phi-3: their Jinja has no bos_token) start without one.
+        if (template.BosToken is not null && tokenizer.BosId is { } bos)
         {
             Assert.Equal(bos, encoded.Ids[0]);
             Assert.Contains(bos, encoded.Ids);
@@ -130,7 +133,7 @@ public sealed class ChatEncoderTests
     {
         var error = Assert.Throws<ArgumentException>(() => ChatTemplates.Get("vicuna"));
         Assert.Contains("vicuna", error.Message, StringComparison.Ordinal);
-        foreach (var name in new[] { "openchat_3.5", "mistral", "llama-2", "llama-3", "chatml", "qwen", "qwen3", "gemma", "internlm2" })
+        foreach (var name in new[] { "openchat_3.5", "mistral", "llama-2", "llama-3", "chatml", "qwen", "qwen3", "gemma", "internlm2", "phi-3" })
         {
             Assert.Contains(name, ChatTemplates.Names);
             Assert.Contains(name, error.Message, StringComparison.Ordinal);
@@ -149,6 +152,23 @@ public sealed class ChatEncoderTests
         Assert.Null(ChatTemplates.Detect(TokenizerFixtures.Shared("llama2")));
         Assert.Equal("openchat_3.5", ChatTemplates.Detect(Load("llama2", ["<|end_of_turn|>"]))?.Name);
         Assert.Equal("internlm2", ChatTemplates.Detect(Load("llama2", ["<|im_start|>", "<|im_end|>"]))?.Name);
+    }
+
+    [Fact]
+    public void Templates_Detect_Phi3FromItsMarkersAndTemplate()
+    {
+        // The Llama-2 vocabulary with Phi-3's added tokens and its chat_template, as a Phi-3 folder has them.
+        using var folder = new FuseChat.Fusion.Tests.Checkpoints.TempFolder();
+        foreach (var file in Directory.GetFiles(TokenizerFixtures.ModelDir("llama2")))
+            File.Copy(file, Path.Combine(folder.Path, Path.GetFileName(file)));
+        var configPath = Path.Combine(folder.Path, "tokenizer_config.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        config["chat_template"] = File.ReadAllText(TemplatePath("phi-3.jinja"));
+        File.WriteAllText(configPath, config.ToJsonString());
+        var phi = HfTokenizer.Load(folder.Path);
+        Assert.Null(ChatTemplates.Detect(phi)); // the template alone is not enough: the markers must be tokens
+        foreach (var token in new[] { "<|endoftext|>", "<|assistant|>", "<|system|>", "<|end|>", "<|user|>" }) phi.AddSpecialToken(token);
+        Assert.Equal("phi-3", ChatTemplates.Detect(phi)?.Name);
     }
 
     [Fact]

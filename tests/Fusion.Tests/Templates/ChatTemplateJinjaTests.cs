@@ -12,6 +12,7 @@ public sealed class ChatTemplateJinjaTests
     [InlineData("qwen3", "qwen3", null, "<|im_end|>")]
     [InlineData("internlm2", null, "<s>", "</s>")]
     [InlineData("llama-2", null, "<s>", "</s>")]
+    [InlineData("phi-3", null, null, "<|endoftext|>")]
     public void Templates_Render_EqualsJinja(string name, string? package, string? bos, string? eos)
     {
         var jinja = package is null ? TemplatePath(name + ".jinja") : TokenizerConfig(package);
