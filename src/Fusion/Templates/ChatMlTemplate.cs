@@ -5,9 +5,12 @@ namespace FuseChat.Fusion.Templates;
 /// by InternLM2-chat. The newline after "&lt;|im_end|&gt;" is a separator, not part of the reply. With
 /// <paramref name="emptyThinkBlock"/> it is Qwen3's template: a conversation that ends with an assistant reply to its
 /// last user message opens that reply with an empty "&lt;think&gt;\n\n&lt;/think&gt;\n\n" (no reasoning), which
-/// is prompt, not reply, as the generation prompt of Qwen3's non-thinking mode carries it.
+/// is prompt, not reply, as the generation prompt of Qwen3's non-thinking mode carries it. With
+/// <paramref name="roleSeparator"/> "&lt;|im_sep|&gt;" and no <paramref name="turnSeparator"/> it is Phi-4's:
+/// "&lt;|im_start|&gt;role&lt;|im_sep|&gt;content&lt;|im_end|&gt;", turn after turn.
 /// </summary>
-internal sealed class ChatMlTemplate(string name, string? bosToken, bool emptyThinkBlock = false) : IChatTemplate
+internal sealed class ChatMlTemplate(string name, string? bosToken, bool emptyThinkBlock = false, string roleSeparator = "\n", string turnSeparator = "\n")
+    : IChatTemplate
 {
     public string Name => name;
 
@@ -24,18 +27,19 @@ internal sealed class ChatMlTemplate(string name, string? bosToken, bool emptyTh
             if (message.Role == ChatRole.Assistant)
             {
                 var think = emptyThinkBlock && i == messages.Count - 1 && i > lastUser ? "<think>\n\n</think>\n\n" : "";
-                builder.Prompt("<|im_start|>assistant\n" + think).Reply(message.Content + "<|im_end|>").Prompt("\n");
+                builder.Prompt("<|im_start|>assistant" + roleSeparator + think).Reply(message.Content + "<|im_end|>");
+                if (turnSeparator.Length > 0) builder.Prompt(turnSeparator);
             }
             else
             {
                 var role = message.Role == ChatRole.System ? "system" : "user";
-                builder.Prompt("<|im_start|>" + role + "\n" + message.Content + "<|im_end|>\n");
+                builder.Prompt("<|im_start|>" + role + roleSeparator + message.Content + "<|im_end|>" + turnSeparator);
             }
         }
 
         if (addGenerationPrompt)
         {
-            builder.Prompt("<|im_start|>assistant\n");
+            builder.Prompt("<|im_start|>assistant" + roleSeparator);
         }
 
         return builder.Build();

@@ -14,7 +14,7 @@ public static class ChatTemplates
     public static IChatTemplate OpenChat35 => ByName["openchat_3.5"];
 
     /// <summary>The template with this name (case-insensitive).</summary>
-    /// <param name="name">e.g. "openchat_3.5", "mistral", "llama-2", "llama-3", "chatml", "qwen", "qwen3", "gemma", "internlm2", "phi-3".</param>
+    /// <param name="name">e.g. "openchat_3.5", "mistral", "llama-2", "llama-3", "chatml", "qwen", "qwen3", "gemma", "internlm2", "phi-3", "phi-4".</param>
     /// <exception cref="ArgumentException">The name is unknown; the message lists the known names.</exception>
     public static IChatTemplate Get(string name)
     {
@@ -68,6 +68,11 @@ public static class ChatTemplates
             return ByName["openchat_3.5"];
         }
 
+        if (Has("<|im_start|>") && Has("<|im_sep|>"))
+        {
+            return ByName["phi-4"];
+        }
+
         if (Has("<|im_start|>"))
         {
             // InternLM2 writes ChatML after a "<s>" BOS; Qwen has no BOS, and Qwen3 has thinking markers.
@@ -96,6 +101,7 @@ public static class ChatTemplates
             new ChatMlTemplate("internlm2", bosToken: "<s>"),
             new ChatMlTemplate("qwen3", bosToken: null, emptyThinkBlock: true),
             new Phi3Template(),
+            new ChatMlTemplate("phi-4", bosToken: null, roleSeparator: "<|im_sep|>", turnSeparator: ""),
         ];
         var byName = templates.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);
         byName["qwen"] = chatml;

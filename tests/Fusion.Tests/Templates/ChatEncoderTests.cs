@@ -20,6 +20,7 @@ public sealed class ChatEncoderTests
         { "internlm2", "llama2", ["<|im_start|>", "<|im_end|>"], "<|im_end|>" },
         { "gemma", "gemma3", [], "<end_of_turn>" },
         { "phi-3", "llama2", ["<|endoftext|>", "<|assistant|>", "<|system|>", "<|end|>", "<|user|>"], "<|end|>" },
+        { "phi-4", "qwen3", ["<|im_sep|>"], "<|im_end|>" },
     };
 
     [Theory]
@@ -133,7 +134,7 @@ public sealed class ChatEncoderTests
     {
         var error = Assert.Throws<ArgumentException>(() => ChatTemplates.Get("vicuna"));
         Assert.Contains("vicuna", error.Message, StringComparison.Ordinal);
-        foreach (var name in new[] { "openchat_3.5", "mistral", "llama-2", "llama-3", "chatml", "qwen", "qwen3", "gemma", "internlm2", "phi-3" })
+        foreach (var name in new[] { "openchat_3.5", "mistral", "llama-2", "llama-3", "chatml", "qwen", "qwen3", "gemma", "internlm2", "phi-3", "phi-4" })
         {
             Assert.Contains(name, ChatTemplates.Names);
             Assert.Contains(name, error.Message, StringComparison.Ordinal);
@@ -169,6 +170,7 @@ public sealed class ChatEncoderTests
         Assert.Null(ChatTemplates.Detect(phi)); // the template alone is not enough: the markers must be tokens
         foreach (var token in new[] { "<|endoftext|>", "<|assistant|>", "<|system|>", "<|end|>", "<|user|>" }) phi.AddSpecialToken(token);
         Assert.Equal("phi-3", ChatTemplates.Detect(phi)?.Name);
+        Assert.Equal("phi-4", ChatTemplates.Detect(Load("qwen3", ["<|im_sep|>"]))?.Name);
     }
 
     [Fact]

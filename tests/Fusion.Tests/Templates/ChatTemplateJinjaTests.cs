@@ -13,6 +13,7 @@ public sealed class ChatTemplateJinjaTests
     [InlineData("internlm2", null, "<s>", "</s>")]
     [InlineData("llama-2", null, "<s>", "</s>")]
     [InlineData("phi-3", null, null, "<|endoftext|>")]
+    [InlineData("phi-4", null, null, null)]
     public void Templates_Render_EqualsJinja(string name, string? package, string? bos, string? eos)
     {
         var jinja = package is null ? TemplatePath(name + ".jinja") : TokenizerConfig(package);
