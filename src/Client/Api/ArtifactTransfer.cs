@@ -1,15 +1,16 @@
+using FuseChat.Grains.Storage;
+
 namespace FuseChat.Client.Api;
 
 /// <summary>
 /// Whole files and folders to and from the silos' artifact store through <see cref="FuseChatApiClient"/>, resumable:
 /// a file already on the other side with the same length is skipped, so running the same command again after an
-/// interruption sends only what is missing. A folder's config.json goes last, so that a model folder whose transfer
-/// broke off has none, and is refused by a run (and by <c>PretrainedModel.Load</c>) instead of read half.
+/// interruption sends only what is missing. Files go in the run mirror's order (<see cref="RunArtifactMirror.TransferOrder"/>):
+/// a folder's config.json last, so that a model folder whose transfer broke off has none, and is refused by a run
+/// (and by <c>PretrainedModel.Load</c>) instead of read half.
 /// </summary>
 public static class ArtifactTransfer
 {
-    private const string ConfigFile = "config.json";
-
     /// <summary>
     /// Uploads <paramref name="localPath"/> (a file, or a folder's files under their relative paths) to
     /// <paramref name="artifactPath"/>. Files whose path has a segment starting with '.' are left out.
@@ -32,7 +33,7 @@ public static class ArtifactTransfer
                 .Select(f => (Local: f, Relative: Path.GetRelativePath(root, f).Replace(Path.DirectorySeparatorChar, '/')))
                 .ToList();
             hidden = all.Count(f => IsHidden(f.Relative));
-            files = [.. LastConfig(all.Where(f => !IsHidden(f.Relative)).Select(f => (f.Local, Remote: $"{artifactPath}/{f.Relative}")), f => f.Remote)];
+            files = [.. RunArtifactMirror.TransferOrder(all.Where(f => !IsHidden(f.Relative)).Select(f => (f.Local, Remote: $"{artifactPath}/{f.Relative}")), f => f.Remote)];
             if (files.Count == 0) throw new FileNotFoundException($"{localPath} holds no files to upload", localPath);
         }
         else
@@ -74,7 +75,7 @@ public static class ArtifactTransfer
         }
 
         if (under.Count == 0) throw new FileNotFoundException($"nothing is stored at or under artifact:{artifactPath}", artifactPath);
-        return await RunAsync([.. LastConfig(under, a => a.Path).Select(a => new Item(a.Path, a.Length,
+        return await RunAsync([.. RunArtifactMirror.TransferOrder(under, a => a.Path).Select(a => new Item(a.Path, a.Length,
             File.Exists(a.Local) && new FileInfo(a.Local).Length == a.Length,
             report => client.DownloadArtifactAsync(a.Path, a.Local, report, cancellation)))], 0, progress);
     }
@@ -110,16 +111,13 @@ public static class ArtifactTransfer
     /// <summary>One file to move: its artifact path, its length, whether the other side has it already, and how to move it.</summary>
     private sealed record Item(string Path, long Length, bool Skip, Func<IProgress<long>, Task> Transfer);
 
-    /// <summary>"artifact:models/x/" and "models/x" name the same place.</summary>
-    private static string Normalize(string artifactPath)
+    /// <summary>"artifact:models/x/" and "models/x" name the same place: the second.</summary>
+    internal static string Normalize(string artifactPath)
     {
         var path = artifactPath.StartsWith("artifact:", StringComparison.Ordinal) ? artifactPath["artifact:".Length..] : artifactPath;
-        return FuseChat.Grains.Storage.ArtifactPaths.Validate(path.Trim('/'));
+        return ArtifactPaths.Validate(path.Trim('/'));
     }
 
     private static bool IsHidden(string relative) => relative.Split('/').Any(s => s.StartsWith('.'));
 
-    private static IEnumerable<T> LastConfig<T>(IEnumerable<T> items, Func<T, string> path) =>
-        items.OrderBy(i => path(i).EndsWith("/" + ConfigFile, StringComparison.Ordinal) || path(i) == ConfigFile ? 1 : 0)
-            .ThenBy(path, StringComparer.Ordinal);
 }

@@ -121,23 +121,11 @@ public sealed class FuseChatApiClient : IDisposable
     {
         using var response = await transfers.GetAsync(ArtifactUri(path), HttpCompletionOption.ResponseHeadersRead, cancellation);
         await Ensure(response, cancellation);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(localFile))!);
-        var temp = $"{localFile}.{Guid.NewGuid():N}.part";
-        try
+        await PartFile.WriteAsync(localFile, async destination =>
         {
-            await using (var source = new ProgressStream(await response.Content.ReadAsStreamAsync(cancellation), progress))
-            await using (var destination = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-            {
-                await source.CopyToAsync(destination, 1 << 20, cancellation);
-            }
-
-            File.Move(temp, localFile, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+            await using var source = new ProgressStream(await response.Content.ReadAsStreamAsync(cancellation), progress);
+            await source.CopyToAsync(destination, 1 << 20, cancellation);
+        });
     }
 
     /// <summary>The "error" of a JSON error body (what the silo's endpoints answer), else the body as it came.</summary>

@@ -27,7 +27,7 @@ internal static class ArtifactCommands
             var summary = await WithProgress("upload", progress =>
                 ArtifactTransfer.UploadAsync(client, parse.GetValue(local)!, path, parse.GetValue(force), progress, cancellation));
             AnsiConsole.MarkupLineInterpolated(
-                $"uploaded {summary.Transferred} files ({Size(summary.Bytes)}) to [green]artifact:{path.Replace("artifact:", "", StringComparison.Ordinal).Trim('/')}[/]{(summary.Skipped > 0 ? $"; {summary.Skipped} were there already" : "")}{(summary.Hidden > 0 ? $"; left out {summary.Hidden} hidden files" : "")}");
+                $"uploaded {summary.Transferred} files ({Size(summary.Bytes)}) to [green]artifact:{ArtifactTransfer.Normalize(path)}[/]{(summary.Skipped > 0 ? $"; {summary.Skipped} were there already" : "")}{(summary.Hidden > 0 ? $"; left out {summary.Hidden} hidden files" : "")}");
             if (summary.Extra.Count > 0)
             {
                 // Say so rather than delete: the store may hold them on purpose, and runs would pull them all.

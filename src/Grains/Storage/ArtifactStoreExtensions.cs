@@ -87,26 +87,13 @@ public static class ArtifactStoreExtensions
     {
         ArgumentNullException.ThrowIfNull(store);
         ArtifactPaths.Validate(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(localFile))!);
-        var temp = localFile + $".{Guid.NewGuid():N}.part";
-        try
+        await PartFile.WriteAsync(localFile, async destination =>
         {
             var source = await store.OpenReadAsync(path, cancellationToken).ConfigureAwait(false);
             await using (source.ConfigureAwait(false))
             {
-                var destination = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-                await using (destination.ConfigureAwait(false))
-                {
-                    await source.CopyToAsync(destination, 1 << 20, cancellationToken).ConfigureAwait(false);
-                }
+                await source.CopyToAsync(destination, 1 << 20, cancellationToken).ConfigureAwait(false);
             }
-
-            File.Move(temp, localFile, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        }).ConfigureAwait(false);
     }
 }

@@ -187,11 +187,18 @@ public sealed class RunArtifactMirror
         }
 
         return relative.EndsWith(".tmp", StringComparison.OrdinalIgnoreCase)
-            || relative.EndsWith(".part", StringComparison.OrdinalIgnoreCase)
+            || relative.EndsWith(PartFile.Suffix, StringComparison.OrdinalIgnoreCase)
             || relative.EndsWith(".partial", StringComparison.OrdinalIgnoreCase);
     }
 
-    private static IEnumerable<T> TransferOrder<T>(IEnumerable<T> items, Func<T, string> key) =>
+    /// <summary>
+    /// <paramref name="items"/> in the order a transfer moves them: by key, with the files readers take as proof that
+    /// the rest of their folder is there (checkpoint marker, config.json, manifest.json) last.
+    /// </summary>
+    /// <param name="items">The files.</param>
+    /// <param name="key">A file's key or path, '/'-separated.</param>
+    /// <returns>The files in transfer order.</returns>
+    public static IEnumerable<T> TransferOrder<T>(IEnumerable<T> items, Func<T, string> key) =>
         items.OrderBy(i => Array.IndexOf(Metadata, FileName(key(i))) + 1).ThenBy(key, StringComparer.Ordinal);
 
     private static string FileName(string key) => key[(key.LastIndexOf('/') + 1)..];
@@ -304,25 +311,19 @@ public sealed class RunArtifactMirror
     private async Task DownloadAsync(string key, string target, CancellationToken cancellationToken)
     {
         using var watchdog = StallWatchdog.Start(cancellationToken, StallTimeout);
-        var temporary = $"{target}.{Guid.NewGuid():N}.part";
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            var source = await _store.OpenReadAsync(key, watchdog.Token).ConfigureAwait(false);
-            await using (source.ConfigureAwait(false))
+            await PartFile.WriteAsync(target, async destination =>
             {
-                var destination = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-                await using (destination.ConfigureAwait(false))
+                var source = await _store.OpenReadAsync(key, watchdog.Token).ConfigureAwait(false);
+                await using (source.ConfigureAwait(false))
                 {
                     await CopyAsync(source, destination, watchdog).ConfigureAwait(false);
                 }
-            }
-
-            File.Move(temporary, target, overwrite: true);
+            }).ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            TryDelete(temporary);
             if (e is OperationCanceledException && cancellationToken.IsCancellationRequested) throw;
             throw Failure("pull", key, target, e);
         }
@@ -355,19 +356,4 @@ public sealed class RunArtifactMirror
         return new StorageOperationException($"Could not {operation} artifact '{key}'{where}: {why}", operation, Prefix, key, (e as StorageOperationException)?.Status ?? 0, e);
     }
 
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // A leftover .part file is a temporary: never pushed, overwritten by nothing, harmless.
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // As above.
-        }
-    }
 }
