@@ -20,11 +20,7 @@ var maxLength = Get("max-length", 512);
 var batchTokens = Get("batch-tokens", 4096);
 var topK = Get("top-k", 10);
 var repeats = Get("repeats", 3);
-var config = new DecoderConfig
-{
-    VocabSize = Get("vocab", 32000), HiddenSize = Get("width", 256), IntermediateSize = Get("intermediate", 688),
-    Layers = Get("layers", 4), Heads = Get("heads", 4), RmsNormEps = 1e-6, MaxPositions = maxLength,
-};
+var config = options.Decoder() with { MaxPositions = maxLength };
 var device = options.Device;
 var dtype = options.DType;
 

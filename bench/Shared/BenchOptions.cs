@@ -1,4 +1,5 @@
 using System.Globalization;
+using FuseChat.Fusion.Models;
 using FuseChat.Torch;
 
 namespace FuseChat.Bench;
@@ -28,6 +29,16 @@ internal sealed class BenchOptions
 
     /// <summary>--dtype (f32, bf16; default f32).</summary>
     public DType DType => DTypeExtensions.Parse(values.GetValueOrDefault("dtype", "f32"));
+
+    /// <summary>
+    /// The benched model's shape, the same options and defaults in every program and its Python peer: --vocab (32000),
+    /// --width (256), --intermediate (688), --layers (4), --heads (4); RMSNorm epsilon 1e-6.
+    /// </summary>
+    public DecoderConfig Decoder() => new()
+    {
+        VocabSize = Int("vocab", 32000), HiddenSize = Int("width", 256), IntermediateSize = Int("intermediate", 688),
+        Layers = Int("layers", 4), Heads = Int("heads", 4), RmsNormEps = 1e-6,
+    };
 
     /// <summary>--threads (default 1).</summary>
     public int Threads => Int("threads", 1);

@@ -18,11 +18,6 @@ var steps = Get("steps", 10);
 var warmup = Get("warmup", 3);
 var batch = Get("batch", 4);
 var length = Get("length", 256);
-var layers = Get("layers", 4);
-var width = Get("width", 256);
-var heads = Get("heads", 4);
-var vocab = Get("vocab", 32000);
-var intermediate = Get("intermediate", 688);
 var device = options.Device;
 var dtype = options.DType;
 var checkpointing = Get("checkpointing", 0) != 0;
@@ -31,12 +26,9 @@ var offload = Get("offload", 0) != 0;
 
 TorchRuntime.Threads = threads;
 TorchRuntime.ManualSeed(0);
-var config = new DecoderConfig
-{
-    VocabSize = vocab, HiddenSize = width, IntermediateSize = intermediate, Layers = layers, Heads = heads, RmsNormEps = 1e-6,
-};
+var config = options.Decoder();
 using var reference = new LlamaModel(config);
-using var cpuIds = Tensor.RandInt(0, vocab, [batch, length]).DetachFromScope();
+using var cpuIds = Tensor.RandInt(0, config.VocabSize, [batch, length]).DetachFromScope();
 double? cpuLoss = null;
 var onCpuInFp32 = device.Type == DeviceType.Cpu && dtype == DType.Float32;
 if (!onCpuInFp32)
