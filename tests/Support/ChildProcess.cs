@@ -14,7 +14,11 @@ public sealed class ChildProcess : IDisposable
     private readonly StreamWriter? _log;
     private readonly string? _logPath;
     private readonly StringBuilder _output = new();
+    // The last lines of a process that logs to a file, for error messages: a test's temporary folder, log included,
+    // is gone by the time anyone reads "see LOG".
+    private readonly Queue<string> _tail = new();
     private readonly Lock _gate = new();
+    private const int TailLines = 20;
 
     private ChildProcess(string name, Process process, string? logPath, StreamWriter? log)
     {
@@ -33,14 +37,14 @@ public sealed class ChildProcess : IDisposable
     /// <summary>True once the process is gone.</summary>
     public bool HasExited => _process.HasExited;
 
-    /// <summary>What the process has written so far, or where to read it when it goes to a log file.</summary>
+    /// <summary>What the process has written so far, or, when it goes to a log file, where to read it and its last lines.</summary>
     public string Output
     {
         get
         {
             lock (_gate)
             {
-                return _logPath is null ? "output: " + _output : "see " + _logPath;
+                return _logPath is null ? "output: " + _output : $"see {_logPath}; its last lines:\n{string.Join('\n', _tail)}";
             }
         }
     }
@@ -156,6 +160,8 @@ public sealed class ChildProcess : IDisposable
                 return;
             }
 
+            _tail.Enqueue(line);
+            if (_tail.Count > TailLines) _tail.Dequeue();
             try
             {
                 _log.WriteLine(line);
