@@ -47,5 +47,11 @@ count() { awk -v key="$1:" '$1 == key && NF == 2 { s += $2 } END { print s + 0 }
 passed=$(count Passed)
 failed=$(count Failed)
 skipped=$(count Skipped)
+# The failed tests and their messages again, last: a CI record keeps only the end of the output.
+if ((${failed:-0} > 0)); then
+  echo "failed tests (full output: $log):"
+  awk '/^ *Failed [A-Za-z_].* \[[^]]*\] *$/ { show = 1; lines = 0 } /^ *Stack Trace:/ { show = 0 }
+       show && lines++ < 25 { print "  " $0 }' "$log"
+fi
 echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped (libtorch 2.x run: $libtorch2)"
 if [[ $status -ne 0 || ${passed:-0} -eq 0 ]]; then exit 1; fi

@@ -104,6 +104,9 @@ public static partial class FailoverScenario
                     "--FuseChat:Deterministic=true", "--FuseChat:TorchThreads=1",
                     $"--Orleans:Metadata:gpu={(gpu ? "true" : "false")}",
                     "--Logging:LogLevel:FuseChat.Grains.Runs.PairwiseFusionGrain=Debug",
+                    // Which checkpoints reached the store, and when, is what decides the steps lost.
+                    "--Logging:LogLevel:FuseChat.Grains.Storage.RunArtifactMirror=Debug",
+                    "--Logging:Console:FormatterOptions:TimestampFormat=HH:mm:ss.fff ",
                 ];
                 var process = options.PerSiloDisks
                     ? Start(children, $"silo-{i}", "unshare", PrivateMounts(privateFolders, Path.Combine(work, "disks", $"silo-{i}"), command), logs)
@@ -126,13 +129,14 @@ public static partial class FailoverScenario
             var calm = await RunToEndAsync(silos, calmSpec, "calm", options, onStatus: null, cancellationToken);
             say($"undisturbed run: {calm.State} in {calmTime.Elapsed.TotalSeconds:F0} s");
             if (calm.State != RunState.Completed)
-                return new FailoverResult(false, false, 0, false, $"the undisturbed run did not complete: {calm.State} {calm.FailureReason}");
+                return new FailoverResult(false, false, 0, false, 0, 0, $"the undisturbed run did not complete: {calm.State} {calm.FailureReason}");
 
-            long lastSeenStep = 0;
+            long lastSeenStep = 0, savedAtKill = 0;
             SiloProcess? killed = null;
             DateTime? killedAt = null;
             TimeSpan? recovery = null;
-            void OnStatus(RunStatus status, List<SiloProcess> live)
+            var checkpoints = Path.Combine(Path.GetDirectoryName(disturbedSpec)!, "out", "work", "targets", KilledSource + RunArtifactMirror.CheckpointsSuffix);
+            async Task OnStatus(RunStatus status, List<SiloProcess> live)
             {
                 var fusion = status.Workers.FirstOrDefault(w => w.Stage == RunStage.Fusion && w.Model == KilledSource);
                 if (fusion is null) return;
@@ -140,13 +144,22 @@ public static partial class FailoverScenario
                 {
                     lastSeenStep = step;
                     if (step < killAt) return;
+                    // The kill waits for a checkpoint a restarted worker can find: without a shared disk, one whose
+                    // upload finished. How long an upload takes depends on the machine's load, not on the code under test;
+                    // what the code must do is resume from that checkpoint (or a newer one), never from an older one.
+                    var saved = options.PerSiloDisks
+                        ? await NewestStoredCheckpointAsync(store, $"runs/disturbed/work/targets/{KilledSource}{RunArtifactMirror.CheckpointsSuffix}/", cancellationToken)
+                        : NewestCheckpointOnDisk(checkpoints);
+                    if (saved < options.CheckpointEvery) return;
                     var victim = live.FirstOrDefault(s => host.Contains($":{s.SiloPort}:", StringComparison.Ordinal));
                     if (victim is null) return;
                     victim.Process.KillHard();
                     live.Remove(victim);
                     killed = victim;
                     killedAt = DateTime.UtcNow;
-                    say($"killed {victim.Process.Name} (pid {victim.Process.Id}, kill -9) while it trained {KilledSource} at step {step}/{totalSteps}");
+                    savedAtKill = saved;
+                    say($"killed {victim.Process.Name} (pid {victim.Process.Id}, kill -9) while it trained {KilledSource} at step {step}/{totalSteps}; "
+                        + $"newest checkpoint {(options.PerSiloDisks ? "in the store" : "on the shared disk")}: step {saved}");
                 }
                 else if (killed is not null && recovery is null && fusion.Status.Attempts >= 2 && fusion.Status.Silo is { } newHost
                          && !newHost.Contains($":{killed.SiloPort}:", StringComparison.Ordinal))
@@ -160,8 +173,8 @@ public static partial class FailoverScenario
             var disturbed = await RunToEndAsync(silos, disturbedSpec, "disturbed", options, OnStatus, cancellationToken);
             say($"disturbed run: {disturbed.State} in {disturbedTime.Elapsed.TotalSeconds:F0} s{(disturbed.FailureReason is null ? "" : ": " + disturbed.FailureReason)}");
             if (killed is null)
-                return new FailoverResult(disturbed.State == RunState.Completed, false, 0, false,
-                    $"training ended before step {killAt}: nothing was killed (raise --epochs)");
+                return new FailoverResult(disturbed.State == RunState.Completed, false, 0, false, 0, 0,
+                    $"training ended before step {killAt} with a checkpoint {(options.PerSiloDisks ? "in the store" : "on disk")}: nothing was killed (raise --epochs)");
 
             var completed = disturbed.State == RunState.Completed;
             var fusionStatus = disturbed.Workers.First(w => w.Stage == RunStage.Fusion && w.Model == KilledSource).Status;
@@ -187,8 +200,11 @@ public static partial class FailoverScenario
                 say(difference is null ? "fused weights: identical to the undisturbed run" : $"fused weights differ: {difference}");
             }
 
-            return new FailoverResult(completed, completed && difference is null, lost, true,
-                completed ? difference ?? "identical" : $"the disturbed run ended {disturbed.State}: {disturbed.FailureReason}");
+            return new FailoverResult(completed, completed && difference is null, lost, true, savedAtKill, resumedAt,
+                !completed ? $"the disturbed run ended {disturbed.State}: {disturbed.FailureReason}"
+                : difference is not null ? difference
+                : resumedAt < savedAtKill ? $"resumed from step {resumedAt}, older than the checkpoint at step {savedAtKill} saved before the kill"
+                : "identical");
         }
         finally
         {
@@ -197,7 +213,7 @@ public static partial class FailoverScenario
     }
 
     private static async Task<RunStatus> RunToEndAsync(List<SiloProcess> silos, string spec, string id, FailoverOptions options,
-        Action<RunStatus, List<SiloProcess>>? onStatus, CancellationToken cancellationToken)
+        Func<RunStatus, List<SiloProcess>, Task>? onStatus, CancellationToken cancellationToken)
     {
         var live = silos.Where(s => !s.Process.HasExited).ToList();
         using (var client = new FuseChatApiClient(live[0].Http.ToString(), Token))
@@ -227,7 +243,7 @@ public static partial class FailoverScenario
                 continue;
             }
 
-            onStatus?.Invoke(last, live);
+            if (onStatus is not null) await onStatus(last, live);
             if (last.State is RunState.Completed or RunState.Failed or RunState.Cancelled) return last;
         }
 
@@ -278,6 +294,31 @@ public static partial class FailoverScenario
             .Select(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max();
     }
 
+    /// <summary>The step of the newest checkpoint under <paramref name="prefix"/> whose marker (written last) is stored; 0 if none.</summary>
+    private static async Task<long> NewestStoredCheckpointAsync(IArtifactStore store, string prefix, CancellationToken cancellationToken)
+    {
+        long newest = 0;
+        await foreach (var item in store.ListAsync(prefix, cancellationToken))
+        {
+            if (CheckpointStepOf(item.Path[prefix.Length..]) is { } step) newest = Math.Max(newest, step);
+        }
+
+        return newest;
+    }
+
+    /// <summary>The step of the newest complete checkpoint in <paramref name="folder"/> (a shared disk); 0 if none.</summary>
+    private static long NewestCheckpointOnDisk(string folder)
+    {
+        if (!Directory.Exists(folder)) return 0;
+        return Directory.EnumerateFiles(folder, RunArtifactMirror.CheckpointMarker, SearchOption.AllDirectories)
+            .Select(f => CheckpointStepOf(Path.GetRelativePath(folder, f).Replace(Path.DirectorySeparatorChar, '/')) ?? 0)
+            .DefaultIfEmpty(0).Max();
+    }
+
+    /// <summary>N of "checkpoint-N/{marker}", the last file a checkpoint's writer and its upload produce; null for any other path.</summary>
+    private static long? CheckpointStepOf(string relative) =>
+        CheckpointMarkerPattern().Match(relative) is { Success: true } m ? long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : null;
+
     private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
 
     private static bool CanConnect(int port)
@@ -293,6 +334,9 @@ public static partial class FailoverScenario
             return false;
         }
     }
+
+    [GeneratedRegex(@"^checkpoint-(\d+)/trainer_state\.json$")]
+    private static partial Regex CheckpointMarkerPattern();
 
     [GeneratedRegex(@"^step (\d+)/")]
     private static partial Regex StepPattern();

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -123,8 +124,9 @@ public sealed class RunArtifactMirror
             return 0;
         }
 
+        var watch = Stopwatch.StartNew();
         var stored = await ListAsync(key, cancellationToken).ConfigureAwait(false);
-        var pushed = 0;
+        var (pushed, bytes) = (0, 0L);
         foreach (var (fileKey, file) in TransferOrder(files, f => f.Key))
         {
             long length;
@@ -138,10 +140,13 @@ public sealed class RunArtifactMirror
             }
 
             if (stored.TryGetValue(fileKey, out var storedLength) && storedLength == length) continue;
-            if (await UploadAsync(fileKey, file, length, cancellationToken).ConfigureAwait(false)) pushed++;
+            if (!await UploadAsync(fileKey, file, length, cancellationToken).ConfigureAwait(false)) continue;
+            pushed++;
+            bytes += length;
         }
 
-        if (pushed > 0) _logger.LogDebug("Run {RunId}: pushed {Files} files of {Folder}", RunId, pushed, relativeFolder);
+        if (pushed > 0)
+            _logger.LogDebug("Run {RunId}: pushed {Files} files of {Folder} ({Bytes} bytes in {Seconds:F2} s)", RunId, pushed, relativeFolder, bytes, watch.Elapsed.TotalSeconds);
         return pushed;
     }
 
