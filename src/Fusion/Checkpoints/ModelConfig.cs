@@ -241,6 +241,7 @@ public sealed record ModelConfig
         fields["rope_scaling"] = RopeScaling switch
         {
             null => "null",
+            { Type: "longrope" } r => LongRopeJson(r),
             { Type: "llama3" } r => $"{{\"factor\": {FormatDouble(r.Factor)}, \"high_freq_factor\": {FormatDouble(r.HighFreqFactor!.Value)}, " +
                 $"\"low_freq_factor\": {FormatDouble(r.LowFreqFactor!.Value)}, \"original_max_position_embeddings\": " +
                 $"{r.OriginalMaxPositionEmbeddings!.Value.ToString(CultureInfo.InvariantCulture)}, \"rope_type\": \"llama3\"}}",
@@ -360,6 +361,19 @@ public sealed record ModelConfig
         }
     }
 
+    /// <summary>Phi-3's rope_scaling: the factor and attention factor only where config.json gave them.</summary>
+    private static string LongRopeJson(RopeScaling r)
+    {
+        var parts = new List<string>();
+        if (r.AttentionFactor is { } attention) parts.Add($"\"attention_factor\": {FormatDouble(attention)}");
+        if (!r.FactorDerived) parts.Add($"\"factor\": {FormatDouble(r.Factor)}");
+        parts.Add($"\"long_factor\": [{string.Join(", ", r.LongFactor!.Select(FormatDouble))}]");
+        parts.Add($"\"rope_type\": \"longrope\"");
+        parts.Add($"\"short_factor\": [{string.Join(", ", r.ShortFactor!.Select(FormatDouble))}]");
+        parts.Add($"\"type\": \"longrope\"");
+        return "{" + string.Join(", ", parts) + "}";
+    }
+
     private static string FormatDouble(double d)
     {
         if (!double.IsFinite(d))
@@ -385,10 +399,12 @@ public sealed record ModelConfig
     private sealed class Parser(string source, JsonElement root)
     {
         private readonly HashSet<string> _consumed = new(StringComparer.Ordinal);
+        private ModelArchitecture _architecture;
 
         public ModelConfig Parse()
         {
             var (architecture, modelType) = ResolveArchitecture();
+            _architecture = architecture;
             var vocab = RequiredInt("vocab_size");
             var hidden = RequiredInt("hidden_size");
             var intermediate = RequiredInt("intermediate_size");
@@ -453,6 +469,12 @@ public sealed record ModelConfig
                 _ => config,
             };
             config = WithLayerTypes(config);
+            var rotaryHalf = (int)(config.HeadDim * config.PartialRotaryFactor) / 2;
+            if (config.RopeScaling is { Type: "longrope", ShortFactor: { } factors } && factors.Count != rotaryHalf)
+            {
+                throw Error(source, $"longrope needs one short and one long factor per rotary frequency ({rotaryHalf} for a rotary width of "
+                    + $"{rotaryHalf * 2}), found {factors.Count}");
+            }
 
             var extras = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
             foreach (var p in root.EnumerateObject())
@@ -745,9 +767,15 @@ public sealed record ModelConfig
                 return null;
             }
 
+            // transformers' Phi3Config reads the older names of Phi-3's scaling, "su" and "yarn", as longrope.
+            if (_architecture == ModelArchitecture.Phi3 && type is "longrope" or "su" or "yarn")
+            {
+                return ParseLongRope(key, value);
+            }
+
             if (type is not ("linear" or "llama3"))
             {
-                throw Error(source, $"{key} type '{type ?? "(missing)"}' is not supported; supported: default, linear (with a factor), llama3");
+                throw Error(source, $"{key} type '{type ?? "(missing)"}' is not supported; supported: default, linear (with a factor), llama3, longrope (Phi3)");
             }
 
             var factor = Positive("factor");
@@ -776,6 +804,65 @@ public sealed record ModelConfig
                     ? v.GetDouble()
                     : throw Error(source, $"{key} of type {type} needs a positive numeric \"{name}\"");
         }
+
+        /// <summary>
+        /// Phi-3's LongRoPE, as transformers' Phi3Config reads it: a short and a long factor per rotary frequency; the
+        /// original context is the top-level original_max_position_embeddings (4096 when absent), which wins over one
+        /// inside the scaling; without a factor, the factor is max_position_embeddings over that original context.
+        /// The top-level fields are only peeked at, so they are written back as they were.
+        /// </summary>
+        private RopeScaling ParseLongRope(string key, JsonElement value)
+        {
+            var shortFactor = Factors("short_factor");
+            var longFactor = Factors("long_factor");
+            if (shortFactor.Length != longFactor.Length)
+            {
+                throw Error(source, $"{key}: short_factor has {shortFactor.Length} entries and long_factor {longFactor.Length}; both need one per rotary frequency");
+            }
+
+            var original = PeekInt("original_max_position_embeddings") ?? 4096;
+            double? factor = null;
+            if (value.TryGetProperty("factor", out var f) && f.ValueKind != JsonValueKind.Null)
+            {
+                factor = f.ValueKind == JsonValueKind.Number && f.GetDouble() > 0
+                    ? f.GetDouble()
+                    : throw Error(source, $"{key}.factor must be a positive number, found {f.GetRawText()}");
+            }
+
+            double? attention = null;
+            if (value.TryGetProperty("attention_factor", out var a) && a.ValueKind != JsonValueKind.Null)
+            {
+                attention = a.ValueKind == JsonValueKind.Number && a.GetDouble() > 0
+                    ? a.GetDouble()
+                    : throw Error(source, $"{key}.attention_factor must be a positive number, found {a.GetRawText()}");
+            }
+
+            var maxPositions = PeekInt("max_position_embeddings") ?? 4096;
+            return new RopeScaling("longrope", factor ?? (double)maxPositions / original)
+            {
+                ShortFactor = shortFactor,
+                LongFactor = longFactor,
+                OriginalMaxPositionEmbeddings = original,
+                AttentionFactor = attention,
+                FactorDerived = factor is null,
+            };
+
+            double[] Factors(string name)
+            {
+                if (!value.TryGetProperty(name, out var list) || list.ValueKind != JsonValueKind.Array)
+                {
+                    throw Error(source, $"{key} of type longrope needs a list of numbers \"{name}\"");
+                }
+
+                return [.. list.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number && e.GetDouble() > 0
+                    ? e.GetDouble()
+                    : throw Error(source, $"{key}.{name} must hold positive numbers, found {e.GetRawText()}"))];
+            }
+        }
+
+        /// <summary>An integer field's value without consuming it (null when absent or null).</summary>
+        private int? PeekInt(string key) =>
+            root.TryGetProperty(key, out var v) ? NullableInt(key, v) : null;
 
         /// <summary>A string field's value without consuming it, so that it is written back as it was.</summary>
         private string? Peek(string key) =>

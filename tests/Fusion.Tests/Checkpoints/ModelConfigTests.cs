@@ -298,9 +298,42 @@ public class ModelConfigTests
         Assert.Contains("disagrees with rope_parameters.partial_rotary_factor", Assert.Throws<CheckpointFormatException>(() =>
             ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Phi3Mini4kInstruct, "rope_scaling",
                 """null, "partial_rotary_factor": 0.5, "rope_parameters": {"rope_type": "default", "partial_rotary_factor": 0.75}"""))).Message, StringComparison.Ordinal);
-        // Phi-3's 128k models scale positions with "longrope", which is refused by name rather than ignored.
-        Assert.Contains("longrope", Assert.Throws<CheckpointFormatException>(() =>
-            ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Phi3Mini4kInstruct, "rope_scaling", """{"type": "longrope", "long_factor": [1.0], "short_factor": [1.0]}"""))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ParsesPhi3LongRopeAsTransformersReadsIt()
+    {
+        // Phi-3.5-mini: 48 factors per list (head 96), max_position_embeddings 131072 over an original 4096, no factor.
+        var shortFactors = string.Join(", ", Enumerable.Range(0, 48).Select(i => (1 + i * 0.01).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)));
+        var longFactors = string.Join(", ", Enumerable.Range(0, 48).Select(i => (1 + i * 2.5).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)));
+        string Phi35(string scaling) => ConfigSamples.With(ConfigSamples.With(ConfigSamples.Phi3Mini4kInstruct, "max_position_embeddings", "131072"), "rope_scaling", scaling);
+        var c = ModelConfig.Parse(Phi35($$"""{"type": "longrope", "long_factor": [{{longFactors}}], "short_factor": [{{shortFactors}}]}"""));
+        var r = Assert.IsType<RopeScaling>(c.RopeScaling);
+        Assert.Equal(("longrope", 32.0, 4096, true), (r.Type, r.Factor, r.OriginalMaxPositionEmbeddings!.Value, r.FactorDerived));
+        Assert.Equal((48, 1.47, 118.5), (r.ShortFactor!.Count, r.ShortFactor[47], r.LongFactor![47]));
+        // transformers: sqrt(1 + ln(factor) / ln(original)) when no attention_factor is given.
+        Assert.Equal(Math.Sqrt(1 + Math.Log(32) / Math.Log(4096)), r.AttentionScaling, 12);
+        Assert.Equal(c, ModelConfig.Parse(c.ToJson()));
+        Assert.DoesNotContain("\"factor\"", c.ToJson(), StringComparison.Ordinal);
+        // The older names Phi-3 checkpoints use for the same scaling, and a given factor and attention factor.
+        Assert.Equal(r, ModelConfig.Parse(Phi35($$"""{"type": "su", "long_factor": [{{longFactors}}], "short_factor": [{{shortFactors}}]}""")).RopeScaling);
+        var given = ModelConfig.Parse(Phi35($$"""{"type": "longrope", "factor": 8.0, "attention_factor": 1.5, "long_factor": [{{longFactors}}], "short_factor": [{{shortFactors}}]}"""));
+        Assert.Equal((8.0, 1.5, false), (given.RopeScaling!.Factor, given.RopeScaling.AttentionScaling, given.RopeScaling.FactorDerived));
+        Assert.Equal(given, ModelConfig.Parse(given.ToJson()));
+        // Frequencies: each divided by its own short factor, or long factor past the original context.
+        var shortFrequencies = RopeScaling.InverseFrequencies(96, 10000, r);
+        var longFrequencies = RopeScaling.LongInverseFrequencies(96, 10000, r)!;
+        Assert.Equal(1.0 / (1.47 * Math.Pow(10000, 94.0 / 96)), shortFrequencies[47], 15);
+        Assert.Equal(1.0 / (118.5 * Math.Pow(10000, 94.0 / 96)), longFrequencies[47], 15);
+        Assert.Null(RopeScaling.LongInverseFrequencies(96, 10000, null));
+
+        // A list of the wrong length, or longrope outside Phi3, is refused by name rather than misread.
+        Assert.Contains("one short and one long factor per rotary frequency (48", Assert.Throws<CheckpointFormatException>(() =>
+            ModelConfig.Parse(Phi35("""{"type": "longrope", "long_factor": [1.0], "short_factor": [1.0]}"""))).Message, StringComparison.Ordinal);
+        Assert.Contains("short_factor has 1 entries and long_factor 2", Assert.Throws<CheckpointFormatException>(() =>
+            ModelConfig.Parse(Phi35("""{"type": "longrope", "long_factor": [1.0, 2.0], "short_factor": [1.0]}"""))).Message, StringComparison.Ordinal);
+        Assert.Contains("type 'longrope' is not supported", Assert.Throws<CheckpointFormatException>(() =>
+            ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Llama2_7B, "rope_scaling", """{"type": "longrope", "long_factor": [1.0], "short_factor": [1.0]}"""))).Message, StringComparison.Ordinal);
     }
 
     [Fact]

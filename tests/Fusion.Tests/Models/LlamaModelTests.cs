@@ -83,25 +83,55 @@ public class LlamaModelTests
         TinyModels.AssertClose(full, Tensor.Cat(parts, 1), 1e-5);
     }
 
-    [Fact]
-    public void GreedyGenerationWithCacheEqualsFullRecomputation()
+    /// <summary>
+    /// Cached decoding picks what a whole forward pass per token picks; with LongRoPE also past the original context of 8,
+    /// where the rotation changes and the generator recomputes the sequence rather than mix keys rotated both ways.
+    /// </summary>
+    [Theory]
+    [InlineData("llama", 5, 10)]
+    [InlineData("phi3-longrope", 5, 20)]
+    public void GreedyGenerationWithCacheEqualsFullRecomputation(string family, ulong seed, int steps)
     {
-        TorchRuntime.ManualSeed(5);
+        TorchRuntime.ManualSeed(seed);
         using var scope = DisposeScope.Open();
-        using var model = new LlamaModel(TinyModels.Llama());
+        using var model = new LlamaModel(family == "llama" ? TinyModels.Llama() : TinyModels.Phi3LongRope());
         int[] prompt = [3, 14, 15, 9, 26];
-        var generated = TextGenerator.Generate(model, prompt, new GenerationOptions { MaxNewTokens = 10 });
-        Assert.Equal(10, generated.Count);
+        var stepLogits = new List<Tensor>();
+        var generated = TextGenerator.Generate(model, prompt, new GenerationOptions { MaxNewTokens = steps }, onToken: null,
+            onLogits: logits => stepLogits.Add(logits.Clone().DetachFromScope()));
+        Assert.Equal(steps, generated.Count);
         var context = prompt.Select(i => (long)i).ToList();
         using (NoGradScope.Enter())
         {
-            for (var i = 0; i < 10; i++)
+            for (var i = 0; i < steps; i++)
             {
-                var logits = model.Forward(TinyModels.Ids(context.ToArray()));
-                context.Add(logits.Select(1, context.Count - 1).ArgMax(-1).ToInt64());
+                var logits = model.Forward(TinyModels.Ids(context.ToArray())).Select(1, context.Count - 1).Select(0, 0);
+                // Not only the same choice: the same distribution at every step.
+                using var cached = stepLogits[i];
+                TinyModels.AssertClose(logits, cached, 1e-5);
+                context.Add(logits.ArgMax(-1).ToInt64());
             }
         }
         Assert.Equal(context.Skip(prompt.Length).Select(i => (int)i), generated);
+    }
+
+    [Fact]
+    public void LongRopeSwitchesToTheLongFactorsForPassesPastTheOriginalContext()
+    {
+        TorchRuntime.ManualSeed(8);
+        using var scope = DisposeScope.Open();
+        using var model = new LlamaModel(TinyModels.Phi3LongRope());
+        var ids = TinyModels.RandomIds(12, 61, seed: 8);
+        // Within the original context (8) the short table applies; a pass of 12 rotates all its positions the long way.
+        var within = model.Forward(TinyModels.Ids(ids[..8]));
+        var past = model.Forward(TinyModels.Ids(ids));
+        using var difference = (within - past.Narrow(1, 0, 8)).Abs().Max();
+        Assert.True(difference.ToDouble() > 1e-3, $"the first 8 positions must change once the pass is longer than 8 (max change {difference.ToDouble()})");
+        // A plain Phi3 with the short factors as its only rotation gives the same 8 positions as the short table.
+        using var plain = new LlamaModel(TinyModels.Phi3LongRope() with { RopeScaling = TinyModels.Phi3LongRope().RopeScaling! with { LongFactor = [1.0, 1.4, 2.0] } });
+        TinyModels.CopyParameters(model, plain);
+        TinyModels.AssertClose(within, plain.Forward(TinyModels.Ids(ids[..8])), 1e-6);
+        TinyModels.AssertClose(within, plain.Forward(TinyModels.Ids(ids)).Narrow(1, 0, 8), 1e-6);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using FuseChat.Fusion.Checkpoints;
 using FuseChat.Fusion.Models;
 using FuseChat.Torch;
 
@@ -23,6 +24,16 @@ internal static class TinyModels
 
     /// <summary>Phi3's features at test scale: fused q/k/v and gate/up projections, rotary positions on half of each head, a window of 8.</summary>
     public static DecoderConfig Phi3(int layers = 3) => Llama(layers) with { FusedProjections = true, RotaryDim = 4, SlidingWindow = 8 };
+
+    /// <summary>
+    /// Phi-3.5's LongRoPE at test scale: rotary width 6 of 8, one short and one long factor per frequency, an original
+    /// context of 8 (the long table from position 8 on) and cos and sin scaled by sqrt(1 + ln 4 / ln 8).
+    /// </summary>
+    public static DecoderConfig Phi3LongRope(int layers = 2) => Llama(layers) with
+    {
+        FusedProjections = true, RotaryDim = 6,
+        RopeScaling = new RopeScaling("longrope", 4) { ShortFactor = [1.0, 1.4, 2.0], LongFactor = [3.0, 12.0, 40.0], OriginalMaxPositionEmbeddings = 8 },
+    };
 
     public static Tensor Ids(long[] ids) => Tensor.From<long>(ids, [1, ids.Length]);
 

@@ -65,7 +65,7 @@ public sealed class TransformersParityFixture : IDisposable
 public sealed class TransformersParityTests(TransformersParityFixture fixture, ITestOutputHelper output) : IClassFixture<TransformersParityFixture>
 {
     /// <summary>One folder of each family, and Qwen2 with a window from its second layer on (the linear-RoPE Llama is tested by the logits alone).</summary>
-    public static TheoryData<string> Families => ["llama", "mistral", "qwen2", "mixtral", "qwen2-sliding", "gemma2", "qwen3", "phi3"];
+    public static TheoryData<string> Families => ["llama", "mistral", "qwen2", "mixtral", "qwen2-sliding", "gemma2", "qwen3", "phi3", "phi3-longrope"];
 
     /// <summary>The families and what each exercises; make_fixtures.py writes one folder per name.</summary>
     [Theory]
@@ -80,6 +80,7 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
     [InlineData("gemma2", ModelArchitecture.Gemma2)]
     [InlineData("qwen3", ModelArchitecture.Qwen3)]
     [InlineData("phi3", ModelArchitecture.Phi3)]
+    [InlineData("phi3-longrope", ModelArchitecture.Phi3)]
     public void LogitsMatchTransformers(string family, ModelArchitecture architecture)
     {
         var folder = fixture.Folder(family);
@@ -224,6 +225,12 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
                 // transformers 5 writes the factor inside rope_parameters.
                 Assert.Equal((0.5, 8, 0), (config.PartialRotaryFactor, config.EffectiveSlidingWindow, config.PadTokenId));
                 Assert.Equal(4, DecoderConfig.From(config).EffectiveRotaryDim);
+                break;
+            case "phi3-longrope":
+                Assert.Equal(6, DecoderConfig.From(config).EffectiveRotaryDim);
+                Assert.Equal(("longrope", 12, 64.0 / 12), (config.RopeScaling!.Type, config.RopeScaling.OriginalMaxPositionEmbeddings!.Value, config.RopeScaling.Factor));
+                Assert.Equal([1.0, 1.3, 2.1], config.RopeScaling.ShortFactor!);
+                Assert.Equal([1.5, 4.0, 9.0], config.RopeScaling.LongFactor!);
                 break;
         }
     }
