@@ -29,6 +29,7 @@ public sealed record ModelConfig
         (ModelArchitecture.Gemma2, "Gemma2ForCausalLM", "gemma2"),
         (ModelArchitecture.Qwen3, "Qwen3ForCausalLM", "qwen3"),
         (ModelArchitecture.Phi3, "Phi3ForCausalLM", "phi3"),
+        (ModelArchitecture.Gemma3, "Gemma3ForCausalLM", "gemma3_text"),
     ];
 
     /// <summary>The Hugging Face class names FuseChat supports, e.g. "LlamaForCausalLM".</summary>
@@ -118,6 +119,15 @@ public sealed record ModelConfig
     /// <summary>Qwen2's use_sliding_window switch; for Mistral and Mixtral, whether a window is set.</summary>
     public bool UseSlidingWindow { get; init; }
 
+    /// <summary>Gemma's conventions (Gemma2 and Gemma3): scaled embeddings, 1 + w norms, sandwich norms, layer_types.</summary>
+    public bool IsGemma => Architecture is ModelArchitecture.Gemma2 or ModelArchitecture.Gemma3;
+
+    /// <summary>
+    /// Gemma3: the rotary base of the sliding layers (rope_local_base_freq, 10000); the global layers use
+    /// <see cref="RopeTheta"/> and <see cref="RopeScaling"/>. Null for the other families.
+    /// </summary>
+    public double? LocalRopeTheta { get; init; }
+
     /// <summary>Qwen2's and Qwen3's max_window_layers, or null.</summary>
     public int? MaxWindowLayers { get; init; }
 
@@ -147,7 +157,7 @@ public sealed record ModelConfig
     public int FirstSlidingLayer => Architecture is ModelArchitecture.Qwen2 or ModelArchitecture.Qwen3 ? MaxWindowLayers ?? 28 : 0;
 
     /// <summary>The attention window in force in some layer, or null for full attention everywhere.</summary>
-    public int? EffectiveSlidingWindow => Architecture == ModelArchitecture.Gemma2
+    public int? EffectiveSlidingWindow => IsGemma
         ? SlidingLayers.Contains(true) ? SlidingWindow : null
         : UseSlidingWindow && FirstSlidingLayer < NumHiddenLayers ? SlidingWindow : null;
 
@@ -235,7 +245,7 @@ public sealed record ModelConfig
         Put("num_hidden_layers", NumHiddenLayers);
         Put("num_attention_heads", NumAttentionHeads);
         Put("num_key_value_heads", NumKeyValueHeads);
-        Put(Architecture == ModelArchitecture.Gemma2 ? "hidden_activation" : "hidden_act", HiddenAct);
+        Put(IsGemma ? "hidden_activation" : "hidden_act", HiddenAct);
         Put("rms_norm_eps", RmsNormEps);
         Put("rope_theta", RopeTheta);
         fields["rope_scaling"] = RopeScaling switch
@@ -286,7 +296,12 @@ public sealed record ModelConfig
                 }
 
                 break;
-            case ModelArchitecture.Gemma2:
+            case ModelArchitecture.Gemma2 or ModelArchitecture.Gemma3:
+                if (LocalRopeTheta is not null)
+                {
+                    Put("rope_local_base_freq", LocalRopeTheta);
+                }
+
                 Put("attention_bias", AttentionBias);
                 Put("sliding_window", SlidingWindow);
                 fields["layer_types"] = "[" + string.Join(", ", SlidingLayers.Select(l => l ? "\"sliding_attention\"" : "\"full_attention\"")) + "]";
@@ -400,6 +415,7 @@ public sealed record ModelConfig
     {
         private readonly HashSet<string> _consumed = new(StringComparer.Ordinal);
         private ModelArchitecture _architecture;
+        private double? _localRopeTheta;
 
         public ModelConfig Parse()
         {
@@ -423,8 +439,8 @@ public sealed record ModelConfig
             }
 
             var isMixtral = architecture == ModelArchitecture.Mixtral;
-            var isGemma2 = architecture == ModelArchitecture.Gemma2;
-            var (ropeTheta, ropeScaling, partialRotary) = ParseRope(defaultTheta: isMixtral ? 1e6 : 10000);
+            var isGemma = architecture is ModelArchitecture.Gemma2 or ModelArchitecture.Gemma3;
+            var (ropeTheta, ropeScaling, partialRotary) = ParseRope(defaultTheta: isMixtral || architecture == ModelArchitecture.Gemma3 ? 1e6 : 10000);
             var config = new ModelConfig
             {
                 Architecture = architecture,
@@ -437,7 +453,7 @@ public sealed record ModelConfig
                 NumKeyValueHeads = kvHeads,
                 HeadDim = headDim ?? hidden / heads,
                 // Gemma2 reads hidden_activation (older exports also carry a hidden_act, kept as written).
-                HiddenAct = isGemma2 ? OptionalString("hidden_activation") ?? Peek("hidden_act") ?? "gelu_pytorch_tanh" : OptionalString("hidden_act") ?? "silu",
+                HiddenAct = isGemma ? OptionalString("hidden_activation") ?? Peek("hidden_act") ?? "gelu_pytorch_tanh" : OptionalString("hidden_act") ?? "silu",
                 RmsNormEps = OptionalDouble("rms_norm_eps") ?? (isMixtral ? 1e-5 : 1e-6),
                 RopeTheta = ropeTheta,
                 RopeScaling = ropeScaling,
@@ -447,10 +463,11 @@ public sealed record ModelConfig
                     ModelArchitecture.Llama => 2048,
                     ModelArchitecture.Qwen2 or ModelArchitecture.Qwen3 => 32768,
                     ModelArchitecture.Gemma2 => 8192,
+                    ModelArchitecture.Gemma3 => 131072,
                 ModelArchitecture.Phi3 => 4096,
                     _ => 4096 * 32,
                 },
-                TieWordEmbeddings = OptionalBool("tie_word_embeddings") ?? isGemma2,
+                TieWordEmbeddings = OptionalBool("tie_word_embeddings") ?? isGemma,
                 BosTokenIds = TokenIds("bos_token_id"),
                 EosTokenIds = TokenIds("eos_token_id"),
                 PadTokenId = ReadPadTokenId(),
@@ -463,7 +480,8 @@ public sealed record ModelConfig
                 ModelArchitecture.Mistral => WithWindow(config, defaultWindow: 4096),
                 ModelArchitecture.Qwen2 => WithQwen2Fields(config),
                 ModelArchitecture.Qwen3 => WithQwen3Fields(config),
-                ModelArchitecture.Gemma2 => WithGemma2Fields(config),
+                ModelArchitecture.Gemma2 => WithGemmaFields(config, softcaps: true),
+                ModelArchitecture.Gemma3 => WithGemmaFields(config, softcaps: false) with { LocalRopeTheta = _localRopeTheta ?? 10000 },
                 ModelArchitecture.Phi3 => WithWindow(config, defaultWindow: null),
                 ModelArchitecture.Mixtral => WithMixtralFields(WithWindow(config, defaultWindow: null)),
                 _ => config,
@@ -513,7 +531,10 @@ public sealed record ModelConfig
                     }
                 }
 
-                throw Error(source, $"architecture '{className}' is not supported; supported architectures: {supported}");
+                var hint = className == "Gemma3ForConditionalGeneration"
+                    ? " (the multimodal Gemma 3: save its language model on its own, as Gemma3ForCausalLM with the text_config, to fuse it)"
+                    : "";
+                throw Error(source, $"architecture '{className}' is not supported{hint}; supported architectures: {supported}");
             }
 
             foreach (var k in Known)
@@ -561,25 +582,37 @@ public sealed record ModelConfig
             return WithQwen2Fields(c) with { AttentionBias = bias, AttentionOutputBias = bias };
         }
 
-        private ModelConfig WithGemma2Fields(ModelConfig c)
+        /// <summary>
+        /// Gemma2's and Gemma3's fields. Without layer_types, Gemma2 slides in layers 0, 2, 4, ... and Gemma3 in all but
+        /// every sliding_window_pattern-th (6: layers 5, 11, ... are global; the pattern is kept as written). Gemma2's
+        /// soft caps default to 50 and 30, Gemma3's to none.
+        /// </summary>
+        private ModelConfig WithGemmaFields(ModelConfig c, bool softcaps)
         {
             var bias = OptionalBool("attention_bias") ?? false;
             var scalar = OptionalInt("query_pre_attn_scalar") ?? 256;
             var window = Take("sliding_window", out var w) ? NullableInt("sliding_window", w) : 4096;
+            var pattern = softcaps ? 2 : PeekInt("sliding_window_pattern") ?? 6;
+            if (!softcaps && root.TryGetProperty("use_bidirectional_attention", out var bidirectional) && bidirectional.ValueKind == JsonValueKind.True)
+            {
+                throw Error(source, "use_bidirectional_attention is true: an encoder (EmbeddingGemma) is not a causal language model to fuse");
+            }
+
             return c with
             {
                 AttentionBias = bias,
                 AttentionOutputBias = bias,
                 SlidingWindow = window,
                 UseSlidingWindow = window is not null,
-                // transformers' default layer_types: layers 0, 2, 4, ... slide.
-                SlidingLayers = window is null ? [.. Enumerable.Repeat(false, c.NumHiddenLayers)] : [.. Enumerable.Range(0, c.NumHiddenLayers).Select(i => i % 2 == 0)],
+                SlidingLayers = window is null
+                    ? [.. Enumerable.Repeat(false, c.NumHiddenLayers)]
+                    : [.. Enumerable.Range(0, c.NumHiddenLayers).Select(i => (i + 1) % pattern != 0)],
                 QueryPreAttnScalar = scalar,
-                AttnLogitSoftcapping = Softcap("attn_logit_softcapping", 50),
-                FinalLogitSoftcapping = Softcap("final_logit_softcapping", 30),
+                AttnLogitSoftcapping = Softcap("attn_logit_softcapping", softcaps ? 50 : null),
+                FinalLogitSoftcapping = Softcap("final_logit_softcapping", softcaps ? 30 : null),
             };
 
-            double? Softcap(string key, double fallback)
+            double? Softcap(string key, double? fallback)
             {
                 if (!Take(key, out var v))
                 {
@@ -623,7 +656,7 @@ public sealed record ModelConfig
                 throw Error(source, $"layer type '{unknown}' is not supported; supported: full_attention, sliding_attention");
             }
 
-            if (c.Architecture == ModelArchitecture.Gemma2)
+            if (c.IsGemma)
             {
                 var sliding = types.Select(t => t == "sliding_attention").ToImmutableArray();
                 if (sliding.Contains(true) && c.SlidingWindow is null)
@@ -702,6 +735,12 @@ public sealed record ModelConfig
             var scaling = Take("rope_scaling", out var legacy) && legacy.ValueKind != JsonValueKind.Null
                 ? ParseScaling("rope_scaling", legacy)
                 : null;
+            var gemma3 = _architecture == ModelArchitecture.Gemma3;
+            if (gemma3)
+            {
+                _localRopeTheta = OptionalDouble("rope_local_base_freq");
+            }
+
             if (!Take("rope_parameters", out var parameters) || parameters.ValueKind == JsonValueKind.Null)
             {
                 return (theta ?? defaultTheta, scaling, null);
@@ -712,40 +751,86 @@ public sealed record ModelConfig
                 throw Error(source, $"rope_parameters must be an object or null, found {parameters.GetRawText()}");
             }
 
+            JsonElement full;
+            var key = "rope_parameters";
             if (!parameters.TryGetProperty("rope_type", out _) && !parameters.TryGetProperty("type", out _) &&
                 !parameters.TryGetProperty("rope_theta", out _))
             {
-                throw Error(source, $"rope_parameters per layer type ({string.Join(", ", parameters.EnumerateObject().Select(p => p.Name))}) are not supported; one set for all layers is");
-            }
+                // transformers 5 writes Gemma3's two rotations per layer type: the global layers' (scaled for 4B and
+                // up) and the sliding layers' (its own base, never scaled).
+                var names = parameters.EnumerateObject().Select(p => p.Name).ToList();
+                if (!gemma3 || names.Any(n => n is not ("full_attention" or "sliding_attention")))
+                {
+                    throw Error(source, $"rope_parameters per layer type ({string.Join(", ", names)}) are not supported; one set for all layers is (Gemma3: full_attention and sliding_attention)");
+                }
 
-            double? innerTheta = null;
-            if (parameters.TryGetProperty("rope_theta", out var t))
+                if (parameters.TryGetProperty("sliding_attention", out var sliding) && sliding.ValueKind != JsonValueKind.Null)
+                {
+                    var (localTheta, localScaling, _) = ParseRopeSet("rope_parameters.sliding_attention", sliding);
+                    if (localScaling is not null)
+                    {
+                        throw Error(source, "rope_parameters.sliding_attention: scaling the sliding layers' rotation is not supported");
+                    }
+
+                    if (localTheta is not null && _localRopeTheta is not null && localTheta != _localRopeTheta)
+                    {
+                        throw Error(source, $"rope_local_base_freq {_localRopeTheta} disagrees with rope_parameters.sliding_attention.rope_theta {localTheta}");
+                    }
+
+                    _localRopeTheta ??= localTheta;
+                }
+
+                key = "rope_parameters.full_attention";
+                if (!parameters.TryGetProperty("full_attention", out full) || full.ValueKind == JsonValueKind.Null)
+                {
+                    return (theta ?? defaultTheta, scaling, null);
+                }
+            }
+            else
             {
-                innerTheta = t.ValueKind == JsonValueKind.Number && t.GetDouble() > 0
-                    ? t.GetDouble()
-                    : throw Error(source, $"rope_parameters.rope_theta must be a positive number, found {t.GetRawText()}");
+                full = parameters;
             }
 
-            var innerScaling = ParseScaling("rope_parameters", parameters);
+            var (innerTheta, innerScaling, partial) = ParseRopeSet(key, full);
             if (theta is not null && innerTheta is not null && theta != innerTheta)
             {
-                throw Error(source, $"rope_theta {theta} disagrees with rope_parameters.rope_theta {innerTheta}");
+                throw Error(source, $"rope_theta {theta} disagrees with {key}.rope_theta {innerTheta}");
             }
 
             if (scaling is not null && scaling != innerScaling)
             {
-                throw Error(source, "rope_scaling disagrees with rope_parameters");
+                throw Error(source, $"rope_scaling disagrees with {key}");
             }
 
+            return (theta ?? innerTheta ?? defaultTheta, scaling ?? innerScaling, partial);
+        }
+
+        /// <summary>One rotation's base, scaling and partial factor as transformers 5 writes them in rope_parameters.</summary>
+        private (double? Theta, RopeScaling? Scaling, double? PartialRotary) ParseRopeSet(string key, JsonElement parameters)
+        {
+            if (parameters.ValueKind != JsonValueKind.Object)
+            {
+                throw Error(source, $"{key} must be an object or null, found {parameters.GetRawText()}");
+            }
+
+            double? theta = null;
+            if (parameters.TryGetProperty("rope_theta", out var t))
+            {
+                theta = t.ValueKind == JsonValueKind.Number && t.GetDouble() > 0
+                    ? t.GetDouble()
+                    : throw Error(source, $"{key}.rope_theta must be a positive number, found {t.GetRawText()}");
+            }
+
+            var scaling = ParseScaling("rope_parameters", parameters);
             double? partial = null;
             if (parameters.TryGetProperty("partial_rotary_factor", out var p))
             {
                 partial = p.ValueKind == JsonValueKind.Number
                     ? p.GetDouble()
-                    : throw Error(source, $"rope_parameters.partial_rotary_factor must be a number, found {p.GetRawText()}");
+                    : throw Error(source, $"{key}.partial_rotary_factor must be a number, found {p.GetRawText()}");
             }
 
-            return (theta ?? innerTheta ?? defaultTheta, scaling ?? innerScaling, partial);
+            return (theta, scaling, partial);
         }
 
         private RopeScaling? ParseScaling(string key, JsonElement value)

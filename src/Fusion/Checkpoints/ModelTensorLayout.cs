@@ -71,14 +71,14 @@ public sealed partial class ModelTensorLayout
                 Add(p + "self_attn.o_proj.bias", hidden);
             }
 
-            if (config.Architecture == ModelArchitecture.Qwen3)
+            if (config.Architecture is ModelArchitecture.Qwen3 or ModelArchitecture.Gemma3)
             {
                 Add(p + "self_attn.q_norm.weight", config.HeadDim);
                 Add(p + "self_attn.k_norm.weight", config.HeadDim);
             }
 
             Add(p + "post_attention_layernorm.weight", hidden);
-            if (config.Architecture == ModelArchitecture.Gemma2)
+            if (config.IsGemma)
             {
                 Add(p + "pre_feedforward_layernorm.weight", hidden);
                 Add(p + "post_feedforward_layernorm.weight", hidden);

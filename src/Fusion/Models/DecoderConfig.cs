@@ -3,7 +3,7 @@ using FuseChat.Fusion.Checkpoints;
 namespace FuseChat.Fusion.Models;
 
 /// <summary>
-/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral, Gemma2 and Phi3 share this skeleton).
+/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral, Gemma2, Gemma3 and Phi3 share this skeleton).
 /// Hugging Face config.json files map onto it; tiny ones are written by hand for tests and demos.
 /// </summary>
 public sealed record DecoderConfig
@@ -26,8 +26,14 @@ public sealed record DecoderConfig
     public double RmsNormEps { get; init; } = 1e-6;
     /// <summary>Rotary embedding base.</summary>
     public double RopeTheta { get; init; } = 10000;
-    /// <summary>Rotary scaling (linear or llama3); null = none.</summary>
+    /// <summary>Rotary scaling (linear, llama3 or longrope); null = none.</summary>
     public RopeScaling? RopeScaling { get; init; }
+
+    /// <summary>
+    /// The rotary base of the sliding layers, unscaled (Gemma3's rope_local_base_freq); null: they rotate as the others,
+    /// by <see cref="RopeTheta"/> and <see cref="RopeScaling"/>.
+    /// </summary>
+    public double? LocalRopeTheta { get; init; }
     /// <summary>Longest sequence the model supports.</summary>
     public int MaxPositions { get; init; } = 2048;
     /// <summary>Output matrix shares the embedding's weights.</summary>
@@ -111,7 +117,7 @@ public sealed record DecoderConfig
             "gelu_pytorch_tanh" or "gelu_tanh" => MlpActivation.GeluTanh,
             _ => throw new NotSupportedException($"hidden_act '{config.HiddenAct}' is not supported (supported: silu, gelu_pytorch_tanh)"),
         };
-        var gemma = config.Architecture == ModelArchitecture.Gemma2;
+        var gemma = config.IsGemma;
         return new DecoderConfig
         {
             VocabSize = config.VocabSize,
@@ -135,7 +141,8 @@ public sealed record DecoderConfig
             ExpertsPerToken = config.NumExpertsPerTok ?? 2,
             SlidingLayers = gemma ? config.SlidingLayers : null,
             Activation = activation,
-            QueryKeyNorm = config.Architecture == ModelArchitecture.Qwen3,
+            QueryKeyNorm = config.Architecture is ModelArchitecture.Qwen3 or ModelArchitecture.Gemma3,
+            LocalRopeTheta = config.LocalRopeTheta,
             GemmaNorms = gemma,
             AttentionScale = config.QueryPreAttnScalar is { } scalar ? 1 / Math.Sqrt(scalar) : null,
             AttentionSoftcap = config.AttnLogitSoftcapping,
@@ -173,6 +180,7 @@ public sealed record DecoderConfig
         if (Experts < 0) problems.Add($"expert count must be 0 (dense) or positive, got {Experts}");
         if (Experts > 0 && (ExpertsPerToken < 1 || ExpertsPerToken > Experts))
             problems.Add($"experts per token must be in [1, {Experts}], got {ExpertsPerToken}");
+        if (LocalRopeTheta is <= 0) problems.Add($"local rotary base must be positive, got {LocalRopeTheta}");
         if (RopeScaling is { Factor: <= 0 }) problems.Add($"rope scaling factor must be positive, got {RopeScaling.Factor}");
         if (SlidingLayers is { } flags && flags.Count != Layers) problems.Add($"{flags.Count} sliding-layer flags for {Layers} layers");
         if (AttentionScale is <= 0) problems.Add($"attention scale must be positive, got {AttentionScale}");

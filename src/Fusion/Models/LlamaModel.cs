@@ -7,8 +7,9 @@ namespace FuseChat.Fusion.Models;
 /// <summary>
 /// A Llama-family decoder-only transformer — Llama, Mistral (sliding window), Qwen2 (q/k/v biases,
 /// tied embeddings), Qwen3 (per-head query/key norms), Mixtral (top-k routed experts), Gemma2 (scaled
-/// embeddings, sandwich norms, GeGLU, soft-capped scores and logits, alternating windows) and Phi3 (fused
-/// projections, partial rotary positions): token embedding,
+/// embeddings, sandwich norms, GeGLU, soft-capped scores and logits, alternating windows), Gemma3 (Gemma2 with
+/// query/key norms and a rotary base of its own for the sliding layers) and Phi3 (fused projections, partial rotary
+/// positions, LongRoPE): token embedding,
 /// N pre-norm layers of grouped-query self-attention with rotary positions and a gated MLP, a final RMSNorm and
 /// the output projection. Parameter names match Hugging Face checkpoints (model.layers.0.self_attn.q_proj.weight, ...).
 /// </summary>
@@ -17,6 +18,7 @@ public sealed class LlamaModel : Module
     private readonly LlamaBackbone backbone;
     private readonly Linear? lmHead;
     private readonly RotaryEmbedding rotary;
+    private readonly RotaryEmbedding? localRotary;
 
     /// <summary>Creates a randomly initialised model (Normal(0, 0.02) weights, unit norms).</summary>
     public LlamaModel(DecoderConfig config, DType dtype = DType.Float32, Device? device = null)
@@ -27,6 +29,7 @@ public sealed class LlamaModel : Module
         if (!config.TieEmbeddings)
             lmHead = RegisterModule("lm_head", new Linear(config.HiddenSize, config.VocabSize, dtype: dtype, device: device));
         rotary = new RotaryEmbedding(config.EffectiveRotaryDim, config.RopeTheta, config.RopeScaling);
+        if (config.LocalRopeTheta is { } local) localRotary = new RotaryEmbedding(config.EffectiveRotaryDim, local);
     }
 
     /// <summary>The model's shape.</summary>
@@ -85,12 +88,18 @@ public sealed class LlamaModel : Module
     internal LayerPositions Positions(long offset, long length, Tensor like)
     {
         var (cos, sin) = rotary.Get(offset, length, like.DType, like.Device);
-        return new LayerPositions(cos, sin, AttentionMask(offset, length, like.Device));
+        if (localRotary is null) return new LayerPositions(cos, sin, AttentionMask(offset, length, like.Device));
+        var (localCos, localSin) = localRotary.Get(offset, length, like.DType, like.Device);
+        return new LayerPositions(cos, sin, AttentionMask(offset, length, like.Device), localCos, localSin);
     }
 
     /// <summary>Decoder layer <paramref name="index"/> applied to <paramref name="h"/>.</summary>
-    internal Tensor Layer(int index, Tensor h, LayerPositions positions, KeyValueCache? cache = null) =>
-        backbone.Layers[index].Forward(h, positions.Cos, positions.Sin, Config.Slides(index) ? positions.Mask : null, cache, index);
+    internal Tensor Layer(int index, Tensor h, LayerPositions positions, KeyValueCache? cache = null)
+    {
+        var slides = Config.Slides(index);
+        var (cos, sin) = slides && positions.LocalCos is { } localCos ? (localCos, positions.LocalSin!) : (positions.Cos, positions.Sin);
+        return backbone.Layers[index].Forward(h, cos, sin, slides ? positions.Mask : null, cache, index);
+    }
 
     /// <summary>Final norm and output projection: logits [batch, length, vocab], soft-capped where the model says so.</summary>
     internal Tensor Head(Tensor h)
@@ -149,7 +158,11 @@ public sealed class LlamaModel : Module
     }
 
     /// <inheritdoc/>
-    protected override void ReleaseResources() => rotary.Dispose();
+    protected override void ReleaseResources()
+    {
+        rotary.Dispose();
+        localRotary?.Dispose();
+    }
 }
 
 /// <summary>Embedding, layers and final norm: the "model." prefix of Hugging Face names.</summary>

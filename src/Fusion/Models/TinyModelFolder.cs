@@ -14,7 +14,7 @@ namespace FuseChat.Fusion.Models;
 public static class TinyModelFolder
 {
     /// <summary>
-    /// Writes a model of the given shape and <paramref name="architecture"/> (with that family's defaults; Gemma2,
+    /// Writes a model of the given shape and <paramref name="architecture"/> (with that family's defaults; Gemma2, Gemma3,
     /// Mistral and Phi3 get a 32-token window so that short chats already meet it), with the vocabulary of the tokenizer in
     /// <paramref name="tokenizerFolder"/> (tokenizer.json and tokenizer_config.json are copied), into
     /// <paramref name="folder"/>; returns the folder.
@@ -32,6 +32,9 @@ public static class TinyModelFolder
             ModelArchitecture.Gemma2 => ("Gemma2ForCausalLM", "gemma2", $$""", "sliding_window": 32, "query_pre_attn_scalar": {{hidden / heads}} """),
             ModelArchitecture.Qwen3 => ("Qwen3ForCausalLM", "qwen3", ""),
             ModelArchitecture.Phi3 => ("Phi3ForCausalLM", "phi3", """, "sliding_window": 32 """),
+            // Every other layer global, so that a two-layer model has one of each rotation.
+            ModelArchitecture.Gemma3 => ("Gemma3ForCausalLM", "gemma3_text",
+                $$""", "sliding_window": 32, "sliding_window_pattern": 2, "query_pre_attn_scalar": {{hidden / heads}}, "head_dim": {{hidden / heads}} """),
             _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, "not a supported architecture"),
         };
         var config = ModelConfig.Parse($$"""

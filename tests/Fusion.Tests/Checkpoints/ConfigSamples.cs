@@ -148,6 +148,42 @@ internal static class ConfigSamples
         }
         """;
 
+    /// <summary>google/gemma-3-1b-it (transformers 4 spelling: the two rotary bases at the top level, the window pattern as a number).</summary>
+    public const string Gemma3_1B_It = """
+        {
+          "architectures": ["Gemma3ForCausalLM"],
+          "attention_bias": false,
+          "attention_dropout": 0.0,
+          "attn_logit_softcapping": null,
+          "bos_token_id": 2,
+          "cache_implementation": "hybrid",
+          "eos_token_id": [1, 106],
+          "final_logit_softcapping": null,
+          "head_dim": 256,
+          "hidden_activation": "gelu_pytorch_tanh",
+          "hidden_size": 1152,
+          "initializer_range": 0.02,
+          "intermediate_size": 6912,
+          "max_position_embeddings": 32768,
+          "model_type": "gemma3_text",
+          "num_attention_heads": 4,
+          "num_hidden_layers": 26,
+          "num_key_value_heads": 1,
+          "pad_token_id": 0,
+          "query_pre_attn_scalar": 256,
+          "rms_norm_eps": 1e-06,
+          "rope_local_base_freq": 10000,
+          "rope_scaling": null,
+          "rope_theta": 1000000,
+          "sliding_window": 512,
+          "sliding_window_pattern": 6,
+          "torch_dtype": "bfloat16",
+          "transformers_version": "4.50.0.dev0",
+          "use_cache": true,
+          "vocab_size": 262144
+        }
+        """;
+
     /// <summary>Qwen/Qwen3-8B.</summary>
     public const string Qwen3_8B = """
         {
@@ -215,14 +251,14 @@ internal static class ConfigSamples
 
     /// <summary>The name of every sample, one per family, for theories; <see cref="ByName"/> gives its text.</summary>
     public static TheoryData<string> Names => [nameof(Llama2_7B), nameof(Mistral7B), nameof(Qwen15_7BChat), nameof(Mixtral8x7B), nameof(Gemma2_9B_It), nameof(Qwen3_8B),
-        nameof(Phi3Mini4kInstruct)];
+        nameof(Phi3Mini4kInstruct), nameof(Gemma3_1B_It)];
 
     /// <summary>The text of the sample called <paramref name="name"/>.</summary>
     public static string ByName(string name) => (string)typeof(ConfigSamples).GetField(name)!.GetValue(null)!;
 
     /// <summary>
     /// A published config shrunk to test size, its family's features kept: vocabulary 16, hidden 8, intermediate 12, two
-    /// layers of 4 heads (2 key-value heads) of width 2, 3 experts for a mixture, Gemma2's window in the first layer.
+    /// layers of 4 heads (2 key-value heads) of width 2, 3 experts for a mixture, Gemma's window in the first layer.
     /// </summary>
     public static ModelConfig Tiny(string json)
     {

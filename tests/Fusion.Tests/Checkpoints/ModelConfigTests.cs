@@ -301,6 +301,36 @@ public class ModelConfigTests
     }
 
     [Fact]
+    public void ParsesGemma3WithItsTwoRotationsAndWindowPatternInEitherSpelling()
+    {
+        var c = ModelConfig.Parse(ConfigSamples.Gemma3_1B_It);
+        Assert.Equal((ModelArchitecture.Gemma3, "gemma3_text", 1e6, (double?)10000, (int?)512), (c.Architecture, c.ModelType, c.RopeTheta, c.LocalRopeTheta, c.EffectiveSlidingWindow));
+        // sliding_window_pattern 6: layers 5, 11, 17 and 23 are global, the other 22 slide.
+        Assert.Equal([5, 11, 17, 23], Enumerable.Range(0, 26).Where(i => !c.SlidingLayers[i]));
+        Assert.Equal(((double?)null, (double?)null, 256, true), (c.AttnLogitSoftcapping, c.FinalLogitSoftcapping, c.QueryPreAttnScalar!.Value, c.TieWordEmbeddings));
+        var d = DecoderConfig.From(c);
+        Assert.Equal((true, true, (double?)10000, (double?)null), (d.GemmaNorms, d.QueryKeyNorm, d.LocalRopeTheta, d.AttentionSoftcap));
+        Assert.Equal(c, ModelConfig.Parse(c.ToJson()));
+
+        // transformers 5: one rotation per layer type, the global one scaled (Gemma 3 4B and up: linear, factor 8).
+        var five = ModelConfig.Parse(ConfigSamples.With(ConfigSamples.With(ConfigSamples.With(ConfigSamples.Gemma3_1B_It, "rope_theta", "null"),
+            "rope_local_base_freq", "null"), "rope_scaling", """null, "rope_parameters": {"full_attention": {"rope_type": "linear", "factor": 8.0, "rope_theta": 1000000.0}, "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}}"""));
+        Assert.Equal((1e6, (double?)10000, new RopeScaling("linear", 8)), (five.RopeTheta, five.LocalRopeTheta, five.RopeScaling));
+        Assert.Equal(five, ModelConfig.Parse(five.ToJson()));
+        Assert.Contains("scaling the sliding layers' rotation is not supported", Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Gemma3_1B_It, "rope_scaling",
+            """null, "rope_parameters": {"full_attention": {"rope_type": "default"}, "sliding_attention": {"rope_type": "linear", "factor": 2.0}}"""))).Message, StringComparison.Ordinal);
+        Assert.Contains("disagrees with rope_parameters.sliding_attention.rope_theta", Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Gemma3_1B_It, "rope_scaling",
+            """null, "rope_parameters": {"sliding_attention": {"rope_type": "default", "rope_theta": 500.0}}"""))).Message, StringComparison.Ordinal);
+        // Per-layer-type rotations belong to Gemma3 only.
+        Assert.Contains("per layer type", Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Gemma2_9B_It, "rope_theta",
+            """10000.0, "rope_parameters": {"full_attention": {"rope_type": "default"}, "sliding_attention": {"rope_type": "default"}}"""))).Message, StringComparison.Ordinal);
+        Assert.Contains("the multimodal Gemma 3", Assert.Throws<CheckpointFormatException>(() =>
+            ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Gemma3_1B_It, "architectures", """["Gemma3ForConditionalGeneration"]"""))).Message, StringComparison.Ordinal);
+        Assert.Contains("bidirectional", Assert.Throws<CheckpointFormatException>(() =>
+            ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Gemma3_1B_It, "use_cache", """true, "use_bidirectional_attention": true"""))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ParsesPhi3LongRopeAsTransformersReadsIt()
     {
         // Phi-3.5-mini: 48 factors per list (head 96), max_position_embeddings 131072 over an original 4096, no factor.

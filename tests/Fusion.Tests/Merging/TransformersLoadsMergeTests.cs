@@ -79,6 +79,7 @@ public sealed class TransformersLoadsMergeTests(TransformersParityFixture fixtur
     [Theory]
     [InlineData("gemma2", "Gemma2ForCausalLM")]
     [InlineData("qwen3", "Qwen3ForCausalLM")]
+    [InlineData("gemma3", "Gemma3ForCausalLM")]
     public void TransformersLoadsATargetWeSaved(string family, string className)
     {
         var python = fixture.Python;

@@ -34,6 +34,7 @@ public sealed class TrainingParityTests(TransformersParityFixture fixture, ITest
     [InlineData("gemma2")]
     [InlineData("qwen3")]
     [InlineData("phi3")]
+    [InlineData("gemma3")]
     public void TrainingMatchesPyTorch(string family)
     {
         var python = fixture.Python;
