@@ -14,7 +14,7 @@ public static class ChatTemplates
     public static IChatTemplate OpenChat35 => ByName["openchat_3.5"];
 
     /// <summary>The template with this name (case-insensitive).</summary>
-    /// <param name="name">e.g. "openchat_3.5", "mistral", "llama-2", "llama-3", "chatml", "qwen", "qwen3", "gemma", "internlm2", "phi-3", "phi-4".</param>
+    /// <param name="name">e.g. "openchat_3.5", "mistral", "llama-2", "llama-3", "chatml", "qwen", "qwen3", "gemma", "internlm2", "phi-3", "phi-4", "phi-4-mini".</param>
     /// <exception cref="ArgumentException">The name is unknown; the message lists the known names.</exception>
     public static IChatTemplate Get(string name)
     {
@@ -63,6 +63,12 @@ public static class ChatTemplates
             return ByName["phi-3"];
         }
 
+        // Phi-4-mini: the same markers, its template writing "<|end|>" with nothing after it.
+        if (Has("<|assistant|>") && Has("<|end|>") && tokenizer.ChatTemplate is { } mini && mini.Contains("<|end|>", StringComparison.Ordinal))
+        {
+            return ByName["phi-4-mini"];
+        }
+
         if (Has("<|end_of_turn|>"))
         {
             return ByName["openchat_3.5"];
@@ -101,6 +107,7 @@ public static class ChatTemplates
             new ChatMlTemplate("internlm2", bosToken: "<s>"),
             new ChatMlTemplate("qwen3", bosToken: null, emptyThinkBlock: true),
             new Phi3Template(),
+            new Phi3Template("phi-4-mini", newline: ""),
             new ChatMlTemplate("phi-4", bosToken: null, roleSeparator: "<|im_sep|>", turnSeparator: ""),
         ];
         var byName = templates.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);

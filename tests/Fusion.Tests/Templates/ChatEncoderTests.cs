@@ -21,6 +21,7 @@ public sealed class ChatEncoderTests
         { "gemma", "gemma3", [], "<end_of_turn>" },
         { "phi-3", "llama2", ["<|endoftext|>", "<|assistant|>", "<|system|>", "<|end|>", "<|user|>"], "<|end|>" },
         { "phi-4", "qwen3", ["<|im_sep|>"], "<|im_end|>" },
+        { "phi-4-mini", "llama2", ["<|endoftext|>", "<|assistant|>", "<|system|>", "<|end|>", "<|user|>"], "<|end|>" },
     };
 
     [Theory]
@@ -134,7 +135,7 @@ public sealed class ChatEncoderTests
     {
         var error = Assert.Throws<ArgumentException>(() => ChatTemplates.Get("vicuna"));
         Assert.Contains("vicuna", error.Message, StringComparison.Ordinal);
-        foreach (var name in new[] { "openchat_3.5", "mistral", "llama-2", "llama-3", "chatml", "qwen", "qwen3", "gemma", "internlm2", "phi-3", "phi-4" })
+        foreach (var name in new[] { "openchat_3.5", "mistral", "llama-2", "llama-3", "chatml", "qwen", "qwen3", "gemma", "internlm2", "phi-3", "phi-4", "phi-4-mini" })
         {
             Assert.Contains(name, ChatTemplates.Names);
             Assert.Contains(name, error.Message, StringComparison.Ordinal);
@@ -171,6 +172,13 @@ public sealed class ChatEncoderTests
         foreach (var token in new[] { "<|endoftext|>", "<|assistant|>", "<|system|>", "<|end|>", "<|user|>" }) phi.AddSpecialToken(token);
         Assert.Equal("phi-3", ChatTemplates.Detect(phi)?.Name);
         Assert.Equal("phi-4", ChatTemplates.Detect(Load("qwen3", ["<|im_sep|>"]))?.Name);
+
+        // Phi-4-mini: the same markers, no newline after "<|end|>" in its template.
+        config["chat_template"] = File.ReadAllText(TemplatePath("phi-4-mini.jinja"));
+        File.WriteAllText(configPath, config.ToJsonString());
+        var mini = HfTokenizer.Load(folder.Path);
+        foreach (var token in new[] { "<|endoftext|>", "<|assistant|>", "<|system|>", "<|end|>", "<|user|>" }) mini.AddSpecialToken(token);
+        Assert.Equal("phi-4-mini", ChatTemplates.Detect(mini)?.Name);
     }
 
     [Fact]

@@ -14,6 +14,7 @@ public sealed class ChatTemplateJinjaTests
     [InlineData("llama-2", null, "<s>", "</s>")]
     [InlineData("phi-3", null, null, "<|endoftext|>")]
     [InlineData("phi-4", null, null, null)]
+    [InlineData("phi-4-mini", null, null, "<|endoftext|>")]
     public void Templates_Render_EqualsJinja(string name, string? package, string? bos, string? eos)
     {
         var jinja = package is null ? TemplatePath(name + ".jinja") : TokenizerConfig(package);
