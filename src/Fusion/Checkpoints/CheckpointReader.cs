@@ -8,6 +8,10 @@ namespace FuseChat.Fusion.Checkpoints;
 /// Reads the weights of a Hugging Face model folder: either one "model.safetensors" or shards
 /// listed by "model.safetensors.index.json" (its weight_map maps tensor names to shard files).
 /// Shards are opened (memory-mapped) on first use and closed by <see cref="Dispose"/>.
+/// <para>A multimodal checkpoint whose language model is a supported decoder (Gemma 3 4B and up) is read as that
+/// language model: its tensors appear under a text model's names ("language_model.model.X" or
+/// "model.language_model.X" as "model.X", "language_model.lm_head.weight" as "lm_head.weight") and the vision tower's
+/// and projector's are left out, so that loading, validation and merging see a text checkpoint.</para>
 /// </summary>
 /// <remarks>Thread-safe for reading; spans handed out are valid until disposal.</remarks>
 public sealed class CheckpointReader : IDisposable
@@ -19,6 +23,8 @@ public sealed class CheckpointReader : IDisposable
     public const string IndexFileName = "model.safetensors.index.json";
 
     private readonly ImmutableSortedDictionary<string, string> _weightMap;
+    // Visible name -> the name stored in the shard, for a language model read out of a multimodal checkpoint.
+    private readonly ImmutableDictionary<string, string>? _stored;
     private readonly Dictionary<string, SafetensorsFile> _open = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private bool _disposed;
@@ -27,6 +33,7 @@ public sealed class CheckpointReader : IDisposable
     {
         Folder = folder;
         IndexPath = indexPath;
+        (weightMap, _stored, LanguageModelPrefix) = LanguageModelView(weightMap);
         _weightMap = weightMap;
         TotalSize = totalSize;
         ShardFiles = [.. weightMap.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
@@ -38,6 +45,12 @@ public sealed class CheckpointReader : IDisposable
 
     /// <summary>Full path of the index file, or null for a single-file checkpoint.</summary>
     public string? IndexPath { get; }
+
+    /// <summary>
+    /// Where the language model of a multimodal checkpoint lies ("language_model.model." or "model.language_model."),
+    /// whose tensors this reader shows under text names; null for a text checkpoint.
+    /// </summary>
+    public string? LanguageModelPrefix { get; }
 
     /// <summary>Whether the checkpoint is sharded (has an index).</summary>
     public bool IsSharded => IndexPath is not null;
@@ -110,7 +123,11 @@ public sealed class CheckpointReader : IDisposable
     /// <summary>A tensor's header entry (opens its shard if needed).</summary>
     /// <param name="name">Tensor name.</param>
     /// <returns>Name, dtype, shape and byte length.</returns>
-    public TensorInfo GetTensor(string name) => Lookup(name).Info;
+    public TensorInfo GetTensor(string name)
+    {
+        var info = Lookup(name).Info;
+        return info.Name == name ? info : info with { Name = name };
+    }
 
     /// <summary>Looks a tensor up without throwing when it is absent.</summary>
     /// <param name="name">Tensor name.</param>
@@ -149,14 +166,14 @@ public sealed class CheckpointReader : IDisposable
     /// <summary>Copies a whole tensor; see <see cref="SafetensorsFile.CopyTo(string, Span{byte})"/>.</summary>
     /// <param name="name">Tensor name.</param>
     /// <param name="destination">At least the tensor's byte length.</param>
-    public void CopyTo(string name, Span<byte> destination) => Lookup(name).File.CopyTo(name, destination);
+    public void CopyTo(string name, Span<byte> destination) => Lookup(name).File.CopyTo(StoredName(name), destination);
 
     /// <summary>Copies part of a tensor; see <see cref="SafetensorsFile.CopyTo(string, long, Span{byte})"/>.</summary>
     /// <param name="name">Tensor name.</param>
     /// <param name="sourceOffset">Byte offset inside the tensor.</param>
     /// <param name="destination">Where the bytes go.</param>
     public void CopyTo(string name, long sourceOffset, Span<byte> destination)
-        => Lookup(name).File.CopyTo(name, sourceOffset, destination);
+        => Lookup(name).File.CopyTo(StoredName(name), sourceOffset, destination);
 
     /// <summary>Copies a tensor (under 2 GiB) into a new array.</summary>
     /// <param name="name">Tensor name.</param>
@@ -261,11 +278,50 @@ public sealed class CheckpointReader : IDisposable
         }
     }
 
+    /// <summary>
+    /// The tensors of a multimodal checkpoint's language model under text names, when the checkpoint has no text
+    /// model's embedding but has one under a known language-model prefix; otherwise the map as it is.
+    /// </summary>
+    private static (ImmutableSortedDictionary<string, string> Map, ImmutableDictionary<string, string>? Stored, string? Prefix) LanguageModelView(
+        ImmutableSortedDictionary<string, string> map)
+    {
+        const string embedding = "model.embed_tokens.weight";
+        if (map.ContainsKey(embedding)) return (map, null, null);
+        // transformers 4 (and the published Gemma 3 checkpoints): language_model.model.* and language_model.lm_head.*;
+        // transformers 5's own layout: model.language_model.* beside a top-level lm_head.
+        (string Prefix, string Model, string? Head)[] layouts =
+        [
+            ("language_model.model.", "language_model.model.", "language_model.lm_head."),
+            ("model.language_model.", "model.language_model.", "lm_head."),
+        ];
+        foreach (var (prefix, model, head) in layouts)
+        {
+            if (!map.ContainsKey(model + "embed_tokens.weight")) continue;
+            var visible = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+            var stored = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+            foreach (var (name, shard) in map)
+            {
+                string? text = name.StartsWith(model, StringComparison.Ordinal) ? "model." + name[model.Length..]
+                    : head is not null && name.StartsWith(head, StringComparison.Ordinal) ? "lm_head." + name[head.Length..]
+                    : null;
+                if (text is null) continue;
+                visible.Add(text, shard);
+                stored.Add(text, name);
+            }
+
+            return (visible.ToImmutable(), stored.ToImmutable(), prefix);
+        }
+
+        return (map, null, null);
+    }
+
+    private string StoredName(string name) => _stored is not null && _stored.TryGetValue(name, out var stored) ? stored : name;
+
     private (SafetensorsFile File, TensorInfo Info) Lookup(string name)
     {
         var shard = ShardOf(name);
         var file = OpenShard(shard);
-        return file.TryGetTensor(name, out var info)
+        return file.TryGetTensor(StoredName(name), out var info)
             ? (file, info)
             : throw new CheckpointFormatException(
                 $"Checkpoint index '{IndexPath}' maps tensor '{name}' to shard '{file.FilePath}', which does not contain it.")

@@ -35,8 +35,8 @@ public enum ModelArchitecture
     Phi3,
 
     /// <summary>
-    /// Gemma3ForCausalLM (model_type "gemma3_text"; Gemma 3 1B, and the language model of the larger ones saved on its
-    /// own): Gemma2 without soft caps by default, with Gemma-style norms on each query and key head, five sliding layers
+    /// Gemma3ForCausalLM (model_type "gemma3_text"; Gemma 3 1B, and the language model of the multimodal 4B and up,
+    /// Gemma3ForConditionalGeneration, which is read as this): Gemma2 without soft caps by default, with Gemma-style norms on each query and key head, five sliding layers
     /// to one global, and a rotary base of its own for the sliding layers (rope_local_base_freq).
     /// </summary>
     Gemma3,

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace FuseChat.Fusion.Checkpoints;
 
@@ -213,8 +214,65 @@ public sealed record ModelConfig
                 throw Error(source, "expected a JSON object");
             }
 
+            if (Gemma3LanguageModel(document.RootElement, source) is { } text)
+            {
+                return Parse(text, source);
+            }
+
             return new Parser(source, document.RootElement).Parse();
         }
+    }
+
+    /// <summary>
+    /// The language model of a multimodal Gemma 3 (Gemma3ForConditionalGeneration, 4B and up) as a Gemma3ForCausalLM
+    /// config.json: its text_config, where the published files leave most fields out, completed with
+    /// transformers' Gemma3TextConfig defaults and the outer file's token ids and dtype. Null for any other config.
+    /// The fused models are text models: their config is this one.
+    /// </summary>
+    private static string? Gemma3LanguageModel(JsonElement root, string source)
+    {
+        if (!root.TryGetProperty("architectures", out var architectures) || architectures.ValueKind != JsonValueKind.Array
+            || architectures.GetArrayLength() != 1 || architectures[0].GetString() != "Gemma3ForConditionalGeneration")
+        {
+            return null;
+        }
+
+        JsonObject text;
+        if (!root.TryGetProperty("text_config", out var inner) || inner.ValueKind == JsonValueKind.Null)
+        {
+            text = [];
+        }
+        else
+        {
+            text = inner.ValueKind == JsonValueKind.Object
+                ? JsonNode.Parse(inner.GetRawText())!.AsObject()
+                : throw Error(source, $"text_config must be an object, found {inner.GetRawText()}");
+        }
+
+        if (text["model_type"] is { } type && type.GetValueKind() == JsonValueKind.String && type.GetValue<string>() != "gemma3_text")
+        {
+            throw Error(source, $"text_config.model_type is '{type.GetValue<string>()}'; the Gemma 3 language model is gemma3_text");
+        }
+
+        text["architectures"] = new JsonArray("Gemma3ForCausalLM");
+        text["model_type"] = "gemma3_text";
+        // transformers' Gemma3TextConfig defaults, for the fields our parser requires (the rest default alike).
+        (string Key, int Value)[] defaults =
+        [
+            ("vocab_size", 262208), ("hidden_size", 2304), ("intermediate_size", 9216), ("num_hidden_layers", 26),
+            ("num_attention_heads", 8), ("num_key_value_heads", 4), ("head_dim", 256),
+        ];
+        foreach (var (key, value) in defaults)
+        {
+            if (!text.ContainsKey(key)) text[key] = value;
+        }
+
+        foreach (var key in new[] { "bos_token_id", "eos_token_id", "pad_token_id", "torch_dtype", "dtype", "tie_word_embeddings" })
+        {
+            if (!text.ContainsKey(key) && root.TryGetProperty(key, out var outer)) text[key] = JsonNode.Parse(outer.GetRawText());
+        }
+
+        return text.ToJsonString();
     }
 
     /// <summary>Writes the config as config.json text (keys sorted, two-space indent, as transformers does).</summary>
@@ -531,10 +589,7 @@ public sealed record ModelConfig
                     }
                 }
 
-                var hint = className == "Gemma3ForConditionalGeneration"
-                    ? " (the multimodal Gemma 3: save its language model on its own, as Gemma3ForCausalLM with the text_config, to fuse it)"
-                    : "";
-                throw Error(source, $"architecture '{className}' is not supported{hint}; supported architectures: {supported}");
+                throw Error(source, $"architecture '{className}' is not supported; supported architectures: {supported}");
             }
 
             foreach (var k in Known)

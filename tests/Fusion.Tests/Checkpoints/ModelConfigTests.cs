@@ -324,10 +324,37 @@ public class ModelConfigTests
         // Per-layer-type rotations belong to Gemma3 only.
         Assert.Contains("per layer type", Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Gemma2_9B_It, "rope_theta",
             """10000.0, "rope_parameters": {"full_attention": {"rope_type": "default"}, "sliding_attention": {"rope_type": "default"}}"""))).Message, StringComparison.Ordinal);
-        Assert.Contains("the multimodal Gemma 3", Assert.Throws<CheckpointFormatException>(() =>
-            ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Gemma3_1B_It, "architectures", """["Gemma3ForConditionalGeneration"]"""))).Message, StringComparison.Ordinal);
         Assert.Contains("bidirectional", Assert.Throws<CheckpointFormatException>(() =>
             ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Gemma3_1B_It, "use_cache", """true, "use_bidirectional_attention": true"""))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMultimodalGemma3ConfigIsReadAsItsLanguageModel()
+    {
+        // google/gemma-3-4b-it: the text_config holds only what differs from transformers' Gemma3TextConfig defaults.
+        var c = ModelConfig.Parse("""
+            {"architectures": ["Gemma3ForConditionalGeneration"], "boi_token_index": 255999, "eoi_token_index": 256000,
+             "eos_token_id": [1, 106], "image_token_index": 262144, "initializer_range": 0.02, "mm_tokens_per_image": 256,
+             "model_type": "gemma3",
+             "text_config": {"hidden_size": 2560, "intermediate_size": 10240, "model_type": "gemma3_text", "num_hidden_layers": 34,
+                             "rope_scaling": {"factor": 8.0, "rope_type": "linear"}, "sliding_window": 1024},
+             "torch_dtype": "bfloat16", "transformers_version": "4.50.0.dev0",
+             "vision_config": {"hidden_size": 1152, "image_size": 896, "intermediate_size": 4304, "model_type": "siglip_vision_model",
+                               "num_attention_heads": 16, "num_hidden_layers": 27, "patch_size": 14, "vision_use_head": false}}
+            """);
+        Assert.Equal((ModelArchitecture.Gemma3, "Gemma3ForCausalLM", "gemma3_text"), (c.Architecture, c.ArchitectureName, c.ModelType));
+        Assert.Equal((262208, 2560, 10240, 34, 8, 4, 256), (c.VocabSize, c.HiddenSize, c.IntermediateSize, c.NumHiddenLayers, c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim));
+        Assert.Equal((new RopeScaling("linear", 8), 1e6, (double?)10000, (int?)1024, 256), (c.RopeScaling, c.RopeTheta, c.LocalRopeTheta, c.EffectiveSlidingWindow, c.QueryPreAttnScalar!.Value));
+        Assert.Equal([1, 106], c.EosTokenIds.ToArray());
+        Assert.Equal(("bfloat16", true, 131072), (c.TorchDtype, c.TieWordEmbeddings, c.MaxPositionEmbeddings));
+        Assert.Equal([5, 11, 17, 23, 29], Enumerable.Range(0, 34).Where(i => !c.SlidingLayers[i]));
+        // Written back as the text model it is: no vision_config, no image token fields.
+        var json = c.ToJson();
+        Assert.DoesNotContain("vision_config", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("image_token_index", json, StringComparison.Ordinal);
+        Assert.Equal(c, ModelConfig.Parse(json));
+        Assert.Contains("text_config must be an object", Assert.Throws<CheckpointFormatException>(() =>
+            ModelConfig.Parse("""{"architectures": ["Gemma3ForConditionalGeneration"], "text_config": 3}""")).Message, StringComparison.Ordinal);
     }
 
     [Fact]

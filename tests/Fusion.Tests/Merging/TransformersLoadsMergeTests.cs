@@ -80,6 +80,8 @@ public sealed class TransformersLoadsMergeTests(TransformersParityFixture fixtur
     [InlineData("gemma2", "Gemma2ForCausalLM")]
     [InlineData("qwen3", "Qwen3ForCausalLM")]
     [InlineData("gemma3", "Gemma3ForCausalLM")]
+    // From a multimodal Gemma 3 comes a text model: its language model, which transformers loads as Gemma3ForCausalLM.
+    [InlineData("gemma3-vision", "Gemma3ForCausalLM")]
     public void TransformersLoadsATargetWeSaved(string family, string className)
     {
         var python = fixture.Python;

@@ -96,6 +96,62 @@ public class PretrainedModelTests
         }
     }
 
+    /// <summary>
+    /// Gemma 3 4B and up are multimodal checkpoints: the language model under "language_model.model." (the published
+    /// files, transformers 4) or "model.language_model." (transformers 5's own names), a vision tower beside it, the text
+    /// config nested. They load as the text model they hold, and are saved back as one.
+    /// </summary>
+    [Theory]
+    [InlineData("language_model.model.", "language_model.lm_head.")]
+    [InlineData("model.language_model.", "lm_head.")]
+    public void AMultimodalGemma3LoadsAsItsLanguageModel(string modelPrefix, string headPrefix)
+    {
+        TorchRuntime.ManualSeed(25);
+        using var scope = DisposeScope.Open();
+        using var text = new TempFolder();
+        using var multimodal = new TempFolder();
+        var textConfig = ModelConfig.Parse(ConfigSamples.Gemma3_1B_It) with
+        {
+            VocabSize = 61, HiddenSize = 16, IntermediateSize = 24, NumHiddenLayers = 2, NumAttentionHeads = 2, NumKeyValueHeads = 1,
+            HeadDim = 8, SlidingWindow = 4, SlidingLayers = [true, false], TieWordEmbeddings = false,
+        };
+        using var model = new LlamaModel(DecoderConfig.From(textConfig));
+        PretrainedModel.Save(model, textConfig, text.Path);
+        using (var reader = CheckpointReader.Open(text.Path))
+        {
+            var renamed = reader.EnumerateTensors()
+                .Select(t => (Info: t, Name: t.Name.StartsWith("model.", StringComparison.Ordinal) ? modelPrefix + t.Name["model.".Length..] : headPrefix + t.Name["lm_head.".Length..]))
+                .Select(t => (Declaration: TensorDeclaration.From(t.Info) with { Name = t.Name }, Data: reader.ReadBytes(t.Info.Name)))
+                .Append((Declaration: new TensorDeclaration("vision_tower.embeddings.patch_embedding.weight", SafetensorsDType.F32, [4, 3]), Data: new byte[48]))
+                .Append((Declaration: new TensorDeclaration("multi_modal_projector.mm_input_projection_weight", SafetensorsDType.F32, [4, 16]), Data: new byte[256]));
+            SafetensorsTestData.Write(Path.Combine(multimodal.Path, CheckpointReader.SingleFileName), renamed);
+        }
+        var inner = System.Text.Json.Nodes.JsonNode.Parse(textConfig.ToJson())!.AsObject();
+        inner.Remove("architectures");
+        File.WriteAllText(Path.Combine(multimodal.Path, ModelConfig.FileName), $$$"""
+            {"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3", "mm_tokens_per_image": 256,
+             "text_config": {{{inner.ToJsonString()}}}, "vision_config": {"hidden_size": 4, "model_type": "siglip_vision_model"}}
+            """);
+
+        using (var reader = CheckpointReader.Open(multimodal.Path))
+        {
+            Assert.Equal(modelPrefix, reader.LanguageModelPrefix);
+            Assert.Contains("model.embed_tokens.weight", reader.TensorNames);
+            Assert.Contains("lm_head.weight", reader.TensorNames);
+            Assert.DoesNotContain(reader.TensorNames, n => n.Contains("vision", StringComparison.Ordinal) || n.Contains("projector", StringComparison.Ordinal));
+            Assert.Equal("model.norm.weight", reader.GetTensor("model.norm.weight").Name);
+        }
+
+        var (loaded, config) = PretrainedModel.Load(multimodal.Path);
+        using (loaded)
+        {
+            Assert.Equal((ModelArchitecture.Gemma3, "Gemma3ForCausalLM"), (config.Architecture, config.ArchitectureName));
+            Assert.DoesNotContain("vision_config", config.ToJson(), StringComparison.Ordinal);
+            var ids = TinyModels.Ids([1, 5, 9, 2, 7, 3, 8]);
+            Assert.Equal(model.Forward(ids).ToArray<float>(), loaded.Forward(ids).ToArray<float>());
+        }
+    }
+
     [Fact]
     public void MissingTensorIsReportedWithItsName()
     {

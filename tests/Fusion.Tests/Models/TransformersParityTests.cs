@@ -65,7 +65,7 @@ public sealed class TransformersParityFixture : IDisposable
 public sealed class TransformersParityTests(TransformersParityFixture fixture, ITestOutputHelper output) : IClassFixture<TransformersParityFixture>
 {
     /// <summary>One folder of each family, and Qwen2 with a window from its second layer on (the linear-RoPE Llama is tested by the logits alone).</summary>
-    public static TheoryData<string> Families => ["llama", "mistral", "qwen2", "mixtral", "qwen2-sliding", "gemma2", "qwen3", "phi3", "phi3-longrope", "gemma3"];
+    public static TheoryData<string> Families => ["llama", "mistral", "qwen2", "mixtral", "qwen2-sliding", "gemma2", "qwen3", "phi3", "phi3-longrope", "gemma3", "gemma3-vision"];
 
     /// <summary>The families and what each exercises; make_fixtures.py writes one folder per name.</summary>
     [Theory]
@@ -82,6 +82,7 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
     [InlineData("phi3", ModelArchitecture.Phi3)]
     [InlineData("phi3-longrope", ModelArchitecture.Phi3)]
     [InlineData("gemma3", ModelArchitecture.Gemma3)]
+    [InlineData("gemma3-vision", ModelArchitecture.Gemma3)]
     public void LogitsMatchTransformers(string family, ModelArchitecture architecture)
     {
         var folder = fixture.Folder(family);
@@ -231,6 +232,11 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
                 Assert.Equal([true, false], config.SlidingLayers.ToArray());
                 Assert.Equal((10000.0, (double?)100.0, new RopeScaling("linear", 2.0)), (config.RopeTheta, config.LocalRopeTheta, config.RopeScaling));
                 Assert.Equal((8, 12, (double?)null, 16), (config.EffectiveSlidingWindow, config.QueryPreAttnScalar, config.FinalLogitSoftcapping, config.HeadDim));
+                break;
+            case "gemma3-vision":
+                // The language model of transformers' Gemma3ForConditionalGeneration, read from its text_config.
+                Assert.Equal(("Gemma3ForCausalLM", 97, 16), (config.ArchitectureName, config.VocabSize, config.HeadDim));
+                Assert.Equal([true, false], config.SlidingLayers.ToArray());
                 break;
             case "phi3-longrope":
                 Assert.Equal(6, DecoderConfig.From(config).EffectiveRotaryDim);
