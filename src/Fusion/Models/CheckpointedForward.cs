@@ -39,6 +39,9 @@ public sealed class CheckpointedForward : IDisposable
             Keep(positions.Cos);
             Keep(positions.Sin);
             if (positions.Mask is { } mask) Keep(mask);
+            // Gemma3's windowed layers rotate by tables of their own, which the recomputation needs as much.
+            if (positions.LocalCos is { } localCos) Keep(localCos);
+            if (positions.LocalSin is { } localSin) Keep(localSin);
             for (var i = 0; i < layerInputs.Length; i++)
             {
                 layerInputs[i] = Keep(h);

@@ -6,7 +6,7 @@ namespace FuseChat.Fusion.Tests.Models;
 
 public class CheckpointedForwardTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Families => ["llama", "mistral-window", "qwen2-tied", "mixtral", "llama-bf16", "gemma2", "gemma2-bf16", "qwen3", "phi3"];
+    public static TheoryData<string> Families => ["llama", "mistral-window", "qwen2-tied", "mixtral", "llama-bf16", "gemma2", "gemma2-bf16", "gemma3", "qwen3", "phi3", "phi3-longrope"];
 
     private static (DecoderConfig Config, DType DType) Family(string name) => name switch
     {
@@ -20,8 +20,12 @@ public class CheckpointedForwardTests(ITestOutputHelper output)
         // Soft-capped eager attention with the window in layers 0 and 2; scaled embeddings get gradient through the scale.
         "gemma2" => (TinyModels.Gemma2(layers: 3), DType.Float32),
         "gemma2-bf16" => (TinyModels.Gemma2(layers: 3), DType.BFloat16),
+        // The windowed layers take the second rotary table, which the recomputed layers must get too.
+        "gemma3" => (TinyModels.Gemma3(layers: 3), DType.Float32),
         "qwen3" => (TinyModels.Qwen3(layers: 3), DType.Float32),
         "phi3" => (TinyModels.Phi3(layers: 3), DType.Float32),
+        // Length 24 > the original context of 8: the long factors.
+        "phi3-longrope" => (TinyModels.Phi3LongRope(layers: 3), DType.Float32),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

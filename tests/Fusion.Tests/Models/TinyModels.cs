@@ -19,6 +19,12 @@ internal static class TinyModels
         AttentionSoftcap = 0.5, FinalSoftcap = 2, SlidingWindow = 8, SlidingLayers = [.. Enumerable.Range(0, layers).Select(i => i % 2 == 0)],
     };
 
+    /// <summary>Gemma3's features at test scale: Gemma2's without the caps, query/key norms, the windowed layers rotating by their own base.</summary>
+    public static DecoderConfig Gemma3(int layers = 3) => Gemma2(layers) with
+    {
+        AttentionSoftcap = null, FinalSoftcap = null, QueryKeyNorm = true, LocalRopeTheta = 100, RopeScaling = new RopeScaling("linear", 2),
+    };
+
     /// <summary>Qwen3's features at test scale: per-head query/key norms and a head width that is not hidden / heads.</summary>
     public static DecoderConfig Qwen3(int layers = 3) => Llama(layers) with { HeadDim = 16, QueryKeyNorm = true, TieEmbeddings = true };
 
