@@ -5,6 +5,7 @@ var root = new RootCommand("fusechat: fuse chat LLMs of different architectures 
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(DemoCommand.CreateTraining());
 root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());

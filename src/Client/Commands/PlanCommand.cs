@@ -137,7 +137,8 @@ internal static class PlanCommand
         _ => (hours * 3600).ToString("0.###", CultureInfo.InvariantCulture) + " seconds",
     };
 
-    private static string Count(long n) => n switch
+    /// <summary>A count with a B/M/k suffix (shared with inspect).</summary>
+    internal static string Count(long n) => n switch
     {
         >= 1_000_000_000 => (n / 1e9).ToString("0.##", CultureInfo.InvariantCulture) + "B",
         >= 1_000_000 => (n / 1e6).ToString("0.##", CultureInfo.InvariantCulture) + "M",
@@ -145,7 +146,8 @@ internal static class PlanCommand
         _ => n.ToString(CultureInfo.InvariantCulture),
     };
 
-    private static string Bytes(long n) => n switch
+    /// <summary>Bytes in GiB/MiB/KiB (shared with inspect).</summary>
+    internal static string Bytes(long n) => n switch
     {
         >= 1L << 30 => (n / (double)(1L << 30)).ToString("0.##", CultureInfo.InvariantCulture) + " GiB",
         >= 1L << 20 => (n / (double)(1L << 20)).ToString("0.##", CultureInfo.InvariantCulture) + " MiB",

@@ -142,6 +142,13 @@ public class PretrainedModelTests
             Assert.Equal("model.norm.weight", reader.GetTensor("model.norm.weight").Name);
         }
 
+        // What `fusechat inspect` shows: the declared class, the language model's place, no tensor problems (only the
+        // tokenizer this test does not write).
+        var inspection = ModelInspection.Of(multimodal.Path);
+        Assert.Equal(("Gemma3ForConditionalGeneration", modelPrefix), (inspection.DeclaredClass, inspection.LanguageModelPrefix));
+        Assert.Equal(["no usable tokenizer"], inspection.Problems.Select(p => p[..p.IndexOf(':', StringComparison.Ordinal)]));
+        Assert.Contains("sliding layers theta 10000", inspection.Rotation, StringComparison.Ordinal);
+
         var (loaded, config) = PretrainedModel.Load(multimodal.Path);
         using (loaded)
         {
