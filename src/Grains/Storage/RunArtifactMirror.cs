@@ -95,7 +95,10 @@ public sealed class RunArtifactMirror
     /// Uploads every complete file under <paramref name="relativeFolder"/> (or that one file) that the store lacks or
     /// holds with another size, streaming each and committing it on its own. Temporaries (any name below the folder
     /// that starts with '.', or ends in .tmp, .part or .partial) are skipped; a file that disappears or changes size
-    /// while it is read (a pruned checkpoint) is skipped too and left for the next push.
+    /// while it is read is skipped too and left for the next push. Under a folder ending in <see cref="CheckpointsSuffix"/>
+    /// only the newest complete checkpoint is pushed, every file of it opened before the first byte goes, so that the
+    /// trainer pruning it meanwhile (it keeps the last two) cannot cut the upload short: each such push leaves a whole
+    /// checkpoint in the store however fast training outpaces the uploads.
     /// </summary>
     /// <param name="relativeFolder">A folder or file under the output folder, '/'-separated; missing is fine.</param>
     /// <param name="cancellationToken">Cancels the push; files already committed stay.</param>
@@ -107,6 +110,11 @@ public sealed class RunArtifactMirror
         if (IsInputArtifact(ArtifactPaths.Validate(relativeFolder))) return 0;
         var key = KeyOf(relativeFolder);
         var local = LocalPathOf(relativeFolder);
+        if (relativeFolder.EndsWith(CheckpointsSuffix, StringComparison.Ordinal) && Directory.Exists(local))
+        {
+            return await PushNewestCheckpointAsync(relativeFolder, key, local, cancellationToken).ConfigureAwait(false);
+        }
+
         List<(string Key, string File)> files;
         if (File.Exists(local))
         {
@@ -251,51 +259,119 @@ public sealed class RunArtifactMirror
         }
     }
 
+    /// <summary>
+    /// Pushes the newest checkpoint-N/ under <paramref name="local"/> that holds its marker, unless the store has it
+    /// whole already. Every file is opened first: a checkpoint the trainer prunes during the upload stays readable
+    /// through the open handles. Should it vanish while being opened, the newer one that replaced it is taken.
+    /// </summary>
+    private async Task<int> PushNewestCheckpointAsync(string relativeFolder, string key, string local, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var newest = Directory.EnumerateDirectories(local, CheckpointPrefix + "*")
+                .Select(d => (Folder: d, Step: long.TryParse(Path.GetFileName(d).AsSpan(CheckpointPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var step) ? step : -1))
+                .Where(c => c.Step >= 0 && File.Exists(Path.Combine(c.Folder, CheckpointMarker)))
+                .OrderByDescending(c => c.Step)
+                .Select(c => c.Folder)
+                .FirstOrDefault();
+            if (newest is null) return 0;
+            var checkpointKey = $"{key}/{Path.GetFileName(newest)}";
+            var opened = new List<(string Key, FileStream Source)>();
+            try
+            {
+                try
+                {
+                    foreach (var file in Directory.EnumerateFiles(newest, "*", SearchOption.AllDirectories))
+                    {
+                        var relative = Path.GetRelativePath(newest, file).Replace(Path.DirectorySeparatorChar, '/');
+                        if (!IsTemporary(relative)) opened.Add(($"{checkpointKey}/{relative}", OpenForPush(file)));
+                    }
+                }
+                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+                {
+                    // Pruned while being opened: a newer checkpoint is complete by now.
+                    continue;
+                }
+
+                var stored = await ListAsync(checkpointKey, cancellationToken).ConfigureAwait(false);
+                var (pushed, bytes) = (0, 0L);
+                foreach (var (fileKey, source) in TransferOrder(opened, o => o.Key))
+                {
+                    var length = source.Length;
+                    if (stored.TryGetValue(fileKey, out var storedLength) && storedLength == length) continue;
+                    if (!await UploadFromAsync(fileKey, source, source.Name, length, cancellationToken).ConfigureAwait(false)) continue;
+                    pushed++;
+                    bytes += length;
+                }
+
+                if (pushed > 0)
+                    _logger.LogDebug("Run {RunId}: pushed {Files} files of {Folder} ({Bytes} bytes in {Seconds:F2} s)", RunId, pushed, $"{relativeFolder}/{Path.GetFileName(newest)}", bytes, watch.Elapsed.TotalSeconds);
+                return pushed;
+            }
+            finally
+            {
+                foreach (var (_, source) in opened) await source.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        return 0;
+    }
+
+    private static FileStream OpenForPush(string file) =>
+        new(file, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+
     private async Task<bool> UploadAsync(string key, string file, long length, CancellationToken cancellationToken)
     {
-        using var watchdog = StallWatchdog.Start(cancellationToken, StallTimeout);
         FileStream source;
         try
         {
-            source = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            source = OpenForPush(file);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            // Pruned (an old checkpoint) between listing and opening: nothing to keep.
+            // Deleted between listing and opening: nothing to keep.
             return false;
         }
 
         await using (source.ConfigureAwait(false))
         {
-            try
-            {
-                var upload = await _store.OpenWriteAsync(key, watchdog.Token).ConfigureAwait(false);
-                await using (upload.ConfigureAwait(false))
-                {
-                    await CopyAsync(source, upload, watchdog).ConfigureAwait(false);
-                    if (upload.Length != length)
-                    {
-                        // Rewritten in place while read: disposing uncommitted abandons this upload; the next push takes it.
-                        _logger.LogDebug("Run {RunId}: {Artifact} changed while uploaded; left for the next push", RunId, key);
-                        return false;
-                    }
+            return await UploadFromAsync(key, source, file, length, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
-                    watchdog.CancelAfter(StallTimeout);
-                    await upload.CommitAsync(watchdog.Token).ConfigureAwait(false);
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+    /// <summary>Streams <paramref name="source"/> (at its start) to <paramref name="key"/> and commits it; false when it changed size meanwhile.</summary>
+    private async Task<bool> UploadFromAsync(string key, FileStream source, string file, long length, CancellationToken cancellationToken)
+    {
+        using var watchdog = StallWatchdog.Start(cancellationToken, StallTimeout);
+        try
+        {
+            var upload = await _store.OpenWriteAsync(key, watchdog.Token).ConfigureAwait(false);
+            await using (upload.ConfigureAwait(false))
             {
-                // Units of one stage may push the same file at once (a shared folder): a blob store then refuses all
-                // but one commit. The file is there whole either way; only a store without it is a failure.
-                if (await IsStoredAsync(key, length, cancellationToken).ConfigureAwait(false))
+                await CopyAsync(source, upload, watchdog).ConfigureAwait(false);
+                if (upload.Length != length)
                 {
-                    _logger.LogDebug("Run {RunId}: {Artifact} was pushed by another worker at the same time", RunId, key);
+                    // Rewritten in place while read: disposing uncommitted abandons this upload; the next push takes it.
+                    _logger.LogDebug("Run {RunId}: {Artifact} changed while uploaded; left for the next push", RunId, key);
                     return false;
                 }
 
-                throw Failure("push", key, file, e);
+                watchdog.CancelAfter(StallTimeout);
+                await upload.CommitAsync(watchdog.Token).ConfigureAwait(false);
             }
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Units of one stage may push the same file at once (a shared folder): a blob store then refuses all
+            // but one commit. The file is there whole either way; only a store without it is a failure.
+            if (await IsStoredAsync(key, length, cancellationToken).ConfigureAwait(false))
+            {
+                _logger.LogDebug("Run {RunId}: {Artifact} was pushed by another worker at the same time", RunId, key);
+                return false;
+            }
+
+            throw Failure("push", key, file, e);
         }
 
         return true;

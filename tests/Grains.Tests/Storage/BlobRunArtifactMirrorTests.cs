@@ -39,7 +39,9 @@ public sealed class BlobRunArtifactMirrorTests(AzuriteFixture azurite) : IDispos
         }
 
         Assert.Equal(2, await mirror.PushAsync("work/targets/s"));
-        Assert.Equal(4, await mirror.PushAsync("work/targets/s.checkpoints"));
+        // Only the newest checkpoint goes: the one a restarted worker pulls.
+        Assert.Equal(2, await mirror.PushAsync("work/targets/s.checkpoints"));
+        Assert.False(await store.ExistsAsync("runs/run-blob/work/targets/s.checkpoints/checkpoint-00000002/trainer_state.json"));
         Assert.True(await store.ExistsAsync("runs/run-blob/work/targets/s/model.safetensors"));
 
         Directory.Delete(output, recursive: true);

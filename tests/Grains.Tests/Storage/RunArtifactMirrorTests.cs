@@ -88,10 +88,16 @@ public sealed class RunArtifactMirrorTests : IDisposable
             Write($"{checkpoint}/{RunArtifactMirror.CheckpointMarker}", 20, step + 2);
         }
 
-        Assert.Equal(9, await _mirror.PushAsync(folder));
+        // Only the newest complete checkpoint is pushed: the one a restarted worker would pull.
+        Assert.Equal(3, await _mirror.PushAsync(folder));
+        Assert.All(await StoredAsync(), key => Assert.Contains("/checkpoint-00000010/", key, StringComparison.Ordinal));
 
-        // A newer checkpoint whose push was interrupted before its marker: not complete in the store.
+        // A newer checkpoint still being written (no marker yet) is not pushed, and the stored one is not pushed again.
         Write($"{folder}/checkpoint-00000012/model.safetensors", 100, 12);
+        Assert.Equal(0, await _mirror.PushAsync(folder));
+
+        // A checkpoint of which the store holds all but the marker (an interrupted push) is completed by the next one.
+        await _store.DeleteAsync($"runs/run1/{folder}/checkpoint-00000010/{RunArtifactMirror.CheckpointMarker}");
         Assert.Equal(1, await _mirror.PushAsync(folder));
 
         Directory.Delete(Local(folder), recursive: true);
@@ -101,8 +107,36 @@ public sealed class RunArtifactMirrorTests : IDisposable
         Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(_store.Folder, "runs", "run1", "work", "targets", "llama3.checkpoints", "checkpoint-00000010", RunArtifactMirror.CheckpointMarker)),
             await File.ReadAllBytesAsync(Local($"{folder}/checkpoint-00000010/{RunArtifactMirror.CheckpointMarker}")));
 
-        // Nothing is deleted from the store.
-        Assert.Equal(10, (await StoredAsync("runs/run1/work/targets/llama3.checkpoints/")).Count);
+        Assert.Equal(3, (await StoredAsync("runs/run1/work/targets/llama3.checkpoints/")).Count);
+    }
+
+    /// <summary>
+    /// The trainer keeps its last two checkpoints: while a slow upload of one goes on, training may write two more and
+    /// delete it. Its files are held open from the start, so the store still gets the whole checkpoint. (Before, the
+    /// files not yet uploaded were skipped as gone, the marker among them, and with training outpacing the uploads no
+    /// checkpoint ever became whole in the store: a lost silo restarted its fusion from step 0.)
+    /// </summary>
+    [Fact]
+    public async Task ACheckpointPrunedDuringItsUploadStillArrivesWhole()
+    {
+        const string folder = "work/targets/qwen3.checkpoints";
+        var checkpoint = $"{folder}/checkpoint-00000020";
+        Write($"{checkpoint}/model.safetensors", 3 << 20, 1);
+        Write($"{checkpoint}/optimizer/model.safetensors", 2 << 20, 2);
+        Write($"{checkpoint}/{RunArtifactMirror.CheckpointMarker}", 50, 3);
+        var expected = Directory.EnumerateFiles(Local(checkpoint), "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(Local(checkpoint), f).Replace(Path.DirectorySeparatorChar, '/'), File.ReadAllBytes);
+        var pruning = new PruningStore(_store, () => Directory.Delete(Local(checkpoint), recursive: true));
+        var mirror = new RunArtifactMirror(pruning, "run1", Path.Combine(_root, "out"));
+
+        Assert.Equal(3, await mirror.PushAsync(folder));
+
+        Assert.False(Directory.Exists(Local(checkpoint)));
+        foreach (var (relative, bytes) in expected)
+            Assert.Equal(bytes, await File.ReadAllBytesAsync(Path.Combine(_store.Folder, "runs", "run1", "work", "targets", "qwen3.checkpoints", "checkpoint-00000020", relative)));
+        // And a restarted worker finds it.
+        Assert.Equal(3, await _mirror.PullAsync(folder));
+        Assert.True(File.Exists(Local($"{checkpoint}/{RunArtifactMirror.CheckpointMarker}")));
     }
 
     [Fact]
@@ -156,6 +190,28 @@ public sealed class RunArtifactMirrorTests : IDisposable
         public Task<ArtifactWriteStream> OpenWriteAsync(string path, CancellationToken cancellationToken = default)
         {
             Written.Add(path);
+            return inner.OpenWriteAsync(path, cancellationToken);
+        }
+
+        public Task<Stream> OpenReadAsync(string path, CancellationToken cancellationToken = default) => inner.OpenReadAsync(path, cancellationToken);
+
+        public Task<bool> ExistsAsync(string path, CancellationToken cancellationToken = default) => inner.ExistsAsync(path, cancellationToken);
+
+        public IAsyncEnumerable<ArtifactInfo> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
+
+        public Task<bool> DeleteAsync(string path, CancellationToken cancellationToken = default) => inner.DeleteAsync(path, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="prune"/> when the first upload starts, as a trainer deleting an old checkpoint would.</summary>
+    private sealed class PruningStore(IArtifactStore inner, Action prune) : IArtifactStore
+    {
+        private Action? _prune = prune;
+
+        public ArtifactTransferCounters Counters => inner.Counters;
+
+        public Task<ArtifactWriteStream> OpenWriteAsync(string path, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Exchange(ref _prune, null)?.Invoke();
             return inner.OpenWriteAsync(path, cancellationToken);
         }
 
