@@ -310,6 +310,7 @@ public sealed record ModelConfig
         {
             null => "null",
             { Type: "longrope" } r => LongRopeJson(r),
+            { Type: "yarn" } r => YarnJson(r),
             { Type: "llama3" } r => $"{{\"factor\": {FormatDouble(r.Factor)}, \"high_freq_factor\": {FormatDouble(r.HighFreqFactor!.Value)}, " +
                 $"\"low_freq_factor\": {FormatDouble(r.LowFreqFactor!.Value)}, \"original_max_position_embeddings\": " +
                 $"{r.OriginalMaxPositionEmbeddings!.Value.ToString(CultureInfo.InvariantCulture)}, \"rope_type\": \"llama3\"}}",
@@ -444,6 +445,28 @@ public sealed record ModelConfig
         parts.Add($"\"rope_type\": \"longrope\"");
         parts.Add($"\"short_factor\": [{string.Join(", ", r.ShortFactor!.Select(FormatDouble))}]");
         parts.Add($"\"type\": \"longrope\"");
+        return "{" + string.Join(", ", parts) + "}";
+    }
+
+    /// <summary>YaRN's rope_scaling: the factor, the original context, and the optional fields where given.</summary>
+    private static string YarnJson(RopeScaling r)
+    {
+        var parts = new List<string>();
+        void Optional(string name, double? value)
+        {
+            if (value is { } v) parts.Add($"\"{name}\": {FormatDouble(v)}");
+        }
+
+        Optional("attention_factor", r.AttentionFactor);
+        Optional("beta_fast", r.BetaFast);
+        Optional("beta_slow", r.BetaSlow);
+        parts.Add($"\"factor\": {FormatDouble(r.Factor)}");
+        Optional("mscale", r.Mscale);
+        Optional("mscale_all_dim", r.MscaleAllDim);
+        parts.Add($"\"original_max_position_embeddings\": {r.OriginalMaxPositionEmbeddings!.Value.ToString(CultureInfo.InvariantCulture)}");
+        parts.Add("\"rope_type\": \"yarn\"");
+        if (r.Truncate is { } truncate) parts.Add($"\"truncate\": {(truncate ? "true" : "false")}");
+        parts.Add("\"type\": \"yarn\"");
         return "{" + string.Join(", ", parts) + "}";
     }
 
@@ -913,9 +936,14 @@ public sealed record ModelConfig
                 return ParseLongRope(key, value);
             }
 
+            if (type == "yarn")
+            {
+                return ParseYarn(key, value);
+            }
+
             if (type is not ("linear" or "llama3"))
             {
-                throw Error(source, $"{key} type '{type ?? "(missing)"}' is not supported; supported: default, linear (with a factor), llama3, longrope (Phi3)");
+                throw Error(source, $"{key} type '{type ?? "(missing)"}' is not supported; supported: default, linear (with a factor), llama3, yarn, longrope (Phi3)");
             }
 
             var factor = Positive("factor");
@@ -997,6 +1025,56 @@ public sealed record ModelConfig
                 return [.. list.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number && e.GetDouble() > 0
                     ? e.GetDouble()
                     : throw Error(source, $"{key}.{name} must hold positive numbers, found {e.GetRawText()}"))];
+            }
+        }
+
+        /// <summary>
+        /// YaRN as transformers reads it: a factor (at least 1), the original context (inside the scaling, else
+        /// max_position_embeddings), and the optional attention_factor, beta_fast, beta_slow, mscale, mscale_all_dim and
+        /// truncate, each written back only when given.
+        /// </summary>
+        private RopeScaling ParseYarn(string key, JsonElement value)
+        {
+            var factor = value.TryGetProperty("factor", out var f) && f.ValueKind == JsonValueKind.Number && f.GetDouble() >= 1
+                ? f.GetDouble()
+                : throw Error(source, $"{key} of type yarn needs a numeric \"factor\" of at least 1");
+            int original;
+            if (value.TryGetProperty("original_max_position_embeddings", out var o) && o.ValueKind != JsonValueKind.Null)
+            {
+                original = o.ValueKind == JsonValueKind.Number && o.TryGetInt32(out var whole) && whole > 0
+                    ? whole
+                    : throw Error(source, $"{key}.original_max_position_embeddings must be a positive whole number, found {o.GetRawText()}");
+            }
+            else
+            {
+                original = PeekInt("max_position_embeddings") ?? throw Error(source, $"{key} of type yarn needs original_max_position_embeddings (or max_position_embeddings)");
+            }
+
+            bool? truncate = null;
+            if (value.TryGetProperty("truncate", out var t) && t.ValueKind != JsonValueKind.Null)
+            {
+                truncate = t.ValueKind is JsonValueKind.True or JsonValueKind.False
+                    ? t.GetBoolean()
+                    : throw Error(source, $"{key}.truncate must be true or false, found {t.GetRawText()}");
+            }
+
+            return new RopeScaling("yarn", factor)
+            {
+                OriginalMaxPositionEmbeddings = original,
+                AttentionFactor = Number("attention_factor", positive: true),
+                BetaFast = Number("beta_fast", positive: true),
+                BetaSlow = Number("beta_slow", positive: true),
+                Mscale = Number("mscale", positive: false),
+                MscaleAllDim = Number("mscale_all_dim", positive: false),
+                Truncate = truncate,
+            };
+
+            double? Number(string name, bool positive)
+            {
+                if (!value.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+                return v.ValueKind == JsonValueKind.Number && (!positive || v.GetDouble() > 0)
+                    ? v.GetDouble()
+                    : throw Error(source, $"{key}.{name} must be a {(positive ? "positive " : "")}number, found {v.GetRawText()}");
             }
         }
 

@@ -5,10 +5,12 @@ namespace FuseChat.Fusion.Checkpoints;
 /// by <see cref="Factor"/>), "llama3" (Llama 3.1 and later: long wavelengths divided by the factor, short ones kept,
 /// a smooth blend between, set by the low and high frequency factors and the original context length) and "longrope"
 /// (Phi-3.5, Phi-3 128k, Phi-4-mini: each frequency divided by its own short factor, or long factor once a forward
-/// pass reaches past the original context length, and cos and sin scaled by <see cref="AttentionScaling"/>). Other
+/// pass reaches past the original context length, and cos and sin scaled by <see cref="AttentionScaling"/>) and "yarn"
+/// (YaRN, as Qwen2.5 and Qwen3 document for long contexts: high frequencies kept, low ones divided by the factor, a
+/// linear ramp between set by beta_fast and beta_slow, cos and sin scaled by <see cref="AttentionScaling"/>). Other
 /// types are rejected when the config is parsed.
 /// </summary>
-/// <param name="Type">The scaling type: "linear", "llama3" or "longrope".</param>
+/// <param name="Type">The scaling type: "linear", "llama3", "longrope" or "yarn".</param>
 /// <param name="Factor">Scaling factor, greater than zero.</param>
 public sealed record RopeScaling(string Type, double Factor)
 {
@@ -18,7 +20,7 @@ public sealed record RopeScaling(string Type, double Factor)
     /// <summary>llama3: wavelengths below original / high_freq_factor are kept.</summary>
     public double? HighFreqFactor { get; init; }
 
-    /// <summary>llama3 and longrope: the context length the model was trained with before scaling.</summary>
+    /// <summary>llama3, longrope and yarn: the context length the model was trained with before scaling.</summary>
     public int? OriginalMaxPositionEmbeddings { get; init; }
 
     /// <summary>longrope: the divisor of each rotary frequency while a pass stays within the original context.</summary>
@@ -27,8 +29,23 @@ public sealed record RopeScaling(string Type, double Factor)
     /// <summary>longrope: the divisor of each rotary frequency once a pass reaches past the original context.</summary>
     public IReadOnlyList<double>? LongFactor { get; init; }
 
-    /// <summary>longrope: the attention_factor config.json gives; null when it is derived from <see cref="Factor"/>.</summary>
+    /// <summary>longrope and yarn: the attention_factor config.json gives; null when it is derived from <see cref="Factor"/>.</summary>
     public double? AttentionFactor { get; init; }
+
+    /// <summary>yarn: rotations per original context above which a frequency is kept (beta_fast, default 32).</summary>
+    public double? BetaFast { get; init; }
+
+    /// <summary>yarn: rotations per original context below which a frequency is divided by the factor (beta_slow, default 1).</summary>
+    public double? BetaSlow { get; init; }
+
+    /// <summary>yarn: mscale of the derived attention factor (DeepSeek's; with <see cref="MscaleAllDim"/>).</summary>
+    public double? Mscale { get; init; }
+
+    /// <summary>yarn: mscale_all_dim of the derived attention factor.</summary>
+    public double? MscaleAllDim { get; init; }
+
+    /// <summary>yarn: whether the ramp's ends are rounded outwards to whole dimensions (truncate, default true).</summary>
+    public bool? Truncate { get; init; }
 
     /// <summary>
     /// longrope: true when config.json gave no factor and <see cref="Factor"/> is max_position_embeddings over the
@@ -40,8 +57,15 @@ public sealed record RopeScaling(string Type, double Factor)
     /// What cos and sin are multiplied by: longrope's attention_factor, or sqrt(1 + ln(factor) / ln(original)) when
     /// none is given (1 for a factor of at most 1); 1 for every other type.
     /// </summary>
-    public double AttentionScaling => Type != "longrope" ? 1
-        : AttentionFactor ?? (Factor <= 1 ? 1 : Math.Sqrt(1 + Math.Log(Factor) / Math.Log(OriginalMaxPositionEmbeddings!.Value)));
+    public double AttentionScaling => Type switch
+    {
+        "longrope" => AttentionFactor ?? (Factor <= 1 ? 1 : Math.Sqrt(1 + Math.Log(Factor) / Math.Log(OriginalMaxPositionEmbeddings!.Value))),
+        // transformers: get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim) when both are given (and not 0).
+        "yarn" => AttentionFactor ?? (Mscale is { } m and not 0 && MscaleAllDim is { } all and not 0
+            ? YarnMscale(Factor, m) / YarnMscale(Factor, all)
+            : YarnMscale(Factor, 1)),
+        _ => 1,
+    };
 
     /// <summary>
     /// longrope: the inverse frequencies for passes that reach past the original context (transformers switches
@@ -58,6 +82,7 @@ public sealed record RopeScaling(string Type, double Factor)
     public static double[] InverseFrequencies(int headDim, double theta, RopeScaling? scaling)
     {
         if (scaling is { Type: "longrope", ShortFactor: { } shortFactor }) return Divided(headDim, theta, shortFactor);
+        if (scaling is { Type: "yarn" }) return scaling.Yarn(headDim, theta);
         var frequencies = new double[headDim / 2];
         for (var i = 0; i < frequencies.Length; i++)
         {
@@ -79,6 +104,8 @@ public sealed record RopeScaling(string Type, double Factor)
         other is not null && Type == other.Type && Factor == other.Factor && LowFreqFactor == other.LowFreqFactor
         && HighFreqFactor == other.HighFreqFactor && OriginalMaxPositionEmbeddings == other.OriginalMaxPositionEmbeddings
         && AttentionFactor == other.AttentionFactor && FactorDerived == other.FactorDerived
+        && BetaFast == other.BetaFast && BetaSlow == other.BetaSlow && Mscale == other.Mscale && MscaleAllDim == other.MscaleAllDim
+        && Truncate == other.Truncate
         && SameFactors(ShortFactor, other.ShortFactor) && SameFactors(LongFactor, other.LongFactor);
 
     /// <inheritdoc />
@@ -94,6 +121,33 @@ public sealed record RopeScaling(string Type, double Factor)
             throw new ArgumentException($"longrope needs {headDim / 2} factors for a rotary width of {headDim}, got {factors.Count}", nameof(factors));
         var frequencies = new double[headDim / 2];
         for (var i = 0; i < frequencies.Length; i++) frequencies[i] = 1.0 / (factors[i] * Math.Pow(theta, 2.0 * i / headDim));
+        return frequencies;
+    }
+
+    private static double YarnMscale(double scale, double mscale) => scale <= 1 ? 1 : 0.1 * mscale * Math.Log(scale) + 1;
+
+    /// <summary>
+    /// YaRN's inverse frequencies (transformers' _compute_yarn_parameters): frequency i is kept where the original
+    /// context turns it more than beta_fast times, divided by the factor where less than beta_slow times, and blended
+    /// linearly over the dimensions between.
+    /// </summary>
+    private double[] Yarn(int headDim, double theta)
+    {
+        var original = (double)OriginalMaxPositionEmbeddings!.Value;
+        double CorrectionDim(double rotations) => headDim * Math.Log(original / (rotations * 2 * Math.PI)) / (2 * Math.Log(theta));
+        double low = CorrectionDim(BetaFast ?? 32), high = CorrectionDim(BetaSlow ?? 1);
+        if (Truncate ?? true) (low, high) = (Math.Floor(low), Math.Ceiling(high));
+        (low, high) = (Math.Max(low, 0), Math.Min(high, headDim - 1));
+        if (low == high) high += 0.001;
+        var frequencies = new double[headDim / 2];
+        for (var i = 0; i < frequencies.Length; i++)
+        {
+            var extrapolated = 1.0 / Math.Pow(theta, 2.0 * i / headDim);
+            var ramp = Math.Clamp((i - low) / (high - low), 0, 1);
+            // ramp 0: the frequency is kept; 1: divided by the factor.
+            frequencies[i] = extrapolated / Factor * ramp + extrapolated * (1 - ramp);
+        }
+
         return frequencies;
     }
 

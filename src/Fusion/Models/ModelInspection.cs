@@ -109,6 +109,7 @@ public sealed record ModelInspection(
             null => "unscaled",
             { Type: "linear" } r => Format($"linear scaling x{r.Factor:G}"),
             { Type: "llama3" } r => Format($"llama3 scaling x{r.Factor:G} (original context {r.OriginalMaxPositionEmbeddings})"),
+            { Type: "yarn" } r => Format($"yarn scaling x{r.Factor:G} (original context {r.OriginalMaxPositionEmbeddings}, cos/sin x{r.AttentionScaling:0.####})"),
             { Type: "longrope" } r => Format($"longrope: short factors up to {r.OriginalMaxPositionEmbeddings} positions, long ones past it, cos/sin x{r.AttentionScaling:0.####}"),
             var r => r.Type,
         });

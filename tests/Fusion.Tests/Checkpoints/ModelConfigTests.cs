@@ -122,9 +122,9 @@ public class ModelConfigTests
         Assert.Equal(new RopeScaling("linear", 4.0), linear.RopeScaling);
 
         var e = Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(
-            ConfigSamples.With(ConfigSamples.Llama2_7B, "rope_scaling", """{"rope_type": "yarn", "factor": 8.0}"""), "/models/yarn/config.json"));
-        Assert.Contains("/models/yarn/config.json", e.Message, StringComparison.Ordinal);
-        Assert.Contains("rope_scaling type 'yarn' is not supported", e.Message, StringComparison.Ordinal);
+            ConfigSamples.With(ConfigSamples.Llama2_7B, "rope_scaling", """{"rope_type": "dynamic", "factor": 8.0}"""), "/models/dynamic/config.json"));
+        Assert.Contains("/models/dynamic/config.json", e.Message, StringComparison.Ordinal);
+        Assert.Contains("rope_scaling type 'dynamic' is not supported", e.Message, StringComparison.Ordinal);
         Assert.Contains("linear", e.Message, StringComparison.Ordinal);
     }
 
@@ -182,8 +182,8 @@ public class ModelConfigTests
 
         Assert.Contains("rope_theta 10000 disagrees with rope_parameters.rope_theta 500000", Reject(ConfigSamples.With(
             ConfigSamples.Mistral7B, "rope_parameters", """{"rope_theta": 500000.0, "rope_type": "default"}""")), StringComparison.Ordinal);
-        Assert.Contains("rope_parameters type 'yarn' is not supported", Reject(ConfigSamples.With(
-            v5, "rope_parameters", """{"rope_theta": 1000000.0, "rope_type": "yarn", "factor": 4.0}""")), StringComparison.Ordinal);
+        Assert.Contains("rope_parameters type 'dynamic' is not supported", Reject(ConfigSamples.With(
+            v5, "rope_parameters", """{"rope_theta": 1000000.0, "rope_type": "dynamic", "factor": 4.0}""")), StringComparison.Ordinal);
         Assert.Contains("rope_parameters per layer type (full_attention, sliding_attention) are not supported", Reject(ConfigSamples.With(
             v5, "rope_parameters", """{"full_attention": {"rope_theta": 1000000.0}, "sliding_attention": {"rope_theta": 10000.0}}""")), StringComparison.Ordinal);
         Assert.Contains("rope_parameters.rope_theta must be a positive number", Reject(ConfigSamples.With(
@@ -355,6 +355,33 @@ public class ModelConfigTests
         Assert.Equal(c, ModelConfig.Parse(json));
         Assert.Contains("text_config must be an object", Assert.Throws<CheckpointFormatException>(() =>
             ModelConfig.Parse("""{"architectures": ["Gemma3ForConditionalGeneration"], "text_config": 3}""")).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ParsesYarnAsQwenDocumentsIt()
+    {
+        // Qwen2.5's long-context setting, as its model card tells users to add it.
+        var c = ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Qwen3_8B, "rope_scaling", """{"factor": 4.0, "original_max_position_embeddings": 32768, "type": "yarn"}"""));
+        var r = Assert.IsType<RopeScaling>(c.RopeScaling);
+        Assert.Equal(("yarn", 4.0, 32768), (r.Type, r.Factor, r.OriginalMaxPositionEmbeddings!.Value));
+        Assert.Equal(0.1 * Math.Log(4) + 1, r.AttentionScaling, 12);
+        Assert.Equal(c, ModelConfig.Parse(c.ToJson()));
+        // Head width 128, theta 1e6: frequencies 0..~20 turn often enough within 32768 positions to be kept, the
+        // lowest ones are divided by the factor, a ramp between (transformers' _compute_yarn_parameters).
+        var kept = RopeScaling.InverseFrequencies(128, 1e6, null);
+        var yarn = RopeScaling.InverseFrequencies(128, 1e6, r);
+        Assert.Equal(kept[0], yarn[0], 15);
+        Assert.Equal(kept[63] / 4, yarn[63], 15);
+        Assert.Contains(yarn.Select((v, i) => v / kept[i]), ratio => ratio is > 0.26 and < 0.99);
+        // Defaults spelled out, and refusals naming the field.
+        var full = ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Qwen3_8B, "rope_scaling",
+            """{"rope_type": "yarn", "factor": 2.0, "original_max_position_embeddings": 4096, "beta_fast": 16, "beta_slow": 2, "attention_factor": 1.2, "truncate": false}"""));
+        Assert.Equal((16.0, 2.0, 1.2, false), (full.RopeScaling!.BetaFast!.Value, full.RopeScaling.BetaSlow!.Value, full.RopeScaling.AttentionScaling, full.RopeScaling.Truncate!.Value));
+        Assert.Equal(full, ModelConfig.Parse(full.ToJson()));
+        Assert.Contains("needs a numeric \"factor\" of at least 1", Assert.Throws<CheckpointFormatException>(() =>
+            ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Qwen3_8B, "rope_scaling", """{"type": "yarn", "factor": 0.5}"""))).Message, StringComparison.Ordinal);
+        Assert.Contains("truncate must be true or false", Assert.Throws<CheckpointFormatException>(() =>
+            ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Qwen3_8B, "rope_scaling", """{"type": "yarn", "factor": 2.0, "truncate": 1}"""))).Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -72,6 +72,7 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
     [InlineData("llama", ModelArchitecture.Llama)]
     [InlineData("llama-rope-linear", ModelArchitecture.Llama)]
     [InlineData("llama3-rope", ModelArchitecture.Llama)]
+    [InlineData("llama-yarn", ModelArchitecture.Llama)]
     [InlineData("llama-variants", ModelArchitecture.Llama)]
     [InlineData("mistral", ModelArchitecture.Mistral)]
     [InlineData("qwen2", ModelArchitecture.Qwen2)]
@@ -195,6 +196,10 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
                 break;
             case "llama3-rope":
                 Assert.Equal(new RopeScaling("llama3", 8.0) { LowFreqFactor = 1.0, HighFreqFactor = 4.0, OriginalMaxPositionEmbeddings = 64 }, config.RopeScaling);
+                break;
+            case "llama-yarn":
+                Assert.Equal(new RopeScaling("yarn", 4.0) { OriginalMaxPositionEmbeddings = 64, Mscale = 1.0, MscaleAllDim = 0.5 }, config.RopeScaling);
+                Assert.Equal((0.1 * Math.Log(4) + 1) / (0.05 * Math.Log(4) + 1), config.RopeScaling!.AttentionScaling, 12);
                 break;
             case "llama-variants":
                 Assert.Equal((true, true, true, 16), (config.AttentionBias, config.MlpBias, config.TieWordEmbeddings, config.HeadDim));
