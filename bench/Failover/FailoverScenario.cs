@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using FuseChat.Client.Api;
+using FuseChat.Fusion.Training;
 using FuseChat.Grains.Interfaces.Runs;
 using FuseChat.Grains.Storage;
 using FuseChat.Testing.Support;
@@ -135,7 +136,11 @@ public static partial class FailoverScenario
             SiloProcess? killed = null;
             DateTime? killedAt = null;
             TimeSpan? recovery = null;
-            var checkpoints = Path.Combine(Path.GetDirectoryName(disturbedSpec)!, "out", "work", "targets", KilledSource + RunArtifactMirror.CheckpointsSuffix);
+            // What a restarted worker finds: with a shared disk the trainer's own complete checkpoints, without one what
+            // the run's mirror finds whole in the store.
+            const string checkpointsFolder = $"work/targets/{KilledSource}{RunArtifactMirror.CheckpointsSuffix}";
+            var disturbedOut = Path.Combine(Path.GetDirectoryName(disturbedSpec)!, "out");
+            var storedCheckpoints = new RunArtifactMirror(store, "disturbed", disturbedOut);
             async Task OnStatus(RunStatus status, List<SiloProcess> live)
             {
                 var fusion = status.Workers.FirstOrDefault(w => w.Stage == RunStage.Fusion && w.Model == KilledSource);
@@ -148,8 +153,8 @@ public static partial class FailoverScenario
                     // upload finished. How long an upload takes depends on the machine's load, not on the code under test;
                     // what the code must do is resume from that checkpoint (or a newer one), never from an older one.
                     var saved = options.PerSiloDisks
-                        ? await NewestStoredCheckpointAsync(store, $"runs/disturbed/work/targets/{KilledSource}{RunArtifactMirror.CheckpointsSuffix}/", cancellationToken)
-                        : NewestCheckpointOnDisk(checkpoints);
+                        ? await storedCheckpoints.NewestStoredCheckpointAsync(checkpointsFolder, cancellationToken) ?? 0
+                        : FusionTrainer.ListCheckpoints(storedCheckpoints.LocalPathOf(checkpointsFolder)) is [.., var newest] ? newest.Step : 0;
                     if (saved < options.CheckpointEvery) return;
                     var victim = live.FirstOrDefault(s => host.Contains($":{s.SiloPort}:", StringComparison.Ordinal));
                     if (victim is null) return;
@@ -294,31 +299,6 @@ public static partial class FailoverScenario
             .Select(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max();
     }
 
-    /// <summary>The step of the newest checkpoint under <paramref name="prefix"/> whose marker (written last) is stored; 0 if none.</summary>
-    private static async Task<long> NewestStoredCheckpointAsync(IArtifactStore store, string prefix, CancellationToken cancellationToken)
-    {
-        long newest = 0;
-        await foreach (var item in store.ListAsync(prefix, cancellationToken))
-        {
-            if (CheckpointStepOf(item.Path[prefix.Length..]) is { } step) newest = Math.Max(newest, step);
-        }
-
-        return newest;
-    }
-
-    /// <summary>The step of the newest complete checkpoint in <paramref name="folder"/> (a shared disk); 0 if none.</summary>
-    private static long NewestCheckpointOnDisk(string folder)
-    {
-        if (!Directory.Exists(folder)) return 0;
-        return Directory.EnumerateFiles(folder, RunArtifactMirror.CheckpointMarker, SearchOption.AllDirectories)
-            .Select(f => CheckpointStepOf(Path.GetRelativePath(folder, f).Replace(Path.DirectorySeparatorChar, '/')) ?? 0)
-            .DefaultIfEmpty(0).Max();
-    }
-
-    /// <summary>N of "checkpoint-N/{marker}", the last file a checkpoint's writer and its upload produce; null for any other path.</summary>
-    private static long? CheckpointStepOf(string relative) =>
-        CheckpointMarkerPattern().Match(relative) is { Success: true } m ? long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : null;
-
     private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
 
     private static bool CanConnect(int port)
@@ -334,9 +314,6 @@ public static partial class FailoverScenario
             return false;
         }
     }
-
-    [GeneratedRegex(@"^checkpoint-(\d+)/trainer_state\.json$")]
-    private static partial Regex CheckpointMarkerPattern();
 
     [GeneratedRegex(@"^step (\d+)/")]
     private static partial Regex StepPattern();

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
+using FuseChat.Fusion.Training;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -22,7 +23,7 @@ public sealed class RunArtifactMirror
     public const string CheckpointPrefix = "checkpoint-";
 
     /// <summary>The file that completes a checkpoint: pushed last, and a stored checkpoint without it is not pulled.</summary>
-    public const string CheckpointMarker = "trainer_state.json";
+    public const string CheckpointMarker = FusionTrainer.StateFileName;
 
     /// <summary>How long a transfer may make no progress before it fails, unless the caller says otherwise.</summary>
     public static readonly TimeSpan DefaultStallTimeout = TimeSpan.FromMinutes(2);
@@ -216,27 +217,46 @@ public sealed class RunArtifactMirror
 
     private static string FileName(string key) => key[(key.LastIndexOf('/') + 1)..];
 
+    /// <summary>
+    /// The step of the newest checkpoint under <paramref name="relativeFolder"/> (a folder ending in
+    /// <see cref="CheckpointsSuffix"/>) that the store holds whole, marker included: the one a worker restarted
+    /// elsewhere resumes from. Null when there is none.
+    /// </summary>
+    /// <param name="relativeFolder">The checkpoints folder, '/'-separated, relative to the output folder.</param>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    /// <exception cref="StorageOperationException">The store failed or stalled.</exception>
+    public async Task<long?> NewestStoredCheckpointAsync(string relativeFolder, CancellationToken cancellationToken = default)
+    {
+        var key = KeyOf(relativeFolder);
+        return NewestComplete(key, await ListAsync(key, cancellationToken).ConfigureAwait(false)) is { } name ? StepOf(name) : null;
+    }
+
     private static IEnumerable<KeyValuePair<string, long>> NewestCheckpointOnly(string folderKey, IReadOnlyDictionary<string, long> stored)
     {
-        var below = folderKey + "/";
-        string? Checkpoint(string key)
-        {
-            var rest = key[below.Length..];
-            var slash = rest.IndexOf('/', StringComparison.Ordinal);
-            if (slash < 0) return null;
-            var name = rest[..slash];
-            return name.StartsWith(CheckpointPrefix, StringComparison.Ordinal)
-                && long.TryParse(name.AsSpan(CheckpointPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out _) ? name : null;
-        }
-
-        // A checkpoint whose marker never reached the store was interrupted mid-push: an older complete one is better.
-        var newest = stored.Keys
-            .Where(k => Checkpoint(k) is { } c && k == $"{below}{c}/{CheckpointMarker}")
-            .Select(k => Checkpoint(k)!)
-            .OrderByDescending(c => long.Parse(c.AsSpan(CheckpointPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture))
-            .FirstOrDefault();
-        return stored.Where(p => Checkpoint(p.Key) is not { } c || c == newest);
+        var newest = NewestComplete(folderKey, stored);
+        return stored.Where(p => CheckpointOf(folderKey, p.Key) is not { } c || c == newest);
     }
+
+    /// <summary>The name of the newest checkpoint-N/ under <paramref name="folderKey"/> whose marker is stored.</summary>
+    private static string? NewestComplete(string folderKey, IReadOnlyDictionary<string, long> stored) =>
+        // A checkpoint whose marker never reached the store was interrupted mid-push: an older complete one is better.
+        stored.Keys
+            .Where(k => CheckpointOf(folderKey, k) is { } c && k == $"{folderKey}/{c}/{CheckpointMarker}")
+            .Select(k => CheckpointOf(folderKey, k)!)
+            .MaxBy(c => StepOf(c));
+
+    /// <summary>The checkpoint-N folder that <paramref name="key"/> lies in directly below <paramref name="folderKey"/>, or null.</summary>
+    private static string? CheckpointOf(string folderKey, string key)
+    {
+        var rest = key[(folderKey.Length + 1)..];
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        return slash >= 0 && StepOf(rest[..slash]) is not null ? rest[..slash] : null;
+    }
+
+    /// <summary>N of a folder named checkpoint-N, or null for any other name.</summary>
+    private static long? StepOf(string name) =>
+        name.StartsWith(CheckpointPrefix, StringComparison.Ordinal)
+        && long.TryParse(name.AsSpan(CheckpointPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var step) ? step : null;
 
     private async Task<Dictionary<string, long>> ListAsync(string key, CancellationToken cancellationToken)
     {
@@ -269,13 +289,8 @@ public sealed class RunArtifactMirror
         var watch = Stopwatch.StartNew();
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            var newest = Directory.EnumerateDirectories(local, CheckpointPrefix + "*")
-                .Select(d => (Folder: d, Step: long.TryParse(Path.GetFileName(d).AsSpan(CheckpointPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var step) ? step : -1))
-                .Where(c => c.Step >= 0 && File.Exists(Path.Combine(c.Folder, CheckpointMarker)))
-                .OrderByDescending(c => c.Step)
-                .Select(c => c.Folder)
-                .FirstOrDefault();
-            if (newest is null) return 0;
+            // The trainer's own listing of its complete checkpoints (the marker is its state file).
+            if (FusionTrainer.FindLatestCheckpoint(local) is not { } newest) return 0;
             var checkpointKey = $"{key}/{Path.GetFileName(newest)}";
             var opened = new List<(string Key, FileStream Source)>();
             try
