@@ -72,26 +72,43 @@ public sealed record RopeScaling(string Type, double Factor)
     /// tables when a pass's largest position + 1 exceeds it); null for other types.
     /// </summary>
     public static double[]? LongInverseFrequencies(int headDim, double theta, RopeScaling? scaling) =>
-        scaling is { Type: "longrope", LongFactor: { } factors } ? Divided(headDim, theta, factors) : null;
+        scaling is { Type: "longrope", LongFactor: { } factors } ? Frequencies(headDim, theta, scaling, factors) : null;
+
+    /// <summary>
+    /// longrope: the number of positions past which a pass uses the long factors (the original context); null for the
+    /// other types, whose rotation does not depend on the pass.
+    /// </summary>
+    public int? LongFactorsPast => Type == "longrope" ? OriginalMaxPositionEmbeddings : null;
 
     /// <summary>
     /// The rotary inverse frequencies 1 / theta^(2i / headDim), i &lt; headDim / 2, scaled as
     /// <paramref name="scaling"/> says (transformers' _compute_linear_scaling_rope_parameters and
     /// _compute_llama3_parameters), in float64.
     /// </summary>
-    public static double[] InverseFrequencies(int headDim, double theta, RopeScaling? scaling)
+    public static double[] InverseFrequencies(int headDim, double theta, RopeScaling? scaling) =>
+        Frequencies(headDim, theta, scaling, scaling?.ShortFactor);
+
+    /// <summary>
+    /// 1 / theta^(2i / headDim) for i &lt; headDim / 2, scaled as <paramref name="scaling"/> says; longrope divides
+    /// each by its own factor of <paramref name="longropeFactors"/> (the short or the long ones).
+    /// </summary>
+    private static double[] Frequencies(int headDim, double theta, RopeScaling? scaling, IReadOnlyList<double>? longropeFactors)
     {
-        if (scaling is { Type: "longrope", ShortFactor: { } shortFactor }) return Divided(headDim, theta, shortFactor);
-        if (scaling is { Type: "yarn" }) return scaling.Yarn(headDim, theta);
+        if (scaling is { Type: "longrope" } && longropeFactors?.Count != headDim / 2)
+            throw new ArgumentException($"longrope needs {headDim / 2} factors for a rotary width of {headDim}, got {longropeFactors?.Count ?? 0}", nameof(scaling));
+        var (low, high) = scaling is { Type: "yarn" } ? scaling.YarnRamp(headDim, theta) : (0, 0);
         var frequencies = new double[headDim / 2];
         for (var i = 0; i < frequencies.Length; i++)
         {
-            var f = 1.0 / Math.Pow(theta, 2.0 * i / headDim);
+            var power = Math.Pow(theta, 2.0 * i / headDim);
+            var f = 1.0 / power;
             frequencies[i] = scaling?.Type switch
             {
                 null => f,
                 "linear" => f / scaling.Factor,
                 "llama3" => scaling.Llama3(f),
+                "longrope" => 1.0 / (longropeFactors![i] * power),
+                "yarn" => scaling.Yarn(f, Math.Clamp((i - low) / (high - low), 0, 1)),
                 _ => throw new NotSupportedException($"rope scaling type '{scaling.Type}' is not supported"),
             };
         }
@@ -114,42 +131,24 @@ public sealed record RopeScaling(string Type, double Factor)
     private static bool SameFactors(IReadOnlyList<double>? a, IReadOnlyList<double>? b) =>
         a is null ? b is null : b is not null && a.SequenceEqual(b);
 
-    /// <summary>1 / (factor_i * theta^(2i / headDim)), transformers' _compute_longrope_parameters.</summary>
-    private static double[] Divided(int headDim, double theta, IReadOnlyList<double> factors)
-    {
-        if (factors.Count != headDim / 2)
-            throw new ArgumentException($"longrope needs {headDim / 2} factors for a rotary width of {headDim}, got {factors.Count}", nameof(factors));
-        var frequencies = new double[headDim / 2];
-        for (var i = 0; i < frequencies.Length; i++) frequencies[i] = 1.0 / (factors[i] * Math.Pow(theta, 2.0 * i / headDim));
-        return frequencies;
-    }
-
     private static double YarnMscale(double scale, double mscale) => scale <= 1 ? 1 : 0.1 * mscale * Math.Log(scale) + 1;
 
     /// <summary>
-    /// YaRN's inverse frequencies (transformers' _compute_yarn_parameters): frequency i is kept where the original
-    /// context turns it more than beta_fast times, divided by the factor where less than beta_slow times, and blended
-    /// linearly over the dimensions between.
+    /// YaRN's ramp (transformers' _compute_yarn_parameters): the dimensions between which frequencies go from kept (the
+    /// original context turns them more than beta_fast times) to divided by the factor (less than beta_slow times).
     /// </summary>
-    private double[] Yarn(int headDim, double theta)
+    private (double Low, double High) YarnRamp(int headDim, double theta)
     {
         var original = (double)OriginalMaxPositionEmbeddings!.Value;
         double CorrectionDim(double rotations) => headDim * Math.Log(original / (rotations * 2 * Math.PI)) / (2 * Math.Log(theta));
         double low = CorrectionDim(BetaFast ?? 32), high = CorrectionDim(BetaSlow ?? 1);
         if (Truncate ?? true) (low, high) = (Math.Floor(low), Math.Ceiling(high));
         (low, high) = (Math.Max(low, 0), Math.Min(high, headDim - 1));
-        if (low == high) high += 0.001;
-        var frequencies = new double[headDim / 2];
-        for (var i = 0; i < frequencies.Length; i++)
-        {
-            var extrapolated = 1.0 / Math.Pow(theta, 2.0 * i / headDim);
-            var ramp = Math.Clamp((i - low) / (high - low), 0, 1);
-            // ramp 0: the frequency is kept; 1: divided by the factor.
-            frequencies[i] = extrapolated / Factor * ramp + extrapolated * (1 - ramp);
-        }
-
-        return frequencies;
+        return (low, low == high ? high + 0.001 : high);
     }
+
+    /// <summary>YaRN's frequency: ramp 0 keeps <paramref name="frequency"/>, 1 divides it by the factor, between blends.</summary>
+    private double Yarn(double frequency, double ramp) => frequency / Factor * ramp + frequency * (1 - ramp);
 
     private double Llama3(double frequency)
     {

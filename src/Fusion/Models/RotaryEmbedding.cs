@@ -13,7 +13,7 @@ public sealed class RotaryEmbedding : IDisposable
 {
     private readonly Table shortTable;
     private readonly Table? longTable;
-    private readonly long originalContext;
+    private readonly long longFactorsPast;
 
     /// <summary>Creates the tables' generator; <paramref name="scaling"/> null is plain RoPE.</summary>
     public RotaryEmbedding(int headDim, double theta, RopeScaling? scaling = null)
@@ -23,13 +23,13 @@ public sealed class RotaryEmbedding : IDisposable
         if (RopeScaling.LongInverseFrequencies(headDim, theta, scaling) is { } longFrequencies)
         {
             longTable = new Table(headDim, longFrequencies, amplitude);
-            originalContext = scaling!.OriginalMaxPositionEmbeddings!.Value;
+            longFactorsPast = scaling!.LongFactorsPast!.Value;
         }
     }
 
     /// <summary>cos and sin for positions [offset, offset + length), owned by this object.</summary>
     public (Tensor Cos, Tensor Sin) Get(long offset, long length, DType dtype, Device device) =>
-        (longTable is not null && offset + length > originalContext ? longTable : shortTable).Get(offset, length, dtype, device);
+        (longTable is not null && offset + length > longFactorsPast ? longTable : shortTable).Get(offset, length, dtype, device);
 
     /// <summary>Frees the tables.</summary>
     public void Dispose()

@@ -30,7 +30,7 @@ public static class TextGenerator
         using var cache = new KeyValueCache(model.Config, 1, prompt.Count + options.MaxNewTokens, model.DType, device);
         long[] input = prompt.Select(t => (long)t).ToArray();
         var sequence = new List<long>(input);
-        var switchesAfter = model.Config.RopeScaling is { Type: "longrope", OriginalMaxPositionEmbeddings: { } original } ? original : long.MaxValue;
+        var switchesAfter = model.Config.RopeScaling?.LongFactorsPast ?? long.MaxValue;
         for (var step = 0; step < options.MaxNewTokens; step++)
         {
             using var scope = DisposeScope.Open();
