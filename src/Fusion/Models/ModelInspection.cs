@@ -89,8 +89,9 @@ public sealed record ModelInspection(
             problems.Add($"no usable tokenizer: {e.Message}");
         }
 
+        var decoder = DecoderConfig.From(config);
         return new ModelInspection(full, DeclaredClassOf(configPath) ?? config.ArchitectureName, config, ResourceEstimate.Parameters(config),
-            RotationOf(config), AttentionOf(config), files, bytes, tensors, prefix, tokenizerSize, template, problems);
+            RotationOf(config, decoder), AttentionOf(config, decoder), files, bytes, tensors, prefix, tokenizerSize, template, problems);
     }
 
     private static string? DeclaredClassOf(string configPath)
@@ -100,9 +101,8 @@ public sealed record ModelInspection(
             && list.GetArrayLength() > 0 && list[0].ValueKind == JsonValueKind.String ? list[0].GetString() : null;
     }
 
-    private static string RotationOf(ModelConfig config)
+    private static string RotationOf(ModelConfig config, DecoderConfig decoder)
     {
-        var decoder = DecoderConfig.From(config);
         var parts = new List<string> { Format($"theta {config.RopeTheta:G}") };
         parts.Add(config.RopeScaling switch
         {
@@ -119,9 +119,8 @@ public sealed record ModelInspection(
         return string.Join("; ", parts);
     }
 
-    private static string AttentionOf(ModelConfig config)
+    private static string AttentionOf(ModelConfig config, DecoderConfig decoder)
     {
-        var decoder = DecoderConfig.From(config);
         var parts = new List<string> { Format($"{decoder.Heads} heads, {decoder.EffectiveKeyValueHeads} key/value heads, width {decoder.EffectiveHeadDim}") };
         if (config.QueryPreAttnScalar is { } scalar) parts.Add(Format($"scores scaled by {scalar}^-0.5"));
         if (decoder.QueryKeyNorm) parts.Add("query/key norms");
