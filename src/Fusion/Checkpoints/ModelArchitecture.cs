@@ -40,4 +40,16 @@ public enum ModelArchitecture
     /// to one global, and a rotary base of its own for the sliding layers (rope_local_base_freq).
     /// </summary>
     Gemma3,
+
+    /// <summary>
+    /// Qwen2MoeForCausalLM (model_type "qwen2_moe"; Qwen1.5-MoE-A2.7B, Qwen2-57B-A14B): Qwen2 with a sparse MLP of
+    /// routed experts (moe_intermediate_size wide) and a shared expert every token passes, behind a sigmoid gate.
+    /// </summary>
+    Qwen2Moe,
+
+    /// <summary>
+    /// Qwen3MoeForCausalLM (model_type "qwen3_moe"; Qwen3-30B-A3B, Qwen3-235B-A22B): Qwen3 with a sparse MLP of routed
+    /// experts (128 experts, 8 per token in the published models).
+    /// </summary>
+    Qwen3Moe,
 }

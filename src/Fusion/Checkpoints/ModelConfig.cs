@@ -9,7 +9,7 @@ namespace FuseChat.Fusion.Checkpoints;
 
 /// <summary>
 /// The parts of a Hugging Face config.json that FuseChat needs to build and check a model, for
-/// Llama, Mistral, Qwen2, Mixtral, Gemma2, Qwen3 and Phi3 causal LMs. Fields the type does not model are kept verbatim
+/// Llama, Mistral, Qwen2, Mixtral, Gemma2, Gemma3, Qwen3, Phi3, Qwen2-MoE and Qwen3-MoE causal LMs. Fields the type does not model are kept verbatim
 /// in <see cref="ExtraFields"/> so that <see cref="ToJson"/> writes back an equivalent file.
 /// </summary>
 /// <remarks>
@@ -31,6 +31,8 @@ public sealed record ModelConfig
         (ModelArchitecture.Qwen3, "Qwen3ForCausalLM", "qwen3"),
         (ModelArchitecture.Phi3, "Phi3ForCausalLM", "phi3"),
         (ModelArchitecture.Gemma3, "Gemma3ForCausalLM", "gemma3_text"),
+        (ModelArchitecture.Qwen2Moe, "Qwen2MoeForCausalLM", "qwen2_moe"),
+        (ModelArchitecture.Qwen3Moe, "Qwen3MoeForCausalLM", "qwen3_moe"),
     ];
 
     /// <summary>The Hugging Face class names FuseChat supports, e.g. "LlamaForCausalLM".</summary>
@@ -162,14 +164,39 @@ public sealed record ModelConfig
         ? SlidingLayers.Contains(true) ? SlidingWindow : null
         : UseSlidingWindow && FirstSlidingLayer < NumHiddenLayers ? SlidingWindow : null;
 
-    /// <summary>Mixtral: number of experts per layer.</summary>
+    /// <summary>Mixtral's num_local_experts, Qwen MoE's num_experts: experts per sparse layer.</summary>
     public int? NumLocalExperts { get; init; }
 
-    /// <summary>Mixtral: experts each token is routed to.</summary>
+    /// <summary>Mixtral and Qwen MoE: experts each token is routed to.</summary>
     public int? NumExpertsPerTok { get; init; }
 
-    /// <summary>Mixtral: weight of the router load-balancing loss.</summary>
+    /// <summary>Mixtral and Qwen MoE: weight of the router load-balancing loss.</summary>
     public double? RouterAuxLossCoef { get; init; }
+
+    /// <summary>Qwen2-MoE and Qwen3-MoE (the two share their sparse MLP's names and fields).</summary>
+    public bool IsQwenMoe => Architecture is ModelArchitecture.Qwen2Moe or ModelArchitecture.Qwen3Moe;
+
+    /// <summary>Qwen MoE: the width of each routed expert (moe_intermediate_size); the dense layers use <see cref="IntermediateSize"/>.</summary>
+    public int? MoeIntermediateSize { get; init; }
+
+    /// <summary>Qwen2-MoE: the width of the shared expert (shared_expert_intermediate_size).</summary>
+    public int? SharedExpertIntermediateSize { get; init; }
+
+    /// <summary>Qwen MoE's norm_topk_prob: whether the chosen experts' probabilities are renormalised to sum to one.</summary>
+    public bool? NormTopkProb { get; init; }
+
+    /// <summary>Qwen MoE's decoder_sparse_step: layer i is sparse when (i + 1) is a multiple of it (1: every layer).</summary>
+    public int? DecoderSparseStep { get; init; }
+
+    /// <summary>Qwen MoE's mlp_only_layers: layers that keep a dense MLP whatever the step says.</summary>
+    public ImmutableArray<int> MlpOnlyLayers { get; init; } = [];
+
+    /// <summary>
+    /// Which layers have the sparse MLP: for Qwen MoE as transformers decides it (not in mlp_only_layers, experts
+    /// present, (i + 1) a multiple of decoder_sparse_step), for Mixtral every layer, for the dense families none.
+    /// </summary>
+    public ImmutableArray<bool> SparseLayers => [.. Enumerable.Range(0, NumHiddenLayers).Select(i => NumLocalExperts is > 0 && (!IsQwenMoe
+        || (!MlpOnlyLayers.Contains(i) && (i + 1) % (DecoderSparseStep ?? 1) == 0)))];
 
     /// <summary>Mixtral: router jitter noise, when given.</summary>
     public double? RouterJitterNoise { get; init; }
@@ -372,6 +399,27 @@ public sealed record ModelConfig
                 Put("sliding_window", SlidingWindow);
                 Put("partial_rotary_factor", PartialRotaryFactor);
                 break;
+            case ModelArchitecture.Qwen2Moe or ModelArchitecture.Qwen3Moe:
+                if (Architecture == ModelArchitecture.Qwen2Moe)
+                {
+                    Put("qkv_bias", AttentionBias);
+                    Put("shared_expert_intermediate_size", SharedExpertIntermediateSize);
+                }
+                else
+                {
+                    Put("attention_bias", AttentionBias);
+                }
+
+                Put("sliding_window", SlidingWindow);
+                Put("use_sliding_window", UseSlidingWindow);
+                Put("num_experts", NumLocalExperts);
+                Put("num_experts_per_tok", NumExpertsPerTok);
+                Put("moe_intermediate_size", MoeIntermediateSize);
+                Put("norm_topk_prob", NormTopkProb);
+                Put("decoder_sparse_step", DecoderSparseStep);
+                fields["mlp_only_layers"] = "[" + string.Join(", ", MlpOnlyLayers.Select(i => i.ToString(CultureInfo.InvariantCulture))) + "]";
+                Put("router_aux_loss_coef", RouterAuxLossCoef);
+                break;
             case ModelArchitecture.Mixtral:
                 Put("sliding_window", SlidingWindow);
                 Put("num_local_experts", NumLocalExperts);
@@ -542,7 +590,7 @@ public sealed record ModelConfig
                 MaxPositionEmbeddings = OptionalInt("max_position_embeddings") ?? architecture switch
                 {
                     ModelArchitecture.Llama => 2048,
-                    ModelArchitecture.Qwen2 or ModelArchitecture.Qwen3 => 32768,
+                    ModelArchitecture.Qwen2 or ModelArchitecture.Qwen3 or ModelArchitecture.Qwen2Moe or ModelArchitecture.Qwen3Moe => 32768,
                     ModelArchitecture.Gemma2 => 8192,
                     ModelArchitecture.Gemma3 => 131072,
                 ModelArchitecture.Phi3 => 4096,
@@ -565,6 +613,7 @@ public sealed record ModelConfig
                 ModelArchitecture.Gemma3 => WithGemmaFields(config, softcaps: false) with { LocalRopeTheta = _localRopeTheta ?? 10000 },
                 ModelArchitecture.Phi3 => WithWindow(config, defaultWindow: null),
                 ModelArchitecture.Mixtral => WithMixtralFields(WithWindow(config, defaultWindow: null)),
+                ModelArchitecture.Qwen2Moe or ModelArchitecture.Qwen3Moe => WithQwenMoeFields(config),
                 _ => config,
             };
             config = WithLayerTypes(config);
@@ -781,6 +830,71 @@ public sealed record ModelConfig
                 NumExpertsPerTok = perToken,
                 RouterAuxLossCoef = OptionalDouble("router_aux_loss_coef") ?? 0.001,
                 RouterJitterNoise = OptionalDouble("router_jitter_noise"),
+            };
+        }
+
+        /// <summary>
+        /// Qwen2-MoE's and Qwen3-MoE's fields, with the defaults of their transformers configuration classes. Qwen3-MoE
+        /// slides in every layer when use_sliding_window is set, as transformers does (its max_window_layers is kept as
+        /// written and means nothing there). Qwen2-MoE's window pattern (every other layer below max_window_layers) is
+        /// refused: no published Qwen2-MoE uses it.
+        /// </summary>
+        private ModelConfig WithQwenMoeFields(ModelConfig c)
+        {
+            var qwen2 = c.Architecture == ModelArchitecture.Qwen2Moe;
+            // transformers 5's Qwen2MoeConfig writes a window of 0 when use_sliding_window is off.
+            var window = Take("sliding_window", out var w)
+                ? w.ValueKind == JsonValueKind.Number && w.TryGetInt32(out var none) && none == 0 ? null : NullableInt("sliding_window", w)
+                : 4096;
+            var slides = OptionalBool("use_sliding_window") ?? false;
+            if (qwen2 && slides && window is not null)
+            {
+                throw Error(source, "use_sliding_window is true: Qwen2-MoE's sliding windows (every other layer below max_window_layers) are not supported");
+            }
+
+            var bias = qwen2 ? OptionalBool("qkv_bias") ?? true : OptionalBool("attention_bias") ?? false;
+            // transformers 5 saves num_experts under its attribute name, num_local_experts; the published files say num_experts.
+            var named = OptionalInt("num_experts");
+            var attribute = OptionalInt("num_local_experts");
+            if (named is not null && attribute is not null && named != attribute)
+            {
+                throw Error(source, $"num_experts {named} disagrees with num_local_experts {attribute}");
+            }
+
+            var experts = named ?? attribute ?? (qwen2 ? 60 : 128);
+            var perToken = OptionalInt("num_experts_per_tok") ?? (qwen2 ? 4 : 8);
+            if (perToken > experts)
+            {
+                throw Error(source, $"num_experts_per_tok {perToken} exceeds num_experts {experts}");
+            }
+
+            ImmutableArray<int> dense = [];
+            if (Take("mlp_only_layers", out var list) && list.ValueKind != JsonValueKind.Null)
+            {
+                if (list.ValueKind != JsonValueKind.Array
+                    || list.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var i) || i < 0 || i >= c.NumHiddenLayers))
+                {
+                    throw Error(source, $"mlp_only_layers must list layer indices below num_hidden_layers {c.NumHiddenLayers}, found {list.GetRawText()}");
+                }
+
+                dense = [.. list.EnumerateArray().Select(v => v.GetInt32())];
+            }
+
+            return c with
+            {
+                // Qwen2-MoE's qkv_bias covers q, k and v; Qwen3-MoE's attention_bias covers o too.
+                AttentionBias = bias,
+                AttentionOutputBias = !qwen2 && bias,
+                SlidingWindow = window,
+                UseSlidingWindow = slides,
+                NumLocalExperts = experts,
+                NumExpertsPerTok = perToken,
+                MoeIntermediateSize = OptionalInt("moe_intermediate_size") ?? (qwen2 ? 1408 : 768),
+                SharedExpertIntermediateSize = qwen2 ? OptionalInt("shared_expert_intermediate_size") ?? 5632 : null,
+                NormTopkProb = OptionalBool("norm_topk_prob") ?? false,
+                DecoderSparseStep = OptionalInt("decoder_sparse_step") ?? 1,
+                MlpOnlyLayers = dense,
+                RouterAuxLossCoef = OptionalDouble("router_aux_loss_coef") ?? 0.001,
             };
         }
 

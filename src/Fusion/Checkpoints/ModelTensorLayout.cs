@@ -41,6 +41,7 @@ public sealed partial class ModelTensorLayout
         void Add(string name, params long[] shape) => list.Add(new ExpectedTensor(name, [.. shape]));
 
         Add("model.embed_tokens.weight", vocab, hidden);
+        var sparse = config.SparseLayers;
         for (var i = 0; i < config.NumHiddenLayers; i++)
         {
             var p = string.Create(CultureInfo.InvariantCulture, $"model.layers.{i}.");
@@ -71,7 +72,7 @@ public sealed partial class ModelTensorLayout
                 Add(p + "self_attn.o_proj.bias", hidden);
             }
 
-            if (config.Architecture is ModelArchitecture.Qwen3 or ModelArchitecture.Gemma3)
+            if (config.Architecture is ModelArchitecture.Qwen3 or ModelArchitecture.Qwen3Moe or ModelArchitecture.Gemma3)
             {
                 Add(p + "self_attn.q_norm.weight", config.HeadDim);
                 Add(p + "self_attn.k_norm.weight", config.HeadDim);
@@ -94,6 +95,27 @@ public sealed partial class ModelTensorLayout
                     Add(x + "w1.weight", inter, hidden);
                     Add(x + "w2.weight", hidden, inter);
                     Add(x + "w3.weight", inter, hidden);
+                }
+            }
+            else if (config.IsQwenMoe && sparse[i])
+            {
+                var experts = config.NumLocalExperts!.Value;
+                var width = (long)config.MoeIntermediateSize!.Value;
+                Add(p + "mlp.gate.weight", experts, hidden);
+                for (var e = 0; e < experts; e++)
+                {
+                    var x = string.Create(CultureInfo.InvariantCulture, $"{p}mlp.experts.{e}.");
+                    Add(x + "gate_proj.weight", width, hidden);
+                    Add(x + "up_proj.weight", width, hidden);
+                    Add(x + "down_proj.weight", hidden, width);
+                }
+
+                if (config.SharedExpertIntermediateSize is { } shared)
+                {
+                    Add(p + "mlp.shared_expert.gate_proj.weight", shared, hidden);
+                    Add(p + "mlp.shared_expert.up_proj.weight", shared, hidden);
+                    Add(p + "mlp.shared_expert.down_proj.weight", hidden, shared);
+                    Add(p + "mlp.shared_expert_gate.weight", 1, hidden);
                 }
             }
             else if (phi3)

@@ -3,7 +3,7 @@ using FuseChat.Fusion.Checkpoints;
 namespace FuseChat.Fusion.Models;
 
 /// <summary>
-/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral, Gemma2, Gemma3 and Phi3 share this skeleton).
+/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral, Qwen2-MoE, Qwen3-MoE, Gemma2, Gemma3 and Phi3 share this skeleton).
 /// Hugging Face config.json files map onto it; tiny ones are written by hand for tests and demos.
 /// </summary>
 public sealed record DecoderConfig
@@ -54,6 +54,27 @@ public sealed record DecoderConfig
     /// <summary>Experts each token is routed to (Mixtral: 2).</summary>
     public int ExpertsPerToken { get; init; } = 2;
 
+    /// <summary>Width of each routed expert (Qwen MoE's moe_intermediate_size); 0 means <see cref="IntermediateSize"/> (Mixtral).</summary>
+    public int ExpertIntermediateSize { get; init; }
+
+    /// <summary>Width of Qwen2-MoE's shared expert, which every token passes through behind a sigmoid gate; 0 for none.</summary>
+    public int SharedExpertIntermediateSize { get; init; }
+
+    /// <summary>
+    /// Whether the chosen experts' router probabilities are renormalised to sum to one (Mixtral always; Qwen MoE's
+    /// norm_topk_prob, off in Qwen1.5-MoE and on in Qwen3-MoE).
+    /// </summary>
+    public bool NormalizeTopK { get; init; } = true;
+
+    /// <summary>
+    /// Which layers have the sparse MLP, one flag per layer (Qwen MoE's decoder_sparse_step and mlp_only_layers; the
+    /// others have a dense MLP of <see cref="IntermediateSize"/>); null: every layer, when <see cref="Experts"/> is set.
+    /// </summary>
+    public IReadOnlyList<bool>? SparseLayers { get; init; }
+
+    /// <summary>The tensor names of the sparse MLP.</summary>
+    public ExpertLayout ExpertLayout { get; init; }
+
     /// <summary>
     /// Which layers use <see cref="SlidingWindow"/>, one flag per layer (Gemma2 alternates); null places the window
     /// from <see cref="FirstSlidingLayer"/> on.
@@ -99,6 +120,12 @@ public sealed record DecoderConfig
     /// <summary>True for a mixture-of-experts model.</summary>
     public bool IsMixtureOfExperts => Experts > 0;
 
+    /// <summary>The width of one routed expert.</summary>
+    public int EffectiveExpertIntermediateSize => ExpertIntermediateSize > 0 ? ExpertIntermediateSize : IntermediateSize;
+
+    /// <summary>Whether layer <paramref name="layer"/> routes its tokens to experts rather than through a dense MLP.</summary>
+    public bool IsSparse(int layer) => Experts > 0 && (SparseLayers is not { } flags || flags[layer]);
+
     /// <summary>Effective key/value head count.</summary>
     public int EffectiveKeyValueHeads => KeyValueHeads > 0 ? KeyValueHeads : Heads;
 
@@ -139,9 +166,14 @@ public sealed record DecoderConfig
             FirstSlidingLayer = config.EffectiveSlidingWindow is null ? 0 : config.FirstSlidingLayer,
             Experts = config.NumLocalExperts ?? 0,
             ExpertsPerToken = config.NumExpertsPerTok ?? 2,
+            ExpertIntermediateSize = config.MoeIntermediateSize ?? 0,
+            SharedExpertIntermediateSize = config.SharedExpertIntermediateSize ?? 0,
+            NormalizeTopK = config.NormTopkProb ?? true,
+            SparseLayers = config.IsQwenMoe ? config.SparseLayers : null,
+            ExpertLayout = config.IsQwenMoe ? ExpertLayout.Qwen : ExpertLayout.Mixtral,
             SlidingLayers = gemma ? config.SlidingLayers : null,
             Activation = activation,
-            QueryKeyNorm = config.Architecture is ModelArchitecture.Qwen3 or ModelArchitecture.Gemma3,
+            QueryKeyNorm = config.Architecture is ModelArchitecture.Qwen3 or ModelArchitecture.Qwen3Moe or ModelArchitecture.Gemma3,
             LocalRopeTheta = config.LocalRopeTheta,
             GemmaNorms = gemma,
             AttentionScale = config.QueryPreAttnScalar is { } scalar ? 1 / Math.Sqrt(scalar) : null,
@@ -180,6 +212,10 @@ public sealed record DecoderConfig
         if (Experts < 0) problems.Add($"expert count must be 0 (dense) or positive, got {Experts}");
         if (Experts > 0 && (ExpertsPerToken < 1 || ExpertsPerToken > Experts))
             problems.Add($"experts per token must be in [1, {Experts}], got {ExpertsPerToken}");
+        if (ExpertIntermediateSize < 0) problems.Add($"expert width must be 0 (the intermediate size) or positive, got {ExpertIntermediateSize}");
+        if (SharedExpertIntermediateSize < 0) problems.Add($"shared expert width must be 0 (none) or positive, got {SharedExpertIntermediateSize}");
+        if (SparseLayers is { } sparse && sparse.Count != Layers) problems.Add($"{sparse.Count} sparse-layer flags for {Layers} layers");
+        if (SharedExpertIntermediateSize > 0 && ExpertLayout != ExpertLayout.Qwen) problems.Add("a shared expert needs the Qwen expert layout");
         if (LocalRopeTheta is <= 0) problems.Add($"local rotary base must be positive, got {LocalRopeTheta}");
         if (RopeScaling is { Factor: <= 0 }) problems.Add($"rope scaling factor must be positive, got {RopeScaling.Factor}");
         if (SlidingLayers is { } flags && flags.Count != Layers) problems.Add($"{flags.Count} sliding-layer flags for {Layers} layers");

@@ -6,7 +6,7 @@ namespace FuseChat.Fusion.Models;
 
 /// <summary>
 /// A Llama-family decoder-only transformer — Llama, Mistral (sliding window), Qwen2 (q/k/v biases,
-/// tied embeddings), Qwen3 (per-head query/key norms), Mixtral (top-k routed experts), Gemma2 (scaled
+/// tied embeddings), Qwen3 (per-head query/key norms), Mixtral, Qwen2-MoE and Qwen3-MoE (top-k routed experts; Qwen2-MoE's shared expert), Gemma2 (scaled
 /// embeddings, sandwich norms, GeGLU, soft-capped scores and logits, alternating windows), Gemma3 (Gemma2 with
 /// query/key norms and a rotary base of its own for the sliding layers) and Phi3 (fused projections, partial rotary
 /// positions, LongRoPE): token embedding,
@@ -172,7 +172,7 @@ internal sealed class LlamaBackbone : Module
     {
         EmbedTokens = RegisterModule("embed_tokens", new Embedding(config.VocabSize, config.HiddenSize, dtype: dtype, device: device, paddingIndex: config.PaddingIndex));
         Layers = Enumerable.Range(0, config.Layers)
-            .Select(i => RegisterModule($"layers.{i}", new LlamaDecoderLayer(config, dtype, device)))
+            .Select(i => RegisterModule($"layers.{i}", new LlamaDecoderLayer(config, i, dtype, device)))
             .ToArray();
         Norm = RegisterModule("norm", new DecoderNorm(config.HiddenSize, config, dtype, device));
     }
@@ -220,7 +220,7 @@ internal sealed class LlamaDecoderLayer : Module
     private readonly LlamaMlp? mlp;
     private readonly MixtureOfExperts? experts;
 
-    public LlamaDecoderLayer(DecoderConfig config, DType dtype, Device? device)
+    public LlamaDecoderLayer(DecoderConfig config, int index, DType dtype, Device? device)
     {
         inputNorm = RegisterModule("input_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
         attention = RegisterModule("self_attn", new LlamaAttention(config, dtype, device));
@@ -230,10 +230,10 @@ internal sealed class LlamaDecoderLayer : Module
             preFeedForwardNorm = RegisterModule("pre_feedforward_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
             postFeedForwardNorm = RegisterModule("post_feedforward_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
         }
-        if (config.IsMixtureOfExperts)
-            experts = RegisterModule("block_sparse_moe", new MixtureOfExperts(config, dtype, device));
+        if (config.IsSparse(index))
+            experts = RegisterModule(config.ExpertLayout == ExpertLayout.Mixtral ? "block_sparse_moe" : "mlp", new MixtureOfExperts(config, dtype, device));
         else
-            mlp = RegisterModule("mlp", new LlamaMlp(config, dtype, device));
+            mlp = RegisterModule("mlp", new LlamaMlp(config, config.IntermediateSize, dtype, device));
     }
 
     public Tensor Forward(Tensor h, Tensor cos, Tensor sin, Tensor? mask, KeyValueCache? cache, int index)
@@ -361,20 +361,24 @@ internal sealed class LlamaMlp : Module
     private readonly int intermediate;
     private readonly MlpActivation activation;
 
-    public LlamaMlp(DecoderConfig config, DType dtype, Device? device)
+    /// <param name="config">The model's shape.</param>
+    /// <param name="intermediate">The inner width: the model's intermediate size, or Qwen2-MoE's shared expert's.</param>
+    /// <param name="dtype">The weights' element type.</param>
+    /// <param name="device">Where the weights live.</param>
+    public LlamaMlp(DecoderConfig config, int intermediate, DType dtype, Device? device)
     {
         var bias = config.MlpBias;
-        intermediate = config.IntermediateSize;
+        this.intermediate = intermediate;
         if (config.FusedProjections)
         {
-            gateUp = RegisterModule("gate_up_proj", new Linear(config.HiddenSize, 2 * config.IntermediateSize, bias, dtype: dtype, device: device));
+            gateUp = RegisterModule("gate_up_proj", new Linear(config.HiddenSize, 2 * intermediate, bias, dtype: dtype, device: device));
         }
         else
         {
-            gate = RegisterModule("gate_proj", new Linear(config.HiddenSize, config.IntermediateSize, bias, dtype: dtype, device: device));
-            up = RegisterModule("up_proj", new Linear(config.HiddenSize, config.IntermediateSize, bias, dtype: dtype, device: device));
+            gate = RegisterModule("gate_proj", new Linear(config.HiddenSize, intermediate, bias, dtype: dtype, device: device));
+            up = RegisterModule("up_proj", new Linear(config.HiddenSize, intermediate, bias, dtype: dtype, device: device));
         }
-        down = RegisterModule("down_proj", new Linear(config.IntermediateSize, config.HiddenSize, bias, dtype: dtype, device: device));
+        down = RegisterModule("down_proj", new Linear(intermediate, config.HiddenSize, bias, dtype: dtype, device: device));
         activation = config.Activation;
     }
 
@@ -397,22 +401,32 @@ internal sealed class LlamaMlp : Module
 }
 
 /// <summary>
-/// Mixtral's sparse MLP: a router picks the top-k experts per token (softmax over all experts, then the
-/// chosen weights renormalised to sum to 1); only the chosen experts run on a token.
+/// A sparse MLP (Mixtral, Qwen2-MoE, Qwen3-MoE): a router picks the top-k experts per token (softmax over all experts
+/// in fp32; Mixtral then renormalises the chosen weights to sum to 1, Qwen MoE where norm_topk_prob says so); only the
+/// chosen experts run on a token. Qwen2-MoE adds a shared expert that every token passes, scaled by a sigmoid gate.
 /// </summary>
 internal sealed class MixtureOfExperts : Module
 {
     private readonly Linear router;
     private readonly Expert[] experts;
+    private readonly LlamaMlp? sharedExpert;
+    private readonly Linear? sharedExpertGate;
     private readonly int perToken;
+    private readonly bool normalize;
 
     public MixtureOfExperts(DecoderConfig config, DType dtype, Device? device)
     {
         perToken = config.ExpertsPerToken;
+        normalize = config.NormalizeTopK;
         router = RegisterModule("gate", new Linear(config.HiddenSize, config.Experts, dtype: dtype, device: device));
         experts = Enumerable.Range(0, config.Experts)
             .Select(e => RegisterModule($"experts.{e}", new Expert(config, dtype, device)))
             .ToArray();
+        if (config.SharedExpertIntermediateSize > 0)
+        {
+            sharedExpert = RegisterModule("shared_expert", new LlamaMlp(config, config.SharedExpertIntermediateSize, dtype, device));
+            sharedExpertGate = RegisterModule("shared_expert_gate", new Linear(config.HiddenSize, 1, dtype: dtype, device: device));
+        }
     }
 
     public Tensor Forward(Tensor x)
@@ -421,7 +435,7 @@ internal sealed class MixtureOfExperts : Module
         var tokens = x.Reshape(-1, shape[^1]);
         var routing = Functional.Softmax(router.Forward(tokens).To(DType.Float32), -1);
         var (topWeights, topExperts) = routing.TopK(perToken, -1);
-        var chosen = (topWeights / topWeights.Sum(-1, keepDim: true)).To(x.DType);
+        var chosen = (normalize ? topWeights / topWeights.Sum(-1, keepDim: true) : topWeights).To(x.DType);
         var output = tokens.ZerosLike();
         for (var e = 0; e < experts.Length; e++)
         {
@@ -432,21 +446,34 @@ internal sealed class MixtureOfExperts : Module
             var y = experts[e].Forward(tokens.IndexSelect(0, rows)) * weight;
             output = output.IndexAdd(0, rows, y);
         }
+        if (sharedExpert is not null)
+            output = output + sharedExpertGate!.Forward(tokens).Sigmoid() * sharedExpert.Forward(tokens);
         return output.Reshape(shape);
     }
 }
 
-/// <summary>One Mixtral expert: w2(silu(w1(x)) * w3(x)).</summary>
+/// <summary>One routed expert: down(silu(gate(x)) * up(x)), named w1/w3/w2 by Mixtral and gate/up/down_proj by Qwen.</summary>
 internal sealed class Expert : Module
 {
-    private readonly Linear w1, w2, w3;
+    private readonly Linear gate, up, down;
 
     public Expert(DecoderConfig config, DType dtype, Device? device)
     {
-        w1 = RegisterModule("w1", new Linear(config.HiddenSize, config.IntermediateSize, dtype: dtype, device: device));
-        w2 = RegisterModule("w2", new Linear(config.IntermediateSize, config.HiddenSize, dtype: dtype, device: device));
-        w3 = RegisterModule("w3", new Linear(config.HiddenSize, config.IntermediateSize, dtype: dtype, device: device));
+        var width = config.EffectiveExpertIntermediateSize;
+        var (gateName, upName, downName) = config.ExpertLayout == ExpertLayout.Mixtral ? ("w1", "w3", "w2") : ("gate_proj", "up_proj", "down_proj");
+        // Registered in the order each family's checkpoints list them.
+        gate = RegisterModule(gateName, new Linear(config.HiddenSize, width, dtype: dtype, device: device));
+        if (config.ExpertLayout == ExpertLayout.Mixtral)
+        {
+            down = RegisterModule(downName, new Linear(width, config.HiddenSize, dtype: dtype, device: device));
+            up = RegisterModule(upName, new Linear(config.HiddenSize, width, dtype: dtype, device: device));
+        }
+        else
+        {
+            up = RegisterModule(upName, new Linear(config.HiddenSize, width, dtype: dtype, device: device));
+            down = RegisterModule(downName, new Linear(width, config.HiddenSize, dtype: dtype, device: device));
+        }
     }
 
-    public Tensor Forward(Tensor x) => Functional.SwiGlu(x, w1.Weight, w3.Weight, w2.Weight);
+    public Tensor Forward(Tensor x) => Functional.SwiGlu(x, gate.Weight, up.Weight, down.Weight);
 }

@@ -128,8 +128,18 @@ public sealed record ModelInspection(
         if (decoder.FinalSoftcap is { } final) parts.Add(Format($"logits capped at {final:G}"));
         var sliding = Enumerable.Range(0, decoder.Layers).Count(decoder.Slides);
         parts.Add(sliding == 0 ? "full attention in every layer" : Format($"window {decoder.SlidingWindow} in {sliding} of {decoder.Layers} layers"));
-        if (decoder.IsMixtureOfExperts) parts.Add(Format($"{decoder.Experts} experts, {decoder.ExpertsPerToken} per token"));
+        if (decoder.IsMixtureOfExperts) parts.Add(ExpertsOf(decoder));
         return string.Join("; ", parts);
+    }
+
+    /// <summary>The sparse MLP: experts, routing, widths, and which layers have it.</summary>
+    private static string ExpertsOf(DecoderConfig decoder)
+    {
+        var text = Format($"{decoder.Experts} experts of width {decoder.EffectiveExpertIntermediateSize}, {decoder.ExpertsPerToken} per token");
+        if (!decoder.NormalizeTopK) text += " (weights not renormalised)";
+        if (decoder.SharedExpertIntermediateSize > 0) text += Format($", a shared expert of width {decoder.SharedExpertIntermediateSize}");
+        var sparse = Enumerable.Range(0, decoder.Layers).Count(decoder.IsSparse);
+        return sparse == decoder.Layers ? text : text + Format($", in {sparse} of {decoder.Layers} layers (the others dense, width {decoder.IntermediateSize})");
     }
 
     private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

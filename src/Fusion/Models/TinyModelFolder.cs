@@ -35,6 +35,11 @@ public static class TinyModelFolder
             // Every other layer global, so that a two-layer model has one of each rotation.
             ModelArchitecture.Gemma3 => ("Gemma3ForCausalLM", "gemma3_text",
                 $$""", "sliding_window": 32, "sliding_window_pattern": 2, "query_pre_attn_scalar": {{hidden / heads}}, "head_dim": {{hidden / heads}} """),
+            // Four experts of half the width, two per token; Qwen2-MoE's shared expert as wide as the dense MLP.
+            ModelArchitecture.Qwen2Moe => ("Qwen2MoeForCausalLM", "qwen2_moe",
+                $$""", "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": {{Math.Max(1, intermediate / 2)}}, "shared_expert_intermediate_size": {{intermediate}} """),
+            ModelArchitecture.Qwen3Moe => ("Qwen3MoeForCausalLM", "qwen3_moe",
+                $$""", "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": {{Math.Max(1, intermediate / 2)}}, "norm_topk_prob": true """),
             _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, "not a supported architecture"),
         };
         var config = ModelConfig.Parse($$"""

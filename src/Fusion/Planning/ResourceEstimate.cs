@@ -72,8 +72,8 @@ public static class ResourceEstimate
     /// its forward and backward pass, on a GPU with fused attention (no [heads, length, length] score matrix). Per token
     /// and decoder layer, the tensors autograd saves in our layer: the two norms' input, scaled input and output
     /// (6 x hidden), attention's q, k, v and output and the output projection's input (3 x hidden + 2 x key-value
-    /// width), and the gated MLP's gate, up, activated gate and product (4 x intermediate, times the experts a token
-    /// is routed to in a mixture). Gemma2 adds two norms (6 x hidden) and, since no fused kernel caps scores, its
+    /// width), and the gated MLP's gate, up, activated gate and product (4 x intermediate; in a sparse layer 4 x the
+    /// expert width, times the experts a token is routed to, plus Qwen2-MoE's shared expert). Gemma2 adds two norms (6 x hidden) and, since no fused kernel caps scores, its
     /// eager attention keeps per head and query the capped scores and the probabilities in the weights' dtype and the
     /// fp32 softmax output, a term that grows with the square of the length. With <paramref name="checkpointing"/>
     /// the layers keep only their input (hidden) and one layer's tensors exist at a time. The head adds the final norm
@@ -86,15 +86,22 @@ public static class ResourceEstimate
         var width = ElementBytes(dtype);
         long hidden = decoder.HiddenSize;
         long keyValue = (long)decoder.EffectiveKeyValueHeads * decoder.EffectiveHeadDim;
-        long mlp = 4L * decoder.IntermediateSize * (decoder.IsMixtureOfExperts ? decoder.ExpertsPerToken : 1);
         var norms = decoder.GemmaNorms ? 12 * hidden : 6 * hidden;
-        var perLayer = (norms + 3 * hidden + 2 * keyValue + mlp) * width;
-        if (decoder.AttentionSoftcap is not null) perLayer += decoder.Heads * tokens * (2 * width + 4);
-        var layers = checkpointing ? decoder.Layers * hidden * width + perLayer : decoder.Layers * perLayer;
+        var scores = decoder.AttentionSoftcap is null ? 0 : decoder.Heads * tokens * (2 * width + 4);
+        var perLayer = Enumerable.Range(0, decoder.Layers).Select(i => (norms + 3 * hidden + 2 * keyValue + MlpWidth(decoder, i)) * width + scores).ToList();
+        var layers = checkpointing ? decoder.Layers * hidden * width + perLayer.Max() : perLayer.Sum();
         long vocabulary = decoder.VocabSize;
         var logits = vocabulary * width * (decoder.FinalSoftcap is null ? 1 : 2);
         return tokens * (layers + 3 * hidden * width + logits + 8 * vocabulary);
     }
+
+    /// <summary>
+    /// The MLP's saved width per token in layer <paramref name="layer"/>: 4 x intermediate for a dense MLP, 4 x the
+    /// expert width for each expert a token is routed to in a sparse one, plus Qwen2-MoE's shared expert.
+    /// </summary>
+    private static long MlpWidth(DecoderConfig decoder, int layer) => decoder.IsSparse(layer)
+        ? 4L * decoder.EffectiveExpertIntermediateSize * decoder.ExpertsPerToken + 4L * decoder.SharedExpertIntermediateSize
+        : 4L * decoder.IntermediateSize;
 
     /// <summary>
     /// Bytes of one training checkpoint: the weights in <paramref name="dtype"/>, AdamW's moments and its fp32 masters,

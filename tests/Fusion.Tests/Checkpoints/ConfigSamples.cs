@@ -249,16 +249,94 @@ internal static class ConfigSamples
         }
         """;
 
+    /// <summary>Qwen3-30B-A3B: 128 experts of width 768, 8 per token, renormalised; every layer sparse.</summary>
+    public const string Qwen3_30B_A3B = """
+        {
+          "architectures": ["Qwen3MoeForCausalLM"],
+          "attention_bias": false,
+          "attention_dropout": 0.0,
+          "bos_token_id": 151643,
+          "decoder_sparse_step": 1,
+          "eos_token_id": 151645,
+          "head_dim": 128,
+          "hidden_act": "silu",
+          "hidden_size": 2048,
+          "initializer_range": 0.02,
+          "intermediate_size": 6144,
+          "max_position_embeddings": 40960,
+          "max_window_layers": 48,
+          "mlp_only_layers": [],
+          "model_type": "qwen3_moe",
+          "moe_intermediate_size": 768,
+          "norm_topk_prob": true,
+          "num_attention_heads": 32,
+          "num_experts": 128,
+          "num_experts_per_tok": 8,
+          "num_hidden_layers": 48,
+          "num_key_value_heads": 4,
+          "output_router_logits": false,
+          "rms_norm_eps": 1e-06,
+          "rope_scaling": null,
+          "rope_theta": 1000000.0,
+          "router_aux_loss_coef": 0.001,
+          "sliding_window": null,
+          "tie_word_embeddings": false,
+          "torch_dtype": "bfloat16",
+          "transformers_version": "4.51.0",
+          "use_cache": true,
+          "use_sliding_window": false,
+          "vocab_size": 151936
+        }
+        """;
+
+    /// <summary>Qwen1.5-MoE-A2.7B-Chat: 60 experts of width 1408, 4 per token, not renormalised, and a shared expert.</summary>
+    public const string Qwen15_MoE_A27B_Chat = """
+        {
+          "architectures": ["Qwen2MoeForCausalLM"],
+          "attention_dropout": 0.0,
+          "bos_token_id": 151643,
+          "decoder_sparse_step": 1,
+          "eos_token_id": 151645,
+          "hidden_act": "silu",
+          "hidden_size": 2048,
+          "initializer_range": 0.02,
+          "intermediate_size": 5632,
+          "max_position_embeddings": 8192,
+          "max_window_layers": 21,
+          "model_type": "qwen2_moe",
+          "moe_intermediate_size": 1408,
+          "norm_topk_prob": false,
+          "num_attention_heads": 16,
+          "num_experts": 60,
+          "num_experts_per_tok": 4,
+          "num_hidden_layers": 24,
+          "num_key_value_heads": 16,
+          "output_router_logits": false,
+          "rms_norm_eps": 1e-06,
+          "rope_theta": 1000000.0,
+          "router_aux_loss_coef": 0.001,
+          "shared_expert_intermediate_size": 5632,
+          "sliding_window": 8192,
+          "tie_word_embeddings": false,
+          "torch_dtype": "bfloat16",
+          "transformers_version": "4.39.0.dev0",
+          "use_cache": true,
+          "use_sliding_window": false,
+          "vocab_size": 151936
+        }
+        """;
+
     /// <summary>The name of every sample, one per family, for theories; <see cref="ByName"/> gives its text.</summary>
     public static TheoryData<string> Names => [nameof(Llama2_7B), nameof(Mistral7B), nameof(Qwen15_7BChat), nameof(Mixtral8x7B), nameof(Gemma2_9B_It), nameof(Qwen3_8B),
-        nameof(Phi3Mini4kInstruct), nameof(Gemma3_1B_It)];
+        nameof(Phi3Mini4kInstruct), nameof(Gemma3_1B_It), nameof(Qwen3_30B_A3B), nameof(Qwen15_MoE_A27B_Chat)];
 
     /// <summary>The text of the sample called <paramref name="name"/>.</summary>
     public static string ByName(string name) => (string)typeof(ConfigSamples).GetField(name)!.GetValue(null)!;
 
     /// <summary>
     /// A published config shrunk to test size, its family's features kept: vocabulary 16, hidden 8, intermediate 12, two
-    /// layers of 4 heads (2 key-value heads) of width 2, 3 experts for a mixture, Gemma's window in the first layer.
+    /// layers of 4 heads (2 key-value heads) of width 2, 3 experts for a mixture (Qwen's of width 6, a shared one of 10),
+    /// Gemma's window in the first layer.
     /// </summary>
     public static ModelConfig Tiny(string json)
     {
@@ -273,6 +351,9 @@ internal static class ConfigSamples
             NumKeyValueHeads = 2,
             HeadDim = 2,
             NumLocalExperts = c.NumLocalExperts is null ? null : 3,
+            NumExpertsPerTok = c.NumExpertsPerTok is null ? null : 2,
+            MoeIntermediateSize = c.MoeIntermediateSize is null ? null : 6,
+            SharedExpertIntermediateSize = c.SharedExpertIntermediateSize is null ? null : 10,
             SlidingLayers = c.SlidingLayers.IsEmpty ? [] : [true, false],
         };
     }

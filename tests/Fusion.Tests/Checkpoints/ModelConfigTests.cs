@@ -83,6 +83,64 @@ public class ModelConfigTests
     }
 
     [Fact]
+    public void ParsesQwenMixturesOfExperts()
+    {
+        var qwen3 = ModelConfig.Parse(ConfigSamples.Qwen3_30B_A3B);
+        Assert.Equal((ModelArchitecture.Qwen3Moe, 128, 8, 768, true), (qwen3.Architecture, qwen3.NumLocalExperts, qwen3.NumExpertsPerTok, qwen3.MoeIntermediateSize, qwen3.NormTopkProb));
+        Assert.Equal((false, false, (int?)null, (int?)null), (qwen3.AttentionBias, qwen3.AttentionOutputBias, qwen3.SharedExpertIntermediateSize, qwen3.EffectiveSlidingWindow));
+        Assert.All(qwen3.SparseLayers, Assert.True);
+        Assert.Equal("48", qwen3.ExtraFields["max_window_layers"]); // meaningless for Qwen3-MoE, written back as it was
+        var decoder = DecoderConfig.From(qwen3);
+        Assert.Equal((ExpertLayout.Qwen, 768, true, true), (decoder.ExpertLayout, decoder.EffectiveExpertIntermediateSize, decoder.NormalizeTopK, decoder.QueryKeyNorm));
+
+        var qwen2 = ModelConfig.Parse(ConfigSamples.Qwen15_MoE_A27B_Chat);
+        Assert.Equal((ModelArchitecture.Qwen2Moe, 60, 4, 1408, false, 5632), (qwen2.Architecture, qwen2.NumLocalExperts, qwen2.NumExpertsPerTok, qwen2.MoeIntermediateSize, qwen2.NormTopkProb, qwen2.SharedExpertIntermediateSize));
+        Assert.Equal((true, false, (int?)null), (qwen2.AttentionBias, qwen2.AttentionOutputBias, qwen2.EffectiveSlidingWindow));
+        Assert.False(DecoderConfig.From(qwen2).QueryKeyNorm);
+    }
+
+    [Fact]
+    public void QwenMoeDenseLayersFollowTheSparseStepAndMlpOnlyLayers()
+    {
+        var json = ConfigSamples.With(ConfigSamples.With(ConfigSamples.Qwen3_30B_A3B, "num_hidden_layers", "6"), "decoder_sparse_step", "2");
+        Assert.Equal([false, true, false, true, false, true], ModelConfig.Parse(json).SparseLayers.ToArray());
+        var c = ModelConfig.Parse(ConfigSamples.With(json, "mlp_only_layers", "[1, 4]"));
+        Assert.Equal([false, false, false, true, false, true], c.SparseLayers.ToArray());
+        Assert.Equal(c, ModelConfig.Parse(c.ToJson()));
+
+        var layout = ModelTensorLayout.For(c);
+        Assert.True(layout.Contains("model.layers.1.mlp.gate_proj.weight"));
+        Assert.False(layout.Contains("model.layers.1.mlp.gate.weight"));
+        Assert.True(layout.Contains("model.layers.3.mlp.experts.127.down_proj.weight"));
+    }
+
+    [Theory]
+    [InlineData("mlp_only_layers", "[48]", "mlp_only_layers must list layer indices below num_hidden_layers 48")]
+    [InlineData("num_experts_per_tok", "200", "num_experts_per_tok 200 exceeds num_experts 128")]
+    [InlineData("num_local_experts", "64", "num_experts 128 disagrees with num_local_experts 64")]
+    [InlineData("moe_intermediate_size", "0", "\"moe_intermediate_size\" must be a positive integer")]
+    public void InvalidQwenMoeFieldsAreReported(string field, string value, string expected)
+    {
+        var e = Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Qwen3_30B_A3B, field, value), "moe.json"));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void QwenMoeWindowsAreReadAsTransformersWritesThem()
+    {
+        // transformers 5 writes Qwen2-MoE's "no window" as 0; Qwen2-MoE's own window pattern is refused by name.
+        Assert.Null(ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Qwen15_MoE_A27B_Chat, "sliding_window", "0")).EffectiveSlidingWindow);
+        var e = Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Qwen15_MoE_A27B_Chat, "use_sliding_window", "true")));
+        Assert.Contains("Qwen2-MoE's sliding windows", e.Message, StringComparison.Ordinal);
+
+        // Qwen3-MoE slides in every layer when asked to.
+        var sliding = ModelConfig.Parse(ConfigSamples.With(ConfigSamples.With(ConfigSamples.Qwen3_30B_A3B, "use_sliding_window", "true"), "sliding_window", "4096"));
+        var decoder = DecoderConfig.From(sliding);
+        Assert.Equal(4096, sliding.EffectiveSlidingWindow);
+        Assert.All(Enumerable.Range(0, decoder.Layers), i => Assert.True(decoder.Slides(i)));
+    }
+
+    [Fact]
     public void DefaultsApplyWhenOptionalFieldsAreAbsent()
     {
         var c = ModelConfig.Parse("""
@@ -455,7 +513,7 @@ public class ModelConfigTests
     }
 
     public static TheoryData<string> AllSamples() => new([ConfigSamples.Llama2_7B, ConfigSamples.Mistral7B, ConfigSamples.Qwen15_7BChat, ConfigSamples.Mixtral8x7B,
-        ConfigSamples.Gemma2_9B_It, ConfigSamples.Qwen3_8B, ConfigSamples.Phi3Mini4kInstruct]);
+        ConfigSamples.Gemma2_9B_It, ConfigSamples.Qwen3_8B, ConfigSamples.Phi3Mini4kInstruct, ConfigSamples.Qwen3_30B_A3B, ConfigSamples.Qwen15_MoE_A27B_Chat]);
 
     [Theory]
     [MemberData(nameof(AllSamples))]

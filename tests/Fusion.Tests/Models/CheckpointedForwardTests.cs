@@ -6,7 +6,7 @@ namespace FuseChat.Fusion.Tests.Models;
 
 public class CheckpointedForwardTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Families => ["llama", "mistral-window", "qwen2-tied", "mixtral", "llama-bf16", "gemma2", "gemma2-bf16", "gemma3", "qwen3", "phi3", "phi3-longrope"];
+    public static TheoryData<string> Families => ["llama", "mistral-window", "qwen2-tied", "mixtral", "llama-bf16", "gemma2", "gemma2-bf16", "gemma3", "qwen3", "phi3", "phi3-longrope", "qwen-moe"];
 
     private static (DecoderConfig Config, DType DType) Family(string name) => name switch
     {
@@ -26,6 +26,12 @@ public class CheckpointedForwardTests(ITestOutputHelper output)
         "phi3" => (TinyModels.Phi3(layers: 3), DType.Float32),
         // Length 24 > the original context of 8: the long factors.
         "phi3-longrope" => (TinyModels.Phi3LongRope(layers: 3), DType.Float32),
+        // Qwen2-MoE's layout with a dense first layer: routed experts (not renormalised) and the gated shared expert.
+        "qwen-moe" => (TinyModels.Llama(layers: 3) with
+        {
+            Experts = 4, ExpertsPerToken = 2, ExpertIntermediateSize = 24, SharedExpertIntermediateSize = 40, NormalizeTopK = false,
+            SparseLayers = [false, true, true], ExpertLayout = ExpertLayout.Qwen,
+        }, DType.Float32),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

@@ -65,7 +65,7 @@ public sealed class TransformersParityFixture : IDisposable
 public sealed class TransformersParityTests(TransformersParityFixture fixture, ITestOutputHelper output) : IClassFixture<TransformersParityFixture>
 {
     /// <summary>One folder of each family, and Qwen2 with a window from its second layer on (the linear-RoPE Llama is tested by the logits alone).</summary>
-    public static TheoryData<string> Families => ["llama", "mistral", "qwen2", "mixtral", "qwen2-sliding", "gemma2", "qwen3", "phi3", "phi3-longrope", "gemma3", "gemma3-vision"];
+    public static TheoryData<string> Families => ["llama", "mistral", "qwen2", "mixtral", "qwen2-sliding", "gemma2", "qwen3", "phi3", "phi3-longrope", "gemma3", "gemma3-vision", "qwen3-moe", "qwen2-moe"];
 
     /// <summary>The families and what each exercises; make_fixtures.py writes one folder per name.</summary>
     [Theory]
@@ -84,6 +84,8 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
     [InlineData("phi3-longrope", ModelArchitecture.Phi3)]
     [InlineData("gemma3", ModelArchitecture.Gemma3)]
     [InlineData("gemma3-vision", ModelArchitecture.Gemma3)]
+    [InlineData("qwen3-moe", ModelArchitecture.Qwen3Moe)]
+    [InlineData("qwen2-moe", ModelArchitecture.Qwen2Moe)]
     public void LogitsMatchTransformers(string family, ModelArchitecture architecture)
     {
         var folder = fixture.Folder(family);
@@ -242,6 +244,18 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
                 // The language model of transformers' Gemma3ForConditionalGeneration, read from its text_config.
                 Assert.Equal(("Gemma3ForCausalLM", 97, 16), (config.ArchitectureName, config.VocabSize, config.HeadDim));
                 Assert.Equal([true, false], config.SlidingLayers.ToArray());
+                break;
+            case "qwen3-moe":
+                // transformers 5 writes the expert count as num_local_experts; layer 0 is dense by mlp_only_layers.
+                Assert.Equal(((int?)4, (int?)2, (int?)24, (bool?)true), (config.NumLocalExperts, config.NumExpertsPerTok, config.MoeIntermediateSize, config.NormTopkProb));
+                Assert.Equal([false, true], config.SparseLayers.ToArray());
+                Assert.Equal((16, false, (int?)null), (config.HeadDim, config.AttentionBias, config.EffectiveSlidingWindow));
+                break;
+            case "qwen2-moe":
+                // transformers 5 writes sliding_window 0 for "no window".
+                Assert.Equal(((int?)4, (int?)3, (int?)40, (bool?)false), (config.NumLocalExperts, config.NumExpertsPerTok, config.SharedExpertIntermediateSize, config.NormTopkProb));
+                Assert.Equal([true, true], config.SparseLayers.ToArray());
+                Assert.Equal((true, false, (int?)null), (config.AttentionBias, config.AttentionOutputBias, config.EffectiveSlidingWindow));
                 break;
             case "phi3-longrope":
                 Assert.Equal(6, DecoderConfig.From(config).EffectiveRotaryDim);

@@ -79,6 +79,33 @@ public sealed class ResourceEstimateTests
     }
 
     [Fact]
+    public void A_Qwen_mixture_counts_expert_widths_the_shared_expert_and_its_dense_layers()
+    {
+        // hidden 16, 2 layers, key-value width 2 heads x 8, dense intermediate 32, 4 experts of width 8 with 2 per token,
+        // a shared expert of width 12; layer 0 dense by mlp_only_layers; float32, vocabulary 100.
+        var config = ModelConfig.Parse("""
+            {"architectures": ["Qwen2MoeForCausalLM"], "vocab_size": 100, "hidden_size": 16, "intermediate_size": 32,
+             "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 2, "num_experts": 4, "num_experts_per_tok": 2,
+             "moe_intermediate_size": 8, "shared_expert_intermediate_size": 12, "mlp_only_layers": [0]}
+            """);
+        // Attention (q, k, v, o with q/k/v biases), two norms per layer; router 4 x 16; shared expert 3 x 16 x 12 and its gate 16.
+        const long attention = (4 * 16 * 16) + (3 * 16) + (2 * 16);
+        const long dense = 3 * 16 * 32;
+        const long sparseShared = (4 * 16) + (3 * 16 * 12) + 16;
+        const long expert = 3 * 16 * 8;
+        const long outer = (2 * 100 * 16) + 16;
+        Assert.Equal(outer + (2 * attention) + dense + sparseShared + (4 * expert), ResourceEstimate.Parameters(config));
+        Assert.Equal(outer + (2 * attention) + dense + sparseShared + (2 * expert), ResourceEstimate.ActiveParameters(config));
+
+        const long common = (9 * 16) + (2 * 16);
+        const long head = ((3 * 16) + 100) * 4 + (8 * 100);
+        Assert.Equal(10L * ((((common + (4 * 32)) + (common + (4 * 8 * 2) + (4 * 12))) * 4) + head),
+            ResourceEstimate.ActivationBytes(config, 10, DType.Float32, checkpointing: false));
+        // With checkpointing one layer's tensors exist at a time: the larger, the dense one here.
+        Assert.Equal(10L * ((((2 * 16) + common + (4 * 32)) * 4) + head), ResourceEstimate.ActivationBytes(config, 10, DType.Float32, checkpointing: true));
+    }
+
+    [Fact]
     public void Gemma2_adds_two_norms_a_capped_logit_copy_and_eager_scores_that_grow_with_the_square_of_the_length()
     {
         // hidden 32, 4 heads, key-value width 2 heads x 16, intermediate 48, vocabulary 97, 2 layers, bf16.

@@ -35,6 +35,8 @@ public sealed class TrainingParityTests(TransformersParityFixture fixture, ITest
     [InlineData("qwen3")]
     [InlineData("phi3")]
     [InlineData("gemma3")]
+    [InlineData("qwen3-moe")]
+    [InlineData("qwen2-moe")]
     public void TrainingMatchesPyTorch(string family)
     {
         var python = fixture.Python;
