@@ -28,6 +28,7 @@ public sealed class InspectCommandTests : IDisposable
         Assert.Equal(new FileInfo(Path.Combine(folder, "model.safetensors")).Length, root.GetProperty("checkpoint_bytes").GetInt64());
         Assert.Contains("theta 10000", root.GetProperty("rotation").GetString(), StringComparison.Ordinal);
         Assert.Contains("2 heads, 1 key/value heads, width 8", root.GetProperty("attention").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("dense SwiGLU, width ", root.GetProperty("mlp").GetString(), StringComparison.Ordinal);
 
         var table = new StringWriter();
         Assert.Equal(0, InspectCommand.Run(folder, asJson: false, table));
@@ -64,5 +65,25 @@ public sealed class InspectCommandTests : IDisposable
         using var report = JsonDocument.Parse(json.ToString());
         Assert.False(report.RootElement.GetProperty("ready").GetBoolean());
         Assert.Contains("has no config.json", report.RootElement.GetProperty("problems")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_mixture_of_experts_is_described_by_its_experts_and_dense_layers()
+    {
+        // Qwen3-30B-A3B's shape with every other layer dense; a config alone, so the weights are a problem.
+        var folder = Directory.CreateDirectory(Path.Combine(_root, "qwen3-moe")).FullName;
+        File.WriteAllText(Path.Combine(folder, "config.json"), """
+            {"architectures": ["Qwen3MoeForCausalLM"], "vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 6144,
+             "num_hidden_layers": 48, "num_attention_heads": 32, "num_key_value_heads": 4, "head_dim": 128, "num_experts": 128,
+             "num_experts_per_tok": 8, "moe_intermediate_size": 768, "norm_topk_prob": true, "decoder_sparse_step": 2}
+            """);
+        var output = new StringWriter();
+
+        Assert.Equal(1, InspectCommand.Run(folder, asJson: true, output));
+
+        using var report = JsonDocument.Parse(output.ToString());
+        Assert.Equal("Qwen3MoeForCausalLM", report.RootElement.GetProperty("declared_class").GetString());
+        Assert.Contains("128 experts of width 768, 8 per token, in 24 of 48 layers (the others dense, width 6144)",
+            report.RootElement.GetProperty("mlp").GetString(), StringComparison.Ordinal);
     }
 }

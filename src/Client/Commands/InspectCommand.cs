@@ -9,7 +9,7 @@ namespace FuseChat.Client.Commands;
 
 /// <summary>
 /// <c>fusechat inspect MODEL [--json]</c>: what FuseChat makes of a model folder before a run depends on it: the family
-/// and shape, rotation and attention, the checkpoint against the tensors the family needs, and the tokenizer and chat
+/// and shape, rotation, attention and MLP, the checkpoint against the tensors the family needs, and the tokenizer and chat
 /// format. Reads config.json, the safetensors headers and the tokenizer; no weights. Exit code 0 when the folder is
 /// ready, 1 when it has problems (listed), 2 when it cannot be read at all.
 /// </summary>
@@ -19,7 +19,7 @@ internal static class InspectCommand
     {
         var folder = new Argument<string>("model") { Description = "A Hugging Face model folder (config.json, safetensors, tokenizer.json)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the table." };
-        var command = new Command("inspect", "Show what FuseChat reads from a model folder (family, shape, rotation, attention, checkpoint, tokenizer, template) and what would stop a run.")
+        var command = new Command("inspect", "Show what FuseChat reads from a model folder (family, shape, rotation, attention, MLP, checkpoint, tokenizer, template) and what would stop a run.")
         {
             folder, json,
         };
@@ -59,6 +59,7 @@ internal static class InspectCommand
                 dtype = config.TorchDtype,
                 rotation = inspection.Rotation,
                 attention = inspection.Attention,
+                mlp = inspection.Mlp,
                 checkpoint_files = inspection.CheckpointFiles,
                 checkpoint_bytes = inspection.CheckpointBytes,
                 tensors = inspection.Tensors,
@@ -82,6 +83,7 @@ internal static class InspectCommand
             $"{config.NumHiddenLayers} layers, hidden {config.HiddenSize}, MLP {config.IntermediateSize}, vocabulary {config.VocabSize}{(config.TieWordEmbeddings ? ", tied embeddings" : "")}"));
         Row("rotation", inspection.Rotation);
         Row("attention", inspection.Attention);
+        Row("mlp", inspection.Mlp);
         Row("weights", inspection.CheckpointFiles == 0 ? "none"
             : string.Create(CultureInfo.InvariantCulture, $"{inspection.Tensors} tensors in {inspection.CheckpointFiles} file(s), {PlanCommand.Bytes(inspection.CheckpointBytes)}{(config.TorchDtype is { } dtype ? ", " + dtype : "")}")
               + (inspection.LanguageModelPrefix is { } prefix ? $"; language model under {prefix}, the rest left out" : ""));

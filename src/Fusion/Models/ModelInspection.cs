@@ -19,6 +19,7 @@ namespace FuseChat.Fusion.Models;
 /// <param name="Parameters">Parameters of the decoder the config describes.</param>
 /// <param name="Rotation">How positions rotate: base, scaling, the sliding layers' own base, the rotated width.</param>
 /// <param name="Attention">Heads, key/value heads, head width, score scale and caps, and the window's layers.</param>
+/// <param name="Mlp">The MLP: its width and activation, or a mixture's experts, their routing and which layers have them.</param>
 /// <param name="CheckpointFiles">Safetensors files of the weights (0 when there are none).</param>
 /// <param name="CheckpointBytes">Their size on disk.</param>
 /// <param name="Tensors">Tensors the checkpoint holds (a multimodal one: its language model's).</param>
@@ -33,6 +34,7 @@ public sealed record ModelInspection(
     long Parameters,
     string Rotation,
     string Attention,
+    string Mlp,
     int CheckpointFiles,
     long CheckpointBytes,
     int Tensors,
@@ -91,7 +93,7 @@ public sealed record ModelInspection(
 
         var decoder = DecoderConfig.From(config);
         return new ModelInspection(full, DeclaredClassOf(configPath) ?? config.ArchitectureName, config, ResourceEstimate.Parameters(config),
-            RotationOf(config, decoder), AttentionOf(config, decoder), files, bytes, tensors, prefix, tokenizerSize, template, problems);
+            RotationOf(config, decoder), AttentionOf(config, decoder), MlpOf(decoder), files, bytes, tensors, prefix, tokenizerSize, template, problems);
     }
 
     private static string? DeclaredClassOf(string configPath)
@@ -128,13 +130,14 @@ public sealed record ModelInspection(
         if (decoder.FinalSoftcap is { } final) parts.Add(Format($"logits capped at {final:G}"));
         var sliding = Enumerable.Range(0, decoder.Layers).Count(decoder.Slides);
         parts.Add(sliding == 0 ? "full attention in every layer" : Format($"window {decoder.SlidingWindow} in {sliding} of {decoder.Layers} layers"));
-        if (decoder.IsMixtureOfExperts) parts.Add(ExpertsOf(decoder));
         return string.Join("; ", parts);
     }
 
-    /// <summary>The sparse MLP: experts, routing, widths, and which layers have it.</summary>
-    private static string ExpertsOf(DecoderConfig decoder)
+    /// <summary>The MLP: dense (width, activation), or sparse (experts, routing, widths, and which layers have them).</summary>
+    private static string MlpOf(DecoderConfig decoder)
     {
+        var activation = decoder.Activation == MlpActivation.GeluTanh ? "GeGLU" : "SwiGLU";
+        if (!decoder.IsMixtureOfExperts) return Format($"dense {activation}, width {decoder.IntermediateSize}");
         var text = Format($"{decoder.Experts} experts of width {decoder.EffectiveExpertIntermediateSize}, {decoder.ExpertsPerToken} per token");
         if (!decoder.NormalizeTopK) text += " (weights not renormalised)";
         if (decoder.SharedExpertIntermediateSize > 0) text += Format($", a shared expert of width {decoder.SharedExpertIntermediateSize}");
