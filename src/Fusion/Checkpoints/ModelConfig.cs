@@ -241,7 +241,7 @@ public sealed record ModelConfig
                 throw Error(source, "expected a JSON object");
             }
 
-            if (Gemma3LanguageModel(document.RootElement, source) is { } text)
+            if (LanguageModelOf(document.RootElement, source) is { } text)
             {
                 return Parse(text, source);
             }
@@ -251,15 +251,38 @@ public sealed record ModelConfig
     }
 
     /// <summary>
-    /// The language model of a multimodal Gemma 3 (Gemma3ForConditionalGeneration, 4B and up) as a Gemma3ForCausalLM
-    /// config.json: its text_config, where the published files leave most fields out, completed with
-    /// transformers' Gemma3TextConfig defaults and the outer file's token ids and dtype. Null for any other config.
-    /// The fused models are text models: their config is this one.
+    /// Multimodal classes whose language model FuseChat reads: the class, its text model's model_type and class, and
+    /// the defaults of that text model's transformers configuration class for the fields our parser requires (the
+    /// published files leave most of them out).
     /// </summary>
-    private static string? Gemma3LanguageModel(JsonElement root, string source)
+    private static readonly ImmutableArray<(string Outer, string TextType, string TextClass, (string Key, int Value)[] Defaults)> Multimodal =
+    [
+        // Gemma 3 4B, 12B and 27B: Gemma3TextConfig's defaults.
+        ("Gemma3ForConditionalGeneration", "gemma3_text", "Gemma3ForCausalLM",
+            [("vocab_size", 262208), ("hidden_size", 2304), ("intermediate_size", 9216), ("num_hidden_layers", 26),
+             ("num_attention_heads", 8), ("num_key_value_heads", 4), ("head_dim", 256)]),
+        // Mistral Small 3.1 and 3.2, Magistral Small: MistralConfig's defaults.
+        ("Mistral3ForConditionalGeneration", "mistral", "MistralForCausalLM",
+            [("vocab_size", 32000), ("hidden_size", 4096), ("intermediate_size", 14336), ("num_hidden_layers", 32),
+             ("num_attention_heads", 32), ("num_key_value_heads", 8)]),
+    ];
+
+    /// <summary>
+    /// The language model of a multimodal config (<see cref="Multimodal"/>) as a text model's config.json: its
+    /// text_config completed with the text class's defaults and the outer file's token ids and dtype. Null for any
+    /// other config. The fused models are text models: their config is this one.
+    /// </summary>
+    private static string? LanguageModelOf(JsonElement root, string source)
     {
         if (!root.TryGetProperty("architectures", out var architectures) || architectures.ValueKind != JsonValueKind.Array
-            || architectures.GetArrayLength() != 1 || architectures[0].GetString() != "Gemma3ForConditionalGeneration")
+            || architectures.GetArrayLength() != 1 || architectures[0].ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        var declared = architectures[0].GetString();
+        var known = Multimodal.FirstOrDefault(m => m.Outer == declared);
+        if (known.Outer is null)
         {
             return null;
         }
@@ -276,20 +299,14 @@ public sealed record ModelConfig
                 : throw Error(source, $"text_config must be an object, found {inner.GetRawText()}");
         }
 
-        if (text["model_type"] is { } type && type.GetValueKind() == JsonValueKind.String && type.GetValue<string>() != "gemma3_text")
+        if (text["model_type"] is { } type && type.GetValueKind() == JsonValueKind.String && type.GetValue<string>() != known.TextType)
         {
-            throw Error(source, $"text_config.model_type is '{type.GetValue<string>()}'; the Gemma 3 language model is gemma3_text");
+            throw Error(source, $"text_config.model_type is '{type.GetValue<string>()}'; the language model FuseChat reads in {known.Outer} is {known.TextType}");
         }
 
-        text["architectures"] = new JsonArray("Gemma3ForCausalLM");
-        text["model_type"] = "gemma3_text";
-        // transformers' Gemma3TextConfig defaults, for the fields our parser requires (the rest default alike).
-        (string Key, int Value)[] defaults =
-        [
-            ("vocab_size", 262208), ("hidden_size", 2304), ("intermediate_size", 9216), ("num_hidden_layers", 26),
-            ("num_attention_heads", 8), ("num_key_value_heads", 4), ("head_dim", 256),
-        ];
-        foreach (var (key, value) in defaults)
+        text["architectures"] = new JsonArray(known.TextClass);
+        text["model_type"] = known.TextType;
+        foreach (var (key, value) in known.Defaults)
         {
             if (!text.ContainsKey(key)) text[key] = value;
         }

@@ -416,6 +416,32 @@ public class ModelConfigTests
     }
 
     [Fact]
+    public void AMultimodalMistral3ConfigIsReadAsItsLanguageModel()
+    {
+        // mistralai/Mistral-Small-3.1-24B-Instruct-2503's shape: no token ids and no tie_word_embeddings anywhere.
+        var c = ModelConfig.Parse("""
+            {"architectures": ["Mistral3ForConditionalGeneration"], "image_token_index": 10, "model_type": "mistral3",
+             "multimodal_projector_bias": false, "projector_hidden_act": "gelu", "spatial_merge_size": 2,
+             "text_config": {"attention_dropout": 0.0, "head_dim": 128, "hidden_act": "silu", "hidden_size": 5120, "initializer_range": 0.02,
+                             "intermediate_size": 32768, "max_position_embeddings": 131072, "model_type": "mistral", "num_attention_heads": 32,
+                             "num_hidden_layers": 40, "num_key_value_heads": 8, "rms_norm_eps": 1e-05, "rope_theta": 1000000000.0,
+                             "sliding_window": null, "use_cache": true, "vocab_size": 131072},
+             "torch_dtype": "bfloat16", "transformers_version": "4.50.0.dev0",
+             "vision_config": {"head_dim": 64, "hidden_size": 1024, "image_size": 1540, "model_type": "pixtral", "patch_size": 14}}
+            """);
+        Assert.Equal((ModelArchitecture.Mistral, "MistralForCausalLM", "mistral"), (c.Architecture, c.ArchitectureName, c.ModelType));
+        Assert.Equal((131072, 5120, 32768, 40, 32, 8, 128), (c.VocabSize, c.HiddenSize, c.IntermediateSize, c.NumHiddenLayers, c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim));
+        Assert.Equal((1e9, false, (int?)null, "bfloat16"), (c.RopeTheta, c.TieWordEmbeddings, c.EffectiveSlidingWindow, c.TorchDtype));
+        Assert.DoesNotContain("vision_config", c.ToJson(), StringComparison.Ordinal);
+
+        // Ministral 3's text model is another family, refused by name rather than read as Mistral.
+        var e = Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse("""
+            {"architectures": ["Mistral3ForConditionalGeneration"], "text_config": {"model_type": "ministral3", "vocab_size": 131072}}
+            """));
+        Assert.Contains("text_config.model_type is 'ministral3'; the language model FuseChat reads in Mistral3ForConditionalGeneration is mistral", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ParsesYarnAsQwenDocumentsIt()
     {
         // Qwen2.5's long-context setting, as its model card tells users to add it.

@@ -82,6 +82,7 @@ public sealed class TransformersLoadsMergeTests(TransformersParityFixture fixtur
     [InlineData("gemma3", "Gemma3ForCausalLM")]
     // From a multimodal Gemma 3 comes a text model: its language model, which transformers loads as Gemma3ForCausalLM.
     [InlineData("gemma3-vision", "Gemma3ForCausalLM")]
+    [InlineData("mistral3-vision", "MistralForCausalLM")]
     // Our config.json says num_experts (as the published files do) where transformers 5 wrote num_local_experts.
     [InlineData("qwen3-moe", "Qwen3MoeForCausalLM")]
     [InlineData("qwen2-moe", "Qwen2MoeForCausalLM")]
