@@ -14,7 +14,7 @@ public static class ChatTemplates
     public static IChatTemplate OpenChat35 => ByName["openchat_3.5"];
 
     /// <summary>The template with this name (case-insensitive).</summary>
-    /// <param name="name">e.g. "openchat_3.5", "mistral", "llama-2", "llama-3", "chatml", "qwen", "qwen3", "gemma", "internlm2", "phi-3", "phi-4", "phi-4-mini".</param>
+    /// <param name="name">e.g. "openchat_3.5", "mistral", "mistral-nemo", "llama-2", "llama-3", "chatml", "qwen", "qwen3", "gemma", "internlm2", "phi-3", "phi-4", "phi-4-mini".</param>
     /// <exception cref="ArgumentException">The name is unknown; the message lists the known names.</exception>
     public static IChatTemplate Get(string name)
     {
@@ -87,7 +87,9 @@ public static class ChatTemplates
 
         if (tokenizer.ChatTemplate is { } jinja && jinja.Contains("[INST]", StringComparison.Ordinal))
         {
-            return ByName[jinja.Contains("<<SYS>>", StringComparison.Ordinal) ? "llama-2" : "mistral"];
+            // Tekken's v3 format closes the marker's string right after it ("[INST]" + content); v0.1 writes a space.
+            var tight = jinja.Contains("\"[INST]\" +", StringComparison.Ordinal) || jinja.Contains("'[INST]' +", StringComparison.Ordinal);
+            return ByName[jinja.Contains("<<SYS>>", StringComparison.Ordinal) ? "llama-2" : tight ? "mistral-nemo" : "mistral"];
         }
 
         return null;
@@ -100,6 +102,7 @@ public static class ChatTemplates
         [
             new OpenChatTemplate(),
             new MistralTemplate(),
+            new MistralTemplate("mistral-nemo", spaced: false, systemOnLastUser: true),
             new Llama2Template(),
             new Llama3Template(),
             chatml,

@@ -27,7 +27,7 @@ internal abstract class SplitPattern
             Cl100kRegex => new WordScanner(WordScanner.Mode.Cl100k, 3),
             QwenRegex => new WordScanner(WordScanner.Mode.Cl100k, 1),
             Gpt2Regex => new WordScanner(WordScanner.Mode.Gpt2, 0),
-            _ => new RegexPattern(new Regex(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant)),
+            _ => new RegexPattern(pattern),
         };
     }
 
@@ -58,18 +58,43 @@ internal abstract class SplitPattern
         }
     }
 
-    // Known gap: .NET matches UTF-16 units, so \p{..} and \d miss astral-plane characters that
-    // Oniguruma (HF) matches; only patterns without such classes are exact on astral text.
-    private sealed class RegexPattern(Regex regex) : SplitPattern
+    /// <summary>
+    /// Any other pattern: .NET's compiled regex, exact on text without surrogates. .NET matches UTF-16 units, so
+    /// \p{..} and \d miss astral-plane letters, digits and marks that Oniguruma (HF) matches; text with a surrogate
+    /// goes through <see cref="CodePointRegex"/> instead, which matches code points (slower, and rare in chats).
+    /// Patterns outside its subset keep .NET's regex for all text.
+    /// </summary>
+    private sealed class RegexPattern(string pattern) : SplitPattern
     {
+        private readonly Regex regex = new(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant);
+        private readonly CodePointRegex? codePoints = TryCodePoints(pattern);
+
         public override void FindMatches(ReadOnlySpan<char> text, List<(int Start, int End)> matches)
         {
+            if (codePoints is not null && text.IndexOfAnyInRange('\uD800', '\uDFFF') >= 0)
+            {
+                codePoints.FindMatches(text, matches);
+                return;
+            }
+
             foreach (var match in regex.EnumerateMatches(text))
             {
                 if (match.Length > 0)
                 {
                     matches.Add((match.Index, match.Index + match.Length));
                 }
+            }
+        }
+
+        private static CodePointRegex? TryCodePoints(string pattern)
+        {
+            try
+            {
+                return CodePointRegex.Parse(pattern);
+            }
+            catch (NotSupportedException)
+            {
+                return null;
             }
         }
     }

@@ -151,6 +151,7 @@ public sealed class ChatEncoderTests
         Assert.Equal("llama-3", ChatTemplates.Detect(TokenizerFixtures.Shared("llama3"))?.Name);
         Assert.Equal("qwen3", ChatTemplates.Detect(TokenizerFixtures.Shared("qwen3"))?.Name); // ChatML with <think> markers
         Assert.Equal("gemma", ChatTemplates.Detect(TokenizerFixtures.Shared("gemma3"))?.Name);
+        Assert.Equal("mistral-nemo", ChatTemplates.Detect(TokenizerFixtures.Shared("mistral_nemo"))?.Name); // by its Jinja's tight markers
         Assert.Null(ChatTemplates.Detect(TokenizerFixtures.Shared("llama2")));
         Assert.Equal("openchat_3.5", ChatTemplates.Detect(Load("llama2", ["<|end_of_turn|>"]))?.Name);
         Assert.Equal("internlm2", ChatTemplates.Detect(Load("llama2", ["<|im_start|>", "<|im_end|>"]))?.Name);

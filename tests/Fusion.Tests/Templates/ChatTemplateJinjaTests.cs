@@ -15,6 +15,7 @@ public sealed class ChatTemplateJinjaTests
     [InlineData("phi-3", null, null, "<|endoftext|>")]
     [InlineData("phi-4", null, null, null)]
     [InlineData("phi-4-mini", null, null, "<|endoftext|>")]
+    [InlineData("mistral-nemo", "mistral_nemo", "<s>", "</s>")]
     public void Templates_Render_EqualsJinja(string name, string? package, string? bos, string? eos)
     {
         var jinja = package is null ? TemplatePath(name + ".jinja") : TokenizerConfig(package);
