@@ -34,8 +34,9 @@ public class PipelineTests(ITestOutputHelper output)
     {
         "fusechat-1" => new(ModelArchitecture.Llama, "llama2", "mistral", [(ModelArchitecture.Llama, "llama3", 48), (ModelArchitecture.Llama, "qwen3", 24)]),
         "fusechat-3" => new(ModelArchitecture.Gemma2, "gemma3", "gemma", [(ModelArchitecture.Qwen3, "qwen3", 48), (ModelArchitecture.Llama, "llama3", 48)]),
-        // A mixture of experts as pivot (its targets are trained and merged expert by expert) and as a source.
-        "moe" => new(ModelArchitecture.Qwen3Moe, "qwen3", "qwen3", [(ModelArchitecture.Qwen2Moe, "llama3", 48), (ModelArchitecture.Llama, "llama2", 48)]),
+        // A mixture of experts as pivot (its targets are trained and merged expert by expert) and as a source, and a
+        // Mistral source with Tekken, the 131k-token tokenizer of Mistral NeMo and Small 3.
+        "moe" => new(ModelArchitecture.Qwen3Moe, "qwen3", "qwen3", [(ModelArchitecture.Qwen2Moe, "llama3", 48), (ModelArchitecture.Mistral, "mistral_nemo", 48)]),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
