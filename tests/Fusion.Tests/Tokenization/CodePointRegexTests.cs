@@ -43,6 +43,8 @@ public sealed class CodePointRegexTests
         Assert.Equal(["𝐀𝐁𝐂", " ", "😀"], Split(@"\p{L}+|\s|\p{So}", "𝐀𝐁𝐂 😀"));
         // Tekken: a space before an astral digit stands alone, as Hugging Face splits it (.NET's regex glued them).
         Assert.Equal([" math", " ", "𝟙", "𝟚"], Split(@"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+|\p{N}| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", " math 𝟙𝟚"));
+        // o200k (GPT-4o, Phi-4-mini): astral digits in groups of three.
+        Assert.Equal([" ", "𝟙𝟚𝟛", "𝟜"], Split(@"\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s+(?!\S)|\s+", " 𝟙𝟚𝟛𝟜"));
         Assert.Equal(["\uFFFD"], Split(@"\p{So}|.", "\uD800").Select(_ => "\uFFFD"));
     }
 

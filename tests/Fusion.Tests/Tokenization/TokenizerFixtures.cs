@@ -17,7 +17,7 @@ public sealed record HfReference(string Text, int[] Ids, int[] IdsSpecial, (int 
 /// </summary>
 public static class TokenizerFixtures
 {
-    public static readonly string[] Names = ["llama2", "llama3", "qwen3", "gemma3", "mistral_nemo"];
+    public static readonly string[] Names = ["llama2", "llama3", "qwen3", "gemma3", "mistral_nemo", "gpt4o"];
 
     private static readonly ConcurrentDictionary<string, Lazy<HfTokenizer>> Tokenizers = new();
     private static readonly ConcurrentDictionary<string, Lazy<IReadOnlyList<HfReference>>> References = new();
