@@ -32,12 +32,16 @@ internal sealed class BenchOptions
 
     /// <summary>
     /// The benched model's shape, the same options and defaults in every program and its Python peer: --vocab (32000),
-    /// --width (256), --intermediate (688), --layers (4), --heads (4); RMSNorm epsilon 1e-6.
+    /// --width (256), --intermediate (688), --layers (4), --heads (4); RMSNorm epsilon 1e-6. --experts=N (default 0,
+    /// dense) makes every MLP a Qwen-MoE-style sparse one of N experts, --experts-per-token (2) of them per token with
+    /// renormalised weights, each --expert-intermediate wide (default: --intermediate).
     /// </summary>
     public DecoderConfig Decoder() => new()
     {
         VocabSize = Int("vocab", 32000), HiddenSize = Int("width", 256), IntermediateSize = Int("intermediate", 688),
         Layers = Int("layers", 4), Heads = Int("heads", 4), RmsNormEps = 1e-6,
+        Experts = Int("experts", 0), ExpertsPerToken = Int("experts-per-token", 2), ExpertIntermediateSize = Int("expert-intermediate", 0),
+        ExpertLayout = ExpertLayout.Qwen,
     };
 
     /// <summary>--threads (default 1).</summary>

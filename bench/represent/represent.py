@@ -26,7 +26,8 @@ dtype = check_dtype(args.get("dtype", "f32"))
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 model = Llama(layers, width, heads, intermediate, vocab, max_length, device,
-              torch.bfloat16 if dtype == "bf16" else torch.float32, requires_grad=False)
+              torch.bfloat16 if dtype == "bf16" else torch.float32, requires_grad=False,
+              experts=get("experts", 0), per_token=get("experts-per-token", 2), expert_intermediate=get("expert-intermediate", 0))
 
 corpus = []
 for i in range(conversations):

@@ -2,6 +2,7 @@
 # about: Stage 1 (representations: sorted batches, forward, top-K and CE at trained positions), C# vs PyTorch
 # Usage: bench/run represent [--rounds=N] [--threads=N] [--device=cuda:0] [--dtype=bf16] [--layers=N --width=N ...]
 #        [--conversations=N --min-length=N --max-length=N --batch-tokens=N --top-k=N]
+#        [--experts=N --experts-per-token=K --expert-intermediate=W]  (a Qwen-MoE-style sparse MLP in every layer)
 # Runs the C# program (RepresentationComputer) and its PyTorch peer, which batches the same synthetic corpus the
 # same way, alternately for several rounds; prints each round, the median tokens/s of each and last
 # `ratio(csharp/pytorch)=X`. Both draw the same weights from the same seed, so their mean metric_ce must agree

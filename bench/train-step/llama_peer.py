@@ -43,19 +43,35 @@ def attention(q, k, v):
 
 
 class Llama:
-    """Weights drawn from Normal(0, 0.02) (norms 1) on `device`, in `dtype`; rotary tables for `max_length`."""
+    """Weights drawn from Normal(0, 0.02) (norms 1) on `device`, in `dtype`, in the order our LlamaModel registers them
+    (so that the same seed gives the same model); rotary tables for `max_length`. With `experts`, every MLP is a
+    Qwen-MoE-style sparse one: a router and `experts` SwiGLU experts `expert_intermediate` wide, `per_token` of them
+    per token with renormalised weights, run as transformers 5's Qwen3MoeExperts does (a loop over the experts hit)."""
 
-    def __init__(self, layers, width, heads, intermediate, vocab, max_length, device, dtype=torch.float32, requires_grad=True):
+    def __init__(self, layers, width, heads, intermediate, vocab, max_length, device, dtype=torch.float32, requires_grad=True,
+                 experts=0, per_token=2, expert_intermediate=0):
         self.width, self.heads, self.head_dim, self.vocab = width, heads, width // heads, vocab
+        self.experts, self.per_token = experts, per_token
+        expert_intermediate = expert_intermediate or intermediate
 
         def param(*shape, ones=False):
             t = torch.ones(*shape) if ones else torch.randn(*shape) * 0.02
             return t.to(device=device, dtype=dtype).requires_grad_(requires_grad)
 
+        def block():
+            b = dict(n1=param(width, ones=True), q=param(width, width), k=param(width, width), v=param(width, width),
+                     o=param(width, width), n2=param(width, ones=True))
+            if experts == 0:
+                b.update(g=param(intermediate, width), u=param(intermediate, width), d=param(width, intermediate))
+                return b
+            b["router"] = param(experts, width)
+            for e in range(experts):
+                b[f"g{e}"], b[f"u{e}"] = param(expert_intermediate, width), param(expert_intermediate, width)
+                b[f"d{e}"] = param(width, expert_intermediate)
+            return b
+
         self.embed = param(vocab, width)
-        self.blocks = [dict(n1=param(width, ones=True), q=param(width, width), k=param(width, width), v=param(width, width),
-                            o=param(width, width), n2=param(width, ones=True), g=param(intermediate, width),
-                            u=param(intermediate, width), d=param(width, intermediate)) for _ in range(layers)]
+        self.blocks = [block() for _ in range(layers)]
         self.norm = param(width, ones=True)
         self.head = param(vocab, width)
         self.params = [self.embed] + [p for b in self.blocks for p in b.values()] + [self.norm, self.head]
@@ -75,7 +91,25 @@ class Llama:
         a = attention(q, k, v).transpose(1, 2).reshape(b, n, self.width)
         h = h + F.linear(a, blk["o"])
         x = rms_norm(h, blk["n2"])
+        if self.experts:
+            return h + self.sparse(x, blk)
         return h + F.linear(F.silu(F.linear(x, blk["g"])) * F.linear(x, blk["u"]), blk["d"])
+
+    def sparse(self, x, blk):
+        b, n, w = x.shape
+        t = x.reshape(-1, w)
+        probs = torch.softmax(F.linear(t, blk["router"]).float(), -1)
+        top_w, top_i = probs.topk(self.per_token, -1)
+        top_w = (top_w / top_w.sum(-1, keepdim=True)).to(x.dtype)
+        out = torch.zeros_like(t)
+        mask = F.one_hot(top_i, self.experts).permute(2, 1, 0)
+        for e in torch.greater(mask.sum(dim=(-1, -2)), 0).nonzero():
+            e = int(e[0])
+            slot, rows = torch.where(mask[e])
+            cur = t[rows]
+            y = F.linear(F.silu(F.linear(cur, blk[f"g{e}"])) * F.linear(cur, blk[f"u{e}"]), blk[f"d{e}"])
+            out.index_add_(0, rows, (y * top_w[rows, slot, None]).to(out.dtype))
+        return out.view(b, n, w)
 
     def forward(self, ids, checkpointing=False):
         h = F.embedding(ids, self.embed)

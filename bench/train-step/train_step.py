@@ -30,7 +30,8 @@ device = torch.device(args.get("device", "cpu"))
 dtype = check_dtype(args.get("dtype", "f32"))
 torch.set_num_threads(threads)
 torch.manual_seed(0)
-model = Llama(layers, width, heads, intermediate, vocab, length, device)
+model = Llama(layers, width, heads, intermediate, vocab, length, device,
+              experts=get("experts", 0), per_token=get("experts-per-token", 2), expert_intermediate=get("expert-intermediate", 0))
 params = model.params
 opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01)
 ids = torch.randint(0, vocab, (batch, length)).to(device)

@@ -435,14 +435,25 @@ internal sealed class MixtureOfExperts : Module
         var tokens = x.Reshape(-1, shape[^1]);
         var routing = Functional.Softmax(router.Forward(tokens).To(DType.Float32), -1);
         var (topWeights, topExperts) = routing.TopK(perToken, -1);
-        var chosen = (normalize ? topWeights / topWeights.Sum(-1, keepDim: true) : topWeights).To(x.DType);
+        var chosen = (normalize ? topWeights / topWeights.Sum(-1, keepDim: true) : topWeights).To(x.DType).Flatten();
+        // The choices come to the host once per layer and are grouped per expert there: a mask, a nonzero and a device
+        // sync per expert would be paid by all of them (128 in Qwen3-MoE), most of which a short batch never picks.
+        var picked = topExperts.ToArray<long>();
+        var rowsOf = new List<long>?[experts.Length];
+        var slotsOf = new List<long>?[experts.Length];
+        for (var slot = 0; slot < picked.Length; slot++)
+        {
+            (rowsOf[picked[slot]] ??= []).Add(slot / perToken);
+            (slotsOf[picked[slot]] ??= []).Add(slot);
+        }
+
         var output = tokens.ZerosLike();
         for (var e = 0; e < experts.Length; e++)
         {
-            var selected = topExperts.Eq(e);
-            var rows = selected.Any(-1).NonZero().Squeeze(1);
-            if (rows.Size(0) == 0) continue;
-            var weight = (chosen * selected.To(chosen.DType)).Sum(-1).IndexSelect(0, rows).Unsqueeze(1);
+            if (rowsOf[e] is not { } expertRows) continue;
+            // Rows ascend and each expert's are added in turn, as transformers accumulates them.
+            var rows = Tensor.From<long>([.. expertRows], x.Device);
+            var weight = chosen.IndexSelect(0, Tensor.From<long>([.. slotsOf[e]!], x.Device)).Unsqueeze(1);
             var y = experts[e].Forward(tokens.IndexSelect(0, rows)) * weight;
             output = output.IndexAdd(0, rows, y);
         }
