@@ -40,6 +40,24 @@ public sealed partial class ModelTensorLayout
         var list = ImmutableArray.CreateBuilder<ExpectedTensor>();
         void Add(string name, params long[] shape) => list.Add(new ExpectedTensor(name, [.. shape]));
 
+        // A gated MLP (gate and up [width, hidden], down [hidden, width]) under a family's names.
+        void AddExpert(string prefix, (string Gate, string Down, string Up) names, long width)
+        {
+            Add(prefix + names.Gate + ".weight", width, hidden);
+            Add(prefix + names.Down + ".weight", hidden, width);
+            Add(prefix + names.Up + ".weight", width, hidden);
+        }
+
+        // A sparse MLP: the router, then each expert.
+        void AddExperts(string prefix, int experts, (string Gate, string Down, string Up) names, long width)
+        {
+            Add(prefix + "gate.weight", experts, hidden);
+            for (var e = 0; e < experts; e++)
+            {
+                AddExpert(string.Create(CultureInfo.InvariantCulture, $"{prefix}experts.{e}."), names, width);
+            }
+        }
+
         Add("model.embed_tokens.weight", vocab, hidden);
         var sparse = config.SparseLayers;
         for (var i = 0; i < config.NumHiddenLayers; i++)
@@ -88,33 +106,14 @@ public sealed partial class ModelTensorLayout
             if (config.Architecture == ModelArchitecture.Mixtral)
             {
                 var experts = config.NumLocalExperts ?? throw new ArgumentException("A Mixtral config needs num_local_experts.", nameof(config));
-                Add(p + "block_sparse_moe.gate.weight", experts, hidden);
-                for (var e = 0; e < experts; e++)
-                {
-                    var x = string.Create(CultureInfo.InvariantCulture, $"{p}block_sparse_moe.experts.{e}.");
-                    Add(x + "w1.weight", inter, hidden);
-                    Add(x + "w2.weight", hidden, inter);
-                    Add(x + "w3.weight", inter, hidden);
-                }
+                AddExperts(p + "block_sparse_moe.", experts, ("w1", "w2", "w3"), inter);
             }
             else if (config.IsQwenMoe && sparse[i])
             {
-                var experts = config.NumLocalExperts!.Value;
-                var width = (long)config.MoeIntermediateSize!.Value;
-                Add(p + "mlp.gate.weight", experts, hidden);
-                for (var e = 0; e < experts; e++)
-                {
-                    var x = string.Create(CultureInfo.InvariantCulture, $"{p}mlp.experts.{e}.");
-                    Add(x + "gate_proj.weight", width, hidden);
-                    Add(x + "up_proj.weight", width, hidden);
-                    Add(x + "down_proj.weight", hidden, width);
-                }
-
+                AddExperts(p + "mlp.", config.NumLocalExperts!.Value, ("gate_proj", "down_proj", "up_proj"), config.MoeIntermediateSize!.Value);
                 if (config.SharedExpertIntermediateSize is { } shared)
                 {
-                    Add(p + "mlp.shared_expert.gate_proj.weight", shared, hidden);
-                    Add(p + "mlp.shared_expert.up_proj.weight", shared, hidden);
-                    Add(p + "mlp.shared_expert.down_proj.weight", hidden, shared);
+                    AddExpert(p + "mlp.shared_expert.", ("gate_proj", "down_proj", "up_proj"), shared);
                     Add(p + "mlp.shared_expert_gate.weight", 1, hidden);
                 }
             }
