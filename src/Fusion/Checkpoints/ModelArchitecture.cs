@@ -52,4 +52,10 @@ public enum ModelArchitecture
     /// experts (128 experts, 8 per token in the published models).
     /// </summary>
     Qwen3Moe,
+
+    /// <summary>
+    /// SmolLM3ForCausalLM (model_type "smollm3"; SmolLM3-3B): Llama with no rotary positions in every fourth layer
+    /// (no_rope_layers, "NoPE"), tied embeddings by default.
+    /// </summary>
+    SmolLM3,
 }

@@ -9,7 +9,7 @@ namespace FuseChat.Fusion.Checkpoints;
 
 /// <summary>
 /// The parts of a Hugging Face config.json that FuseChat needs to build and check a model, for
-/// Llama, Mistral, Qwen2, Mixtral, Gemma2, Gemma3, Qwen3, Phi3, Qwen2-MoE and Qwen3-MoE causal LMs. Fields the type does not model are kept verbatim
+/// Llama, Mistral, Qwen2, Mixtral, Gemma2, Gemma3, Qwen3, Phi3, Qwen2-MoE, Qwen3-MoE and SmolLM3 causal LMs. Fields the type does not model are kept verbatim
 /// in <see cref="ExtraFields"/> so that <see cref="ToJson"/> writes back an equivalent file.
 /// </summary>
 /// <remarks>
@@ -33,6 +33,7 @@ public sealed record ModelConfig
         (ModelArchitecture.Gemma3, "Gemma3ForCausalLM", "gemma3_text"),
         (ModelArchitecture.Qwen2Moe, "Qwen2MoeForCausalLM", "qwen2_moe"),
         (ModelArchitecture.Qwen3Moe, "Qwen3MoeForCausalLM", "qwen3_moe"),
+        (ModelArchitecture.SmolLM3, "SmolLM3ForCausalLM", "smollm3"),
     ];
 
     /// <summary>The Hugging Face class names FuseChat supports, e.g. "LlamaForCausalLM".</summary>
@@ -200,6 +201,12 @@ public sealed record ModelConfig
 
     /// <summary>Mixtral: router jitter noise, when given.</summary>
     public double? RouterJitterNoise { get; init; }
+
+    /// <summary>
+    /// SmolLM3: which layers rotate their queries and keys (no_rope_layers: 1 rotates, 0 is a "NoPE" layer; by default
+    /// every no_rope_layer_interval-th layer, the fourth, does not). Empty for the other families, where all rotate.
+    /// </summary>
+    public ImmutableArray<bool> RotaryLayers { get; init; } = [];
 
     /// <summary>Fields this type does not model, as raw JSON text by key; written back unchanged.</summary>
     public IReadOnlyDictionary<string, string> ExtraFields { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
@@ -437,6 +444,13 @@ public sealed record ModelConfig
                 fields["mlp_only_layers"] = "[" + string.Join(", ", MlpOnlyLayers.Select(i => i.ToString(CultureInfo.InvariantCulture))) + "]";
                 Put("router_aux_loss_coef", RouterAuxLossCoef);
                 break;
+            case ModelArchitecture.SmolLM3:
+                Put("attention_bias", AttentionBias);
+                Put("mlp_bias", MlpBias);
+                Put("sliding_window", SlidingWindow);
+                Put("use_sliding_window", UseSlidingWindow);
+                fields["no_rope_layers"] = "[" + string.Join(", ", RotaryLayers.Select(r => r ? "1" : "0")) + "]";
+                break;
             case ModelArchitecture.Mixtral:
                 Put("sliding_window", SlidingWindow);
                 Put("num_local_experts", NumLocalExperts);
@@ -586,7 +600,12 @@ public sealed record ModelConfig
 
             var isMixtral = architecture == ModelArchitecture.Mixtral;
             var isGemma = architecture is ModelArchitecture.Gemma2 or ModelArchitecture.Gemma3;
-            var (ropeTheta, ropeScaling, partialRotary) = ParseRope(defaultTheta: isMixtral || architecture == ModelArchitecture.Gemma3 ? 1e6 : 10000);
+            var (ropeTheta, ropeScaling, partialRotary) = ParseRope(defaultTheta: architecture switch
+            {
+                ModelArchitecture.Mixtral or ModelArchitecture.Gemma3 => 1e6,
+                ModelArchitecture.SmolLM3 => 2e6,
+                _ => 10000,
+            });
             var config = new ModelConfig
             {
                 Architecture = architecture,
@@ -610,10 +629,11 @@ public sealed record ModelConfig
                     ModelArchitecture.Qwen2 or ModelArchitecture.Qwen3 or ModelArchitecture.Qwen2Moe or ModelArchitecture.Qwen3Moe => 32768,
                     ModelArchitecture.Gemma2 => 8192,
                     ModelArchitecture.Gemma3 => 131072,
+                    ModelArchitecture.SmolLM3 => 32768,
                 ModelArchitecture.Phi3 => 4096,
                     _ => 4096 * 32,
                 },
-                TieWordEmbeddings = OptionalBool("tie_word_embeddings") ?? isGemma,
+                TieWordEmbeddings = OptionalBool("tie_word_embeddings") ?? (isGemma || architecture == ModelArchitecture.SmolLM3),
                 BosTokenIds = TokenIds("bos_token_id"),
                 EosTokenIds = TokenIds("eos_token_id"),
                 PadTokenId = ReadPadTokenId(),
@@ -631,6 +651,7 @@ public sealed record ModelConfig
                 ModelArchitecture.Phi3 => WithWindow(config, defaultWindow: null),
                 ModelArchitecture.Mixtral => WithMixtralFields(WithWindow(config, defaultWindow: null)),
                 ModelArchitecture.Qwen2Moe or ModelArchitecture.Qwen3Moe => WithQwenMoeFields(config),
+                ModelArchitecture.SmolLM3 => WithSmolLM3Fields(config),
                 _ => config,
             };
             config = WithLayerTypes(config);
@@ -847,6 +868,50 @@ public sealed record ModelConfig
                 NumExpertsPerTok = perToken,
                 RouterAuxLossCoef = OptionalDouble("router_aux_loss_coef") ?? 0.001,
                 RouterJitterNoise = OptionalDouble("router_jitter_noise"),
+            };
+        }
+
+        /// <summary>
+        /// SmolLM3's fields, with SmolLM3Config's defaults: its NoPE layers (no_rope_layers, or every
+        /// no_rope_layer_interval-th layer, which is left in the file as written), Llama's biases, and padding id 128004.
+        /// A sliding window (use_sliding_window, in the NoPE layers) is refused: SmolLM3-3B does not use one.
+        /// </summary>
+        private ModelConfig WithSmolLM3Fields(ModelConfig c)
+        {
+            var window = Take("sliding_window", out var w) ? NullableInt("sliding_window", w) : null;
+            var slides = OptionalBool("use_sliding_window") ?? false;
+            if (slides && window is not null)
+            {
+                throw Error(source, "use_sliding_window is true: SmolLM3's sliding windows in its NoPE layers are not supported");
+            }
+
+            ImmutableArray<bool> rotary;
+            if (Take("no_rope_layers", out var list) && list.ValueKind != JsonValueKind.Null)
+            {
+                if (list.ValueKind != JsonValueKind.Array || list.GetArrayLength() != c.NumHiddenLayers
+                    || list.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var flag) || flag is not (0 or 1)))
+                {
+                    throw Error(source, $"no_rope_layers must hold a 1 (rotary) or 0 (none) for each of the {c.NumHiddenLayers} layers, found {list.GetRawText()}");
+                }
+
+                rotary = [.. list.EnumerateArray().Select(v => v.GetInt32() == 1)];
+            }
+            else
+            {
+                var interval = PeekInt("no_rope_layer_interval") ?? 4;
+                rotary = [.. Enumerable.Range(0, c.NumHiddenLayers).Select(i => (i + 1) % interval != 0)];
+            }
+
+            var bias = OptionalBool("attention_bias") ?? false;
+            return c with
+            {
+                AttentionBias = bias,
+                AttentionOutputBias = bias,
+                MlpBias = OptionalBool("mlp_bias") ?? false,
+                SlidingWindow = window,
+                UseSlidingWindow = slides,
+                RotaryLayers = rotary,
+                PadTokenId = root.TryGetProperty("pad_token_id", out _) ? c.PadTokenId : 128004,
             };
         }
 

@@ -3,7 +3,7 @@ using FuseChat.Fusion.Checkpoints;
 namespace FuseChat.Fusion.Models;
 
 /// <summary>
-/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral, Qwen2-MoE, Qwen3-MoE, Gemma2, Gemma3 and Phi3 share this skeleton).
+/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral, Qwen2-MoE, Qwen3-MoE, Gemma2, Gemma3, Phi3 and SmolLM3 share this skeleton).
 /// Hugging Face config.json files map onto it; tiny ones are written by hand for tests and demos.
 /// </summary>
 public sealed record DecoderConfig
@@ -80,6 +80,14 @@ public sealed record DecoderConfig
     /// from <see cref="FirstSlidingLayer"/> on.
     /// </summary>
     public IReadOnlyList<bool>? SlidingLayers { get; init; }
+
+    /// <summary>
+    /// Which layers rotate their queries and keys, one flag per layer (SmolLM3's no_rope_layers); null: every layer.
+    /// </summary>
+    public IReadOnlyList<bool>? RotaryLayers { get; init; }
+
+    /// <summary>Whether layer <paramref name="layer"/> applies rotary positions.</summary>
+    public bool Rotates(int layer) => RotaryLayers is not { } flags || flags[layer];
 
     /// <summary>The gate's activation.</summary>
     public MlpActivation Activation { get; init; } = MlpActivation.Silu;
@@ -170,6 +178,7 @@ public sealed record DecoderConfig
             SharedExpertIntermediateSize = config.SharedExpertIntermediateSize ?? 0,
             NormalizeTopK = config.NormTopkProb ?? true,
             SparseLayers = config.IsQwenMoe ? config.SparseLayers : null,
+            RotaryLayers = config.RotaryLayers.IsEmpty ? null : config.RotaryLayers,
             ExpertLayout = config.IsQwenMoe ? ExpertLayout.Qwen : ExpertLayout.Mixtral,
             SlidingLayers = gemma ? config.SlidingLayers : null,
             Activation = activation,
@@ -214,6 +223,7 @@ public sealed record DecoderConfig
             problems.Add($"experts per token must be in [1, {Experts}], got {ExpertsPerToken}");
         if (ExpertIntermediateSize < 0) problems.Add($"expert width must be 0 (the intermediate size) or positive, got {ExpertIntermediateSize}");
         if (SharedExpertIntermediateSize < 0) problems.Add($"shared expert width must be 0 (none) or positive, got {SharedExpertIntermediateSize}");
+        if (RotaryLayers is { } rotary && rotary.Count != Layers) problems.Add($"{rotary.Count} rotary-layer flags for {Layers} layers");
         if (SparseLayers is { } sparse && sparse.Count != Layers) problems.Add($"{sparse.Count} sparse-layer flags for {Layers} layers");
         if (SharedExpertIntermediateSize > 0 && ExpertLayout != ExpertLayout.Qwen) problems.Add("a shared expert needs the Qwen expert layout");
         if (LocalRopeTheta is <= 0) problems.Add($"local rotary base must be positive, got {LocalRopeTheta}");

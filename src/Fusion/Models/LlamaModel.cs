@@ -9,7 +9,7 @@ namespace FuseChat.Fusion.Models;
 /// tied embeddings), Qwen3 (per-head query/key norms), Mixtral, Qwen2-MoE and Qwen3-MoE (top-k routed experts; Qwen2-MoE's shared expert), Gemma2 (scaled
 /// embeddings, sandwich norms, GeGLU, soft-capped scores and logits, alternating windows), Gemma3 (Gemma2 with
 /// query/key norms and a rotary base of its own for the sliding layers) and Phi3 (fused projections, partial rotary
-/// positions, LongRoPE): token embedding,
+/// positions, LongRoPE) and SmolLM3 (layers without rotary positions): token embedding,
 /// N pre-norm layers of grouped-query self-attention with rotary positions and a gated MLP, a final RMSNorm and
 /// the output projection. Parameter names match Hugging Face checkpoints (model.layers.0.self_attn.q_proj.weight, ...).
 /// </summary>
@@ -223,7 +223,7 @@ internal sealed class LlamaDecoderLayer : Module
     public LlamaDecoderLayer(DecoderConfig config, int index, DType dtype, Device? device)
     {
         inputNorm = RegisterModule("input_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
-        attention = RegisterModule("self_attn", new LlamaAttention(config, dtype, device));
+        attention = RegisterModule("self_attn", new LlamaAttention(config, config.Rotates(index), dtype, device));
         postAttentionNorm = RegisterModule("post_attention_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
         if (config.GemmaNorms)
         {
@@ -261,9 +261,15 @@ internal sealed class LlamaAttention : Module
     private readonly DecoderNorm? qNorm, kNorm;
     private readonly int heads, kvHeads, headDim, rotaryDim;
     private readonly double? scale, softcap;
+    private readonly bool rotates;
 
-    public LlamaAttention(DecoderConfig config, DType dtype, Device? device)
+    /// <param name="config">The model's shape.</param>
+    /// <param name="rotates">Whether this layer applies rotary positions (SmolLM3's NoPE layers do not).</param>
+    /// <param name="dtype">The weights' element type.</param>
+    /// <param name="device">Where the weights live.</param>
+    public LlamaAttention(DecoderConfig config, bool rotates, DType dtype, Device? device)
     {
+        this.rotates = rotates;
         heads = config.Heads;
         kvHeads = config.EffectiveKeyValueHeads;
         headDim = config.EffectiveHeadDim;
@@ -298,8 +304,9 @@ internal sealed class LlamaAttention : Module
         queries = queries.Reshape(batch, length, heads, headDim);
         keys = keys.Reshape(batch, length, kvHeads, headDim);
         if (qNorm is not null) (queries, keys) = (qNorm.Forward(queries), kNorm!.Forward(keys));
-        queries = Rotate(queries.Transpose(1, 2), cos, sin);
-        keys = Rotate(keys.Transpose(1, 2), cos, sin);
+        queries = queries.Transpose(1, 2);
+        keys = keys.Transpose(1, 2);
+        if (rotates) (queries, keys) = (Rotate(queries, cos, sin), Rotate(keys, cos, sin));
         values = values.Reshape(batch, length, kvHeads, headDim).Transpose(1, 2);
         if (cache is not null) (keys, values) = cache.Append(layer, keys, values);
         if (kvHeads != heads)

@@ -40,6 +40,8 @@ public static class TinyModelFolder
                 $$""", "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": {{Math.Max(1, intermediate / 2)}}, "shared_expert_intermediate_size": {{intermediate}} """),
             ModelArchitecture.Qwen3Moe => ("Qwen3MoeForCausalLM", "qwen3_moe",
                 $$""", "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": {{Math.Max(1, intermediate / 2)}}, "norm_topk_prob": true """),
+            // Every other layer without rotary positions, so that a two-layer model has one of each.
+            ModelArchitecture.SmolLM3 => ("SmolLM3ForCausalLM", "smollm3", """, "no_rope_layer_interval": 2 """),
             _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, "not a supported architecture"),
         };
         var config = ModelConfig.Parse($$"""

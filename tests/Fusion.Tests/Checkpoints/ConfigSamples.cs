@@ -326,9 +326,45 @@ internal static class ConfigSamples
         }
         """;
 
+    /// <summary>SmolLM3-3B: every fourth of its 36 layers without rotary positions, tied embeddings.</summary>
+    public const string SmolLM3_3B = """
+        {
+          "architectures": ["SmolLM3ForCausalLM"],
+          "attention_bias": false,
+          "attention_dropout": 0.0,
+          "bos_token_id": null,
+          "eos_token_id": 128012,
+          "hidden_act": "silu",
+          "hidden_size": 2048,
+          "initializer_range": 0.02,
+          "intermediate_size": 11008,
+          "max_position_embeddings": 65536,
+          "max_window_layers": 28,
+          "mlp_bias": false,
+          "model_type": "smollm3",
+          "no_rope_layer_interval": 4,
+          "no_rope_layers": [1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 0],
+          "num_attention_heads": 16,
+          "num_hidden_layers": 36,
+          "num_key_value_heads": 4,
+          "pad_token_id": 128004,
+          "pretraining_tp": 2,
+          "rms_norm_eps": 1e-06,
+          "rope_scaling": null,
+          "rope_theta": 5000000.0,
+          "sliding_window": null,
+          "torch_dtype": "bfloat16",
+          "transformers_version": "4.54.0.dev0",
+          "use_cache": false,
+          "use_sliding_window": false,
+          "vocab_size": 128256
+        }
+        """;
+
     /// <summary>The name of every sample, one per family, for theories; <see cref="ByName"/> gives its text.</summary>
     public static TheoryData<string> Names => [nameof(Llama2_7B), nameof(Mistral7B), nameof(Qwen15_7BChat), nameof(Mixtral8x7B), nameof(Gemma2_9B_It), nameof(Qwen3_8B),
-        nameof(Phi3Mini4kInstruct), nameof(Gemma3_1B_It), nameof(Qwen3_30B_A3B), nameof(Qwen15_MoE_A27B_Chat)];
+        nameof(Phi3Mini4kInstruct), nameof(Gemma3_1B_It), nameof(Qwen3_30B_A3B), nameof(Qwen15_MoE_A27B_Chat),
+        nameof(SmolLM3_3B)];
 
     /// <summary>The text of the sample called <paramref name="name"/>.</summary>
     public static string ByName(string name) => (string)typeof(ConfigSamples).GetField(name)!.GetValue(null)!;
@@ -354,6 +390,7 @@ internal static class ConfigSamples
             NumExpertsPerTok = c.NumExpertsPerTok is null ? null : 2,
             MoeIntermediateSize = c.MoeIntermediateSize is null ? null : 6,
             SharedExpertIntermediateSize = c.SharedExpertIntermediateSize is null ? null : 10,
+            RotaryLayers = c.RotaryLayers.IsEmpty ? [] : [true, false],
             SlidingLayers = c.SlidingLayers.IsEmpty ? [] : [true, false],
         };
     }

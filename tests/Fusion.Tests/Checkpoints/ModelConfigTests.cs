@@ -100,6 +100,31 @@ public class ModelConfigTests
     }
 
     [Fact]
+    public void ParsesSmolLM3sLayersWithoutRotaryPositions()
+    {
+        var c = ModelConfig.Parse(ConfigSamples.SmolLM3_3B);
+        Assert.Equal((ModelArchitecture.SmolLM3, 5e6, true, (int?)128004), (c.Architecture, c.RopeTheta, c.TieWordEmbeddings, c.PadTokenId));
+        Assert.Equal([3, 7, 11, 15, 19, 23, 27, 31, 35], Enumerable.Range(0, 36).Where(i => !c.RotaryLayers[i]));
+        var decoder = DecoderConfig.From(c);
+        Assert.False(decoder.Rotates(3));
+        Assert.True(decoder.Rotates(4));
+
+        // Without the list, every no_rope_layer_interval-th layer (4 by default); the padding id defaults as in transformers.
+        var derived = ModelConfig.Parse("""
+            {"architectures": ["SmolLM3ForCausalLM"], "vocab_size": 128256, "hidden_size": 64, "intermediate_size": 128,
+             "num_hidden_layers": 6, "num_attention_heads": 4, "no_rope_layer_interval": 3}
+            """);
+        Assert.Equal([true, true, false, true, true, false], derived.RotaryLayers.ToArray());
+        Assert.Equal((128004, 2e6, true), (derived.PadTokenId!.Value, derived.RopeTheta, derived.TieWordEmbeddings));
+        Assert.Equal(derived, ModelConfig.Parse(derived.ToJson()));
+
+        Assert.Contains("no_rope_layers must hold a 1 (rotary) or 0 (none) for each of the 36 layers", Assert.Throws<CheckpointFormatException>(() =>
+            ModelConfig.Parse(ConfigSamples.With(ConfigSamples.SmolLM3_3B, "no_rope_layers", "[1, 2]"))).Message, StringComparison.Ordinal);
+        Assert.Contains("SmolLM3's sliding windows", Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(
+            ConfigSamples.With(ConfigSamples.With(ConfigSamples.SmolLM3_3B, "use_sliding_window", "true"), "sliding_window", "4096"))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void QwenMoeDenseLayersFollowTheSparseStepAndMlpOnlyLayers()
     {
         var json = ConfigSamples.With(ConfigSamples.With(ConfigSamples.Qwen3_30B_A3B, "num_hidden_layers", "6"), "decoder_sparse_step", "2");
@@ -539,7 +564,7 @@ public class ModelConfigTests
     }
 
     public static TheoryData<string> AllSamples() => new([ConfigSamples.Llama2_7B, ConfigSamples.Mistral7B, ConfigSamples.Qwen15_7BChat, ConfigSamples.Mixtral8x7B,
-        ConfigSamples.Gemma2_9B_It, ConfigSamples.Qwen3_8B, ConfigSamples.Phi3Mini4kInstruct, ConfigSamples.Qwen3_30B_A3B, ConfigSamples.Qwen15_MoE_A27B_Chat]);
+        ConfigSamples.Gemma2_9B_It, ConfigSamples.Qwen3_8B, ConfigSamples.Phi3Mini4kInstruct, ConfigSamples.Qwen3_30B_A3B, ConfigSamples.Qwen15_MoE_A27B_Chat, ConfigSamples.SmolLM3_3B]);
 
     [Theory]
     [MemberData(nameof(AllSamples))]

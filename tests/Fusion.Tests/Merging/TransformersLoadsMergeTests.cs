@@ -86,6 +86,7 @@ public sealed class TransformersLoadsMergeTests(TransformersParityFixture fixtur
     // Our config.json says num_experts (as the published files do) where transformers 5 wrote num_local_experts.
     [InlineData("qwen3-moe", "Qwen3MoeForCausalLM")]
     [InlineData("qwen2-moe", "Qwen2MoeForCausalLM")]
+    [InlineData("smollm3", "SmolLM3ForCausalLM")]
     public void TransformersLoadsATargetWeSaved(string family, string className)
     {
         var python = fixture.Python;

@@ -6,7 +6,7 @@ namespace FuseChat.Fusion.Tests.Models;
 
 public class CheckpointedForwardTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Families => ["llama", "mistral-window", "qwen2-tied", "mixtral", "llama-bf16", "gemma2", "gemma2-bf16", "gemma3", "qwen3", "phi3", "phi3-longrope", "qwen-moe"];
+    public static TheoryData<string> Families => ["llama", "mistral-window", "qwen2-tied", "mixtral", "llama-bf16", "gemma2", "gemma2-bf16", "gemma3", "qwen3", "phi3", "phi3-longrope", "qwen-moe", "smollm3"];
 
     private static (DecoderConfig Config, DType DType) Family(string name) => name switch
     {
@@ -32,6 +32,8 @@ public class CheckpointedForwardTests(ITestOutputHelper output)
             Experts = 4, ExpertsPerToken = 2, ExpertIntermediateSize = 24, SharedExpertIntermediateSize = 40, NormalizeTopK = false,
             SparseLayers = [false, true, true], ExpertLayout = ExpertLayout.Qwen,
         }, DType.Float32),
+        // A layer without rotary positions between two with them.
+        "smollm3" => (TinyModels.Llama(layers: 3) with { RotaryLayers = [true, false, true] }, DType.Float32),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

@@ -90,11 +90,18 @@ public class LlamaModelTests
     [Theory]
     [InlineData("llama", 5, 10)]
     [InlineData("phi3-longrope", 5, 20)]
+    // SmolLM3's NoPE layers cache unrotated keys beside the rotated ones of the others.
+    [InlineData("smollm3", 6, 12)]
     public void GreedyGenerationWithCacheEqualsFullRecomputation(string family, ulong seed, int steps)
     {
         TorchRuntime.ManualSeed(seed);
         using var scope = DisposeScope.Open();
-        using var model = new LlamaModel(family == "llama" ? TinyModels.Llama() : TinyModels.Phi3LongRope());
+        using var model = new LlamaModel(family switch
+        {
+            "llama" => TinyModels.Llama(),
+            "smollm3" => TinyModels.Llama(layers: 3) with { RotaryLayers = [true, false, true] },
+            _ => TinyModels.Phi3LongRope(),
+        });
         int[] prompt = [3, 14, 15, 9, 26];
         var stepLogits = new List<Tensor>();
         var generated = TextGenerator.Generate(model, prompt, new GenerationOptions { MaxNewTokens = steps }, onToken: null,

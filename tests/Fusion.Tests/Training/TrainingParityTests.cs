@@ -37,6 +37,7 @@ public sealed class TrainingParityTests(TransformersParityFixture fixture, ITest
     [InlineData("gemma3")]
     [InlineData("qwen3-moe")]
     [InlineData("qwen2-moe")]
+    [InlineData("smollm3")]
     public void TrainingMatchesPyTorch(string family)
     {
         var python = fixture.Python;
