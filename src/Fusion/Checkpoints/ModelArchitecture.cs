@@ -58,4 +58,10 @@ public enum ModelArchitecture
     /// (no_rope_layers, "NoPE"), tied embeddings by default.
     /// </summary>
     SmolLM3,
+
+    /// <summary>
+    /// Olmo2ForCausalLM (model_type "olmo2"; OLMo 2 1B, 7B, 13B and 32B): norms on the attention's and the MLP's output
+    /// only (none on their input), and RMSNorm over the whole query and key projections before the heads are split.
+    /// </summary>
+    Olmo2,
 }

@@ -9,7 +9,7 @@ namespace FuseChat.Fusion.Checkpoints;
 
 /// <summary>
 /// The parts of a Hugging Face config.json that FuseChat needs to build and check a model, for
-/// Llama, Mistral, Qwen2, Mixtral, Gemma2, Gemma3, Qwen3, Phi3, Qwen2-MoE, Qwen3-MoE and SmolLM3 causal LMs. Fields the type does not model are kept verbatim
+/// Llama, Mistral, Qwen2, Mixtral, Gemma2, Gemma3, Qwen3, Phi3, Qwen2-MoE, Qwen3-MoE, SmolLM3 and OLMo 2 causal LMs. Fields the type does not model are kept verbatim
 /// in <see cref="ExtraFields"/> so that <see cref="ToJson"/> writes back an equivalent file.
 /// </summary>
 /// <remarks>
@@ -34,6 +34,7 @@ public sealed record ModelConfig
         (ModelArchitecture.Qwen2Moe, "Qwen2MoeForCausalLM", "qwen2_moe"),
         (ModelArchitecture.Qwen3Moe, "Qwen3MoeForCausalLM", "qwen3_moe"),
         (ModelArchitecture.SmolLM3, "SmolLM3ForCausalLM", "smollm3"),
+        (ModelArchitecture.Olmo2, "Olmo2ForCausalLM", "olmo2"),
     ];
 
     /// <summary>The Hugging Face class names FuseChat supports, e.g. "LlamaForCausalLM".</summary>
@@ -444,6 +445,9 @@ public sealed record ModelConfig
                 fields["mlp_only_layers"] = "[" + string.Join(", ", MlpOnlyLayers.Select(i => i.ToString(CultureInfo.InvariantCulture))) + "]";
                 Put("router_aux_loss_coef", RouterAuxLossCoef);
                 break;
+            case ModelArchitecture.Olmo2:
+                Put("attention_bias", AttentionBias);
+                break;
             case ModelArchitecture.SmolLM3:
                 Put("attention_bias", AttentionBias);
                 Put("mlp_bias", MlpBias);
@@ -619,13 +623,13 @@ public sealed record ModelConfig
                 HeadDim = headDim ?? hidden / heads,
                 // Gemma2 reads hidden_activation (older exports also carry a hidden_act, kept as written).
                 HiddenAct = isGemma ? OptionalString("hidden_activation") ?? Peek("hidden_act") ?? "gelu_pytorch_tanh" : OptionalString("hidden_act") ?? "silu",
-                RmsNormEps = OptionalDouble("rms_norm_eps") ?? (isMixtral ? 1e-5 : 1e-6),
+                RmsNormEps = OptionalDouble("rms_norm_eps") ?? (isMixtral || architecture == ModelArchitecture.Olmo2 ? 1e-5 : 1e-6),
                 RopeTheta = ropeTheta,
                 RopeScaling = ropeScaling,
                 PartialRotaryFactor = partialRotary,
                 MaxPositionEmbeddings = OptionalInt("max_position_embeddings") ?? architecture switch
                 {
-                    ModelArchitecture.Llama => 2048,
+                    ModelArchitecture.Llama or ModelArchitecture.Olmo2 => 2048,
                     ModelArchitecture.Qwen2 or ModelArchitecture.Qwen3 or ModelArchitecture.Qwen2Moe or ModelArchitecture.Qwen3Moe => 32768,
                     ModelArchitecture.Gemma2 => 8192,
                     ModelArchitecture.Gemma3 => 131072,
@@ -652,6 +656,7 @@ public sealed record ModelConfig
                 ModelArchitecture.Mixtral => WithMixtralFields(WithWindow(config, defaultWindow: null)),
                 ModelArchitecture.Qwen2Moe or ModelArchitecture.Qwen3Moe => WithQwenMoeFields(config),
                 ModelArchitecture.SmolLM3 => WithSmolLM3Fields(config),
+                ModelArchitecture.Olmo2 => WithOlmo2Fields(config),
                 _ => config,
             };
             config = WithLayerTypes(config);
@@ -721,6 +726,13 @@ public sealed record ModelConfig
         {
             var bias = OptionalBool("attention_bias") ?? false;
             return c with { AttentionBias = bias, AttentionOutputBias = bias, MlpBias = OptionalBool("mlp_bias") ?? false };
+        }
+
+        /// <summary>Olmo2Config's attention_bias: biases on all four projections.</summary>
+        private ModelConfig WithOlmo2Fields(ModelConfig c)
+        {
+            var bias = OptionalBool("attention_bias") ?? false;
+            return c with { AttentionBias = bias, AttentionOutputBias = bias };
         }
 
         private ModelConfig WithWindow(ModelConfig c, int? defaultWindow)

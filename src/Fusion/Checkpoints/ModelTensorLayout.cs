@@ -63,7 +63,13 @@ public sealed partial class ModelTensorLayout
         for (var i = 0; i < config.NumHiddenLayers; i++)
         {
             var p = string.Create(CultureInfo.InvariantCulture, $"model.layers.{i}.");
-            Add(p + "input_layernorm.weight", hidden);
+            var olmo2 = config.Architecture == ModelArchitecture.Olmo2;
+            if (!olmo2)
+            {
+                // OLMo 2 norms only the sublayers' outputs.
+                Add(p + "input_layernorm.weight", hidden);
+            }
+
             var phi3 = config.Architecture == ModelArchitecture.Phi3;
             if (phi3)
             {
@@ -95,11 +101,21 @@ public sealed partial class ModelTensorLayout
                 Add(p + "self_attn.q_norm.weight", config.HeadDim);
                 Add(p + "self_attn.k_norm.weight", config.HeadDim);
             }
+            else if (olmo2)
+            {
+                // Over the whole projections, before the heads are split.
+                Add(p + "self_attn.q_norm.weight", q);
+                Add(p + "self_attn.k_norm.weight", kv);
+            }
 
             Add(p + "post_attention_layernorm.weight", hidden);
             if (config.IsGemma)
             {
                 Add(p + "pre_feedforward_layernorm.weight", hidden);
+            }
+
+            if (config.IsGemma || olmo2)
+            {
                 Add(p + "post_feedforward_layernorm.weight", hidden);
             }
 

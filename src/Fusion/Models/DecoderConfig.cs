@@ -3,7 +3,7 @@ using FuseChat.Fusion.Checkpoints;
 namespace FuseChat.Fusion.Models;
 
 /// <summary>
-/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral, Qwen2-MoE, Qwen3-MoE, Gemma2, Gemma3, Phi3 and SmolLM3 share this skeleton).
+/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral, Qwen2-MoE, Qwen3-MoE, Gemma2, Gemma3, Phi3, SmolLM3 and OLMo 2 share this skeleton).
 /// Hugging Face config.json files map onto it; tiny ones are written by hand for tests and demos.
 /// </summary>
 public sealed record DecoderConfig
@@ -101,6 +101,13 @@ public sealed record DecoderConfig
     /// </summary>
     public bool GemmaNorms { get; init; }
 
+    /// <summary>
+    /// OLMo 2's layout: no norm on a sublayer's input, one on its output before the residual add (post_attention_layernorm,
+    /// post_feedforward_layernorm); RMSNorm over the whole query and key projections (with <see cref="QueryKeyNorm"/>
+    /// unset); and every norm's weight applied in fp32 before rounding.
+    /// </summary>
+    public bool OutputNormsOnly { get; init; }
+
     /// <summary>Attention scores' scale; null for 1 / sqrt(head width) (Gemma2: query_pre_attn_scalar^-0.5).</summary>
     public double? AttentionScale { get; init; }
 
@@ -185,6 +192,7 @@ public sealed record DecoderConfig
             QueryKeyNorm = config.Architecture is ModelArchitecture.Qwen3 or ModelArchitecture.Qwen3Moe or ModelArchitecture.Gemma3,
             LocalRopeTheta = config.LocalRopeTheta,
             GemmaNorms = gemma,
+            OutputNormsOnly = config.Architecture == ModelArchitecture.Olmo2,
             AttentionScale = config.QueryPreAttnScalar is { } scalar ? 1 / Math.Sqrt(scalar) : null,
             AttentionSoftcap = config.AttnLogitSoftcapping,
             FinalSoftcap = config.FinalLogitSoftcapping,
@@ -225,6 +233,7 @@ public sealed record DecoderConfig
         if (SharedExpertIntermediateSize < 0) problems.Add($"shared expert width must be 0 (none) or positive, got {SharedExpertIntermediateSize}");
         if (RotaryLayers is { } rotary && rotary.Count != Layers) problems.Add($"{rotary.Count} rotary-layer flags for {Layers} layers");
         if (SparseLayers is { } sparse && sparse.Count != Layers) problems.Add($"{sparse.Count} sparse-layer flags for {Layers} layers");
+        if (OutputNormsOnly && (GemmaNorms || QueryKeyNorm)) problems.Add("OLMo 2's output-only norms exclude Gemma's norms and per-head query/key norms");
         if (SharedExpertIntermediateSize > 0 && ExpertLayout != ExpertLayout.Qwen) problems.Add("a shared expert needs the Qwen expert layout");
         if (LocalRopeTheta is <= 0) problems.Add($"local rotary base must be positive, got {LocalRopeTheta}");
         if (RopeScaling is { Factor: <= 0 }) problems.Add($"rope scaling factor must be positive, got {RopeScaling.Factor}");

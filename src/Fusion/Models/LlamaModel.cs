@@ -9,7 +9,8 @@ namespace FuseChat.Fusion.Models;
 /// tied embeddings), Qwen3 (per-head query/key norms), Mixtral, Qwen2-MoE and Qwen3-MoE (top-k routed experts; Qwen2-MoE's shared expert), Gemma2 (scaled
 /// embeddings, sandwich norms, GeGLU, soft-capped scores and logits, alternating windows), Gemma3 (Gemma2 with
 /// query/key norms and a rotary base of its own for the sliding layers) and Phi3 (fused projections, partial rotary
-/// positions, LongRoPE) and SmolLM3 (layers without rotary positions): token embedding,
+/// positions, LongRoPE) SmolLM3 (layers without rotary positions) and OLMo 2 (norms on the sublayers' outputs only, query/key norms over the
+/// whole projections): token embedding,
 /// N pre-norm layers of grouped-query self-attention with rotary positions and a gated MLP, a final RMSNorm and
 /// the output projection. Parameter names match Hugging Face checkpoints (model.layers.0.self_attn.q_proj.weight, ...).
 /// </summary>
@@ -183,18 +184,20 @@ internal sealed class LlamaBackbone : Module
 }
 
 /// <summary>
-/// RMSNorm as the family stores it: x / rms(x) * w (Llama: normalised in fp32, rounded, then scaled), or with
-/// <see cref="DecoderConfig.GemmaNorms"/> x / rms(x) * (1 + w), all in fp32 before rounding (Gemma).
+/// RMSNorm as the family stores it: x / rms(x) * w (Llama: normalised in fp32, rounded, then scaled); with
+/// <see cref="DecoderConfig.GemmaNorms"/> x / rms(x) * (1 + w), all in fp32 before rounding (Gemma); with
+/// <see cref="DecoderConfig.OutputNormsOnly"/> x / rms(x) * w, all in fp32 before rounding (OLMo 2).
 /// </summary>
 internal sealed class DecoderNorm : Module
 {
     private readonly double eps;
-    private readonly bool unitOffset;
+    private readonly bool unitOffset, scaleInFloat32;
 
     public DecoderNorm(long dim, DecoderConfig config, DType dtype, Device? device)
     {
         eps = config.RmsNormEps;
         unitOffset = config.GemmaNorms;
+        scaleInFloat32 = config.GemmaNorms || config.OutputNormsOnly;
         Weight = RegisterParameter("weight", unitOffset ? Tensor.Zeros([dim], dtype, device) : Tensor.Ones([dim], dtype, device));
     }
 
@@ -202,18 +205,22 @@ internal sealed class DecoderNorm : Module
 
     public Tensor Forward(Tensor x)
     {
-        if (!unitOffset) return Functional.RmsNorm(x, Weight, eps);
+        if (!scaleInFloat32) return Functional.RmsNorm(x, Weight, eps);
         using var scope = DisposeScope.Open();
         var wide = x.To(DType.Float32);
         var normed = wide * (wide.Square().Mean(-1, keepDim: true) + eps).Rsqrt();
-        return (normed * (Weight.To(DType.Float32) + 1)).To(x.DType).MoveToOuterScope();
+        var scale = unitOffset ? Weight.To(DType.Float32) + 1 : Weight.To(DType.Float32);
+        return (normed * scale).To(x.DType).MoveToOuterScope();
     }
 }
 
-/// <summary>h + attn(norm(h)), then h + mlp(norm(h)); Gemma also norms each sublayer's output before the add.</summary>
+/// <summary>
+/// h + attn(norm(h)), then h + mlp(norm(h)); Gemma also norms each sublayer's output before the add, and OLMo 2 norms
+/// only the outputs: h + norm(attn(h)), then h + norm(mlp(h)).
+/// </summary>
 internal sealed class LlamaDecoderLayer : Module
 {
-    private readonly DecoderNorm inputNorm;
+    private readonly DecoderNorm? inputNorm;
     private readonly LlamaAttention attention;
     private readonly DecoderNorm postAttentionNorm;
     private readonly DecoderNorm? preFeedForwardNorm, postFeedForwardNorm;
@@ -222,14 +229,14 @@ internal sealed class LlamaDecoderLayer : Module
 
     public LlamaDecoderLayer(DecoderConfig config, int index, DType dtype, Device? device)
     {
-        inputNorm = RegisterModule("input_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
+        if (!config.OutputNormsOnly)
+            inputNorm = RegisterModule("input_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
         attention = RegisterModule("self_attn", new LlamaAttention(config, config.Rotates(index), dtype, device));
         postAttentionNorm = RegisterModule("post_attention_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
         if (config.GemmaNorms)
-        {
             preFeedForwardNorm = RegisterModule("pre_feedforward_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
+        if (config.GemmaNorms || config.OutputNormsOnly)
             postFeedForwardNorm = RegisterModule("post_feedforward_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
-        }
         if (config.IsSparse(index))
             experts = RegisterModule(config.ExpertLayout == ExpertLayout.Mixtral ? "block_sparse_moe" : "mlp", new MixtureOfExperts(config, dtype, device));
         else
@@ -238,7 +245,14 @@ internal sealed class LlamaDecoderLayer : Module
 
     public Tensor Forward(Tensor h, Tensor cos, Tensor sin, Tensor? mask, KeyValueCache? cache, int index)
     {
-        var attentionOutput = attention.Forward(inputNorm.Forward(h), cos, sin, mask, cache, index);
+        var attentionOutput = attention.Forward(inputNorm is null ? h : inputNorm.Forward(h), cos, sin, mask, cache, index);
+        if (inputNorm is null)
+        {
+            // OLMo 2: each sublayer reads the residual stream as it is and its output is normed before the add.
+            var attended = h + postAttentionNorm.Forward(attentionOutput);
+            return attended + postFeedForwardNorm!.Forward(experts is null ? mlp!.Forward(attended) : experts.Forward(attended));
+        }
+
         if (postFeedForwardNorm is null)
         {
             // Llama: post_attention_layernorm is the MLP's input norm.
@@ -261,7 +275,7 @@ internal sealed class LlamaAttention : Module
     private readonly DecoderNorm? qNorm, kNorm;
     private readonly int heads, kvHeads, headDim, rotaryDim;
     private readonly double? scale, softcap;
-    private readonly bool rotates;
+    private readonly bool rotates, projectionNorms;
 
     /// <param name="config">The model's shape.</param>
     /// <param name="rotates">Whether this layer applies rotary positions (SmolLM3's NoPE layers do not).</param>
@@ -291,6 +305,13 @@ internal sealed class LlamaAttention : Module
             qNorm = RegisterModule("q_norm", new DecoderNorm(headDim, config, dtype, device));
             kNorm = RegisterModule("k_norm", new DecoderNorm(headDim, config, dtype, device));
         }
+        else if (config.OutputNormsOnly)
+        {
+            // OLMo 2 norms the whole projections.
+            projectionNorms = true;
+            qNorm = RegisterModule("q_norm", new DecoderNorm(heads * headDim, config, dtype, device));
+            kNorm = RegisterModule("k_norm", new DecoderNorm(kvHeads * headDim, config, dtype, device));
+        }
         scale = config.AttentionScale;
         softcap = config.AttentionSoftcap;
     }
@@ -301,9 +322,10 @@ internal sealed class LlamaAttention : Module
         var length = x.Size(1);
         // [batch, length, heads * dim] -> [batch, heads, length, dim]; Qwen3 norms each head before the rotation.
         var (queries, keys, values) = Project(x);
+        if (projectionNorms) (queries, keys) = (qNorm!.Forward(queries), kNorm!.Forward(keys));
         queries = queries.Reshape(batch, length, heads, headDim);
         keys = keys.Reshape(batch, length, kvHeads, headDim);
-        if (qNorm is not null) (queries, keys) = (qNorm.Forward(queries), kNorm!.Forward(keys));
+        if (qNorm is not null && !projectionNorms) (queries, keys) = (qNorm.Forward(queries), kNorm!.Forward(keys));
         queries = queries.Transpose(1, 2);
         keys = keys.Transpose(1, 2);
         if (rotates) (queries, keys) = (Rotate(queries, cos, sin), Rotate(keys, cos, sin));

@@ -128,6 +128,7 @@ public sealed record ModelInspection(
         var parts = new List<string> { Format($"{decoder.Heads} heads, {decoder.EffectiveKeyValueHeads} key/value heads, width {decoder.EffectiveHeadDim}") };
         if (config.QueryPreAttnScalar is { } scalar) parts.Add(Format($"scores scaled by {scalar}^-0.5"));
         if (decoder.QueryKeyNorm) parts.Add("query/key norms");
+        if (decoder.OutputNormsOnly) parts.Add("query/key norms over the whole projections, norms on each sublayer's output only");
         if (decoder.AttentionSoftcap is { } cap) parts.Add(Format($"scores capped at {cap:G} (eager attention)"));
         if (decoder.FinalSoftcap is { } final) parts.Add(Format($"logits capped at {final:G}"));
         var sliding = Enumerable.Range(0, decoder.Layers).Count(decoder.Slides);

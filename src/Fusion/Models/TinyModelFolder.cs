@@ -42,6 +42,7 @@ public static class TinyModelFolder
                 $$""", "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": {{Math.Max(1, intermediate / 2)}}, "norm_topk_prob": true """),
             // Every other layer without rotary positions, so that a two-layer model has one of each.
             ModelArchitecture.SmolLM3 => ("SmolLM3ForCausalLM", "smollm3", """, "no_rope_layer_interval": 2 """),
+            ModelArchitecture.Olmo2 => ("Olmo2ForCausalLM", "olmo2", ""),
             _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, "not a supported architecture"),
         };
         var config = ModelConfig.Parse($$"""

@@ -361,10 +361,39 @@ internal static class ConfigSamples
         }
         """;
 
+    /// <summary>OLMo-2-1124-7B-Instruct: output norms only, query/key norms over the whole projections.</summary>
+    public const string Olmo2_7B_Instruct = """
+        {
+          "architectures": ["Olmo2ForCausalLM"],
+          "attention_bias": false,
+          "attention_dropout": 0.0,
+          "bos_token_id": 100257,
+          "eos_token_id": 100257,
+          "hidden_act": "silu",
+          "hidden_size": 4096,
+          "initializer_range": 0.02,
+          "intermediate_size": 11008,
+          "max_position_embeddings": 4096,
+          "model_type": "olmo2",
+          "num_attention_heads": 32,
+          "num_hidden_layers": 32,
+          "num_key_value_heads": 32,
+          "pad_token_id": 100277,
+          "rms_norm_eps": 1e-06,
+          "rope_scaling": null,
+          "rope_theta": 500000,
+          "tie_word_embeddings": false,
+          "torch_dtype": "bfloat16",
+          "transformers_version": "4.47.0.dev0",
+          "use_cache": true,
+          "vocab_size": 100352
+        }
+        """;
+
     /// <summary>The name of every sample, one per family, for theories; <see cref="ByName"/> gives its text.</summary>
     public static TheoryData<string> Names => [nameof(Llama2_7B), nameof(Mistral7B), nameof(Qwen15_7BChat), nameof(Mixtral8x7B), nameof(Gemma2_9B_It), nameof(Qwen3_8B),
         nameof(Phi3Mini4kInstruct), nameof(Gemma3_1B_It), nameof(Qwen3_30B_A3B), nameof(Qwen15_MoE_A27B_Chat),
-        nameof(SmolLM3_3B)];
+        nameof(SmolLM3_3B), nameof(Olmo2_7B_Instruct)];
 
     /// <summary>The text of the sample called <paramref name="name"/>.</summary>
     public static string ByName(string name) => (string)typeof(ConfigSamples).GetField(name)!.GetValue(null)!;

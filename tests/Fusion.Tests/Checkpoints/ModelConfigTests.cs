@@ -125,6 +125,21 @@ public class ModelConfigTests
     }
 
     [Fact]
+    public void ParsesOlmo2sOutputNormLayout()
+    {
+        var c = ModelConfig.Parse(ConfigSamples.Olmo2_7B_Instruct);
+        Assert.Equal((ModelArchitecture.Olmo2, 5e5, 1e-6, (int?)100277), (c.Architecture, c.RopeTheta, c.RmsNormEps, c.PadTokenId));
+        var layout = ModelTensorLayout.For(c);
+        Assert.False(layout.Contains("model.layers.0.input_layernorm.weight"));
+        Assert.True(layout.TryGet("model.layers.31.self_attn.k_norm.weight", out var k));
+        Assert.Equal([4096L], k.Shape.ToArray()); // the whole projection, not one head
+        Assert.True(layout.Contains("model.layers.0.post_feedforward_layernorm.weight"));
+        Assert.False(layout.Contains("model.layers.0.pre_feedforward_layernorm.weight"));
+        var decoder = DecoderConfig.From(c);
+        Assert.Equal((true, false, false), (decoder.OutputNormsOnly, decoder.QueryKeyNorm, decoder.GemmaNorms));
+    }
+
+    [Fact]
     public void QwenMoeDenseLayersFollowTheSparseStepAndMlpOnlyLayers()
     {
         var json = ConfigSamples.With(ConfigSamples.With(ConfigSamples.Qwen3_30B_A3B, "num_hidden_layers", "6"), "decoder_sparse_step", "2");
@@ -564,7 +579,8 @@ public class ModelConfigTests
     }
 
     public static TheoryData<string> AllSamples() => new([ConfigSamples.Llama2_7B, ConfigSamples.Mistral7B, ConfigSamples.Qwen15_7BChat, ConfigSamples.Mixtral8x7B,
-        ConfigSamples.Gemma2_9B_It, ConfigSamples.Qwen3_8B, ConfigSamples.Phi3Mini4kInstruct, ConfigSamples.Qwen3_30B_A3B, ConfigSamples.Qwen15_MoE_A27B_Chat, ConfigSamples.SmolLM3_3B]);
+        ConfigSamples.Gemma2_9B_It, ConfigSamples.Qwen3_8B, ConfigSamples.Phi3Mini4kInstruct, ConfigSamples.Qwen3_30B_A3B, ConfigSamples.Qwen15_MoE_A27B_Chat, ConfigSamples.SmolLM3_3B,
+        ConfigSamples.Olmo2_7B_Instruct]);
 
     [Theory]
     [MemberData(nameof(AllSamples))]

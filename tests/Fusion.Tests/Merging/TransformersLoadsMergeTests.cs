@@ -87,6 +87,7 @@ public sealed class TransformersLoadsMergeTests(TransformersParityFixture fixtur
     [InlineData("qwen3-moe", "Qwen3MoeForCausalLM")]
     [InlineData("qwen2-moe", "Qwen2MoeForCausalLM")]
     [InlineData("smollm3", "SmolLM3ForCausalLM")]
+    [InlineData("olmo2", "Olmo2ForCausalLM")]
     public void TransformersLoadsATargetWeSaved(string family, string className)
     {
         var python = fixture.Python;

@@ -6,7 +6,7 @@ namespace FuseChat.Fusion.Tests.Models;
 
 public class CheckpointedForwardTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Families => ["llama", "mistral-window", "qwen2-tied", "mixtral", "llama-bf16", "gemma2", "gemma2-bf16", "gemma3", "qwen3", "phi3", "phi3-longrope", "qwen-moe", "smollm3"];
+    public static TheoryData<string> Families => ["llama", "mistral-window", "qwen2-tied", "mixtral", "llama-bf16", "gemma2", "gemma2-bf16", "gemma3", "qwen3", "phi3", "phi3-longrope", "qwen-moe", "smollm3", "olmo2", "olmo2-bf16"];
 
     private static (DecoderConfig Config, DType DType) Family(string name) => name switch
     {
@@ -34,6 +34,8 @@ public class CheckpointedForwardTests(ITestOutputHelper output)
         }, DType.Float32),
         // A layer without rotary positions between two with them.
         "smollm3" => (TinyModels.Llama(layers: 3) with { RotaryLayers = [true, false, true] }, DType.Float32),
+        "olmo2" => (TinyModels.Llama(layers: 3) with { OutputNormsOnly = true }, DType.Float32),
+        "olmo2-bf16" => (TinyModels.Llama(layers: 3) with { OutputNormsOnly = true }, DType.BFloat16),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

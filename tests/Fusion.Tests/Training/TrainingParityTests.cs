@@ -38,6 +38,7 @@ public sealed class TrainingParityTests(TransformersParityFixture fixture, ITest
     [InlineData("qwen3-moe")]
     [InlineData("qwen2-moe")]
     [InlineData("smollm3")]
+    [InlineData("olmo2")]
     public void TrainingMatchesPyTorch(string family)
     {
         var python = fixture.Python;
