@@ -64,4 +64,10 @@ public enum ModelArchitecture
     /// only (none on their input), and RMSNorm over the whole query and key projections before the heads are split.
     /// </summary>
     Olmo2,
+
+    /// <summary>
+    /// Olmo3ForCausalLM (model_type "olmo3"; OLMo 3 7B and 32B): OLMo 2 with sliding-window attention in three layers of
+    /// four (layer_types).
+    /// </summary>
+    Olmo3,
 }

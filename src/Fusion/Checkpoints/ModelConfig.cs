@@ -9,7 +9,7 @@ namespace FuseChat.Fusion.Checkpoints;
 
 /// <summary>
 /// The parts of a Hugging Face config.json that FuseChat needs to build and check a model, for
-/// Llama, Mistral, Qwen2, Mixtral, Gemma2, Gemma3, Qwen3, Phi3, Qwen2-MoE, Qwen3-MoE, SmolLM3 and OLMo 2 causal LMs. Fields the type does not model are kept verbatim
+/// Llama, Mistral, Qwen2, Mixtral, Gemma2, Gemma3, Qwen3, Phi3, Qwen2-MoE, Qwen3-MoE, SmolLM3, OLMo 2 and OLMo 3 causal LMs. Fields the type does not model are kept verbatim
 /// in <see cref="ExtraFields"/> so that <see cref="ToJson"/> writes back an equivalent file.
 /// </summary>
 /// <remarks>
@@ -35,6 +35,7 @@ public sealed record ModelConfig
         (ModelArchitecture.Qwen3Moe, "Qwen3MoeForCausalLM", "qwen3_moe"),
         (ModelArchitecture.SmolLM3, "SmolLM3ForCausalLM", "smollm3"),
         (ModelArchitecture.Olmo2, "Olmo2ForCausalLM", "olmo2"),
+        (ModelArchitecture.Olmo3, "Olmo3ForCausalLM", "olmo3"),
     ];
 
     /// <summary>The Hugging Face class names FuseChat supports, e.g. "LlamaForCausalLM".</summary>
@@ -127,6 +128,12 @@ public sealed record ModelConfig
     /// <summary>Gemma's conventions (Gemma2 and Gemma3): scaled embeddings, 1 + w norms, sandwich norms, layer_types.</summary>
     public bool IsGemma => Architecture is ModelArchitecture.Gemma2 or ModelArchitecture.Gemma3;
 
+    /// <summary>OLMo 2 and OLMo 3: norms on the sublayers' outputs only, query/key norms over the whole projections.</summary>
+    public bool IsOlmo => Architecture is ModelArchitecture.Olmo2 or ModelArchitecture.Olmo3;
+
+    /// <summary>Whether each layer's window is set by a flag (<see cref="SlidingLayers"/>): Gemma2, Gemma3 and OLMo 3.</summary>
+    public bool HasLayerWindowFlags => IsGemma || Architecture == ModelArchitecture.Olmo3;
+
     /// <summary>
     /// Gemma3: the rotary base of the sliding layers (rope_local_base_freq, 10000); the global layers use
     /// <see cref="RopeTheta"/> and <see cref="RopeScaling"/>. Null for the other families.
@@ -162,7 +169,7 @@ public sealed record ModelConfig
     public int FirstSlidingLayer => Architecture is ModelArchitecture.Qwen2 or ModelArchitecture.Qwen3 ? MaxWindowLayers ?? 28 : 0;
 
     /// <summary>The attention window in force in some layer, or null for full attention everywhere.</summary>
-    public int? EffectiveSlidingWindow => IsGemma
+    public int? EffectiveSlidingWindow => HasLayerWindowFlags
         ? SlidingLayers.Contains(true) ? SlidingWindow : null
         : UseSlidingWindow && FirstSlidingLayer < NumHiddenLayers ? SlidingWindow : null;
 
@@ -448,6 +455,11 @@ public sealed record ModelConfig
             case ModelArchitecture.Olmo2:
                 Put("attention_bias", AttentionBias);
                 break;
+            case ModelArchitecture.Olmo3:
+                Put("attention_bias", AttentionBias);
+                Put("sliding_window", SlidingWindow);
+                fields["layer_types"] = "[" + string.Join(", ", SlidingLayers.Select(l => l ? "\"sliding_attention\"" : "\"full_attention\"")) + "]";
+                break;
             case ModelArchitecture.SmolLM3:
                 Put("attention_bias", AttentionBias);
                 Put("mlp_bias", MlpBias);
@@ -623,13 +635,13 @@ public sealed record ModelConfig
                 HeadDim = headDim ?? hidden / heads,
                 // Gemma2 reads hidden_activation (older exports also carry a hidden_act, kept as written).
                 HiddenAct = isGemma ? OptionalString("hidden_activation") ?? Peek("hidden_act") ?? "gelu_pytorch_tanh" : OptionalString("hidden_act") ?? "silu",
-                RmsNormEps = OptionalDouble("rms_norm_eps") ?? (isMixtral || architecture == ModelArchitecture.Olmo2 ? 1e-5 : 1e-6),
+                RmsNormEps = OptionalDouble("rms_norm_eps") ?? (isMixtral || architecture is ModelArchitecture.Olmo2 or ModelArchitecture.Olmo3 ? 1e-5 : 1e-6),
                 RopeTheta = ropeTheta,
                 RopeScaling = ropeScaling,
                 PartialRotaryFactor = partialRotary,
                 MaxPositionEmbeddings = OptionalInt("max_position_embeddings") ?? architecture switch
                 {
-                    ModelArchitecture.Llama or ModelArchitecture.Olmo2 => 2048,
+                    ModelArchitecture.Llama or ModelArchitecture.Olmo2 or ModelArchitecture.Olmo3 => 2048,
                     ModelArchitecture.Qwen2 or ModelArchitecture.Qwen3 or ModelArchitecture.Qwen2Moe or ModelArchitecture.Qwen3Moe => 32768,
                     ModelArchitecture.Gemma2 => 8192,
                     ModelArchitecture.Gemma3 => 131072,
@@ -657,6 +669,7 @@ public sealed record ModelConfig
                 ModelArchitecture.Qwen2Moe or ModelArchitecture.Qwen3Moe => WithQwenMoeFields(config),
                 ModelArchitecture.SmolLM3 => WithSmolLM3Fields(config),
                 ModelArchitecture.Olmo2 => WithOlmo2Fields(config),
+                ModelArchitecture.Olmo3 => WithOlmo3Fields(WithOlmo2Fields(config)),
                 _ => config,
             };
             config = WithLayerTypes(config);
@@ -733,6 +746,21 @@ public sealed record ModelConfig
         {
             var bias = OptionalBool("attention_bias") ?? false;
             return c with { AttentionBias = bias, AttentionOutputBias = bias };
+        }
+
+        /// <summary>
+        /// Olmo3Config's window: sliding_window (4096) in every layer but each fourth, unless layer_types (read after
+        /// this) says otherwise.
+        /// </summary>
+        private ModelConfig WithOlmo3Fields(ModelConfig c)
+        {
+            var window = Take("sliding_window", out var w) ? NullableInt("sliding_window", w) : 4096;
+            return c with
+            {
+                SlidingWindow = window,
+                UseSlidingWindow = window is not null,
+                SlidingLayers = [.. Enumerable.Range(0, c.NumHiddenLayers).Select(i => window is not null && (i + 1) % 4 != 0)],
+            };
         }
 
         private ModelConfig WithWindow(ModelConfig c, int? defaultWindow)
@@ -833,7 +861,7 @@ public sealed record ModelConfig
                 throw Error(source, $"layer type '{unknown}' is not supported; supported: full_attention, sliding_attention");
             }
 
-            if (c.IsGemma)
+            if (c.HasLayerWindowFlags)
             {
                 var sliding = types.Select(t => t == "sliding_attention").ToImmutableArray();
                 if (sliding.Contains(true) && c.SlidingWindow is null)

@@ -63,7 +63,7 @@ public sealed partial class ModelTensorLayout
         for (var i = 0; i < config.NumHiddenLayers; i++)
         {
             var p = string.Create(CultureInfo.InvariantCulture, $"model.layers.{i}.");
-            var olmo2 = config.Architecture == ModelArchitecture.Olmo2;
+            var olmo2 = config.IsOlmo;
             if (!olmo2)
             {
                 // OLMo 2 norms only the sublayers' outputs.

@@ -3,7 +3,7 @@ using FuseChat.Fusion.Checkpoints;
 namespace FuseChat.Fusion.Models;
 
 /// <summary>
-/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral, Qwen2-MoE, Qwen3-MoE, Gemma2, Gemma3, Phi3, SmolLM3 and OLMo 2 share this skeleton).
+/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral, Qwen2-MoE, Qwen3-MoE, Gemma2, Gemma3, Phi3, SmolLM3, OLMo 2 and OLMo 3 share this skeleton).
 /// Hugging Face config.json files map onto it; tiny ones are written by hand for tests and demos.
 /// </summary>
 public sealed record DecoderConfig
@@ -187,12 +187,12 @@ public sealed record DecoderConfig
             SparseLayers = config.IsQwenMoe ? config.SparseLayers : null,
             RotaryLayers = config.RotaryLayers.IsEmpty ? null : config.RotaryLayers,
             ExpertLayout = config.IsQwenMoe ? ExpertLayout.Qwen : ExpertLayout.Mixtral,
-            SlidingLayers = gemma ? config.SlidingLayers : null,
+            SlidingLayers = config.HasLayerWindowFlags ? config.SlidingLayers : null,
             Activation = activation,
             QueryKeyNorm = config.Architecture is ModelArchitecture.Qwen3 or ModelArchitecture.Qwen3Moe or ModelArchitecture.Gemma3,
             LocalRopeTheta = config.LocalRopeTheta,
             GemmaNorms = gemma,
-            OutputNormsOnly = config.Architecture == ModelArchitecture.Olmo2,
+            OutputNormsOnly = config.IsOlmo,
             AttentionScale = config.QueryPreAttnScalar is { } scalar ? 1 / Math.Sqrt(scalar) : null,
             AttentionSoftcap = config.AttnLogitSoftcapping,
             FinalSoftcap = config.FinalLogitSoftcapping,

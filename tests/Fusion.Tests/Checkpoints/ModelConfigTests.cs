@@ -140,6 +140,27 @@ public class ModelConfigTests
     }
 
     [Fact]
+    public void Olmo3SlidesInThreeLayersOfFourUnlessLayerTypesSayOtherwise()
+    {
+        const string json = """
+            {"architectures": ["Olmo3ForCausalLM"], "vocab_size": 100278, "hidden_size": 64, "intermediate_size": 128,
+             "num_hidden_layers": 8, "num_attention_heads": 4}
+            """;
+        var c = ModelConfig.Parse(json);
+        Assert.Equal([3, 7], Enumerable.Range(0, 8).Where(i => !c.SlidingLayers[i]));
+        Assert.Equal((4096, 1e-5), (c.EffectiveSlidingWindow!.Value, c.RmsNormEps));
+        Assert.Equal(c, ModelConfig.Parse(c.ToJson()));
+        var decoder = DecoderConfig.From(c);
+        Assert.Equal((true, true, false), (decoder.OutputNormsOnly, decoder.Slides(0), decoder.Slides(3)));
+
+        var full = ModelConfig.Parse(json.Replace("\"num_attention_heads\": 4", "\"num_attention_heads\": 4, \"sliding_window\": null", StringComparison.Ordinal));
+        Assert.Null(full.EffectiveSlidingWindow);
+        var listed = ModelConfig.Parse(json.Replace("\"num_attention_heads\": 4", "\"num_attention_heads\": 4, \"layer_types\": [" +
+            string.Join(", ", Enumerable.Range(0, 8).Select(i => i < 2 ? "\"full_attention\"" : "\"sliding_attention\"")) + "]", StringComparison.Ordinal));
+        Assert.Equal([false, false, true, true, true, true, true, true], listed.SlidingLayers.ToArray());
+    }
+
+    [Fact]
     public void QwenMoeDenseLayersFollowTheSparseStepAndMlpOnlyLayers()
     {
         var json = ConfigSamples.With(ConfigSamples.With(ConfigSamples.Qwen3_30B_A3B, "num_hidden_layers", "6"), "decoder_sparse_step", "2");

@@ -88,6 +88,7 @@ public sealed class TransformersLoadsMergeTests(TransformersParityFixture fixtur
     [InlineData("qwen2-moe", "Qwen2MoeForCausalLM")]
     [InlineData("smollm3", "SmolLM3ForCausalLM")]
     [InlineData("olmo2", "Olmo2ForCausalLM")]
+    [InlineData("olmo3", "Olmo3ForCausalLM")]
     public void TransformersLoadsATargetWeSaved(string family, string className)
     {
         var python = fixture.Python;

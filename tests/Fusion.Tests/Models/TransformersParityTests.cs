@@ -65,7 +65,7 @@ public sealed class TransformersParityFixture : IDisposable
 public sealed class TransformersParityTests(TransformersParityFixture fixture, ITestOutputHelper output) : IClassFixture<TransformersParityFixture>
 {
     /// <summary>One folder of each family, and Qwen2 with a window from its second layer on (the linear-RoPE Llama is tested by the logits alone).</summary>
-    public static TheoryData<string> Families => ["llama", "mistral", "qwen2", "mixtral", "qwen2-sliding", "gemma2", "qwen3", "phi3", "phi3-longrope", "gemma3", "gemma3-vision", "mistral3-vision", "qwen3-moe", "qwen2-moe", "smollm3", "olmo2"];
+    public static TheoryData<string> Families => ["llama", "mistral", "qwen2", "mixtral", "qwen2-sliding", "gemma2", "qwen3", "phi3", "phi3-longrope", "gemma3", "gemma3-vision", "mistral3-vision", "qwen3-moe", "qwen2-moe", "smollm3", "olmo2", "olmo3"];
 
     /// <summary>The families and what each exercises; make_fixtures.py writes one folder per name.</summary>
     [Theory]
@@ -89,6 +89,7 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
     [InlineData("qwen2-moe", ModelArchitecture.Qwen2Moe)]
     [InlineData("smollm3", ModelArchitecture.SmolLM3)]
     [InlineData("olmo2", ModelArchitecture.Olmo2)]
+    [InlineData("olmo3", ModelArchitecture.Olmo3)]
     public void LogitsMatchTransformers(string family, ModelArchitecture architecture)
     {
         var folder = fixture.Folder(family);
@@ -255,6 +256,11 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
                 break;
             case "olmo2":
                 Assert.Equal((500000.0, false, 1e-5), (config.RopeTheta, config.TieWordEmbeddings, config.RmsNormEps));
+                Assert.True(DecoderConfig.From(config).OutputNormsOnly);
+                break;
+            case "olmo3":
+                Assert.Equal([true, false], config.SlidingLayers.ToArray());
+                Assert.Equal(8, config.EffectiveSlidingWindow);
                 Assert.True(DecoderConfig.From(config).OutputNormsOnly);
                 break;
             case "smollm3":

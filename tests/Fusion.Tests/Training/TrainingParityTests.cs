@@ -39,6 +39,7 @@ public sealed class TrainingParityTests(TransformersParityFixture fixture, ITest
     [InlineData("qwen2-moe")]
     [InlineData("smollm3")]
     [InlineData("olmo2")]
+    [InlineData("olmo3")]
     public void TrainingMatchesPyTorch(string family)
     {
         var python = fixture.Python;
