@@ -1177,15 +1177,15 @@ public sealed record ModelConfig
                 return ParseYarn(key, value);
             }
 
-            if (type is not ("linear" or "llama3"))
+            if (type is not ("linear" or "llama3" or "dynamic"))
             {
-                throw Error(source, $"{key} type '{type ?? "(missing)"}' is not supported; supported: default, linear (with a factor), llama3, yarn, longrope (Phi3)");
+                throw Error(source, $"{key} type '{type ?? "(missing)"}' is not supported; supported: default, linear (with a factor), llama3, yarn, dynamic, longrope (Phi3)");
             }
 
             var factor = Positive("factor");
-            if (type == "linear")
+            if (type is "linear" or "dynamic")
             {
-                return new RopeScaling("linear", factor);
+                return new RopeScaling(type, factor);
             }
 
             var low = Positive("low_freq_factor");

@@ -7,10 +7,11 @@ namespace FuseChat.Fusion.Checkpoints;
 /// (Phi-3.5, Phi-3 128k, Phi-4-mini: each frequency divided by its own short factor, or long factor once a forward
 /// pass reaches past the original context length, and cos and sin scaled by <see cref="AttentionScaling"/>) and "yarn"
 /// (YaRN, as Qwen2.5 and Qwen3 document for long contexts: high frequencies kept, low ones divided by the factor, a
-/// linear ramp between set by beta_fast and beta_slow, cos and sin scaled by <see cref="AttentionScaling"/>). Other
-/// types are rejected when the config is parsed.
+/// linear ramp between set by beta_fast and beta_slow, cos and sin scaled by <see cref="AttentionScaling"/>) and
+/// "dynamic" (dynamic NTK, as InternLM2.5 uses: the plain rotation within max_position_embeddings, a larger base for
+/// a pass that reaches past it, see <see cref="DynamicBase"/>). Other types are rejected when the config is parsed.
 /// </summary>
-/// <param name="Type">The scaling type: "linear", "llama3", "longrope" or "yarn".</param>
+/// <param name="Type">The scaling type: "linear", "llama3", "longrope", "yarn" or "dynamic".</param>
 /// <param name="Factor">Scaling factor, greater than zero.</param>
 public sealed record RopeScaling(string Type, double Factor)
 {
@@ -81,6 +82,14 @@ public sealed record RopeScaling(string Type, double Factor)
     public int? LongFactorsPast => Type == "longrope" ? OriginalMaxPositionEmbeddings : null;
 
     /// <summary>
+    /// dynamic: the rotary base of a pass whose positions reach <paramref name="length"/> past
+    /// <paramref name="maxPositions"/> (transformers' _compute_dynamic_ntk_parameters):
+    /// theta * (factor * length / maxPositions - (factor - 1))^(d / (d - 2)) for a rotary width d.
+    /// </summary>
+    public static double DynamicBase(double theta, double factor, int rotaryDim, long length, int maxPositions) =>
+        theta * Math.Pow(factor * length / maxPositions - (factor - 1), rotaryDim / (rotaryDim - 2.0));
+
+    /// <summary>
     /// The rotary inverse frequencies 1 / theta^(2i / headDim), i &lt; headDim / 2, scaled as
     /// <paramref name="scaling"/> says (transformers' _compute_linear_scaling_rope_parameters and
     /// _compute_llama3_parameters), in float64.
@@ -109,6 +118,8 @@ public sealed record RopeScaling(string Type, double Factor)
                 "llama3" => scaling.Llama3(f),
                 "longrope" => 1.0 / (longropeFactors![i] * power),
                 "yarn" => scaling.Yarn(f, Math.Clamp((i - low) / (high - low), 0, 1)),
+                // Within max_position_embeddings dynamic NTK is the plain rotation; RotaryEmbedding rebases longer passes.
+                "dynamic" => f,
                 _ => throw new NotSupportedException($"rope scaling type '{scaling.Type}' is not supported"),
             };
         }

@@ -29,7 +29,7 @@ public sealed class LlamaModel : Module
         backbone = RegisterModule("model", new LlamaBackbone(config, dtype, device));
         if (!config.TieEmbeddings)
             lmHead = RegisterModule("lm_head", new Linear(config.HiddenSize, config.VocabSize, dtype: dtype, device: device));
-        rotary = new RotaryEmbedding(config.EffectiveRotaryDim, config.RopeTheta, config.RopeScaling);
+        rotary = new RotaryEmbedding(config.EffectiveRotaryDim, config.RopeTheta, config.RopeScaling, config.MaxPositions);
         if (config.LocalRopeTheta is { } local) localRotary = new RotaryEmbedding(config.EffectiveRotaryDim, local);
     }
 

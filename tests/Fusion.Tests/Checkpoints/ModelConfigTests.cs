@@ -240,10 +240,14 @@ public class ModelConfigTests
         var linear = ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Llama2_7B, "rope_scaling", """{"type": "linear", "factor": 4.0}"""));
         Assert.Equal(new RopeScaling("linear", 4.0), linear.RopeScaling);
 
+        var dynamic = ModelConfig.Parse(ConfigSamples.With(ConfigSamples.Llama2_7B, "rope_scaling", """{"type": "dynamic", "factor": 2.0}"""));
+        Assert.Equal(new RopeScaling("dynamic", 2.0), dynamic.RopeScaling);
+        Assert.Equal(dynamic, ModelConfig.Parse(dynamic.ToJson()));
+
         var e = Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(
-            ConfigSamples.With(ConfigSamples.Llama2_7B, "rope_scaling", """{"rope_type": "dynamic", "factor": 8.0}"""), "/models/dynamic/config.json"));
-        Assert.Contains("/models/dynamic/config.json", e.Message, StringComparison.Ordinal);
-        Assert.Contains("rope_scaling type 'dynamic' is not supported", e.Message, StringComparison.Ordinal);
+            ConfigSamples.With(ConfigSamples.Llama2_7B, "rope_scaling", """{"rope_type": "ntk-by-parts", "factor": 8.0}"""), "/models/ntk/config.json"));
+        Assert.Contains("/models/ntk/config.json", e.Message, StringComparison.Ordinal);
+        Assert.Contains("rope_scaling type 'ntk-by-parts' is not supported", e.Message, StringComparison.Ordinal);
         Assert.Contains("linear", e.Message, StringComparison.Ordinal);
     }
 
@@ -301,8 +305,8 @@ public class ModelConfigTests
 
         Assert.Contains("rope_theta 10000 disagrees with rope_parameters.rope_theta 500000", Reject(ConfigSamples.With(
             ConfigSamples.Mistral7B, "rope_parameters", """{"rope_theta": 500000.0, "rope_type": "default"}""")), StringComparison.Ordinal);
-        Assert.Contains("rope_parameters type 'dynamic' is not supported", Reject(ConfigSamples.With(
-            v5, "rope_parameters", """{"rope_theta": 1000000.0, "rope_type": "dynamic", "factor": 4.0}""")), StringComparison.Ordinal);
+        Assert.Contains("rope_parameters type 'ntk-by-parts' is not supported", Reject(ConfigSamples.With(
+            v5, "rope_parameters", """{"rope_theta": 1000000.0, "rope_type": "ntk-by-parts", "factor": 4.0}""")), StringComparison.Ordinal);
         Assert.Contains("rope_parameters per layer type (full_attention, sliding_attention) are not supported", Reject(ConfigSamples.With(
             v5, "rope_parameters", """{"full_attention": {"rope_theta": 1000000.0}, "sliding_attention": {"rope_theta": 10000.0}}""")), StringComparison.Ordinal);
         Assert.Contains("rope_parameters.rope_theta must be a positive number", Reject(ConfigSamples.With(

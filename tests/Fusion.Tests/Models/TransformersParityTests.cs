@@ -65,7 +65,7 @@ public sealed class TransformersParityFixture : IDisposable
 public sealed class TransformersParityTests(TransformersParityFixture fixture, ITestOutputHelper output) : IClassFixture<TransformersParityFixture>
 {
     /// <summary>One folder of each family, and Qwen2 with a window from its second layer on (the linear-RoPE Llama is tested by the logits alone).</summary>
-    public static TheoryData<string> Families => ["llama", "mistral", "qwen2", "mixtral", "qwen2-sliding", "gemma2", "qwen3", "phi3", "phi3-longrope", "gemma3", "gemma3-vision", "mistral3-vision", "qwen3-moe", "qwen2-moe", "smollm3", "olmo2", "olmo3"];
+    public static TheoryData<string> Families => ["llama", "llama-dynamic", "mistral", "qwen2", "mixtral", "qwen2-sliding", "gemma2", "qwen3", "phi3", "phi3-longrope", "gemma3", "gemma3-vision", "mistral3-vision", "qwen3-moe", "qwen2-moe", "smollm3", "olmo2", "olmo3"];
 
     /// <summary>The families and what each exercises; make_fixtures.py writes one folder per name.</summary>
     [Theory]
@@ -73,6 +73,7 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
     [InlineData("llama-rope-linear", ModelArchitecture.Llama)]
     [InlineData("llama3-rope", ModelArchitecture.Llama)]
     [InlineData("llama-yarn", ModelArchitecture.Llama)]
+    [InlineData("llama-dynamic", ModelArchitecture.Llama)]
     [InlineData("llama-variants", ModelArchitecture.Llama)]
     [InlineData("mistral", ModelArchitecture.Mistral)]
     [InlineData("qwen2", ModelArchitecture.Qwen2)]
@@ -206,6 +207,9 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
             case "llama-yarn":
                 Assert.Equal(new RopeScaling("yarn", 4.0) { OriginalMaxPositionEmbeddings = 64, Mscale = 1.0, MscaleAllDim = 0.5 }, config.RopeScaling);
                 Assert.Equal((0.1 * Math.Log(4) + 1) / (0.05 * Math.Log(4) + 1), config.RopeScaling!.AttentionScaling, 12);
+                break;
+            case "llama-dynamic":
+                Assert.Equal((new RopeScaling("dynamic", 2.0), 12), (config.RopeScaling, config.MaxPositionEmbeddings));
                 break;
             case "llama-variants":
                 Assert.Equal((true, true, true, 16), (config.AttentionBias, config.MlpBias, config.TieWordEmbeddings, config.HeadDim));
