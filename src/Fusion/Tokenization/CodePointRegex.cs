@@ -14,7 +14,7 @@ namespace FuseChat.Fusion.Tokenization;
 /// Supported: literals and escapes (\r \n \t \f \v \e \0 \xHH \x{H..} \uHHHH, escaped punctuation), . (not \n),
 /// \s \S \d \D \w \W \h \H, \p{..} and \P{..} with general categories and their one-letter groups, classes with
 /// ranges and negation, groups (capturing, (?:..), (?i:..), (?i) at the start), lookahead (?=..) (?!..), anchors
-/// ^ $ \A \z, and the quantifiers ? * + {n} {n,} {n,m} with lazy and possessive forms. Anything else raises
+/// \A \z (not ^ and $, which are line anchors in Oniguruma's Ruby syntax), and the quantifiers ? * + {n} {n,} {n,m} with lazy and possessive forms. Anything else raises
 /// <see cref="NotSupportedException"/> at parse time, so that the caller can keep .NET's regex.
 /// </remarks>
 internal sealed class CodePointRegex
@@ -267,10 +267,9 @@ internal sealed class CodePointRegex
                     return Class();
                 case '.':
                     return new CharSet(x => x != '\n');
-                case '^':
-                    return new Anchor(start: true);
-                case '$':
-                    return new Anchor(start: false);
+                case '^' or '$':
+                    // Oniguruma's (Ruby syntax) line anchors differ from .NET's; such patterns keep .NET's regex.
+                    throw Unsupported($"the line anchor '{c}'");
                 case '\\':
                     return Escape(inClass: false) switch
                     {

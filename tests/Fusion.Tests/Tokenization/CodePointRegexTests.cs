@@ -13,7 +13,7 @@ public sealed class CodePointRegexTests
         @"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+",
         @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
         @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+",
-        @"[\r\n]|\s?[A-Za-zÀ-ÖØ-öø-ʯ]+|\s?[!-/:-~]+|\s+$|[一-龥가-힣]+|\p{N}+",
+        @"[\r\n]|\s?[A-Za-zÀ-ÖØ-öø-ʯ]+|\s?[!-/:-~]+|\s+\z|[一-龥가-힣]+|\p{N}+",
         @"\d{1,3}(?=(?:\d{3})*(?!\d))|[\p{L}\p{Nd}]+?(?=\s)|(?:ab)+|.+?|\S",
     ];
 
@@ -77,6 +77,7 @@ public sealed class CodePointRegexTests
     [InlineData(@"(?<name>a)", "group '(?<'")]
     [InlineData(@"[[:alpha:]]", "nested class")]
     [InlineData(@"\p{Greek}", @"property \p{Greek}")]
+    [InlineData(@"\s+$", "line anchor '$'")]
     public void ConstructsOutsideTheSubsetAreRefusedByName(string pattern, string named)
     {
         var e = Assert.Throws<NotSupportedException>(() => CodePointRegex.Parse(pattern));
