@@ -70,4 +70,11 @@ public enum ModelArchitecture
     /// four (layer_types).
     /// </summary>
     Olmo3,
+
+    /// <summary>
+    /// Exaone4ForCausalLM (model_type "exaone4"; EXAONE 4.0 1.2B and 32B): norms on the sublayers' outputs only (as
+    /// OLMo 2), RMSNorm on each query and key head (as Qwen3), and with a window, three sliding layers to one global
+    /// layer that has no rotary positions.
+    /// </summary>
+    Exaone4,
 }

@@ -9,7 +9,7 @@ namespace FuseChat.Fusion.Checkpoints;
 
 /// <summary>
 /// The parts of a Hugging Face config.json that FuseChat needs to build and check a model, for
-/// Llama, Mistral, Qwen2, Mixtral, Gemma2, Gemma3, Qwen3, Phi3, Qwen2-MoE, Qwen3-MoE, SmolLM3, OLMo 2 and OLMo 3 causal LMs. Fields the type does not model are kept verbatim
+/// Llama, Mistral, Qwen2, Mixtral, Gemma2, Gemma3, Qwen3, Phi3, Qwen2-MoE, Qwen3-MoE, SmolLM3, OLMo 2, OLMo 3 and EXAONE 4 causal LMs. Fields the type does not model are kept verbatim
 /// in <see cref="ExtraFields"/> so that <see cref="ToJson"/> writes back an equivalent file.
 /// </summary>
 /// <remarks>
@@ -36,6 +36,7 @@ public sealed record ModelConfig
         (ModelArchitecture.SmolLM3, "SmolLM3ForCausalLM", "smollm3"),
         (ModelArchitecture.Olmo2, "Olmo2ForCausalLM", "olmo2"),
         (ModelArchitecture.Olmo3, "Olmo3ForCausalLM", "olmo3"),
+        (ModelArchitecture.Exaone4, "Exaone4ForCausalLM", "exaone4"),
     ];
 
     /// <summary>The Hugging Face class names FuseChat supports, e.g. "LlamaForCausalLM".</summary>
@@ -132,7 +133,7 @@ public sealed record ModelConfig
     public bool IsOlmo => Architecture is ModelArchitecture.Olmo2 or ModelArchitecture.Olmo3;
 
     /// <summary>Whether each layer's window is set by a flag (<see cref="SlidingLayers"/>): Gemma2, Gemma3 and OLMo 3.</summary>
-    public bool HasLayerWindowFlags => IsGemma || Architecture == ModelArchitecture.Olmo3;
+    public bool HasLayerWindowFlags => IsGemma || Architecture is ModelArchitecture.Olmo3 or ModelArchitecture.Exaone4;
 
     /// <summary>
     /// Gemma3: the rotary base of the sliding layers (rope_local_base_freq, 10000); the global layers use
@@ -211,8 +212,9 @@ public sealed record ModelConfig
     public double? RouterJitterNoise { get; init; }
 
     /// <summary>
-    /// SmolLM3: which layers rotate their queries and keys (no_rope_layers: 1 rotates, 0 is a "NoPE" layer; by default
-    /// every no_rope_layer_interval-th layer, the fourth, does not). Empty for the other families, where all rotate.
+    /// Which layers rotate their queries and keys. SmolLM3: no_rope_layers (1 rotates, 0 is a "NoPE" layer; by default
+    /// every no_rope_layer_interval-th layer, the fourth, does not); EXAONE 4 with a window: its sliding layers only
+    /// (derived, not written). Empty for the other families, where all rotate.
     /// </summary>
     public ImmutableArray<bool> RotaryLayers { get; init; } = [];
 
@@ -455,8 +457,12 @@ public sealed record ModelConfig
             case ModelArchitecture.Olmo2:
                 Put("attention_bias", AttentionBias);
                 break;
-            case ModelArchitecture.Olmo3:
-                Put("attention_bias", AttentionBias);
+            case ModelArchitecture.Olmo3 or ModelArchitecture.Exaone4:
+                if (Architecture == ModelArchitecture.Olmo3)
+                {
+                    Put("attention_bias", AttentionBias);
+                }
+
                 Put("sliding_window", SlidingWindow);
                 fields["layer_types"] = "[" + string.Join(", ", SlidingLayers.Select(l => l ? "\"sliding_attention\"" : "\"full_attention\"")) + "]";
                 break;
@@ -635,13 +641,13 @@ public sealed record ModelConfig
                 HeadDim = headDim ?? hidden / heads,
                 // Gemma2 reads hidden_activation (older exports also carry a hidden_act, kept as written).
                 HiddenAct = isGemma ? OptionalString("hidden_activation") ?? Peek("hidden_act") ?? "gelu_pytorch_tanh" : OptionalString("hidden_act") ?? "silu",
-                RmsNormEps = OptionalDouble("rms_norm_eps") ?? (isMixtral || architecture is ModelArchitecture.Olmo2 or ModelArchitecture.Olmo3 ? 1e-5 : 1e-6),
+                RmsNormEps = OptionalDouble("rms_norm_eps") ?? (isMixtral || architecture is ModelArchitecture.Olmo2 or ModelArchitecture.Olmo3 or ModelArchitecture.Exaone4 ? 1e-5 : 1e-6),
                 RopeTheta = ropeTheta,
                 RopeScaling = ropeScaling,
                 PartialRotaryFactor = partialRotary,
                 MaxPositionEmbeddings = OptionalInt("max_position_embeddings") ?? architecture switch
                 {
-                    ModelArchitecture.Llama or ModelArchitecture.Olmo2 or ModelArchitecture.Olmo3 => 2048,
+                    ModelArchitecture.Llama or ModelArchitecture.Olmo2 or ModelArchitecture.Olmo3 or ModelArchitecture.Exaone4 => 2048,
                     ModelArchitecture.Qwen2 or ModelArchitecture.Qwen3 or ModelArchitecture.Qwen2Moe or ModelArchitecture.Qwen3Moe => 32768,
                     ModelArchitecture.Gemma2 => 8192,
                     ModelArchitecture.Gemma3 => 131072,
@@ -670,9 +676,16 @@ public sealed record ModelConfig
                 ModelArchitecture.SmolLM3 => WithSmolLM3Fields(config),
                 ModelArchitecture.Olmo2 => WithOlmo2Fields(config),
                 ModelArchitecture.Olmo3 => WithOlmo3Fields(WithOlmo2Fields(config)),
+                ModelArchitecture.Exaone4 => WithExaone4Fields(config),
                 _ => config,
             };
             config = WithLayerTypes(config);
+            if (architecture == ModelArchitecture.Exaone4 && config.SlidingWindow is not null)
+            {
+                // EXAONE 4's global layers have no rotary positions when the model has a window.
+                config = config with { RotaryLayers = config.SlidingLayers };
+            }
+
             var rotaryHalf = (int)(config.HeadDim * config.PartialRotaryFactor) / 2;
             if (config.RopeScaling is { Type: "longrope", ShortFactor: { } factors } && factors.Count != rotaryHalf)
             {
@@ -760,6 +773,40 @@ public sealed record ModelConfig
                 SlidingWindow = window,
                 UseSlidingWindow = window is not null,
                 SlidingLayers = [.. Enumerable.Range(0, c.NumHiddenLayers).Select(i => window is not null && (i + 1) % 4 != 0)],
+            };
+        }
+
+        /// <summary>
+        /// Exaone4Config's window: sliding_window (4096) in the layers sliding_window_pattern marks (an int n: all but
+        /// every n-th, 4 by default; a string such as "LLLG": L local, G global, repeated, the last layer global),
+        /// unless layer_types (read after this) says otherwise. The pattern is left in the file as written.
+        /// </summary>
+        private ModelConfig WithExaone4Fields(ModelConfig c)
+        {
+            var window = Take("sliding_window", out var w) ? NullableInt("sliding_window", w) : 4096;
+            var layers = c.NumHiddenLayers;
+            Func<int, bool> slides = i => (i + 1) % 4 != 0;
+            if (root.TryGetProperty("sliding_window_pattern", out var pattern))
+            {
+                if (pattern.ValueKind == JsonValueKind.Number && pattern.TryGetInt32(out var every) && every > 0)
+                {
+                    slides = i => (i + 1) % every != 0;
+                }
+                else if (pattern.ValueKind == JsonValueKind.String && pattern.GetString() is { Length: > 0 } letters && letters.All(l => l is 'L' or 'G'))
+                {
+                    slides = i => i != layers - 1 && letters[i % letters.Length] == 'L';
+                }
+                else if (pattern.ValueKind != JsonValueKind.Null)
+                {
+                    throw Error(source, $"sliding_window_pattern must be a positive integer or a string of L and G, found {pattern.GetRawText()}");
+                }
+            }
+
+            return c with
+            {
+                SlidingWindow = window,
+                UseSlidingWindow = window is not null,
+                SlidingLayers = [.. Enumerable.Range(0, layers).Select(i => window is not null && slides(i))],
             };
         }
 

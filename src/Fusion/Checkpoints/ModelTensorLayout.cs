@@ -63,10 +63,11 @@ public sealed partial class ModelTensorLayout
         for (var i = 0; i < config.NumHiddenLayers; i++)
         {
             var p = string.Create(CultureInfo.InvariantCulture, $"model.layers.{i}.");
-            var olmo2 = config.IsOlmo;
+            var exaone = config.Architecture == ModelArchitecture.Exaone4;
+            var olmo2 = config.IsOlmo || exaone;
             if (!olmo2)
             {
-                // OLMo 2 norms only the sublayers' outputs.
+                // OLMo 2, OLMo 3 and EXAONE 4 norm only the sublayers' outputs.
                 Add(p + "input_layernorm.weight", hidden);
             }
 
@@ -96,7 +97,7 @@ public sealed partial class ModelTensorLayout
                 Add(p + "self_attn.o_proj.bias", hidden);
             }
 
-            if (config.Architecture is ModelArchitecture.Qwen3 or ModelArchitecture.Qwen3Moe or ModelArchitecture.Gemma3)
+            if (config.Architecture is ModelArchitecture.Qwen3 or ModelArchitecture.Qwen3Moe or ModelArchitecture.Gemma3 || exaone)
             {
                 Add(p + "self_attn.q_norm.weight", config.HeadDim);
                 Add(p + "self_attn.k_norm.weight", config.HeadDim);

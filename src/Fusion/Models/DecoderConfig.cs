@@ -3,7 +3,7 @@ using FuseChat.Fusion.Checkpoints;
 namespace FuseChat.Fusion.Models;
 
 /// <summary>
-/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral, Qwen2-MoE, Qwen3-MoE, Gemma2, Gemma3, Phi3, SmolLM3, OLMo 2 and OLMo 3 share this skeleton).
+/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral, Qwen2-MoE, Qwen3-MoE, Gemma2, Gemma3, Phi3, SmolLM3, OLMo 2, OLMo 3 and EXAONE 4 share this skeleton).
 /// Hugging Face config.json files map onto it; tiny ones are written by hand for tests and demos.
 /// </summary>
 public sealed record DecoderConfig
@@ -102,11 +102,14 @@ public sealed record DecoderConfig
     public bool GemmaNorms { get; init; }
 
     /// <summary>
-    /// OLMo 2's layout: no norm on a sublayer's input, one on its output before the residual add (post_attention_layernorm,
-    /// post_feedforward_layernorm); RMSNorm over the whole query and key projections (with <see cref="QueryKeyNorm"/>
-    /// unset); and every norm's weight applied in fp32 before rounding.
+    /// OLMo 2's and EXAONE 4's layout: no norm on a sublayer's input, one on its output before the residual add
+    /// (post_attention_layernorm, post_feedforward_layernorm); without <see cref="QueryKeyNorm"/> (OLMo), RMSNorm over
+    /// the whole query and key projections.
     /// </summary>
     public bool OutputNormsOnly { get; init; }
+
+    /// <summary>Every norm's weight applied in fp32 before rounding (OLMo 2 and 3); Llama rounds first, then scales.</summary>
+    public bool NormScaleInFloat32 { get; init; }
 
     /// <summary>Attention scores' scale; null for 1 / sqrt(head width) (Gemma2: query_pre_attn_scalar^-0.5).</summary>
     public double? AttentionScale { get; init; }
@@ -189,10 +192,11 @@ public sealed record DecoderConfig
             ExpertLayout = config.IsQwenMoe ? ExpertLayout.Qwen : ExpertLayout.Mixtral,
             SlidingLayers = config.HasLayerWindowFlags ? config.SlidingLayers : null,
             Activation = activation,
-            QueryKeyNorm = config.Architecture is ModelArchitecture.Qwen3 or ModelArchitecture.Qwen3Moe or ModelArchitecture.Gemma3,
+            QueryKeyNorm = config.Architecture is ModelArchitecture.Qwen3 or ModelArchitecture.Qwen3Moe or ModelArchitecture.Gemma3 or ModelArchitecture.Exaone4,
             LocalRopeTheta = config.LocalRopeTheta,
             GemmaNorms = gemma,
-            OutputNormsOnly = config.IsOlmo,
+            OutputNormsOnly = config.IsOlmo || config.Architecture == ModelArchitecture.Exaone4,
+            NormScaleInFloat32 = config.IsOlmo,
             AttentionScale = config.QueryPreAttnScalar is { } scalar ? 1 / Math.Sqrt(scalar) : null,
             AttentionSoftcap = config.AttnLogitSoftcapping,
             FinalSoftcap = config.FinalLogitSoftcapping,
@@ -233,7 +237,7 @@ public sealed record DecoderConfig
         if (SharedExpertIntermediateSize < 0) problems.Add($"shared expert width must be 0 (none) or positive, got {SharedExpertIntermediateSize}");
         if (RotaryLayers is { } rotary && rotary.Count != Layers) problems.Add($"{rotary.Count} rotary-layer flags for {Layers} layers");
         if (SparseLayers is { } sparse && sparse.Count != Layers) problems.Add($"{sparse.Count} sparse-layer flags for {Layers} layers");
-        if (OutputNormsOnly && (GemmaNorms || QueryKeyNorm)) problems.Add("OLMo 2's output-only norms exclude Gemma's norms and per-head query/key norms");
+        if (OutputNormsOnly && GemmaNorms) problems.Add("output-only norms (OLMo 2, EXAONE 4) exclude Gemma's norms");
         if (SharedExpertIntermediateSize > 0 && ExpertLayout != ExpertLayout.Qwen) problems.Add("a shared expert needs the Qwen expert layout");
         if (LocalRopeTheta is <= 0) problems.Add($"local rotary base must be positive, got {LocalRopeTheta}");
         if (RopeScaling is { Factor: <= 0 }) problems.Add($"rope scaling factor must be positive, got {RopeScaling.Factor}");

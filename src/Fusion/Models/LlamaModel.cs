@@ -186,7 +186,7 @@ internal sealed class LlamaBackbone : Module
 /// <summary>
 /// RMSNorm as the family stores it: x / rms(x) * w (Llama: normalised in fp32, rounded, then scaled); with
 /// <see cref="DecoderConfig.GemmaNorms"/> x / rms(x) * (1 + w), all in fp32 before rounding (Gemma); with
-/// <see cref="DecoderConfig.OutputNormsOnly"/> x / rms(x) * w, all in fp32 before rounding (OLMo 2).
+/// <see cref="DecoderConfig.NormScaleInFloat32"/> x / rms(x) * w, all in fp32 before rounding (OLMo 2).
 /// </summary>
 internal sealed class DecoderNorm : Module
 {
@@ -197,7 +197,7 @@ internal sealed class DecoderNorm : Module
     {
         eps = config.RmsNormEps;
         unitOffset = config.GemmaNorms;
-        scaleInFloat32 = config.GemmaNorms || config.OutputNormsOnly;
+        scaleInFloat32 = config.GemmaNorms || config.NormScaleInFloat32;
         Weight = RegisterParameter("weight", unitOffset ? Tensor.Zeros([dim], dtype, device) : Tensor.Ones([dim], dtype, device));
     }
 

@@ -44,6 +44,8 @@ public static class TinyModelFolder
             ModelArchitecture.SmolLM3 => ("SmolLM3ForCausalLM", "smollm3", """, "no_rope_layer_interval": 2 """),
             ModelArchitecture.Olmo2 => ("Olmo2ForCausalLM", "olmo2", ""),
             ModelArchitecture.Olmo3 => ("Olmo3ForCausalLM", "olmo3", """, "sliding_window": 32 """),
+            // One sliding layer to one global one without rotary positions.
+            ModelArchitecture.Exaone4 => ("Exaone4ForCausalLM", "exaone4", """, "sliding_window": 32, "sliding_window_pattern": 2 """),
             _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, "not a supported architecture"),
         };
         var config = ModelConfig.Parse($$"""

@@ -160,6 +160,32 @@ public class ModelConfigTests
         Assert.Equal([false, false, true, true, true, true, true, true], listed.SlidingLayers.ToArray());
     }
 
+    [Theory]
+    [InlineData("\"LLLG\"", new[] { 3, 7 })]
+    [InlineData("4", new[] { 3, 7 })]
+    [InlineData("\"LG\"", new[] { 1, 3, 5, 7 })]
+    // A string pattern leaves the last layer global, whatever its letter.
+    [InlineData("\"LLL\"", new[] { 7 })]
+    public void Exaone4sGlobalLayersFollowItsPatternAndHaveNoRotaryPositions(string pattern, int[] global)
+    {
+        string Json(string window) => $$"""
+            {"architectures": ["Exaone4ForCausalLM"], "vocab_size": 102400, "hidden_size": 64, "intermediate_size": 128,
+             "num_hidden_layers": 8, "num_attention_heads": 4, "head_dim": 16, "sliding_window": {{window}}, "sliding_window_pattern": {{pattern}}}
+            """;
+        var c = ModelConfig.Parse(Json("4096"));
+        Assert.Equal(global, Enumerable.Range(0, 8).Where(i => !c.SlidingLayers[i]));
+        Assert.Equal(c.SlidingLayers.ToArray(), c.RotaryLayers.ToArray());
+        Assert.Equal(c, ModelConfig.Parse(c.ToJson()));
+        Assert.Contains($"\"sliding_window_pattern\": {pattern}", c.ToJson(), StringComparison.Ordinal);
+        var decoder = DecoderConfig.From(c);
+        Assert.Equal((true, true, false), (decoder.OutputNormsOnly, decoder.QueryKeyNorm, decoder.Rotates(global[0])));
+
+        // Without a window every layer attends fully and rotates.
+        var full = ModelConfig.Parse(Json("null"));
+        Assert.Null(full.EffectiveSlidingWindow);
+        Assert.True(Enumerable.Range(0, 8).All(DecoderConfig.From(full).Rotates));
+    }
+
     [Fact]
     public void QwenMoeDenseLayersFollowTheSparseStepAndMlpOnlyLayers()
     {

@@ -89,6 +89,7 @@ public sealed class TransformersLoadsMergeTests(TransformersParityFixture fixtur
     [InlineData("smollm3", "SmolLM3ForCausalLM")]
     [InlineData("olmo2", "Olmo2ForCausalLM")]
     [InlineData("olmo3", "Olmo3ForCausalLM")]
+    [InlineData("exaone4", "Exaone4ForCausalLM")]
     public void TransformersLoadsATargetWeSaved(string family, string className)
     {
         var python = fixture.Python;

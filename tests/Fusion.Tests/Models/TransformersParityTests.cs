@@ -65,7 +65,7 @@ public sealed class TransformersParityFixture : IDisposable
 public sealed class TransformersParityTests(TransformersParityFixture fixture, ITestOutputHelper output) : IClassFixture<TransformersParityFixture>
 {
     /// <summary>One folder of each family, and Qwen2 with a window from its second layer on (the linear-RoPE Llama is tested by the logits alone).</summary>
-    public static TheoryData<string> Families => ["llama", "llama-dynamic", "mistral", "qwen2", "mixtral", "qwen2-sliding", "gemma2", "qwen3", "phi3", "phi3-longrope", "gemma3", "gemma3-vision", "mistral3-vision", "qwen3-moe", "qwen2-moe", "smollm3", "olmo2", "olmo3"];
+    public static TheoryData<string> Families => ["llama", "llama-dynamic", "mistral", "qwen2", "mixtral", "qwen2-sliding", "gemma2", "qwen3", "phi3", "phi3-longrope", "gemma3", "gemma3-vision", "mistral3-vision", "qwen3-moe", "qwen2-moe", "smollm3", "olmo2", "olmo3", "exaone4"];
 
     /// <summary>The families and what each exercises; make_fixtures.py writes one folder per name.</summary>
     [Theory]
@@ -91,6 +91,7 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
     [InlineData("smollm3", ModelArchitecture.SmolLM3)]
     [InlineData("olmo2", ModelArchitecture.Olmo2)]
     [InlineData("olmo3", ModelArchitecture.Olmo3)]
+    [InlineData("exaone4", ModelArchitecture.Exaone4)]
     public void LogitsMatchTransformers(string family, ModelArchitecture architecture)
     {
         var folder = fixture.Folder(family);
@@ -266,6 +267,12 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
                 Assert.Equal([true, false], config.SlidingLayers.ToArray());
                 Assert.Equal(8, config.EffectiveSlidingWindow);
                 Assert.True(DecoderConfig.From(config).OutputNormsOnly);
+                break;
+            case "exaone4":
+                Assert.Equal([true, false], config.SlidingLayers.ToArray());
+                Assert.Equal([true, false], config.RotaryLayers.ToArray());
+                var exaone = DecoderConfig.From(config);
+                Assert.Equal((true, true, false), (exaone.OutputNormsOnly, exaone.QueryKeyNorm, exaone.NormScaleInFloat32));
                 break;
             case "smollm3":
                 // transformers 5 writes the flags it derived from no_rope_layer_interval.

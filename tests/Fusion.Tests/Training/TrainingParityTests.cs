@@ -40,6 +40,7 @@ public sealed class TrainingParityTests(TransformersParityFixture fixture, ITest
     [InlineData("smollm3")]
     [InlineData("olmo2")]
     [InlineData("olmo3")]
+    [InlineData("exaone4")]
     public void TrainingMatchesPyTorch(string family)
     {
         var python = fixture.Python;
