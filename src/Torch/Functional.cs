@@ -68,6 +68,22 @@ public static class Functional
         Tensor.Wrap(NativeMethods.fct_sdpa(q.Handle, k.Handle, v.Handle, Tensor.OptionalHandle(mask), isCausal ? 1 : 0, scale ?? 0));
 
     /// <summary>
+    /// Rotates neighbouring pairs (x[..., 2i], x[..., 2i + 1]) by the angles of <see cref="ApplyRotary"/>'s pair i
+    /// (GLM's interleaved layout): cos and sin are the same [length, d] tables, whose first half is repeated pairwise,
+    /// in the order of operations transformers' Glm4 apply_rotary_pos_emb uses.
+    /// </summary>
+    public static Tensor ApplyInterleavedRotary(Tensor x, Tensor cos, Tensor sin)
+    {
+        var d = x.Size(-1);
+        using var scope = DisposeScope.Open();
+        var pairs = x.Reshape([.. x.Shape[..^1], d / 2, 2]);
+        var rotated = Tensor.Stack([-pairs.Select(-1, 1), pairs.Select(-1, 0)], -1).Reshape(x.Shape);
+        var cosPairs = cos.Narrow(-1, 0, d / 2).RepeatInterleave(2, -1);
+        var sinPairs = sin.Narrow(-1, 0, d / 2).RepeatInterleave(2, -1);
+        return ((x * cosPairs) + (rotated * sinPairs)).MoveToOuterScope();
+    }
+
+    /// <summary>
     /// Rotates pairs (x[..., i], x[..., i + d/2]) by position-dependent angles (rotary embeddings,
     /// Hugging Face's "rotate_half" layout). cos and sin are [length, d] and broadcast over batch and heads.
     /// </summary>

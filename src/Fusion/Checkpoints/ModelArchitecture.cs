@@ -77,4 +77,11 @@ public enum ModelArchitecture
     /// layer that has no rotary positions.
     /// </summary>
     Exaone4,
+
+    /// <summary>
+    /// Glm4ForCausalLM (model_type "glm4"; GLM-4-9B-0414, GLM-4-32B-0414, GLM-Z1): a norm on each sublayer's input and
+    /// output, q/k/v biases, gate and up in one projection, and rotary positions on half of each head in GLM's
+    /// interleaved layout (neighbouring dimensions pair up).
+    /// </summary>
+    Glm4,
 }

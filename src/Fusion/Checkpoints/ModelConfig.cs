@@ -9,7 +9,7 @@ namespace FuseChat.Fusion.Checkpoints;
 
 /// <summary>
 /// The parts of a Hugging Face config.json that FuseChat needs to build and check a model, for
-/// Llama, Mistral, Qwen2, Mixtral, Gemma2, Gemma3, Qwen3, Phi3, Qwen2-MoE, Qwen3-MoE, SmolLM3, OLMo 2, OLMo 3 and EXAONE 4 causal LMs. Fields the type does not model are kept verbatim
+/// Llama, Mistral, Qwen2, Mixtral, Gemma2, Gemma3, Qwen3, Phi3, Qwen2-MoE, Qwen3-MoE, SmolLM3, OLMo 2, OLMo 3, EXAONE 4 and GLM-4 causal LMs. Fields the type does not model are kept verbatim
 /// in <see cref="ExtraFields"/> so that <see cref="ToJson"/> writes back an equivalent file.
 /// </summary>
 /// <remarks>
@@ -37,6 +37,7 @@ public sealed record ModelConfig
         (ModelArchitecture.Olmo2, "Olmo2ForCausalLM", "olmo2"),
         (ModelArchitecture.Olmo3, "Olmo3ForCausalLM", "olmo3"),
         (ModelArchitecture.Exaone4, "Exaone4ForCausalLM", "exaone4"),
+        (ModelArchitecture.Glm4, "Glm4ForCausalLM", "glm4"),
     ];
 
     /// <summary>The Hugging Face class names FuseChat supports, e.g. "LlamaForCausalLM".</summary>
@@ -457,6 +458,10 @@ public sealed record ModelConfig
             case ModelArchitecture.Olmo2:
                 Put("attention_bias", AttentionBias);
                 break;
+            case ModelArchitecture.Glm4:
+                Put("attention_bias", AttentionBias);
+                Put("partial_rotary_factor", PartialRotaryFactor);
+                break;
             case ModelArchitecture.Olmo3 or ModelArchitecture.Exaone4:
                 if (Architecture == ModelArchitecture.Olmo3)
                 {
@@ -627,7 +632,7 @@ public sealed record ModelConfig
                 ModelArchitecture.Mixtral or ModelArchitecture.Gemma3 => 1e6,
                 ModelArchitecture.SmolLM3 => 2e6,
                 _ => 10000,
-            });
+            }, defaultPartial: architecture == ModelArchitecture.Glm4 ? 0.5 : 1);
             var config = new ModelConfig
             {
                 Architecture = architecture,
@@ -641,7 +646,12 @@ public sealed record ModelConfig
                 HeadDim = headDim ?? hidden / heads,
                 // Gemma2 reads hidden_activation (older exports also carry a hidden_act, kept as written).
                 HiddenAct = isGemma ? OptionalString("hidden_activation") ?? Peek("hidden_act") ?? "gelu_pytorch_tanh" : OptionalString("hidden_act") ?? "silu",
-                RmsNormEps = OptionalDouble("rms_norm_eps") ?? (isMixtral || architecture is ModelArchitecture.Olmo2 or ModelArchitecture.Olmo3 or ModelArchitecture.Exaone4 ? 1e-5 : 1e-6),
+                RmsNormEps = OptionalDouble("rms_norm_eps") ?? architecture switch
+                {
+                    ModelArchitecture.Mixtral or ModelArchitecture.Olmo2 or ModelArchitecture.Olmo3 or ModelArchitecture.Exaone4 => 1e-5,
+                    ModelArchitecture.Glm4 => 1.5625e-7,
+                    _ => 1e-6,
+                },
                 RopeTheta = ropeTheta,
                 RopeScaling = ropeScaling,
                 PartialRotaryFactor = partialRotary,
@@ -652,6 +662,7 @@ public sealed record ModelConfig
                     ModelArchitecture.Gemma2 => 8192,
                     ModelArchitecture.Gemma3 => 131072,
                     ModelArchitecture.SmolLM3 => 32768,
+                    ModelArchitecture.Glm4 => 131072,
                 ModelArchitecture.Phi3 => 4096,
                     _ => 4096 * 32,
                 },
@@ -677,6 +688,12 @@ public sealed record ModelConfig
                 ModelArchitecture.Olmo2 => WithOlmo2Fields(config),
                 ModelArchitecture.Olmo3 => WithOlmo3Fields(WithOlmo2Fields(config)),
                 ModelArchitecture.Exaone4 => WithExaone4Fields(config),
+                // Glm4Config: attention_bias (true) covers q, k and v; o has none. Padding id 151329 by default.
+                ModelArchitecture.Glm4 => config with
+                {
+                    AttentionBias = OptionalBool("attention_bias") ?? true,
+                    PadTokenId = root.TryGetProperty("pad_token_id", out _) ? config.PadTokenId : 151329,
+                },
                 _ => config,
             };
             config = WithLayerTypes(config);
@@ -1072,7 +1089,7 @@ public sealed record ModelConfig
         /// top level, transformers 5 writes both inside "rope_parameters" (and reads the old one). Reading only the
         /// old keys would silently take the default base for a transformers 5 checkpoint; both present must agree.
         /// </summary>
-        private (double Theta, RopeScaling? Scaling, double PartialRotary) ParseRope(double defaultTheta)
+        private (double Theta, RopeScaling? Scaling, double PartialRotary) ParseRope(double defaultTheta, double defaultPartial = 1)
         {
             var (theta, scaling, inner) = ParseRopeBaseAndScaling(defaultTheta);
             var top = OptionalDouble("partial_rotary_factor");
@@ -1081,7 +1098,7 @@ public sealed record ModelConfig
                 throw Error(source, $"partial_rotary_factor {top} disagrees with rope_parameters.partial_rotary_factor {inner}");
             }
 
-            var partial = top ?? inner ?? 1;
+            var partial = top ?? inner ?? defaultPartial;
             if (partial is <= 0 or > 1)
             {
                 throw Error(source, $"partial_rotary_factor must be in (0, 1], found {partial}");

@@ -109,6 +109,14 @@ public sealed partial class ModelTensorLayout
                 Add(p + "self_attn.k_norm.weight", kv);
             }
 
+            var glm = config.Architecture == ModelArchitecture.Glm4;
+            if (glm)
+            {
+                // GLM-4 norms the attention's output, the MLP's input (post_attention_layernorm) and the MLP's output.
+                Add(p + "post_self_attn_layernorm.weight", hidden);
+                Add(p + "post_mlp_layernorm.weight", hidden);
+            }
+
             Add(p + "post_attention_layernorm.weight", hidden);
             if (config.IsGemma)
             {
@@ -134,7 +142,7 @@ public sealed partial class ModelTensorLayout
                     Add(p + "mlp.shared_expert_gate.weight", 1, hidden);
                 }
             }
-            else if (phi3)
+            else if (phi3 || glm)
             {
                 // Gate then up in one matrix.
                 Add(p + "mlp.gate_up_proj.weight", 2 * inter, hidden);

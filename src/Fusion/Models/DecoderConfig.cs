@@ -3,7 +3,7 @@ using FuseChat.Fusion.Checkpoints;
 namespace FuseChat.Fusion.Models;
 
 /// <summary>
-/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral, Qwen2-MoE, Qwen3-MoE, Gemma2, Gemma3, Phi3, SmolLM3, OLMo 2, OLMo 3 and EXAONE 4 share this skeleton).
+/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral, Qwen2-MoE, Qwen3-MoE, Gemma2, Gemma3, Phi3, SmolLM3, OLMo 2, OLMo 3, EXAONE 4 and GLM-4 share this skeleton).
 /// Hugging Face config.json files map onto it; tiny ones are written by hand for tests and demos.
 /// </summary>
 public sealed record DecoderConfig
@@ -126,6 +126,18 @@ public sealed record DecoderConfig
     /// <summary>Phi3's fused projections: q, k and v in one matrix (qkv_proj), gate and up in another (gate_up_proj).</summary>
     public bool FusedProjections { get; init; }
 
+    /// <summary>GLM-4's MLP: gate and up in one matrix (gate_up_proj) beside separate q, k and v projections.</summary>
+    public bool FusedGateUp { get; init; }
+
+    /// <summary>
+    /// GLM-4's norms: input_layernorm, post_self_attn_layernorm on the attention's output, post_attention_layernorm on
+    /// the MLP's input and post_mlp_layernorm on its output (Gemma's sandwich under other names, with Llama's numerics).
+    /// </summary>
+    public bool GlmNorms { get; init; }
+
+    /// <summary>Rotary positions turn neighbouring dimensions (2i, 2i + 1) together, GLM's layout, not (i, i + d/2).</summary>
+    public bool InterleavedRotary { get; init; }
+
     /// <summary>The rotated width of a head.</summary>
     public int EffectiveRotaryDim => RotaryDim > 0 ? RotaryDim : EffectiveHeadDim;
 
@@ -203,6 +215,9 @@ public sealed record DecoderConfig
             // transformers truncates: int(head_dim * partial_rotary_factor).
             RotaryDim = config.PartialRotaryFactor < 1 ? (int)(config.HeadDim * config.PartialRotaryFactor) : 0,
             FusedProjections = config.Architecture == ModelArchitecture.Phi3,
+            FusedGateUp = config.Architecture == ModelArchitecture.Glm4,
+            GlmNorms = config.Architecture == ModelArchitecture.Glm4,
+            InterleavedRotary = config.Architecture == ModelArchitecture.Glm4,
             PaddingIndex = config.PadTokenId switch
             {
                 { } id when id >= 0 && id < config.VocabSize => id,
@@ -237,7 +252,7 @@ public sealed record DecoderConfig
         if (SharedExpertIntermediateSize < 0) problems.Add($"shared expert width must be 0 (none) or positive, got {SharedExpertIntermediateSize}");
         if (RotaryLayers is { } rotary && rotary.Count != Layers) problems.Add($"{rotary.Count} rotary-layer flags for {Layers} layers");
         if (SparseLayers is { } sparse && sparse.Count != Layers) problems.Add($"{sparse.Count} sparse-layer flags for {Layers} layers");
-        if (OutputNormsOnly && GemmaNorms) problems.Add("output-only norms (OLMo 2, EXAONE 4) exclude Gemma's norms");
+        if ((OutputNormsOnly ? 1 : 0) + (GemmaNorms ? 1 : 0) + (GlmNorms ? 1 : 0) > 1) problems.Add("one norm layout at most: Gemma's, GLM-4's or output norms only (OLMo 2, EXAONE 4)");
         if (SharedExpertIntermediateSize > 0 && ExpertLayout != ExpertLayout.Qwen) problems.Add("a shared expert needs the Qwen expert layout");
         if (LocalRopeTheta is <= 0) problems.Add($"local rotary base must be positive, got {LocalRopeTheta}");
         if (RopeScaling is { Factor: <= 0 }) problems.Add($"rope scaling factor must be positive, got {RopeScaling.Factor}");

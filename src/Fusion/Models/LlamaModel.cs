@@ -9,8 +9,8 @@ namespace FuseChat.Fusion.Models;
 /// tied embeddings), Qwen3 (per-head query/key norms), Mixtral, Qwen2-MoE and Qwen3-MoE (top-k routed experts; Qwen2-MoE's shared expert), Gemma2 (scaled
 /// embeddings, sandwich norms, GeGLU, soft-capped scores and logits, alternating windows), Gemma3 (Gemma2 with
 /// query/key norms and a rotary base of its own for the sliding layers) and Phi3 (fused projections, partial rotary
-/// positions, LongRoPE) SmolLM3 (layers without rotary positions) and OLMo 2 (norms on the sublayers' outputs only, query/key norms over the
-/// whole projections): token embedding,
+/// positions, LongRoPE) SmolLM3 (layers without rotary positions) OLMo 2 (norms on the sublayers' outputs only, query/key norms over the
+/// whole projections), EXAONE 4 and GLM-4 (sandwich norms, interleaved partial rotary positions): token embedding,
 /// N pre-norm layers of grouped-query self-attention with rotary positions and a gated MLP, a final RMSNorm and
 /// the output projection. Parameter names match Hugging Face checkpoints (model.layers.0.self_attn.q_proj.weight, ...).
 /// </summary>
@@ -232,11 +232,13 @@ internal sealed class LlamaDecoderLayer : Module
         if (!config.OutputNormsOnly)
             inputNorm = RegisterModule("input_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
         attention = RegisterModule("self_attn", new LlamaAttention(config, config.Rotates(index), dtype, device));
-        postAttentionNorm = RegisterModule("post_attention_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
-        if (config.GemmaNorms)
-            preFeedForwardNorm = RegisterModule("pre_feedforward_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
-        if (config.GemmaNorms || config.OutputNormsOnly)
-            postFeedForwardNorm = RegisterModule("post_feedforward_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
+        // GLM-4 runs Gemma's sandwich under its own names: its post_attention_layernorm is the MLP's input norm.
+        var glm = config.GlmNorms;
+        postAttentionNorm = RegisterModule(glm ? "post_self_attn_layernorm" : "post_attention_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
+        if (config.GemmaNorms || glm)
+            preFeedForwardNorm = RegisterModule(glm ? "post_attention_layernorm" : "pre_feedforward_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
+        if (config.GemmaNorms || config.OutputNormsOnly || glm)
+            postFeedForwardNorm = RegisterModule(glm ? "post_mlp_layernorm" : "post_feedforward_layernorm", new DecoderNorm(config.HiddenSize, config, dtype, device));
         if (config.IsSparse(index))
             experts = RegisterModule(config.ExpertLayout == ExpertLayout.Mixtral ? "block_sparse_moe" : "mlp", new MixtureOfExperts(config, dtype, device));
         else
@@ -261,7 +263,7 @@ internal sealed class LlamaDecoderLayer : Module
             return attended + (experts is null ? mlp!.Forward(normed) : experts.Forward(normed));
         }
 
-        // Gemma: post_attention_layernorm norms the attention's output; the MLP has its own pre and post norms.
+        // Gemma and GLM-4: the attention's output is normed; the MLP has its own pre and post norms.
         var residual = h + postAttentionNorm.Forward(attentionOutput);
         return residual + postFeedForwardNorm.Forward(mlp!.Forward(preFeedForwardNorm!.Forward(residual)));
     }
@@ -275,7 +277,7 @@ internal sealed class LlamaAttention : Module
     private readonly DecoderNorm? qNorm, kNorm;
     private readonly int heads, kvHeads, headDim, rotaryDim;
     private readonly double? scale, softcap;
-    private readonly bool rotates, projectionNorms;
+    private readonly bool rotates, projectionNorms, interleaved;
 
     /// <param name="config">The model's shape.</param>
     /// <param name="rotates">Whether this layer applies rotary positions (SmolLM3's NoPE layers do not).</param>
@@ -284,6 +286,7 @@ internal sealed class LlamaAttention : Module
     public LlamaAttention(DecoderConfig config, bool rotates, DType dtype, Device? device)
     {
         this.rotates = rotates;
+        interleaved = config.InterleavedRotary;
         heads = config.Heads;
         kvHeads = config.EffectiveKeyValueHeads;
         headDim = config.EffectiveHeadDim;
@@ -355,8 +358,9 @@ internal sealed class LlamaAttention : Module
     /// <summary>Rotary positions on the first <see cref="DecoderConfig.EffectiveRotaryDim"/> of each head; the rest passes.</summary>
     private Tensor Rotate(Tensor x, Tensor cos, Tensor sin)
     {
-        if (rotaryDim == headDim) return Functional.ApplyRotary(x, cos, sin);
-        var turned = Functional.ApplyRotary(x.Narrow(-1, 0, rotaryDim), cos, sin);
+        Func<Tensor, Tensor, Tensor, Tensor> apply = interleaved ? Functional.ApplyInterleavedRotary : Functional.ApplyRotary;
+        if (rotaryDim == headDim) return apply(x, cos, sin);
+        var turned = apply(x.Narrow(-1, 0, rotaryDim), cos, sin);
         return Tensor.Cat([turned, x.Narrow(-1, rotaryDim, headDim - rotaryDim)], -1);
     }
 
@@ -398,7 +402,7 @@ internal sealed class LlamaMlp : Module
     {
         var bias = config.MlpBias;
         this.intermediate = intermediate;
-        if (config.FusedProjections)
+        if (config.FusedProjections || config.FusedGateUp)
         {
             gateUp = RegisterModule("gate_up_proj", new Linear(config.HiddenSize, 2 * intermediate, bias, dtype: dtype, device: device));
         }

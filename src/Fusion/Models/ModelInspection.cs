@@ -118,6 +118,7 @@ public sealed record ModelInspection(
         if (config.LocalRopeTheta is { } local) parts.Add(Format($"sliding layers theta {local:G}, unscaled"));
         var plain = Enumerable.Range(0, decoder.Layers).Count(i => !decoder.Rotates(i));
         if (plain > 0) parts.Add(Format($"no rotary positions in {plain} of {decoder.Layers} layers"));
+        if (decoder.InterleavedRotary) parts.Add("neighbouring dimensions paired (GLM's interleaved layout)");
         if (decoder.EffectiveRotaryDim != decoder.EffectiveHeadDim) parts.Add(Format($"{decoder.EffectiveRotaryDim} of {decoder.EffectiveHeadDim} dims rotated"));
         parts.Add(Format($"up to {config.MaxPositionEmbeddings} positions"));
         return string.Join("; ", parts);

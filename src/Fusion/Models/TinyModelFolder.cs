@@ -43,6 +43,7 @@ public static class TinyModelFolder
             // Every other layer without rotary positions, so that a two-layer model has one of each.
             ModelArchitecture.SmolLM3 => ("SmolLM3ForCausalLM", "smollm3", """, "no_rope_layer_interval": 2 """),
             ModelArchitecture.Olmo2 => ("Olmo2ForCausalLM", "olmo2", ""),
+            ModelArchitecture.Glm4 => ("Glm4ForCausalLM", "glm4", ""),
             ModelArchitecture.Olmo3 => ("Olmo3ForCausalLM", "olmo3", """, "sliding_window": 32 """),
             // One sliding layer to one global one without rotary positions.
             ModelArchitecture.Exaone4 => ("Exaone4ForCausalLM", "exaone4", """, "sliding_window": 32, "sliding_window_pattern": 2 """),

@@ -73,7 +73,7 @@ public static class ResourceEstimate
     /// and decoder layer, the tensors autograd saves in our layer: the two norms' input, scaled input and output
     /// (6 x hidden), attention's q, k, v and output and the output projection's input (3 x hidden + 2 x key-value
     /// width), and the gated MLP's gate, up, activated gate and product (4 x intermediate; in a sparse layer 4 x the
-    /// expert width, times the experts a token is routed to, plus Qwen2-MoE's shared expert). Gemma2 adds two norms (6 x hidden) and, since no fused kernel caps scores, its
+    /// expert width, times the experts a token is routed to, plus Qwen2-MoE's shared expert). Gemma2 and GLM-4 add two norms (6 x hidden) and, since no fused kernel caps scores, its
     /// eager attention keeps per head and query the capped scores and the probabilities in the weights' dtype and the
     /// fp32 softmax output, a term that grows with the square of the length. With <paramref name="checkpointing"/>
     /// the layers keep only their input (hidden) and one layer's tensors exist at a time. The head adds the final norm
@@ -86,7 +86,7 @@ public static class ResourceEstimate
         var width = ElementBytes(dtype);
         long hidden = decoder.HiddenSize;
         long keyValue = (long)decoder.EffectiveKeyValueHeads * decoder.EffectiveHeadDim;
-        var norms = decoder.GemmaNorms ? 12 * hidden : 6 * hidden;
+        var norms = decoder.GemmaNorms || decoder.GlmNorms ? 12 * hidden : 6 * hidden;
         var scores = decoder.AttentionSoftcap is null ? 0 : decoder.Heads * tokens * (2 * width + 4);
         var perLayer = Enumerable.Range(0, decoder.Layers).Select(i => (norms + 3 * hidden + 2 * keyValue + MlpWidth(decoder, i)) * width + scores).ToList();
         var layers = checkpointing ? decoder.Layers * hidden * width + perLayer.Max() : perLayer.Sum();

@@ -390,6 +390,35 @@ internal static class ConfigSamples
         }
         """;
 
+    /// <summary>GLM-4-9B-0414: q/k/v biases, interleaved rotary positions on half of each head.</summary>
+    public const string Glm4_9B_0414 = """
+        {
+          "architectures": ["Glm4ForCausalLM"],
+          "attention_bias": true,
+          "attention_dropout": 0.0,
+          "eos_token_id": [151329, 151336, 151338],
+          "head_dim": 128,
+          "hidden_act": "silu",
+          "hidden_size": 4096,
+          "initializer_range": 0.02,
+          "intermediate_size": 13696,
+          "max_position_embeddings": 32768,
+          "model_type": "glm4",
+          "num_attention_heads": 32,
+          "num_hidden_layers": 40,
+          "num_key_value_heads": 2,
+          "pad_token_id": 151329,
+          "partial_rotary_factor": 0.5,
+          "rms_norm_eps": 1e-05,
+          "rope_theta": 10000.0,
+          "tie_word_embeddings": false,
+          "torch_dtype": "bfloat16",
+          "transformers_version": "4.51.3",
+          "use_cache": true,
+          "vocab_size": 151552
+        }
+        """;
+
     /// <summary>The name of every sample, one per family, for theories; <see cref="ByName"/> gives its text.</summary>
     public static TheoryData<string> Names => [nameof(Llama2_7B), nameof(Mistral7B), nameof(Qwen15_7BChat), nameof(Mixtral8x7B), nameof(Gemma2_9B_It), nameof(Qwen3_8B),
         nameof(Phi3Mini4kInstruct), nameof(Gemma3_1B_It), nameof(Qwen3_30B_A3B), nameof(Qwen15_MoE_A27B_Chat),

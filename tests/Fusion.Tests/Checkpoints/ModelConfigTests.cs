@@ -187,6 +187,27 @@ public class ModelConfigTests
     }
 
     [Fact]
+    public void ParsesGlm4sLayout()
+    {
+        var c = ModelConfig.Parse(ConfigSamples.Glm4_9B_0414);
+        Assert.Equal((ModelArchitecture.Glm4, 0.5, true, false), (c.Architecture, c.PartialRotaryFactor, c.AttentionBias, c.AttentionOutputBias));
+        var layout = ModelTensorLayout.For(c);
+        foreach (var name in new[] { "input_layernorm", "post_self_attn_layernorm", "post_attention_layernorm", "post_mlp_layernorm", "self_attn.q_proj.bias", "mlp.gate_up_proj" })
+            Assert.Contains(layout.Tensors, t => t.Name.StartsWith("model.layers.0." + name, StringComparison.Ordinal));
+        Assert.False(layout.Contains("model.layers.0.self_attn.o_proj.bias"));
+        var decoder = DecoderConfig.From(c);
+        Assert.Equal((64, true, true, true, false), (decoder.EffectiveRotaryDim, decoder.InterleavedRotary, decoder.GlmNorms, decoder.FusedGateUp, decoder.FusedProjections));
+
+        // Without the field, half of each head rotates, as Glm4Config sets it; the defaults of the padding id and epsilon.
+        var bare = ModelConfig.Parse("""
+            {"architectures": ["Glm4ForCausalLM"], "vocab_size": 151552, "hidden_size": 64, "intermediate_size": 128,
+             "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2}
+            """);
+        Assert.Equal((0.5, (int?)151329, 1.5625e-7, true), (bare.PartialRotaryFactor, bare.PadTokenId, bare.RmsNormEps, bare.AttentionBias));
+        Assert.Equal(bare, ModelConfig.Parse(bare.ToJson()));
+    }
+
+    [Fact]
     public void QwenMoeDenseLayersFollowTheSparseStepAndMlpOnlyLayers()
     {
         var json = ConfigSamples.With(ConfigSamples.With(ConfigSamples.Qwen3_30B_A3B, "num_hidden_layers", "6"), "decoder_sparse_step", "2");
@@ -631,7 +652,7 @@ public class ModelConfigTests
 
     public static TheoryData<string> AllSamples() => new([ConfigSamples.Llama2_7B, ConfigSamples.Mistral7B, ConfigSamples.Qwen15_7BChat, ConfigSamples.Mixtral8x7B,
         ConfigSamples.Gemma2_9B_It, ConfigSamples.Qwen3_8B, ConfigSamples.Phi3Mini4kInstruct, ConfigSamples.Qwen3_30B_A3B, ConfigSamples.Qwen15_MoE_A27B_Chat, ConfigSamples.SmolLM3_3B,
-        ConfigSamples.Olmo2_7B_Instruct]);
+        ConfigSamples.Olmo2_7B_Instruct, ConfigSamples.Glm4_9B_0414]);
 
     [Theory]
     [MemberData(nameof(AllSamples))]

@@ -90,6 +90,7 @@ public sealed class TransformersLoadsMergeTests(TransformersParityFixture fixtur
     [InlineData("olmo2", "Olmo2ForCausalLM")]
     [InlineData("olmo3", "Olmo3ForCausalLM")]
     [InlineData("exaone4", "Exaone4ForCausalLM")]
+    [InlineData("glm4", "Glm4ForCausalLM")]
     public void TransformersLoadsATargetWeSaved(string family, string className)
     {
         var python = fixture.Python;

@@ -6,7 +6,7 @@ namespace FuseChat.Fusion.Tests.Models;
 
 public class CheckpointedForwardTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Families => ["llama", "mistral-window", "qwen2-tied", "mixtral", "llama-bf16", "gemma2", "gemma2-bf16", "gemma3", "qwen3", "phi3", "phi3-longrope", "qwen-moe", "smollm3", "olmo2", "olmo2-bf16"];
+    public static TheoryData<string> Families => ["llama", "mistral-window", "qwen2-tied", "mixtral", "llama-bf16", "gemma2", "gemma2-bf16", "gemma3", "qwen3", "phi3", "phi3-longrope", "qwen-moe", "smollm3", "olmo2", "olmo2-bf16", "glm4"];
 
     private static (DecoderConfig Config, DType DType) Family(string name) => name switch
     {
@@ -36,6 +36,7 @@ public class CheckpointedForwardTests(ITestOutputHelper output)
         "smollm3" => (TinyModels.Llama(layers: 3) with { RotaryLayers = [true, false, true] }, DType.Float32),
         "olmo2" => (TinyModels.Llama(layers: 3) with { OutputNormsOnly = true }, DType.Float32),
         "olmo2-bf16" => (TinyModels.Llama(layers: 3) with { OutputNormsOnly = true }, DType.BFloat16),
+        "glm4" => (TinyModels.Llama(layers: 3) with { GlmNorms = true, FusedGateUp = true, InterleavedRotary = true, RotaryDim = 4, AttentionBias = true }, DType.Float32),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

@@ -41,6 +41,7 @@ public sealed class TrainingParityTests(TransformersParityFixture fixture, ITest
     [InlineData("olmo2")]
     [InlineData("olmo3")]
     [InlineData("exaone4")]
+    [InlineData("glm4")]
     public void TrainingMatchesPyTorch(string family)
     {
         var python = fixture.Python;
