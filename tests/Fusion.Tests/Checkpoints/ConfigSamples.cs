@@ -2,7 +2,11 @@ using FuseChat.Fusion.Checkpoints;
 
 namespace FuseChat.Fusion.Tests.Checkpoints;
 
-/// <summary>config.json texts as published on the Hugging Face hub (field names and values verbatim).</summary>
+/// <summary>
+/// config.json texts as published on the Hugging Face hub (field names and values verbatim). The MoE, SmolLM3, OLMo 2
+/// and GLM-4 samples were written from the published files' fields without a download (none is reachable here), so
+/// they may differ from the hub's in fields FuseChat does not read.
+/// </summary>
 internal static class ConfigSamples
 {
     public const string Llama2_7B = """
