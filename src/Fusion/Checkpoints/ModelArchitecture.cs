@@ -84,4 +84,10 @@ public enum ModelArchitecture
     /// interleaved layout (neighbouring dimensions pair up).
     /// </summary>
     Glm4,
+
+    /// <summary>
+    /// Ernie4_5ForCausalLM (model_type "ernie4_5"; ERNIE-4.5-0.3B): Llama with GLM's interleaved rotary positions over
+    /// the whole head, computed in fp32, optional biases on every projection (use_bias) and tied embeddings.
+    /// </summary>
+    Ernie45,
 }

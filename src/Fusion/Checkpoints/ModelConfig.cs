@@ -9,7 +9,7 @@ namespace FuseChat.Fusion.Checkpoints;
 
 /// <summary>
 /// The parts of a Hugging Face config.json that FuseChat needs to build and check a model, for
-/// Llama, Mistral, Qwen2, Mixtral, Gemma2, Gemma3, Qwen3, Phi3, Qwen2-MoE, Qwen3-MoE, SmolLM3, OLMo 2, OLMo 3, EXAONE 4 and GLM-4 causal LMs. Fields the type does not model are kept verbatim
+/// Llama, Mistral, Qwen2, Mixtral, Gemma2, Gemma3, Qwen3, Phi3, Qwen2-MoE, Qwen3-MoE, SmolLM3, OLMo 2, OLMo 3, EXAONE 4, GLM-4 and ERNIE 4.5 causal LMs. Fields the type does not model are kept verbatim
 /// in <see cref="ExtraFields"/> so that <see cref="ToJson"/> writes back an equivalent file.
 /// </summary>
 /// <remarks>
@@ -38,6 +38,7 @@ public sealed record ModelConfig
         (ModelArchitecture.Olmo3, "Olmo3ForCausalLM", "olmo3"),
         (ModelArchitecture.Exaone4, "Exaone4ForCausalLM", "exaone4"),
         (ModelArchitecture.Glm4, "Glm4ForCausalLM", "glm4"),
+        (ModelArchitecture.Ernie45, "Ernie4_5ForCausalLM", "ernie4_5"),
     ];
 
     /// <summary>The Hugging Face class names FuseChat supports, e.g. "LlamaForCausalLM".</summary>
@@ -462,6 +463,9 @@ public sealed record ModelConfig
                 Put("attention_bias", AttentionBias);
                 Put("partial_rotary_factor", PartialRotaryFactor);
                 break;
+            case ModelArchitecture.Ernie45:
+                Put("use_bias", MlpBias);
+                break;
             case ModelArchitecture.Olmo3 or ModelArchitecture.Exaone4:
                 if (Architecture == ModelArchitecture.Olmo3)
                 {
@@ -631,6 +635,7 @@ public sealed record ModelConfig
             {
                 ModelArchitecture.Mixtral or ModelArchitecture.Gemma3 => 1e6,
                 ModelArchitecture.SmolLM3 => 2e6,
+                ModelArchitecture.Ernie45 => 500000,
                 _ => 10000,
             }, defaultPartial: architecture == ModelArchitecture.Glm4 ? 0.5 : 1);
             var config = new ModelConfig
@@ -648,7 +653,7 @@ public sealed record ModelConfig
                 HiddenAct = isGemma ? OptionalString("hidden_activation") ?? Peek("hidden_act") ?? "gelu_pytorch_tanh" : OptionalString("hidden_act") ?? "silu",
                 RmsNormEps = OptionalDouble("rms_norm_eps") ?? architecture switch
                 {
-                    ModelArchitecture.Mixtral or ModelArchitecture.Olmo2 or ModelArchitecture.Olmo3 or ModelArchitecture.Exaone4 => 1e-5,
+                    ModelArchitecture.Mixtral or ModelArchitecture.Olmo2 or ModelArchitecture.Olmo3 or ModelArchitecture.Exaone4 or ModelArchitecture.Ernie45 => 1e-5,
                     ModelArchitecture.Glm4 => 1.5625e-7,
                     _ => 1e-6,
                 },
@@ -662,11 +667,11 @@ public sealed record ModelConfig
                     ModelArchitecture.Gemma2 => 8192,
                     ModelArchitecture.Gemma3 => 131072,
                     ModelArchitecture.SmolLM3 => 32768,
-                    ModelArchitecture.Glm4 => 131072,
+                    ModelArchitecture.Glm4 or ModelArchitecture.Ernie45 => 131072,
                 ModelArchitecture.Phi3 => 4096,
                     _ => 4096 * 32,
                 },
-                TieWordEmbeddings = OptionalBool("tie_word_embeddings") ?? (isGemma || architecture == ModelArchitecture.SmolLM3),
+                TieWordEmbeddings = OptionalBool("tie_word_embeddings") ?? (isGemma || architecture is ModelArchitecture.SmolLM3 or ModelArchitecture.Ernie45),
                 BosTokenIds = TokenIds("bos_token_id"),
                 EosTokenIds = TokenIds("eos_token_id"),
                 PadTokenId = ReadPadTokenId(),
@@ -688,6 +693,7 @@ public sealed record ModelConfig
                 ModelArchitecture.Olmo2 => WithOlmo2Fields(config),
                 ModelArchitecture.Olmo3 => WithOlmo3Fields(WithOlmo2Fields(config)),
                 ModelArchitecture.Exaone4 => WithExaone4Fields(config),
+                ModelArchitecture.Ernie45 => WithErnie45Fields(config),
                 // Glm4Config: attention_bias (true) covers q, k and v; o has none. Padding id 151329 by default.
                 ModelArchitecture.Glm4 => config with
                 {
@@ -825,6 +831,13 @@ public sealed record ModelConfig
                 UseSlidingWindow = window is not null,
                 SlidingLayers = [.. Enumerable.Range(0, layers).Select(i => window is not null && slides(i))],
             };
+        }
+
+        /// <summary>Ernie4_5Config's use_bias: biases on all four attention projections and the three MLP ones.</summary>
+        private ModelConfig WithErnie45Fields(ModelConfig c)
+        {
+            var bias = OptionalBool("use_bias") ?? false;
+            return c with { AttentionBias = bias, AttentionOutputBias = bias, MlpBias = bias };
         }
 
         private ModelConfig WithWindow(ModelConfig c, int? defaultWindow)

@@ -3,7 +3,7 @@ using FuseChat.Fusion.Checkpoints;
 namespace FuseChat.Fusion.Models;
 
 /// <summary>
-/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral, Qwen2-MoE, Qwen3-MoE, Gemma2, Gemma3, Phi3, SmolLM3, OLMo 2, OLMo 3, EXAONE 4 and GLM-4 share this skeleton).
+/// Shape and numerics of a Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Mixtral, Qwen2-MoE, Qwen3-MoE, Gemma2, Gemma3, Phi3, SmolLM3, OLMo 2, OLMo 3, EXAONE 4, GLM-4 and ERNIE 4.5 share this skeleton).
 /// Hugging Face config.json files map onto it; tiny ones are written by hand for tests and demos.
 /// </summary>
 public sealed record DecoderConfig
@@ -138,6 +138,9 @@ public sealed record DecoderConfig
     /// <summary>Rotary positions turn neighbouring dimensions (2i, 2i + 1) together, GLM's layout, not (i, i + d/2).</summary>
     public bool InterleavedRotary { get; init; }
 
+    /// <summary>The rotation is computed in fp32 from fp32 tables and rounded after (ERNIE 4.5), not in the weights' dtype.</summary>
+    public bool RotaryInFloat32 { get; init; }
+
     /// <summary>The rotated width of a head.</summary>
     public int EffectiveRotaryDim => RotaryDim > 0 ? RotaryDim : EffectiveHeadDim;
 
@@ -217,7 +220,8 @@ public sealed record DecoderConfig
             FusedProjections = config.Architecture == ModelArchitecture.Phi3,
             FusedGateUp = config.Architecture == ModelArchitecture.Glm4,
             GlmNorms = config.Architecture == ModelArchitecture.Glm4,
-            InterleavedRotary = config.Architecture == ModelArchitecture.Glm4,
+            InterleavedRotary = config.Architecture is ModelArchitecture.Glm4 or ModelArchitecture.Ernie45,
+            RotaryInFloat32 = config.Architecture == ModelArchitecture.Ernie45,
             PaddingIndex = config.PadTokenId switch
             {
                 { } id when id >= 0 && id < config.VocabSize => id,

@@ -10,7 +10,7 @@ namespace FuseChat.Fusion.Models;
 /// embeddings, sandwich norms, GeGLU, soft-capped scores and logits, alternating windows), Gemma3 (Gemma2 with
 /// query/key norms and a rotary base of its own for the sliding layers) and Phi3 (fused projections, partial rotary
 /// positions, LongRoPE) SmolLM3 (layers without rotary positions) OLMo 2 (norms on the sublayers' outputs only, query/key norms over the
-/// whole projections), EXAONE 4 and GLM-4 (sandwich norms, interleaved partial rotary positions): token embedding,
+/// whole projections), EXAONE 4, GLM-4 (sandwich norms, interleaved partial rotary positions) and ERNIE 4.5 (interleaved rotation in fp32): token embedding,
 /// N pre-norm layers of grouped-query self-attention with rotary positions and a gated MLP, a final RMSNorm and
 /// the output projection. Parameter names match Hugging Face checkpoints (model.layers.0.self_attn.q_proj.weight, ...).
 /// </summary>
@@ -88,9 +88,10 @@ public sealed class LlamaModel : Module
     /// <summary>The rotary tables and the sliding-window mask for positions [offset, offset + length).</summary>
     internal LayerPositions Positions(long offset, long length, Tensor like)
     {
-        var (cos, sin) = rotary.Get(offset, length, like.DType, like.Device);
+        var tables = Config.RotaryInFloat32 ? DType.Float32 : like.DType;
+        var (cos, sin) = rotary.Get(offset, length, tables, like.Device);
         if (localRotary is null) return new LayerPositions(cos, sin, AttentionMask(offset, length, like.Device));
-        var (localCos, localSin) = localRotary.Get(offset, length, like.DType, like.Device);
+        var (localCos, localSin) = localRotary.Get(offset, length, tables, like.Device);
         return new LayerPositions(cos, sin, AttentionMask(offset, length, like.Device), localCos, localSin);
     }
 
@@ -277,7 +278,7 @@ internal sealed class LlamaAttention : Module
     private readonly DecoderNorm? qNorm, kNorm;
     private readonly int heads, kvHeads, headDim, rotaryDim;
     private readonly double? scale, softcap;
-    private readonly bool rotates, projectionNorms, interleaved;
+    private readonly bool rotates, projectionNorms, interleaved, rotaryInFloat32;
 
     /// <param name="config">The model's shape.</param>
     /// <param name="rotates">Whether this layer applies rotary positions (SmolLM3's NoPE layers do not).</param>
@@ -287,6 +288,7 @@ internal sealed class LlamaAttention : Module
     {
         this.rotates = rotates;
         interleaved = config.InterleavedRotary;
+        rotaryInFloat32 = config.RotaryInFloat32;
         heads = config.Heads;
         kvHeads = config.EffectiveKeyValueHeads;
         headDim = config.EffectiveHeadDim;
@@ -358,6 +360,8 @@ internal sealed class LlamaAttention : Module
     /// <summary>Rotary positions on the first <see cref="DecoderConfig.EffectiveRotaryDim"/> of each head; the rest passes.</summary>
     private Tensor Rotate(Tensor x, Tensor cos, Tensor sin)
     {
+        // ERNIE 4.5 rotates in fp32 and rounds after; its tables are fp32 (LlamaModel.Positions).
+        if (rotaryInFloat32 && x.DType != DType.Float32) return Rotate(x.To(DType.Float32), cos, sin).To(x.DType);
         Func<Tensor, Tensor, Tensor, Tensor> apply = interleaved ? Functional.ApplyInterleavedRotary : Functional.ApplyRotary;
         if (rotaryDim == headDim) return apply(x, cos, sin);
         var turned = apply(x.Narrow(-1, 0, rotaryDim), cos, sin);

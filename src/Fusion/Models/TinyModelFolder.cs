@@ -44,6 +44,7 @@ public static class TinyModelFolder
             ModelArchitecture.SmolLM3 => ("SmolLM3ForCausalLM", "smollm3", """, "no_rope_layer_interval": 2 """),
             ModelArchitecture.Olmo2 => ("Olmo2ForCausalLM", "olmo2", ""),
             ModelArchitecture.Glm4 => ("Glm4ForCausalLM", "glm4", ""),
+            ModelArchitecture.Ernie45 => ("Ernie4_5ForCausalLM", "ernie4_5", $$""", "head_dim": {{hidden / heads}} """),
             ModelArchitecture.Olmo3 => ("Olmo3ForCausalLM", "olmo3", """, "sliding_window": 32 """),
             // One sliding layer to one global one without rotary positions.
             ModelArchitecture.Exaone4 => ("Exaone4ForCausalLM", "exaone4", """, "sliding_window": 32, "sliding_window_pattern": 2 """),

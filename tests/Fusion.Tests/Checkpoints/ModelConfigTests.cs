@@ -208,6 +208,21 @@ public class ModelConfigTests
     }
 
     [Fact]
+    public void Ernie45sUseBiasCoversEveryProjection()
+    {
+        var c = ModelConfig.Parse("""
+            {"architectures": ["Ernie4_5ForCausalLM"], "vocab_size": 103424, "hidden_size": 1024, "intermediate_size": 3072,
+             "num_hidden_layers": 18, "num_attention_heads": 16, "num_key_value_heads": 2, "head_dim": 128, "use_bias": true}
+            """);
+        Assert.Equal((true, true, true), (c.AttentionBias, c.AttentionOutputBias, c.MlpBias));
+        Assert.Equal((5e5, true, 1e-5), (c.RopeTheta, c.TieWordEmbeddings, c.RmsNormEps));
+        Assert.True(ModelTensorLayout.For(c).Contains("model.layers.0.mlp.down_proj.bias"));
+        Assert.Equal(c, ModelConfig.Parse(c.ToJson()));
+        var decoder = DecoderConfig.From(c);
+        Assert.Equal((true, true, 128), (decoder.InterleavedRotary, decoder.RotaryInFloat32, decoder.EffectiveRotaryDim));
+    }
+
+    [Fact]
     public void QwenMoeDenseLayersFollowTheSparseStepAndMlpOnlyLayers()
     {
         var json = ConfigSamples.With(ConfigSamples.With(ConfigSamples.Qwen3_30B_A3B, "num_hidden_layers", "6"), "decoder_sparse_step", "2");

@@ -91,6 +91,7 @@ public sealed class TransformersLoadsMergeTests(TransformersParityFixture fixtur
     [InlineData("olmo3", "Olmo3ForCausalLM")]
     [InlineData("exaone4", "Exaone4ForCausalLM")]
     [InlineData("glm4", "Glm4ForCausalLM")]
+    [InlineData("ernie4_5", "Ernie4_5ForCausalLM")]
     public void TransformersLoadsATargetWeSaved(string family, string className)
     {
         var python = fixture.Python;

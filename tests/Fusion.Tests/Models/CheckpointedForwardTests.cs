@@ -6,7 +6,7 @@ namespace FuseChat.Fusion.Tests.Models;
 
 public class CheckpointedForwardTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Families => ["llama", "mistral-window", "qwen2-tied", "mixtral", "llama-bf16", "gemma2", "gemma2-bf16", "gemma3", "qwen3", "phi3", "phi3-longrope", "qwen-moe", "smollm3", "olmo2", "olmo2-bf16", "glm4"];
+    public static TheoryData<string> Families => ["llama", "mistral-window", "qwen2-tied", "mixtral", "llama-bf16", "gemma2", "gemma2-bf16", "gemma3", "qwen3", "phi3", "phi3-longrope", "qwen-moe", "smollm3", "olmo2", "olmo2-bf16", "glm4", "ernie-bf16"];
 
     private static (DecoderConfig Config, DType DType) Family(string name) => name switch
     {
@@ -37,6 +37,8 @@ public class CheckpointedForwardTests(ITestOutputHelper output)
         "olmo2" => (TinyModels.Llama(layers: 3) with { OutputNormsOnly = true }, DType.Float32),
         "olmo2-bf16" => (TinyModels.Llama(layers: 3) with { OutputNormsOnly = true }, DType.BFloat16),
         "glm4" => (TinyModels.Llama(layers: 3) with { GlmNorms = true, FusedGateUp = true, InterleavedRotary = true, RotaryDim = 4, AttentionBias = true }, DType.Float32),
+        // bf16 weights with the rotation in fp32 from fp32 tables.
+        "ernie-bf16" => (TinyModels.Llama(layers: 3) with { InterleavedRotary = true, RotaryInFloat32 = true, MlpBias = true }, DType.BFloat16),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

@@ -65,7 +65,7 @@ public sealed class TransformersParityFixture : IDisposable
 public sealed class TransformersParityTests(TransformersParityFixture fixture, ITestOutputHelper output) : IClassFixture<TransformersParityFixture>
 {
     /// <summary>One folder of each family, and Qwen2 with a window from its second layer on (the linear-RoPE Llama is tested by the logits alone).</summary>
-    public static TheoryData<string> Families => ["llama", "llama-dynamic", "mistral", "qwen2", "mixtral", "qwen2-sliding", "gemma2", "qwen3", "phi3", "phi3-longrope", "gemma3", "gemma3-vision", "mistral3-vision", "qwen3-moe", "qwen2-moe", "smollm3", "olmo2", "olmo3", "exaone4", "glm4"];
+    public static TheoryData<string> Families => ["llama", "llama-dynamic", "mistral", "qwen2", "mixtral", "qwen2-sliding", "gemma2", "qwen3", "phi3", "phi3-longrope", "gemma3", "gemma3-vision", "mistral3-vision", "qwen3-moe", "qwen2-moe", "smollm3", "olmo2", "olmo3", "exaone4", "glm4", "ernie4_5"];
 
     /// <summary>The families and what each exercises; make_fixtures.py writes one folder per name.</summary>
     [Theory]
@@ -93,6 +93,7 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
     [InlineData("olmo3", ModelArchitecture.Olmo3)]
     [InlineData("exaone4", ModelArchitecture.Exaone4)]
     [InlineData("glm4", ModelArchitecture.Glm4)]
+    [InlineData("ernie4_5", ModelArchitecture.Ernie45)]
     public void LogitsMatchTransformers(string family, ModelArchitecture architecture)
     {
         var folder = fixture.Folder(family);
@@ -279,6 +280,11 @@ public sealed class TransformersParityTests(TransformersParityFixture fixture, I
                 var glm = DecoderConfig.From(config);
                 Assert.Equal((0.5, 8, true, true, true), (config.PartialRotaryFactor, glm.EffectiveRotaryDim, glm.InterleavedRotary, glm.GlmNorms, glm.FusedGateUp));
                 Assert.Equal((true, false), (config.AttentionBias, config.AttentionOutputBias));
+                break;
+            case "ernie4_5":
+                var ernie = DecoderConfig.From(config);
+                Assert.Equal((true, true, true, true), (ernie.InterleavedRotary, ernie.RotaryInFloat32, ernie.MlpBias, ernie.AttentionOutputBias));
+                Assert.Equal((8, true), (ernie.EffectiveRotaryDim, config.TieWordEmbeddings));
                 break;
             case "smollm3":
                 // transformers 5 writes the flags it derived from no_rope_layer_interval.

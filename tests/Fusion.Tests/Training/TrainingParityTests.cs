@@ -42,6 +42,7 @@ public sealed class TrainingParityTests(TransformersParityFixture fixture, ITest
     [InlineData("olmo3")]
     [InlineData("exaone4")]
     [InlineData("glm4")]
+    [InlineData("ernie4_5")]
     public void TrainingMatchesPyTorch(string family)
     {
         var python = fixture.Python;
