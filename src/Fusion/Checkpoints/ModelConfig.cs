@@ -426,7 +426,7 @@ public sealed record ModelConfig
 
                 Put("attention_bias", AttentionBias);
                 Put("sliding_window", SlidingWindow);
-                fields["layer_types"] = "[" + string.Join(", ", SlidingLayers.Select(l => l ? "\"sliding_attention\"" : "\"full_attention\"")) + "]";
+                fields["layer_types"] = LayerTypesJson();
                 Put("query_pre_attn_scalar", QueryPreAttnScalar);
                 Put("attn_logit_softcapping", AttnLogitSoftcapping);
                 Put("final_logit_softcapping", FinalLogitSoftcapping);
@@ -473,7 +473,7 @@ public sealed record ModelConfig
                 }
 
                 Put("sliding_window", SlidingWindow);
-                fields["layer_types"] = "[" + string.Join(", ", SlidingLayers.Select(l => l ? "\"sliding_attention\"" : "\"full_attention\"")) + "]";
+                fields["layer_types"] = LayerTypesJson();
                 break;
             case ModelArchitecture.SmolLM3:
                 Put("attention_bias", AttentionBias);
@@ -544,6 +544,10 @@ public sealed record ModelConfig
             File.Delete(temp);
         }
     }
+
+    /// <summary>transformers 5's layer_types for the families whose windows are set per layer.</summary>
+    private string LayerTypesJson() =>
+        "[" + string.Join(", ", SlidingLayers.Select(l => l ? "\"sliding_attention\"" : "\"full_attention\"")) + "]";
 
     /// <summary>Phi-3's rope_scaling: the factor and attention factor only where config.json gave them.</summary>
     private static string LongRopeJson(RopeScaling r)
@@ -690,8 +694,9 @@ public sealed record ModelConfig
                 ModelArchitecture.Mixtral => WithMixtralFields(WithWindow(config, defaultWindow: null)),
                 ModelArchitecture.Qwen2Moe or ModelArchitecture.Qwen3Moe => WithQwenMoeFields(config),
                 ModelArchitecture.SmolLM3 => WithSmolLM3Fields(config),
-                ModelArchitecture.Olmo2 => WithOlmo2Fields(config),
-                ModelArchitecture.Olmo3 => WithOlmo3Fields(WithOlmo2Fields(config)),
+                ModelArchitecture.Olmo2 => WithAttentionBias(config),
+                // Olmo3Config: every fourth layer global.
+                ModelArchitecture.Olmo3 => WithLayerWindow(WithAttentionBias(config), i => (i + 1) % 4 != 0),
                 ModelArchitecture.Exaone4 => WithExaone4Fields(config),
                 ModelArchitecture.Ernie45 => WithErnie45Fields(config),
                 // Glm4Config: attention_bias (true) covers q, k and v; o has none. Padding id 151329 by default.
@@ -771,31 +776,27 @@ public sealed record ModelConfig
                     : $"model_type '{modelType}' is not supported; supported architectures: {supported}");
         }
 
-        private ModelConfig WithLlamaFields(ModelConfig c)
-        {
-            var bias = OptionalBool("attention_bias") ?? false;
-            return c with { AttentionBias = bias, AttentionOutputBias = bias, MlpBias = OptionalBool("mlp_bias") ?? false };
-        }
-
-        /// <summary>Olmo2Config's attention_bias: biases on all four projections.</summary>
-        private ModelConfig WithOlmo2Fields(ModelConfig c)
+        /// <summary>attention_bias as Llama, Qwen3, OLMo and SmolLM3 read it: biases on all four attention projections.</summary>
+        private ModelConfig WithAttentionBias(ModelConfig c)
         {
             var bias = OptionalBool("attention_bias") ?? false;
             return c with { AttentionBias = bias, AttentionOutputBias = bias };
         }
 
+        private ModelConfig WithLlamaFields(ModelConfig c) => WithAttentionBias(c) with { MlpBias = OptionalBool("mlp_bias") ?? false };
+
         /// <summary>
-        /// Olmo3Config's window: sliding_window (4096) in every layer but each fourth, unless layer_types (read after
-        /// this) says otherwise.
+        /// A window in the layers <paramref name="slides"/> picks (OLMo 3, EXAONE 4): sliding_window, 4096 when absent,
+        /// unless layer_types (read after this) says otherwise.
         /// </summary>
-        private ModelConfig WithOlmo3Fields(ModelConfig c)
+        private ModelConfig WithLayerWindow(ModelConfig c, Func<int, bool> slides)
         {
             var window = Take("sliding_window", out var w) ? NullableInt("sliding_window", w) : 4096;
             return c with
             {
                 SlidingWindow = window,
                 UseSlidingWindow = window is not null,
-                SlidingLayers = [.. Enumerable.Range(0, c.NumHiddenLayers).Select(i => window is not null && (i + 1) % 4 != 0)],
+                SlidingLayers = [.. Enumerable.Range(0, c.NumHiddenLayers).Select(i => window is not null && slides(i))],
             };
         }
 
@@ -806,7 +807,6 @@ public sealed record ModelConfig
         /// </summary>
         private ModelConfig WithExaone4Fields(ModelConfig c)
         {
-            var window = Take("sliding_window", out var w) ? NullableInt("sliding_window", w) : 4096;
             var layers = c.NumHiddenLayers;
             Func<int, bool> slides = i => (i + 1) % 4 != 0;
             if (root.TryGetProperty("sliding_window_pattern", out var pattern))
@@ -825,12 +825,7 @@ public sealed record ModelConfig
                 }
             }
 
-            return c with
-            {
-                SlidingWindow = window,
-                UseSlidingWindow = window is not null,
-                SlidingLayers = [.. Enumerable.Range(0, layers).Select(i => window is not null && slides(i))],
-            };
+            return WithLayerWindow(c, slides);
         }
 
         /// <summary>Ernie4_5Config's use_bias: biases on all four attention projections and the three MLP ones.</summary>
@@ -858,11 +853,7 @@ public sealed record ModelConfig
             };
         }
 
-        private ModelConfig WithQwen3Fields(ModelConfig c)
-        {
-            var bias = OptionalBool("attention_bias") ?? false;
-            return WithQwen2Fields(c) with { AttentionBias = bias, AttentionOutputBias = bias };
-        }
+        private ModelConfig WithQwen3Fields(ModelConfig c) => WithAttentionBias(WithQwen2Fields(c));
 
         /// <summary>
         /// Gemma2's and Gemma3's fields. Without layer_types, Gemma2 slides in layers 0, 2, 4, ... and Gemma3 in all but
@@ -1019,12 +1010,8 @@ public sealed record ModelConfig
                 rotary = [.. Enumerable.Range(0, c.NumHiddenLayers).Select(i => (i + 1) % interval != 0)];
             }
 
-            var bias = OptionalBool("attention_bias") ?? false;
-            return c with
+            return WithLlamaFields(c) with
             {
-                AttentionBias = bias,
-                AttentionOutputBias = bias,
-                MlpBias = OptionalBool("mlp_bias") ?? false,
                 SlidingWindow = window,
                 UseSlidingWindow = slides,
                 RotaryLayers = rotary,

@@ -5,12 +5,14 @@ using FuseChat.Torch.Nn;
 namespace FuseChat.Fusion.Models;
 
 /// <summary>
-/// A Llama-family decoder-only transformer — Llama, Mistral (sliding window), Qwen2 (q/k/v biases,
-/// tied embeddings), Qwen3 (per-head query/key norms), Mixtral, Qwen2-MoE and Qwen3-MoE (top-k routed experts; Qwen2-MoE's shared expert), Gemma2 (scaled
-/// embeddings, sandwich norms, GeGLU, soft-capped scores and logits, alternating windows), Gemma3 (Gemma2 with
-/// query/key norms and a rotary base of its own for the sliding layers) and Phi3 (fused projections, partial rotary
-/// positions, LongRoPE) SmolLM3 (layers without rotary positions) OLMo 2 (norms on the sublayers' outputs only, query/key norms over the
-/// whole projections), EXAONE 4, GLM-4 (sandwich norms, interleaved partial rotary positions) and ERNIE 4.5 (interleaved rotation in fp32): token embedding,
+/// A Llama-family decoder-only transformer — Llama, Mistral (sliding window), Qwen2 (q/k/v biases, tied embeddings),
+/// Qwen3 (per-head query/key norms), Mixtral, Qwen2-MoE and Qwen3-MoE (top-k routed experts; Qwen2-MoE's shared
+/// expert), Gemma2 (scaled embeddings, sandwich norms, GeGLU, soft-capped scores and logits, alternating windows),
+/// Gemma3 (Gemma2 with query/key norms and a rotary base of its own for the sliding layers), Phi3 (fused projections,
+/// partial rotary positions, LongRoPE), SmolLM3 (layers without rotary positions), OLMo 2 and 3 (norms on the
+/// sublayers' outputs only, query/key norms over the whole projections), EXAONE 4 (output norms, per-head query/key
+/// norms, global layers without rotary positions), GLM-4 (sandwich norms, interleaved partial rotary positions) and
+/// ERNIE 4.5 (interleaved rotation in fp32): token embedding,
 /// N pre-norm layers of grouped-query self-attention with rotary positions and a gated MLP, a final RMSNorm and
 /// the output projection. Parameter names match Hugging Face checkpoints (model.layers.0.self_attn.q_proj.weight, ...).
 /// </summary>
@@ -253,21 +255,23 @@ internal sealed class LlamaDecoderLayer : Module
         {
             // OLMo 2: each sublayer reads the residual stream as it is and its output is normed before the add.
             var attended = h + postAttentionNorm.Forward(attentionOutput);
-            return attended + postFeedForwardNorm!.Forward(experts is null ? mlp!.Forward(attended) : experts.Forward(attended));
+            return attended + postFeedForwardNorm!.Forward(Mlp(attended));
         }
 
         if (postFeedForwardNorm is null)
         {
             // Llama: post_attention_layernorm is the MLP's input norm.
             var attended = h + attentionOutput;
-            var normed = postAttentionNorm.Forward(attended);
-            return attended + (experts is null ? mlp!.Forward(normed) : experts.Forward(normed));
+            return attended + Mlp(postAttentionNorm.Forward(attended));
         }
 
         // Gemma and GLM-4: the attention's output is normed; the MLP has its own pre and post norms.
         var residual = h + postAttentionNorm.Forward(attentionOutput);
-        return residual + postFeedForwardNorm.Forward(mlp!.Forward(preFeedForwardNorm!.Forward(residual)));
+        return residual + postFeedForwardNorm.Forward(Mlp(preFeedForwardNorm!.Forward(residual)));
     }
+
+    /// <summary>The layer's dense MLP or its mixture of experts.</summary>
+    private Tensor Mlp(Tensor x) => experts is null ? mlp!.Forward(x) : experts.Forward(x);
 }
 
 /// <summary>Causal grouped-query self-attention with rotary positions.</summary>
@@ -475,22 +479,19 @@ internal sealed class MixtureOfExperts : Module
         var chosen = (normalize ? topWeights / topWeights.Sum(-1, keepDim: true) : topWeights).To(x.DType).Flatten();
         // The choices come to the host once per layer and are grouped per expert there: a mask, a nonzero and a device
         // sync per expert would be paid by all of them (128 in Qwen3-MoE), most of which a short batch never picks.
+        // A slot is token * perToken + rank, so an expert's slots name its rows too.
         var picked = topExperts.ToArray<long>();
-        var rowsOf = new List<long>?[experts.Length];
         var slotsOf = new List<long>?[experts.Length];
         for (var slot = 0; slot < picked.Length; slot++)
-        {
-            (rowsOf[picked[slot]] ??= []).Add(slot / perToken);
             (slotsOf[picked[slot]] ??= []).Add(slot);
-        }
 
         var output = tokens.ZerosLike();
         for (var e = 0; e < experts.Length; e++)
         {
-            if (rowsOf[e] is not { } expertRows) continue;
+            if (slotsOf[e] is not { } slots) continue;
             // Rows ascend and each expert's are added in turn, as transformers accumulates them.
-            var rows = Tensor.From<long>([.. expertRows], x.Device);
-            var weight = chosen.IndexSelect(0, Tensor.From<long>([.. slotsOf[e]!], x.Device)).Unsqueeze(1);
+            var rows = Tensor.From<long>([.. slots.Select(slot => slot / perToken)], x.Device);
+            var weight = chosen.IndexSelect(0, Tensor.From<long>([.. slots], x.Device)).Unsqueeze(1);
             var y = experts[e].Forward(tokens.IndexSelect(0, rows)) * weight;
             output = output.IndexAdd(0, rows, y);
         }
