@@ -119,7 +119,7 @@ if wants families; then
     status=$?
     echo "$result"
     note "$(tail -1 <<<"$result")"
-    [[ $status -eq 0 ]] || fail "families (exit $status): $(grep -o '"family":"[^"]*","dtype":"[^"]*"[^}]*"ok":false' <<<"$result" | tr '\n' ' ')"
+    [[ $status -eq 0 ]] || fail "families (exit $status): $(grep -o '"family":"[^"]*"[^}]*"ok":false' <<<"$result" | tr '\n' ' ')"
   else
     tail -20 "$work/parity.log"
     fail "families: make_fixtures.py failed with this transformers ($(python3 -c 'import transformers; print(transformers.__version__)' 2>&1))"

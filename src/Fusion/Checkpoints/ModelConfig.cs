@@ -138,8 +138,9 @@ public sealed record ModelConfig
     public bool HasLayerWindowFlags => IsGemma || Architecture is ModelArchitecture.Olmo3 or ModelArchitecture.Exaone4;
 
     /// <summary>
-    /// Gemma3: the rotary base of the sliding layers (rope_local_base_freq, 10000); the global layers use
-    /// <see cref="RopeTheta"/> and <see cref="RopeScaling"/>. Null for the other families.
+    /// The rotary base of the sliding layers, which rotate unscaled; the global layers use <see cref="RopeTheta"/> and
+    /// <see cref="RopeScaling"/>. Gemma3: rope_local_base_freq (10000). OLMo 3 with a scaled rotation:
+    /// <see cref="RopeTheta"/> (derived, never written). Null for the other families.
     /// </summary>
     public double? LocalRopeTheta { get; init; }
 
@@ -696,7 +697,7 @@ public sealed record ModelConfig
                 ModelArchitecture.SmolLM3 => WithSmolLM3Fields(config),
                 ModelArchitecture.Olmo2 => WithAttentionBias(config),
                 // Olmo3Config: every fourth layer global.
-                ModelArchitecture.Olmo3 => WithLayerWindow(WithAttentionBias(config), i => (i + 1) % 4 != 0),
+                ModelArchitecture.Olmo3 => WithOlmo3Rope(WithLayerWindow(WithAttentionBias(config), i => (i + 1) % 4 != 0)),
                 ModelArchitecture.Exaone4 => WithExaone4Fields(config),
                 ModelArchitecture.Ernie45 => WithErnie45Fields(config),
                 // Glm4Config: attention_bias (true) covers q, k and v; o has none. Padding id 151329 by default.
@@ -829,6 +830,21 @@ public sealed record ModelConfig
         }
 
         /// <summary>Ernie4_5Config's use_bias: biases on all four attention projections and the three MLP ones.</summary>
+        /// <summary>
+        /// OLMo 3 extends its context with YaRN on the global layers only (OLMo-core; transformers agrees from the
+        /// release that writes its rope_parameters per layer type): a scaled checkpoint gets a second, unscaled rotation
+        /// of the same base for its sliding layers. transformers 5.12 and earlier scaled every layer instead.
+        /// </summary>
+        private ModelConfig WithOlmo3Rope(ModelConfig c)
+        {
+            if (_localRopeTheta is { } local && local != c.RopeTheta)
+            {
+                throw Error(source, $"rope_parameters.sliding_attention.rope_theta {local} differs from the global layers' {c.RopeTheta}; OLMo 3 rotates all layers by one base");
+            }
+
+            return c.RopeScaling is null ? c : c with { LocalRopeTheta = c.RopeTheta };
+        }
+
         private ModelConfig WithErnie45Fields(ModelConfig c)
         {
             var bias = OptionalBool("use_bias") ?? false;
@@ -1135,11 +1151,13 @@ public sealed record ModelConfig
                 !parameters.TryGetProperty("rope_theta", out _))
             {
                 // transformers 5 writes Gemma3's two rotations per layer type: the global layers' (scaled for 4B and
-                // up) and the sliding layers' (its own base, never scaled).
+                // up) and the sliding layers' (its own base, never scaled). Later 5.x releases do the same for OLMo 3,
+                // whose sliding layers keep the unscaled rotation of the same base (YaRN on the global layers only).
                 var names = parameters.EnumerateObject().Select(p => p.Name).ToList();
-                if (!gemma3 || names.Any(n => n is not ("full_attention" or "sliding_attention")))
+                var olmo3 = _architecture == ModelArchitecture.Olmo3;
+                if (!(gemma3 || olmo3) || names.Any(n => n is not ("full_attention" or "sliding_attention")))
                 {
-                    throw Error(source, $"rope_parameters per layer type ({string.Join(", ", names)}) are not supported; one set for all layers is (Gemma3: full_attention and sliding_attention)");
+                    throw Error(source, $"rope_parameters per layer type ({string.Join(", ", names)}) are not supported; one set for all layers is (Gemma3 and Olmo3: full_attention and sliding_attention)");
                 }
 
                 if (parameters.TryGetProperty("sliding_attention", out var sliding) && sliding.ValueKind != JsonValueKind.Null)

@@ -30,7 +30,8 @@ public sealed record DecoderConfig
     public RopeScaling? RopeScaling { get; init; }
 
     /// <summary>
-    /// The rotary base of the sliding layers, unscaled (Gemma3's rope_local_base_freq); null: they rotate as the others,
+    /// The rotary base of the sliding layers, unscaled (Gemma3's rope_local_base_freq; OLMo 3's own base when its global
+    /// layers are scaled); null: they rotate as the others,
     /// by <see cref="RopeTheta"/> and <see cref="RopeScaling"/>.
     /// </summary>
     public double? LocalRopeTheta { get; init; }

@@ -160,6 +160,44 @@ public class ModelConfigTests
         Assert.Equal([false, false, true, true, true, true, true, true], listed.SlidingLayers.ToArray());
     }
 
+    /// <summary>
+    /// OLMo 3 extends its context with YaRN on the global layers only (OLMo-core; transformers from the release that
+    /// writes rope_parameters per layer type, 5.17 on the GPU machine): both spellings give the sliding layers an
+    /// unscaled rotation of the same base, and our config.json reads back the same.
+    /// </summary>
+    [Fact]
+    public void Olmo3ScalesTheRotationOfItsGlobalLayersOnly()
+    {
+        // Fragments in single quotes, for readability.
+        static string Json(string rope, string architecture = "Olmo3ForCausalLM") => ("{'architectures': ['" + architecture + "'], " +
+            "'vocab_size': 100278, 'hidden_size': 64, 'intermediate_size': 128, 'num_hidden_layers': 8, 'num_attention_heads': 4, " +
+            "'max_position_embeddings': 65536, " + rope + "}").Replace('\'', '"');
+        const string yarn = "'rope_type': 'yarn', 'factor': 8.0, 'original_max_position_embeddings': 8192, 'attention_factor': 1.2079441541679836, 'beta_fast': 32, 'beta_slow': 1";
+        static string PerLayerType(string sliding, string architecture = "Olmo3ForCausalLM") => Json(
+            "'rope_parameters': {'full_attention': {'rope_theta': 500000.0, " + yarn + "}, 'sliding_attention': {" + sliding + "}}", architecture);
+
+        var legacy = ModelConfig.Parse(Json("'rope_theta': 500000.0, 'rope_scaling': {" + yarn + "}"));
+        Assert.Equal(("yarn", 8.0, 500000.0), (legacy.RopeScaling!.Type, legacy.RopeScaling.Factor, legacy.LocalRopeTheta!.Value));
+        Assert.Equal(legacy, ModelConfig.Parse(legacy.ToJson()));
+        Assert.DoesNotContain("rope_local_base_freq", legacy.ToJson(), StringComparison.Ordinal);
+        Assert.Equal(500000.0, DecoderConfig.From(legacy).LocalRopeTheta);
+
+        var perLayerType = ModelConfig.Parse(PerLayerType("'rope_type': 'default', 'rope_theta': 500000.0"));
+        Assert.Equal((legacy.RopeTheta, legacy.RopeScaling, legacy.LocalRopeTheta), (perLayerType.RopeTheta, perLayerType.RopeScaling, perLayerType.LocalRopeTheta));
+
+        // Unscaled, every layer rotates alike: no second table.
+        Assert.Null(ModelConfig.Parse(Json("'rope_theta': 500000.0")).LocalRopeTheta);
+        Assert.Contains("rope_parameters.sliding_attention.rope_theta 10000 differs from the global layers' 500000",
+            Reject(PerLayerType("'rope_type': 'default', 'rope_theta': 10000.0")), StringComparison.Ordinal);
+        Assert.Contains("scaling the sliding layers' rotation is not supported",
+            Reject(PerLayerType("'rope_type': 'linear', 'factor': 2.0")), StringComparison.Ordinal);
+        // OLMo 2 has one rotation for all layers: per layer type stays refused there.
+        Assert.Contains("rope_parameters per layer type",
+            Reject(PerLayerType("'rope_type': 'default', 'rope_theta': 500000.0", "Olmo2ForCausalLM")), StringComparison.Ordinal);
+
+        static string Reject(string json) => Assert.Throws<CheckpointFormatException>(() => ModelConfig.Parse(json)).Message;
+    }
+
     [Theory]
     [InlineData("\"LLLG\"", new[] { 3, 7 })]
     [InlineData("4", new[] { 3, 7 })]

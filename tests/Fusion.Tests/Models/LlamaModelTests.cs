@@ -141,6 +141,30 @@ public class LlamaModelTests
         TinyModels.AssertClose(within, plain.Forward(TinyModels.Ids(ids)).Narrow(1, 0, 8), 1e-6);
     }
 
+    /// <summary>
+    /// OLMo 3 scales only its global layers' rotation (YaRN): a sliding layer computes the same with or without the
+    /// checkpoint's rope_scaling, a global layer does not.
+    /// </summary>
+    [Theory]
+    [InlineData("sliding_attention", false)]
+    [InlineData("full_attention", true)]
+    public void Olmo3sRopeScalingChangesOnlyItsGlobalLayers(string layerType, bool changes)
+    {
+        static DecoderConfig Olmo3(string layerType, string scaling) => DecoderConfig.From(ModelConfig.Parse($$"""
+            {"architectures": ["Olmo3ForCausalLM"], "vocab_size": 61, "hidden_size": 32, "intermediate_size": 48,
+             "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 256,
+             "sliding_window": 8, "layer_types": ["{{layerType}}"], "rope_theta": 500000.0{{scaling}}}
+            """));
+        TorchRuntime.ManualSeed(9);
+        using var scope = DisposeScope.Open();
+        using var scaled = new LlamaModel(Olmo3(layerType, """, "rope_scaling": {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 64}"""));
+        using var plain = new LlamaModel(Olmo3(layerType, ""));
+        TinyModels.CopyParameters(scaled, plain);
+        var ids = TinyModels.Ids(TinyModels.RandomIds(12, 61, seed: 9));
+        using var difference = (scaled.Forward(ids) - plain.Forward(ids)).Abs().Max();
+        Assert.Equal(changes, difference.ToDouble() > 1e-4);
+    }
+
     [Fact]
     public void GenerationStopsAtAStopTokenWithoutReturningIt()
     {
