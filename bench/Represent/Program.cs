@@ -38,6 +38,7 @@ var inputs = Enumerable.Range(0, conversations).Select(i =>
 var computer = new RepresentationComputer(model, topK, batchTokens);
 
 computer.Compute(inputs.Take(4).ToList()); // warm-up: kernels, allocator
+if (device.Type != DeviceType.Cpu) TorchRuntime.DeviceMemory(device.Index, resetPeak: true);
 var times = new List<double>();
 RepresentationBatchResult? result = null;
 for (var r = 0; r < repeats; r++)
@@ -49,5 +50,7 @@ for (var r = 0; r < repeats; r++)
 times.Sort();
 var median = times[times.Count / 2];
 var meanCe = result!.Records.Average(c => c.MetricCe);
+// The allocator's peak over the timed passes (weights included), as torch.cuda.max_memory_allocated in the peer.
+var memory = device.Type != DeviceType.Cpu && TorchRuntime.DeviceMemory(device.Index) is { } gpu ? $",\"peak_gpu_bytes\":{gpu.Peak}" : "";
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"{{\"impl\":\"csharp\",\"device\":\"{device}\",\"dtype\":\"{dtype.ShortName()}\",\"threads\":{threads},\"median_s\":{median:F5},\"tokens\":{result.Tokens},\"padded\":{result.PaddedTokens},\"tokens_per_s\":{result.Tokens / median:F1},\"mean_metric_ce\":{meanCe:F4}}}"));
+    $"{{\"impl\":\"csharp\",\"device\":\"{device}\",\"dtype\":\"{dtype.ShortName()}\",\"threads\":{threads},\"median_s\":{median:F5},\"tokens\":{result.Tokens},\"padded\":{result.PaddedTokens},\"tokens_per_s\":{result.Tokens / median:F1},\"mean_metric_ce\":{meanCe:F4}{memory}}}"));

@@ -192,7 +192,7 @@ if wants represent; then
     status=$?
     echo "$result"
     if [[ $status -ne 0 ]]; then fail "represent $dtype (exit $status)"; continue; fi
-    note "represent $dtype: $(grep -E '^(csharp|pytorch) tokens|^ratio|same_ce' <<<"$result" | tr '\n' ' ')"
+    note "represent $dtype: $(grep -E '^(csharp|pytorch) tokens|^ratio|same_ce|^memory' <<<"$result" | tr '\n' ' ')"
     if [[ $dtype == f32 ]] && grep -q 'same_ce=no' <<<"$result"; then fail "represent f32: our mean metric_ce differs from PyTorch's on the same weights"; fi
   done
 fi

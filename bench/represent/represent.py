@@ -71,6 +71,8 @@ def compute(items):
 
 
 compute(corpus[:4])  # warm-up
+if device.type == "cuda":
+    torch.cuda.reset_peak_memory_stats(device)
 times = []
 for _ in range(repeats):
     t0 = time.perf_counter()
@@ -80,4 +82,6 @@ times.sort()
 median = times[len(times) // 2]
 print(json.dumps({"impl": "pytorch", "device": str(device), "dtype": dtype, "threads": threads, "median_s": round(median, 5),
                   "tokens": tokens, "padded": padded, "tokens_per_s": round(tokens / median, 1),
-                  "mean_metric_ce": round(sum(ce.values()) / len(ce), 4), "torch": torch.__version__}, separators=(",", ":")))
+                  "mean_metric_ce": round(sum(ce.values()) / len(ce), 4), "torch": torch.__version__,
+                  **({"peak_gpu_bytes": torch.cuda.max_memory_allocated(device)} if device.type == "cuda" else {})},
+                 separators=(",", ":")))

@@ -7,6 +7,8 @@
 # same way, alternately for several rounds; prints each round, the median tokens/s of each and last
 # `ratio(csharp/pytorch)=X`. Both draw the same weights from the same seed, so their mean metric_ce must agree
 # (`same_ce=yes|no`, within 1e-3 relative, f32 only: bf16 sums in other orders).
+# On a GPU it also prints `memory: peak GPU csharp X MiB, pytorch Y MiB, memory(csharp/pytorch)=R`, each the allocator's
+# peak over its timed passes, weights included.
 # Environment: FUSECHAT_REPRESENT_BUILT=DIR uses a program published there (the GPU machine has no .NET SDK);
 # FUSECHAT_PYTHON picks the peer's python (default /usr/bin/python3, Debian's python3-torch).
 set -euo pipefail
@@ -32,3 +34,8 @@ echo "pytorch tokens/s (median of $rounds) = $mp"
 awk -v a="$(field mean_metric_ce "$c")" -v b="$(field mean_metric_ce "$p")" \
   'BEGIN { d = a - b; if (d < 0) d = -d; printf "mean metric_ce csharp %s, pytorch %s: same_ce=%s\n", a, b, (d <= 1e-3 * b) ? "yes" : "no" }'
 awk -v c="$mc" -v p="$mp" 'BEGIN { printf "ratio(csharp/pytorch)=%.3f\n", c / p }'
+# On a GPU both report the allocator's peak over their timed passes (the peak is deterministic: the last round's).
+if [[ -n "$(field peak_gpu_bytes "$c")" && -n "$(field peak_gpu_bytes "$p")" ]]; then
+  awk -v c="$(field peak_gpu_bytes "$c")" -v p="$(field peak_gpu_bytes "$p")" \
+    'BEGIN { printf "memory: peak GPU csharp %.1f MiB, pytorch %.1f MiB, memory(csharp/pytorch)=%.3f\n", c / 1048576, p / 1048576, c / p }'
+fi

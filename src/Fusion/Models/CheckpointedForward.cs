@@ -45,7 +45,10 @@ public sealed class CheckpointedForward : IDisposable
             for (var i = 0; i < layerInputs.Length; i++)
             {
                 layerInputs[i] = Keep(h);
-                h = model.Layer(i, h, positions);
+                // Each layer's intermediates go when it returns: held to the end of this pass they would add up to
+                // almost a plain forward pass's activations, the memory checkpointing exists to save.
+                using var layerScope = DisposeScope.Open();
+                h = model.Layer(i, h, positions).MoveToOuterScope();
             }
         }
         // The last layer's output made without history is a leaf: the head's backward stops there and leaves

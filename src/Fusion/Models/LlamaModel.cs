@@ -59,7 +59,13 @@ public sealed class LlamaModel : Module
         var h = Embed(ids);
         var positions = Positions(offset, length, h);
         for (var i = 0; i < backbone.Layers.Count; i++)
-            h = Layer(i, h, positions, cache);
+        {
+            // A scope per layer: without history (Stage 1, evaluation) a layer's intermediates are garbage once it
+            // returns, and held to the end of the pass they would add up over all layers; with history autograd
+            // keeps what the backward pass needs by itself.
+            using var layerScope = DisposeScope.Open();
+            h = Layer(i, h, positions, cache).MoveToOuterScope();
+        }
         cache?.Advance(length);
         return Head(h).MoveToOuterScope();
     }
