@@ -13,7 +13,8 @@
 #      same step on the CPU in fp32 (the check of the GPU's arithmetic);
 #   3b. (only when named in FUSECHAT_GPU_CHECK_STEPS: "memory") the gradient-checkpointing bench in bf16, peak GPU
 #      memory and step time with the layers recomputed or not, ours against torch.utils.checkpoint; and one training
-#      step with AdamW's state on the GPU and in host memory (optimiser offload): peaks, times, the same loss;
+#      step with AdamW's state on the GPU and in host memory (optimiser offload): peaks, times, the same loss ("offload"
+#      alone runs only that half);
 #   3c. (only when named: "represent") the represent bench, Stage 1's batches, forward, top-K and CE, f32 and bf16,
 #      ours against PyTorch on the same batches and weights (mean metric_ce must agree in f32);
 #   4. `fusechat demo` in f32 and in bf16: the whole fusion through the grains, which take the GPU when libtorch
@@ -167,6 +168,10 @@ if wants memory; then
   echo "$result"
   if [[ $status -ne 0 ]]; then fail "gradient-checkpointing (exit $status)"
   else note "gradient-checkpointing bf16: $(grep -E '^(memory|time)' <<<"$result" | tr '\n' ' ')"; fi
+fi
+# The offload half of the memory step, also alone as "offload".
+if wants memory || wants offload; then
+  export FUSECHAT_TRAIN_STEP_BUILT="$work/apps/train-step"
   offload_args=(--threads="$(nproc)" --device="$device" --dtype=bf16 --layers=12 --width=1024 --heads=16 --intermediate=2816
                 --batch=8 --length=512 --steps=5 --warmup=2 "${memory_args[@]}")
   on_gpu="$(timeout 200 dotnet "$FUSECHAT_TRAIN_STEP_BUILT/FuseChat.Bench.TrainStep.dll" "${offload_args[@]}" --offload=0 2>&1)"

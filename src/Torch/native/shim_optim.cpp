@@ -2,6 +2,20 @@
 #include "shim.h"
 #include <cmath>
 
+// Optimiser offload: a GPU parameter whose AdamW state is in host memory.
+static bool offloaded(const at::Tensor& on_device, const at::Tensor& state) {
+  return on_device.is_cuda() && state.device().is_cpu();
+}
+
+// A GPU gradient brought to the host in its own dtype (bf16 moves half the bytes of fp32) through page-locked memory,
+// which the copy engine reads without a staging copy of its own (the caching host allocator keeps the blocks between
+// steps), then widened there: the same values as widening on the GPU, since bf16 to fp32 is exact.
+static at::Tensor to_host(const at::Tensor& grad, at::ScalarType dtype) {
+  at::Tensor staged = at::empty(grad.sizes(), grad.options().device(at::kCPU).pinned_memory(true));
+  staged.copy_(grad);
+  return staged.scalar_type() == dtype ? staged : staged.to(dtype);
+}
+
 // AdamW with decoupled weight decay and bias correction (Loshchilov & Hutter; torch.optim.AdamW).
 // masters[i], when not null, is the fp32 master copy of a low-precision parameter: the update runs
 // on it and the result is copied back into params[i]. Parameters without a gradient are skipped.
@@ -20,7 +34,8 @@ FCT_API int fct_adamw_step(T* params, T* masters, T* exp_avgs, T* exp_avg_sqs, i
       // The state may live on another device (optimiser offload: masters and moments in host memory).
       at::Tensor grad = grad_ref.scalar_type() == param.scalar_type() && grad_ref.device() == param.device()
                             ? grad_ref
-                            : grad_ref.to(param.device(), param.scalar_type());
+                            : offloaded(grad_ref, param) ? to_host(grad_ref, param.scalar_type())
+                                                         : grad_ref.to(param.device(), param.scalar_type());
       at::Tensor& exp_avg = *exp_avgs[i];
       at::Tensor& exp_avg_sq = *exp_avg_sqs[i];
       if (weight_decay != 0) param.mul_(1.0 - lr * weight_decay);
@@ -28,7 +43,17 @@ FCT_API int fct_adamw_step(T* params, T* masters, T* exp_avgs, T* exp_avg_sqs, i
       exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1.0 - beta2);
       at::Tensor denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps);
       param.addcdiv_(exp_avg, denom, -step_size);
-      if (masters && masters[i]) params[i]->detach().copy_(param);
+      if (masters && masters[i]) {
+        at::Tensor target = params[i]->detach();
+        if (offloaded(target, param)) {
+          // Rounded to the parameter's dtype on the host, so that half the bytes cross, from page-locked memory.
+          at::Tensor staged = at::empty(target.sizes(), target.options().device(at::kCPU).pinned_memory(true));
+          staged.copy_(param);
+          target.copy_(staged);
+        } else {
+          target.copy_(param);
+        }
+      }
     }
   });
 }
