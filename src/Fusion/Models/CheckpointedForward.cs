@@ -22,9 +22,10 @@ public sealed class CheckpointedForward : IDisposable
     private readonly List<Tensor> owned = [];
     private readonly LayerPositions positions;
     private readonly Tensor output;
+    private readonly Tensor? logits;
     private bool spent;
 
-    internal CheckpointedForward(LlamaModel model, Tensor ids)
+    internal CheckpointedForward(LlamaModel model, Tensor ids, bool withLogits = true)
     {
         this.model = model;
         this.ids = ids;
@@ -54,11 +55,17 @@ public sealed class CheckpointedForward : IDisposable
         // The last layer's output made without history is a leaf: the head's backward stops there and leaves
         // the gradient the layers' recomputation starts from.
         output = Keep(h).RequiresGradient();
-        Logits = model.Head(output).MoveToOuterScope();
+        if (withLogits) logits = model.Head(output).MoveToOuterScope();
     }
 
     /// <summary>Next-token logits [batch, length, vocab]; autograd history reaches back to the last layer's output only.</summary>
-    public Tensor Logits { get; }
+    public Tensor Logits => logits ?? throw new InvalidOperationException("this pass was made without logits: apply the head to Hidden");
+
+    /// <summary>
+    /// The last decoder layer's output [batch, length, hidden], a leaf that requires gradient. A caller that applies
+    /// the head itself (in chunks of positions) back-propagates into it, then calls <see cref="BackwardFromHidden"/>.
+    /// </summary>
+    internal Tensor Hidden => output;
 
     /// <summary>
     /// Back-propagates <paramref name="loss"/> (a scalar computed from <see cref="Logits"/>) into every parameter's
@@ -67,6 +74,17 @@ public sealed class CheckpointedForward : IDisposable
     public void Backward(Tensor loss)
     {
         ArgumentNullException.ThrowIfNull(loss);
+        BackwardLayers(() => loss.Backward());
+    }
+
+    /// <summary>
+    /// Back-propagates through the layers the gradient that <see cref="Hidden"/> has accumulated (from the caller's
+    /// own head and loss). Once per pass.
+    /// </summary>
+    internal void BackwardFromHidden() => BackwardLayers(null);
+
+    private void BackwardLayers(Action? head)
+    {
         if (spent) throw new InvalidOperationException("this checkpointed pass has already been back-propagated");
         spent = true;
         Tensor? gradient = null;
@@ -74,7 +92,7 @@ public sealed class CheckpointedForward : IDisposable
         {
             using (DisposeScope.Open())
             {
-                loss.Backward();
+                head?.Invoke();
                 gradient = (output.Grad ?? throw new InvalidOperationException("the loss does not depend on the logits of this pass"))
                     .DetachFromScope();
             }

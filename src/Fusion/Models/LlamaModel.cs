@@ -54,6 +54,16 @@ public sealed class LlamaModel : Module
     public Tensor Forward(Tensor ids, KeyValueCache? cache = null)
     {
         using var scope = DisposeScope.Open();
+        return Head(Body(ids, cache)).MoveToOuterScope();
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/> without the output head: the last decoder layer's output [batch, length, hidden], for a
+    /// caller that applies <see cref="Head"/> itself (the fusion loss does, a chunk of positions at a time).
+    /// </summary>
+    internal Tensor Body(Tensor ids, KeyValueCache? cache = null)
+    {
+        using var scope = DisposeScope.Open();
         var length = ids.Size(1);
         var offset = cache?.Length ?? 0;
         var h = Embed(ids);
@@ -67,7 +77,7 @@ public sealed class LlamaModel : Module
             h = Layer(i, h, positions, cache).MoveToOuterScope();
         }
         cache?.Advance(length);
-        return Head(h).MoveToOuterScope();
+        return h.MoveToOuterScope();
     }
 
     /// <summary>
@@ -78,6 +88,12 @@ public sealed class LlamaModel : Module
     /// through the loss itself.
     /// </summary>
     public CheckpointedForward ForwardCheckpointed(Tensor ids) => new(this, ids);
+
+    /// <summary>
+    /// <see cref="ForwardCheckpointed(Tensor)"/> without the output head: the caller applies <see cref="Head"/> to
+    /// <see cref="CheckpointedForward.Hidden"/> and back-propagates with <see cref="CheckpointedForward.BackwardFromHidden"/>.
+    /// </summary>
+    internal CheckpointedForward ForwardCheckpointedHeadless(Tensor ids) => new(this, ids, withLogits: false);
 
     /// <summary>The decoder layers.</summary>
     internal int LayerCount => backbone.Layers.Count;
@@ -111,7 +127,10 @@ public sealed class LlamaModel : Module
         return backbone.Layers[index].Forward(h, cos, sin, slides ? positions.Mask : null, cache, index);
     }
 
-    /// <summary>Final norm and output projection: logits [batch, length, vocab], soft-capped where the model says so.</summary>
+    /// <summary>
+    /// Final norm and output projection: logits [..., vocab] for hidden states [..., hidden], soft-capped where the model
+    /// says so. Every position is its own: the head may be applied to any subset of them.
+    /// </summary>
     internal Tensor Head(Tensor h)
     {
         var normed = backbone.Norm.Forward(h);

@@ -71,35 +71,122 @@ public sealed class FusionLoss
         Tensor total, crossEntropy, fusion, trained, fused;
         using (var scope = DisposeScope.Open())
         {
-            // Low-precision logits lose too much in logsumexp over a large vocabulary: compute in fp32.
-            var z = logits.DType is DType.BFloat16 or DType.Float16 ? logits.To(DType.Float32) : logits;
-            var dtype = z.DType;
-
-            var trainedMask = labels.Ne(IgnoreIndex);
+            var (trainedMask, fusionMask) = Masks(labels, targetLogits);
+            var (ceSum, fusionSum) = Sums(logits, labels, targetIds, targetLogits, fusionMask);
+            var dtype = ceSum.DType;
             var trainedCount = trainedMask.To(dtype).Sum();
-            var ceSum = Functional.CrossEntropy(z.Reshape(-1, v), labels.Reshape(-1), IgnoreIndex, Reduction.Sum);
-            crossEntropy = ceSum / trainedCount.Clamp(min: 1);
-
-            var logNormaliser = z.LogSumExp(-1, keepDim: true);                 // [B, L, 1]
-            var logProbabilities = z.Gather(-1, targetIds) - logNormaliser;     // [B, L, K]
-            var hasSlot = targetLogits.Gt(double.NegativeInfinity);             // [B, L, K]
-            var hasTarget = hasSlot.Any(-1);                                    // [B, L]
-            var scaled = targetLogits.To(dtype) / Temperature;
-            // Rows without any slot are replaced by zeros so that their softmax is finite; they are masked below.
-            var safe = Tensor.Where(hasTarget.Unsqueeze(-1), scaled, scaled.ZerosLike());
-            var targetProbabilities = Functional.Softmax(safe, -1).Detach();
-            var softCrossEntropy = -(targetProbabilities * logProbabilities).Sum(-1);   // [B, L]
-            var fusionMask = trainedMask.LogicalAnd(hasTarget);
             var fusionCount = fusionMask.To(dtype).Sum();
-            // Where, not a product with the mask: a masked position's value must not leak in as NaN · 0.
-            var fusionSum = Tensor.Where(fusionMask, softCrossEntropy, softCrossEntropy.ZerosLike()).Sum();
+            crossEntropy = ceSum / trainedCount.Clamp(min: 1);
             fusion = fusionSum / fusionCount.Clamp(min: 1);
-
             total = crossEntropy * Lambda + fusion * (1 - Lambda);
             trained = trainedCount;
             fused = fusionCount;
             foreach (var t in (Tensor[])[total, crossEntropy, fusion, trained, fused]) t.MoveToOuterScope();
         }
         return new FusionLossResult(total, crossEntropy, fusion, trained, fused);
+    }
+
+    /// <summary>
+    /// The loss of the logits that <paramref name="head"/> makes of <paramref name="hidden"/>, computed and
+    /// back-propagated (times <paramref name="scale"/>) <paramref name="chunkRows"/> trained positions at a time.
+    /// No [B, L, V] tensor exists: only one chunk's logits and their fp32 copies, which at FuseChat-3.0's 128k to 256k
+    /// vocabularies would otherwise outweigh a checkpointed model's layers by far. Untrained positions never reach
+    /// the head, since they add nothing to either term. The counts that normalise both terms are taken from the labels
+    /// and targets up front, so the chunks' losses add up to <see cref="Compute"/>'s; the gradients accumulate in
+    /// the head's weights and in <paramref name="hidden"/>'s. A chunk whose loss is not finite is not
+    /// back-propagated and ends the pass: the result's total is then not finite, for the caller to stop on.
+    /// </summary>
+    /// <param name="head">Logits [N, V] for hidden states [N, H] (the model's final norm and output projection).</param>
+    /// <param name="hidden">The last layer's output [B, L, H], a leaf that requires gradient.</param>
+    /// <param name="labels">As for <see cref="Compute"/>.</param>
+    /// <param name="targetIds">As for <see cref="Compute"/>.</param>
+    /// <param name="targetLogits">As for <see cref="Compute"/>.</param>
+    /// <param name="chunkRows">Positions per chunk (at least 1).</param>
+    /// <param name="scale">Factor on the back-propagated loss (1 / micro-batches for gradient accumulation).</param>
+    /// <returns>The loss and its parts as values (0-d fp64 CPU tensors without history) in the caller's scope.</returns>
+    public FusionLossResult BackwardInChunks(Func<Tensor, Tensor> head, Tensor hidden, Tensor labels, Tensor targetIds,
+        Tensor targetLogits, long chunkRows, double scale = 1)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        ArgumentNullException.ThrowIfNull(hidden);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkRows, 1);
+        var shape = hidden.Shape;
+        if (shape.Length != 3) throw new ArgumentException($"hidden must be [B, L, H], got [{string.Join(", ", shape)}]", nameof(hidden));
+        var (b, l, width) = (shape[0], shape[1], shape[2]);
+        if (!labels.Shape.AsSpan().SequenceEqual([b, l]))
+            throw new ArgumentException($"labels must be [{b}, {l}], got [{string.Join(", ", labels.Shape)}]", nameof(labels));
+        if (targetIds.Shape.Length != 3 || targetIds.Size(0) != b || targetIds.Size(1) != l || !targetLogits.Shape.AsSpan().SequenceEqual(targetIds.Shape))
+            throw new ArgumentException($"target ids and logits must both be [{b}, {l}, K], got [{string.Join(", ", targetIds.Shape)}] and [{string.Join(", ", targetLogits.Shape)}]");
+
+        double ceTotal = 0, fusionTotal = 0, trainedCount, fusionCount;
+        using (DisposeScope.Open())
+        {
+            var k = targetIds.Size(2);
+            var (trainedMask, fusionMask) = Masks(labels, targetLogits);
+            trainedCount = trainedMask.Sum().ToDouble();
+            fusionCount = fusionMask.Sum().ToDouble();
+            var rows = trainedMask.Reshape(-1).NonZero().Reshape(-1);   // the trained positions, in order
+            var flatHidden = hidden.Reshape(b * l, width);
+            var flatLabels = labels.Reshape(-1);
+            var flatIds = targetIds.Reshape(b * l, k);
+            var flatTargets = targetLogits.Reshape(b * l, k);
+            // The weights of a chunk's sums in the whole loss, as Compute divides the whole batch's sums.
+            var ceWeight = Lambda / Math.Max(trainedCount, 1) * scale;
+            var fusionWeight = (1 - Lambda) / Math.Max(fusionCount, 1) * scale;
+            for (long start = 0; start < rows.Size(0); start += chunkRows)
+            {
+                using var chunkScope = DisposeScope.Open();
+                var chunk = rows.Narrow(0, start, Math.Min(chunkRows, rows.Size(0) - start));
+                var chunkLabels = flatLabels.IndexSelect(0, chunk);
+                var chunkTargets = flatTargets.IndexSelect(0, chunk);
+                var (_, chunkFusionMask) = Masks(chunkLabels, chunkTargets);
+                var (ceSum, fusionSum) = Sums(head(flatHidden.IndexSelect(0, chunk)), chunkLabels, flatIds.IndexSelect(0, chunk),
+                    chunkTargets, chunkFusionMask);
+                var sums = Tensor.Stack([ceSum.Detach(), fusionSum.Detach()]).To(DType.Float64).To(Device.Cpu).ToArray<double>();
+                ceTotal += sums[0];
+                fusionTotal += sums[1];
+                if (!double.IsFinite(sums[0]) || !double.IsFinite(sums[1])) break;
+                (ceSum * ceWeight + fusionSum * fusionWeight).Backward();
+            }
+        }
+
+        var crossEntropy = ceTotal / Math.Max(trainedCount, 1);
+        var fusion = fusionTotal / Math.Max(fusionCount, 1);
+        return new FusionLossResult(Value(Lambda * crossEntropy + (1 - Lambda) * fusion), Value(crossEntropy), Value(fusion),
+            Value(trainedCount), Value(fusionCount));
+
+        static Tensor Value(double value) => Tensor.Scalar(value, DType.Float64);
+    }
+
+    /// <summary>
+    /// Per position: trained (a label) and fused (trained and at least one target slot above −∞, m_t of the paper).
+    /// </summary>
+    private static (Tensor Trained, Tensor Fused) Masks(Tensor labels, Tensor targetLogits)
+    {
+        var trained = labels.Ne(IgnoreIndex);
+        return (trained, trained.LogicalAnd(targetLogits.Gt(double.NegativeInfinity).Any(-1)));
+    }
+
+    /// <summary>
+    /// The sum of the cross entropy over the trained positions and of the soft cross entropy against the targets over
+    /// <paramref name="fusionMask"/>, for logits of any leading shape with the vocabulary last, in at least fp32.
+    /// </summary>
+    private (Tensor CrossEntropy, Tensor Fusion) Sums(Tensor logits, Tensor labels, Tensor targetIds, Tensor targetLogits, Tensor fusionMask)
+    {
+        // Low-precision logits lose too much in logsumexp over a large vocabulary: compute in fp32.
+        var z = logits.DType is DType.BFloat16 or DType.Float16 ? logits.To(DType.Float32) : logits;
+        var v = z.Size(-1);
+        var ceSum = Functional.CrossEntropy(z.Reshape(-1, v), labels.Reshape(-1), IgnoreIndex, Reduction.Sum);
+
+        var logNormaliser = z.LogSumExp(-1, keepDim: true);                 // [..., 1]
+        var logProbabilities = z.Gather(-1, targetIds) - logNormaliser;     // [..., K]
+        var hasTarget = targetLogits.Gt(double.NegativeInfinity).Any(-1);   // [...]
+        var scaled = targetLogits.To(z.DType) / Temperature;
+        // Rows without any slot are replaced by zeros so that their softmax is finite; they are masked below.
+        var safe = Tensor.Where(hasTarget.Unsqueeze(-1), scaled, scaled.ZerosLike());
+        var targetProbabilities = Functional.Softmax(safe, -1).Detach();
+        var softCrossEntropy = -(targetProbabilities * logProbabilities).Sum(-1);
+        // Where, not a product with the mask: a masked position's value must not leak in as NaN · 0.
+        return (ceSum, Tensor.Where(fusionMask, softCrossEntropy, softCrossEntropy.ZerosLike()).Sum());
     }
 }

@@ -48,6 +48,7 @@ public sealed class FusionTrainer : IDisposable
     private readonly AdamW optimizer;
     private readonly CosineSchedule schedule;
     private readonly FusionLoss loss;
+    private readonly int headChunkRows;
     private readonly string optionsHash;
     private readonly Device device;
     private bool started;
@@ -71,6 +72,7 @@ public sealed class FusionTrainer : IDisposable
         TotalSteps = (long)StepsPerEpoch * options.Epochs;
         schedule = CosineSchedule.WithWarmupRatio(options.LearningRate, options.WarmupRatio, TotalSteps, options.MinLearningRate);
         loss = new FusionLoss(options.Lambda, options.Temperature);
+        headChunkRows = options.HeadChunkTokens ?? FusionTrainerOptions.AutomaticHeadChunk(model.Config.VocabSize);
         optionsHash = options.TrajectoryHash(source.Fingerprint);
         optimizer = new AdamW(parameterTensors, new AdamWOptions
         {
@@ -164,9 +166,13 @@ public sealed class FusionTrainer : IDisposable
                 var labels = batch.Labels.To(device);
                 var targetIds = batch.TargetIds.To(device);
                 var targetLogits = batch.TargetLogits.To(device);
-                using var checkpointed = options.GradientCheckpointing ? model.ForwardCheckpointed(ids) : null;
-                var logits = checkpointed?.Logits ?? model.Forward(ids);
-                var parts = loss.Compute(logits, labels, targetIds, targetLogits);
+                // The layers run first (recomputed later with checkpointing); the head and the loss then run over
+                // chunks of trained positions, each back-propagated into the last layer's output, and the layers'
+                // backward pass starts from the gradient gathered there.
+                using var checkpointed = options.GradientCheckpointing ? model.ForwardCheckpointedHeadless(ids) : null;
+                var body = checkpointed is null ? model.Body(ids) : null;
+                var hidden = checkpointed?.Hidden ?? body!.Detach().RequiresGradient();
+                var parts = loss.BackwardInChunks(model.Head, hidden, labels, targetIds, targetLogits, headChunkRows, 1.0 / count);
                 var total = parts.Total.ToDouble();
                 if (!double.IsFinite(total))
                     throw new FusionTrainingException(
@@ -174,9 +180,13 @@ public sealed class FusionTrainer : IDisposable
                         $"(epoch {epoch}, micro-batch {first + m}); no update was applied and the last checkpoint " +
                         $"({LastCheckpoint ?? "none"}) is the last good state")
                     { Step = Step + 1, Epoch = epoch, BatchIndex = first + m };
-                var scaled = count == 1 ? parts.Total : parts.Total * (1.0 / count);
-                if (checkpointed is null) scaled.Backward();
-                else checkpointed.Backward(scaled);
+                // A micro-batch without a trained position back-propagates nothing (representations drop such
+                // conversations, so this is a corner case).
+                if (hidden.Grad is { } gradient)
+                {
+                    if (checkpointed is not null) checkpointed.BackwardFromHidden();
+                    else body!.Backward(gradient);
+                }
                 totalSum += total;
                 ceSum += parts.CrossEntropy.ToDouble();
                 fusionSum += parts.Fusion.ToDouble();

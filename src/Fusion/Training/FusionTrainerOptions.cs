@@ -43,6 +43,19 @@ public sealed record FusionTrainerOptions
     /// </summary>
     public bool GradientCheckpointing { get; init; }
     /// <summary>
+    /// Trained positions whose logits the output head computes and back-propagates at a time, so that no
+    /// [batch, length, vocabulary] tensor exists (<see cref="FusionLoss"/>); null: <see cref="AutomaticHeadChunk"/>.
+    /// Any value gives the same loss, and the same gradients up to the order of the sums in the head's weight gradient.
+    /// Not part of <see cref="TrajectoryHash"/>; the automatic value depends on the vocabulary alone, so a resumed run
+    /// chunks as before.
+    /// </summary>
+    public int? HeadChunkTokens { get; init; }
+    /// <summary>
+    /// The positions per head chunk for a vocabulary of <paramref name="vocabulary"/>: about 2^26 logits (256 MiB per
+    /// fp32 copy), i.e. 2048 positions at a 32k vocabulary, 512 at 128k and 256 at 256k.
+    /// </summary>
+    public static int AutomaticHeadChunk(int vocabulary) => Math.Max(16, (1 << 26) / Math.Max(vocabulary, 1));
+    /// <summary>
     /// Where AdamW keeps its fp32 master weights and moments: null keeps them with the parameters; the CPU, for a model
     /// on a GPU, moves those 12 bytes per parameter to host memory (optimiser offload), so that the GPU holds only
     /// weights, gradients and activations; each step then copies the gradients to the host and the new weights back.
@@ -75,6 +88,7 @@ public sealed record FusionTrainerOptions
         if (double.IsNaN(MaxGradNorm)) throw new ArgumentException("max grad norm is NaN");
         if (CheckpointEvery < 0) throw new ArgumentException($"checkpoint interval must be >= 0, got {CheckpointEvery}");
         if (KeepCheckpoints < 0) throw new ArgumentException($"checkpoints kept must be >= 0, got {KeepCheckpoints}");
+        if (HeadChunkTokens is < 1) throw new ArgumentException($"head chunk must be at least 1 position, got {HeadChunkTokens}");
         _ = new FusionLoss(Lambda, Temperature);
     }
 

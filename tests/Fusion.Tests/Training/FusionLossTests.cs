@@ -89,6 +89,65 @@ public class FusionLossTests
         Assert.Equal(5, result.FusionPositions.ToDouble());
     }
 
+    /// <summary>
+    /// The trainer's chunked loss: the head applied to a few trained positions at a time and back-propagated chunk by
+    /// chunk. Its loss, parts and counts, and the gradients of the hidden states and of the head's weight, equal the whole
+    /// loss's for every chunk size; the untrained positions (3 and 4) get no gradient.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(5)]
+    [InlineData(1000)]
+    public void ChunkedBackwardEqualsTheWholeLoss(int chunkRows)
+    {
+        const int H = 5;
+        using var scope = DisposeScope.Open();
+        var (_, labels, ids, targetLogits) = Data(3);
+        var random = new Random(4);
+        var hiddenValues = Enumerable.Range(0, B * L * H).Select(_ => random.NextDouble() * 2 - 1).ToArray();
+        var weightValues = Enumerable.Range(0, V * H).Select(_ => random.NextDouble() * 2 - 1).ToArray();
+        var (_, y, ti, tl) = Tensors(new double[B * L * V], labels, ids, targetLogits);
+        var loss = new FusionLoss(0.7, 1.5);
+        const double scale = 0.25;
+
+        var hidden = Tensor.From<double>(hiddenValues, [B, L, H]).RequiresGradient();
+        var weight = Tensor.From<double>(weightValues, [V, H]).RequiresGradient();
+        var whole = loss.Compute(Functional.Linear(hidden, weight), y, ti, tl);
+        (whole.Total * scale).Backward();
+
+        var chunkedHidden = Tensor.From<double>(hiddenValues, [B, L, H]).RequiresGradient();
+        var chunkedWeight = Tensor.From<double>(weightValues, [V, H]).RequiresGradient();
+        var chunked = loss.BackwardInChunks(h => Functional.Linear(h, chunkedWeight), chunkedHidden, y, ti, tl, chunkRows, scale);
+
+        Assert.Equal(whole.Total.ToDouble(), chunked.Total.ToDouble(), 1e-12);
+        Assert.Equal(whole.CrossEntropy.ToDouble(), chunked.CrossEntropy.ToDouble(), 1e-12);
+        Assert.Equal(whole.Fusion.ToDouble(), chunked.Fusion.ToDouble(), 1e-12);
+        Assert.Equal((6.0, 5.0), (chunked.TrainedPositions.ToDouble(), chunked.FusionPositions.ToDouble()));
+        var expectedHidden = hidden.Grad!.ToArray<double>();
+        var actualHidden = chunkedHidden.Grad!.ToArray<double>();
+        for (var i = 0; i < expectedHidden.Length; i++) Assert.Equal(expectedHidden[i], actualHidden[i], 1e-12);
+        var expectedWeight = weight.Grad!.ToArray<double>();
+        var actualWeight = chunkedWeight.Grad!.ToArray<double>();
+        for (var i = 0; i < expectedWeight.Length; i++) Assert.Equal(expectedWeight[i], actualWeight[i], 1e-12);
+        Assert.All(actualHidden.AsSpan(3 * H, 2 * H).ToArray(), g => Assert.Equal(0, g));
+    }
+
+    [Fact]
+    public void ChunkedBackwardStopsAtANonFiniteChunk()
+    {
+        using var scope = DisposeScope.Open();
+        var (_, labels, ids, targetLogits) = Data(3);
+        targetLogits[7 * K] = double.PositiveInfinity;   // position 7, trained: the third chunk of two positions is NaN
+        var (_, y, ti, tl) = Tensors(new double[B * L * V], labels, ids, targetLogits);
+        var hidden = Tensor.Zeros([B, L, 5], DType.Float64).RequiresGradient();
+        var weight = Tensor.Ones([V, 5], DType.Float64).RequiresGradient();
+        var result = new FusionLoss().BackwardInChunks(h => Functional.Linear(h, weight), hidden, y, ti, tl, chunkRows: 2);
+        Assert.True(double.IsNaN(result.Total.ToDouble()));
+        // The two finite chunks were back-propagated, the NaN one was not: no NaN reached a gradient.
+        Assert.All(weight.Grad!.ToArray<double>(), g => Assert.True(double.IsFinite(g)));
+    }
+
     [Fact]
     public void GradientMatchesFiniteDifferences()
     {
