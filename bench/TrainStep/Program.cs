@@ -7,6 +7,7 @@ using System.Diagnostics;
 using System.Globalization;
 using FuseChat.Bench;
 using FuseChat.Fusion.Models;
+using FuseChat.Fusion.Training;
 using FuseChat.Testing.Support;
 using FuseChat.Torch;
 using FuseChat.Torch.Optim;
@@ -23,6 +24,14 @@ var dtype = options.DType;
 var checkpointing = Get("checkpointing", 0) != 0;
 // --offload=1 keeps AdamW's fp32 masters and moments in host memory (training.optimizer_offload).
 var offload = Get("offload", 0) != 0;
+// --trainer=whole|chunked trains through FusionTrainer instead, with the fusion loss on synthetic top-10 targets: the
+// output head over all trained positions at once, or in the trainer's automatic chunks (FusionLoss.BackwardInChunks).
+var trainerMode = options.Text("trainer", "");
+if (trainerMode is not ("" or "whole" or "chunked"))
+{
+    Console.Error.WriteLine($"error: --trainer={trainerMode}: whole or chunked");
+    return 2;
+}
 
 TorchRuntime.Threads = threads;
 TorchRuntime.ManualSeed(0);
@@ -44,6 +53,8 @@ if (model is not null)
     using var noGrad = NoGradScope.Enter();
     foreach (var (target, source) in model.Parameters().Zip(reference.Parameters())) target.CopyFrom(source);
 }
+if (trainerMode != "")
+    return TrainWithFusionTrainer(trained, cpuIds, trainerMode == "whole", checkpointing, offload, warmup, steps, device, dtype, threads, cpuLoss);
 using var optimizer = new AdamW(trained.Parameters(), new AdamWOptions { LearningRate = 1e-4, WeightDecay = 0.01, StateDevice = offload ? Device.Cpu : null });
 using var ids = device.Type == DeviceType.Cpu ? null : cpuIds.To(device).DetachFromScope();
 var input = ids ?? cpuIds;
@@ -89,4 +100,45 @@ var memory = device.Type != DeviceType.Cpu
     : $",\"peak_rss_delta_bytes\":{ProcessMemory.Bytes("VmHWM") - residentBefore}";
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"{{\"impl\":\"csharp\",\"device\":\"{device}\",\"dtype\":\"{dtype.ShortName()}\",\"threads\":{threads},\"median_step_s\":{median:F5},\"tokens_per_s\":{batch * length / median:F1},\"loss\":{loss:F4}{check},\"checkpointing\":{(checkpointing ? 1 : 0)},\"offload\":{(offload ? 1 : 0)}{memory},\"params\":{trained.ParameterCount()}}}"));
+return 0;
 
+// FusionTrainer's steps (one micro-batch each) on the same ids, with next-token labels and 10 random target logits per
+// position, as Stage 3 trains; the same JSON line as the plain step, with "trainer" and the median step time.
+static int TrainWithFusionTrainer(LlamaModel model, Tensor ids, bool wholeHead, bool checkpointing, bool offload, int warmup,
+    int steps, Device device, DType dtype, int threads, double? cpuLoss)
+{
+    const int K = 10;
+    var (batch, length) = (ids.Size(0), ids.Size(1));
+    var vocab = model.Config.VocabSize;
+    var batches = new List<FusionBatch>();
+    using (var scope = DisposeScope.Open())
+    {
+        var labels = Tensor.Cat([ids.Narrow(1, 1, length - 1), Tensor.Full([batch, 1], FusionLoss.IgnoreIndex, DType.Int64)], 1);
+        for (var i = 0; i < warmup + steps; i++)
+            batches.Add(new FusionBatch(ids.Clone(), labels.Clone(), Tensor.RandInt(0, vocab, [batch, length, K]), Tensor.Randn([batch, length, K])));
+    }
+    using var source = new InMemoryFusionBatchSource(batches);
+    var times = new List<double>();
+    double loss = 0;
+    using var trainer = new FusionTrainer(model, source, new FusionTrainerOptions
+    {
+        LearningRate = 1e-4, Epochs = 1, GradientCheckpointing = checkpointing, WarmupRatio = 0,
+        HeadChunkTokens = wholeHead ? int.MaxValue : null,
+        OptimizerStateDevice = FusionTrainerOptions.OffloadTarget(offload, device),
+    });
+    trainer.Log = step => loss = step.Loss;
+    if (device.Type != DeviceType.Cpu) TorchRuntime.DeviceMemory(device.Index, resetPeak: true);
+    for (var step = 1; step <= warmup + steps; step++)
+    {
+        var sw = Stopwatch.StartNew();
+        trainer.Train(stopAfterStep: step);   // the step log reads the loss back, so the step's kernels have finished
+        if (step > warmup) times.Add(sw.Elapsed.TotalSeconds);
+    }
+    times.Sort();
+    var median = times[times.Count / 2];
+    var memory = device.Type != DeviceType.Cpu && TorchRuntime.DeviceMemory(device.Index) is { } gpu ? $",\"peak_gpu_bytes\":{gpu.Peak}" : "";
+    var check = cpuLoss is { } c ? string.Create(CultureInfo.InvariantCulture, $",\"cpu_loss\":{c:F5}") : "";
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{{\"impl\":\"csharp\",\"trainer\":\"{(wholeHead ? "whole" : "chunked")}\",\"head_chunk\":{(wholeHead ? length * batch : FusionTrainerOptions.AutomaticHeadChunk(vocab))},\"device\":\"{device}\",\"dtype\":\"{dtype.ShortName()}\",\"threads\":{threads},\"median_step_s\":{median:F5},\"tokens_per_s\":{batch * length / median:F1},\"loss\":{loss:F4}{check},\"checkpointing\":{(checkpointing ? 1 : 0)},\"offload\":{(offload ? 1 : 0)}{memory},\"params\":{model.ParameterCount()}}}"));
+    return 0;
+}

@@ -15,6 +15,8 @@
 #      memory and step time with the layers recomputed or not, ours against torch.utils.checkpoint; and one training
 #      step with AdamW's state on the GPU and in host memory (optimiser offload): peaks, times, the same loss ("offload"
 #      alone runs only that half);
+#   3d. (only when named: "head") Stage 3 through FusionTrainer at a 128256 vocabulary, the output head whole against in
+#      chunks: peaks, step times, the same loss;
 #   3c. (only when named: "represent") the represent bench, Stage 1's batches, forward, top-K and CE, f32 and bf16,
 #      ours against PyTorch on the same batches and weights (mean metric_ce must agree in f32);
 #   4. `fusechat demo` in f32 and in bf16: the whole fusion through the grains, which take the GPU when libtorch
@@ -183,6 +185,22 @@ if wants memory || wants offload; then
   # The same AdamW arithmetic on the host: after 7 steps the bf16 loss may move in its last bits, no more.
   if ! awk -v a="$(value loss "$on_gpu")" -v b="$(value loss "$on_host")" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 0.01 * a) }'; then
     fail "offload: the loss with the optimiser state in host memory differs from the loss with it on the GPU"
+  fi
+fi
+
+# 3d. (only when named: "head") Stage 3's step through FusionTrainer with gradient checkpointing at Llama 3's vocabulary
+# (128256), one 2048-token conversation: the output head and fusion loss over all positions at once against the
+# trainer's chunks: peaks, step times, and the same loss.
+if wants head; then
+  head_args=(--threads="$(nproc)" --device="$device" --dtype=bf16 --layers=12 --width=1024 --heads=16 --intermediate=2816
+             --vocab=128256 --batch=1 --length=2048 --steps=5 --warmup=2 --checkpointing=1 "${memory_args[@]}")
+  whole="$(timeout 200 dotnet "$work/apps/train-step/FuseChat.Bench.TrainStep.dll" "${head_args[@]}" --trainer=whole 2>&1)"
+  chunked="$(timeout 200 dotnet "$work/apps/train-step/FuseChat.Bench.TrainStep.dll" "${head_args[@]}" --trainer=chunked 2>&1)"
+  echo "$whole"; echo "$chunked"
+  field() { grep -o "\"$1\":[0-9.]*" <<<"$2" | head -1 | cut -d: -f2; }
+  note "head bf16 (fusion trainer, checkpointing, vocab 128256, 2048 tokens): whole: step $(field median_step_s "$whole") s, peak GPU $(field peak_gpu_bytes "$whole") bytes, loss $(field loss "$whole"); chunks of $(field head_chunk "$chunked"): step $(field median_step_s "$chunked") s, peak GPU $(field peak_gpu_bytes "$chunked") bytes, loss $(field loss "$chunked")"
+  if ! awk -v a="$(field loss "$whole")" -v b="$(field loss "$chunked")" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 0.01 * a) }'; then
+    fail "head: the chunked head's loss differs from the whole head's"
   fi
 fi
 
