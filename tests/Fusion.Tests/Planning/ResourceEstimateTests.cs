@@ -58,22 +58,26 @@ public sealed class ResourceEstimateTests
     public void Activations_of_a_7B_sequence_shrink_to_one_hidden_state_per_layer_with_checkpointing()
     {
         // Per token and layer: 9 x 4096 (norms, attention, output projection) + 2 x 1024 (k, v of 8 heads of 128)
-        // + 4 x 11008 (SwiGLU) = 82,944 elements. Head: final norm 3 x 4096 and the logits, in bf16, plus 8 bytes per
-        // logit for the loss's fp32 copies.
+        // + 4 x 11008 (SwiGLU) = 82,944 elements. Head (2048 positions fit one chunk of 2097 at this vocabulary): the last
+        // layer's output gradient 4096, final norm 3 x 4096 and the logits, in bf16, plus 20 bytes per logit for the
+        // loss's fp32 copies and gradients.
         const long perLayer = (9 * 4096) + (2 * 1024) + (4 * 11008);
-        const long head = (3 * 4096) + 32000;
-        Assert.Equal(2048L * ((((32 * perLayer) + head) * 2) + (8 * 32000)), ResourceEstimate.ActivationBytes(Llama7B, 2048, DType.BFloat16, checkpointing: false));
-        Assert.Equal(2048L * ((((32 * 4096) + perLayer + head) * 2) + (8 * 32000)), ResourceEstimate.ActivationBytes(Llama7B, 2048, DType.BFloat16, checkpointing: true));
-        // About 10.8 GiB against 1.5 GiB for one 2048-token sequence.
-        Assert.InRange(ResourceEstimate.ActivationBytes(Llama7B, 2048, DType.BFloat16, false) / (double)(1L << 30), 10.5, 11.5);
-        Assert.InRange(ResourceEstimate.ActivationBytes(Llama7B, 2048, DType.BFloat16, true) / (double)(1L << 30), 1.3, 1.6);
+        const long head = (4 * 4096) + 32000;
+        Assert.Equal(2048L * ((((32 * perLayer) + head) * 2) + (20 * 32000)), ResourceEstimate.ActivationBytes(Llama7B, 2048, DType.BFloat16, checkpointing: false));
+        Assert.Equal(2048L * ((((32 * 4096) + perLayer + head) * 2) + (20 * 32000)), ResourceEstimate.ActivationBytes(Llama7B, 2048, DType.BFloat16, checkpointing: true));
+        // About 11.5 GiB against 2.2 GiB for one 2048-token sequence.
+        Assert.InRange(ResourceEstimate.ActivationBytes(Llama7B, 2048, DType.BFloat16, false) / (double)(1L << 30), 11.3, 11.7);
+        Assert.InRange(ResourceEstimate.ActivationBytes(Llama7B, 2048, DType.BFloat16, true) / (double)(1L << 30), 2.1, 2.3);
+        // A longer sequence adds to the head only the output gradient: the logits exist one chunk at a time.
+        var longer = ResourceEstimate.ActivationBytes(Llama7B, 8192, DType.BFloat16, checkpointing: true);
+        Assert.Equal(8192L * (((32 * 4096) + perLayer + 4096) * 2) + (2097L * ((((3 * 4096) + 32000) * 2) + (20 * 32000))), longer);
     }
 
     [Fact]
     public void A_token_of_a_mixture_passes_through_the_mlps_of_its_routed_experts_only()
     {
         // hidden 16, key-value width 2 heads x 8, intermediate 32, vocabulary 100, float32.
-        long Expected(int perToken) => 10L * (((1 * ((9 * 16) + (2 * 16) + (4 * 32 * perToken))) + (3 * 16) + 100) * 4 + (8 * 100));
+        long Expected(int perToken) => 10L * (((1 * ((9 * 16) + (2 * 16) + (4 * 32 * perToken))) + (4 * 16) + 100) * 4 + (20 * 100));
         Assert.Equal(Expected(2), ResourceEstimate.ActivationBytes(Mixtral(experts: 4, perToken: 2), 10, DType.Float32, checkpointing: false));
         Assert.Equal(Expected(1), ResourceEstimate.ActivationBytes(Mixtral(experts: 4, perToken: 1), 10, DType.Float32, checkpointing: false));
     }
@@ -98,7 +102,7 @@ public sealed class ResourceEstimateTests
         Assert.Equal(outer + (2 * attention) + dense + sparseShared + (2 * expert), ResourceEstimate.ActiveParameters(config));
 
         const long common = (9 * 16) + (2 * 16);
-        const long head = ((3 * 16) + 100) * 4 + (8 * 100);
+        const long head = ((4 * 16) + 100) * 4 + (20 * 100);
         Assert.Equal(10L * ((((common + (4 * 32)) + (common + (4 * 8 * 2) + (4 * 12))) * 4) + head),
             ResourceEstimate.ActivationBytes(config, 10, DType.Float32, checkpointing: false));
         // With checkpointing one layer's tensors exist at a time: the larger, the dense one here.
@@ -117,7 +121,7 @@ public sealed class ResourceEstimateTests
         {
             var perLayer = (((12 * 32) + (3 * 32) + (2 * 32) + (4 * 48)) * 2) + (4 * tokens * ((2 * 2) + 4));
             var layers = checkpointing ? (2 * 32 * 2) + perLayer : 2 * perLayer;
-            return tokens * (layers + (3 * 32 * 2) + (97 * 2 * 2) + (8 * 97));
+            return tokens * (layers + (4 * 32 * 2) + (97 * 2 * 2) + (20 * 97));
         }
 
         Assert.Equal(Expected(100, false), ResourceEstimate.ActivationBytes(gemma, 100, DType.BFloat16, checkpointing: false));
