@@ -3,9 +3,10 @@
 // process so that each peak resident memory (VmHWM) is its own. Prints one JSON line.
 // Modes head-whole and head-chunked start one step earlier, from the last layer's output [batch, length, hidden] and
 // the output matrix [vocab, hidden]: the whole logits and then the loss, or FusionLoss.BackwardInChunks as the trainer
-// runs it (the head over chunks of positions, FusionTrainerOptions.AutomaticHeadChunk of them).
+// runs it (the head over chunks of positions, LlamaModel.HeadChunk of them).
 using System.Diagnostics;
 using System.Globalization;
+using FuseChat.Fusion.Models;
 using FuseChat.Fusion.Training;
 using FuseChat.Torch;
 
@@ -38,7 +39,7 @@ if (mode == "head-whole")
 }
 else if (mode == "head-chunked")
 {
-    var chunk = FusionTrainerOptions.AutomaticHeadChunk(vocab);
+    var chunk = LlamaModel.HeadChunk(vocab);
     value = new FusionLoss().BackwardInChunks(h => Functional.Linear(h, weight!), hidden!, labels, targetIds, targetLogits, chunk).Total.ToDouble();
 }
 else if (mode == "sparse")

@@ -139,6 +139,6 @@ static int TrainWithFusionTrainer(LlamaModel model, Tensor ids, bool wholeHead, 
     var memory = device.Type != DeviceType.Cpu && TorchRuntime.DeviceMemory(device.Index) is { } gpu ? $",\"peak_gpu_bytes\":{gpu.Peak}" : "";
     var check = cpuLoss is { } c ? string.Create(CultureInfo.InvariantCulture, $",\"cpu_loss\":{c:F5}") : "";
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{{\"impl\":\"csharp\",\"trainer\":\"{(wholeHead ? "whole" : "chunked")}\",\"head_chunk\":{(wholeHead ? length * batch : FusionTrainerOptions.AutomaticHeadChunk(vocab))},\"device\":\"{device}\",\"dtype\":\"{dtype.ShortName()}\",\"threads\":{threads},\"median_step_s\":{median:F5},\"tokens_per_s\":{batch * length / median:F1},\"loss\":{loss:F4}{check},\"checkpointing\":{(checkpointing ? 1 : 0)},\"offload\":{(offload ? 1 : 0)}{memory},\"params\":{model.ParameterCount()}}}"));
+        $"{{\"impl\":\"csharp\",\"trainer\":\"{(wholeHead ? "whole" : "chunked")}\",\"head_chunk\":{(wholeHead ? length * batch : LlamaModel.HeadChunk(vocab))},\"device\":\"{device}\",\"dtype\":\"{dtype.ShortName()}\",\"threads\":{threads},\"median_step_s\":{median:F5},\"tokens_per_s\":{batch * length / median:F1},\"loss\":{loss:F4}{check},\"checkpointing\":{(checkpointing ? 1 : 0)},\"offload\":{(offload ? 1 : 0)}{memory},\"params\":{model.ParameterCount()}}}"));
     return 0;
 }

@@ -128,6 +128,13 @@ public sealed class LlamaModel : Module
     }
 
     /// <summary>
+    /// Positions whose logits to compute at a time where a pass needs them at some positions only (Stage 1's trained
+    /// positions, the fusion loss's): about 2^26 logits (256 MiB per fp32 copy), i.e. 2048 positions at a 32k
+    /// vocabulary, 512 at 128k and 256 at 256k, so that no [batch tokens, vocabulary] tensor exists.
+    /// </summary>
+    public static int HeadChunk(int vocabulary) => Math.Max(16, (1 << 26) / Math.Max(vocabulary, 1));
+
+    /// <summary>
     /// Final norm and output projection: logits [..., vocab] for hidden states [..., hidden], soft-capped where the model
     /// says so. Every position is its own: the head may be applied to any subset of them.
     /// </summary>

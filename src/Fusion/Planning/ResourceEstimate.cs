@@ -1,6 +1,5 @@
 using FuseChat.Fusion.Checkpoints;
 using FuseChat.Fusion.Models;
-using FuseChat.Fusion.Training;
 using FuseChat.Torch;
 
 namespace FuseChat.Fusion.Planning;
@@ -78,7 +77,7 @@ public static class ResourceEstimate
     /// eager attention keeps per head and query the capped scores and the probabilities in the weights' dtype and the
     /// fp32 softmax output, a term that grows with the square of the length. With <paramref name="checkpointing"/>
     /// the layers keep only their input (hidden) and one layer's tensors exist at a time. The output head and the loss
-    /// run over chunks of positions (<see cref="FusionTrainerOptions.AutomaticHeadChunk"/>): per position of one chunk
+    /// run over chunks of positions (<see cref="LlamaModel.HeadChunk"/>): per position of one chunk
     /// the final norm (3 x hidden), the logits in <paramref name="dtype"/> (twice with a logit cap) and about 20 bytes
     /// per logit of fp32 copies and gradients in the loss's backward pass, plus the gradient of the last layer's
     /// output at every position (hidden). On an H100 (docs/gpu.md) this came within 3% of the measured peak of a
@@ -96,7 +95,7 @@ public static class ResourceEstimate
         var layers = checkpointing ? decoder.Layers * hidden * width + perLayer.Max() : perLayer.Sum();
         long vocabulary = decoder.VocabSize;
         var logits = vocabulary * width * (decoder.FinalSoftcap is null ? 1 : 2);
-        var headRows = Math.Min(tokens, FusionTrainerOptions.AutomaticHeadChunk(decoder.VocabSize));
+        var headRows = Math.Min(tokens, LlamaModel.HeadChunk(decoder.VocabSize));
         return tokens * (layers + hidden * width) + headRows * (3 * hidden * width + logits + 20 * vocabulary);
     }
 

@@ -44,6 +44,9 @@ public sealed class RepresentationComputer
     /// <summary>Logits kept per trained position.</summary>
     public int TopK { get; }
 
+    /// <summary>Trained positions per pass of the output head; null: <see cref="LlamaModel.HeadChunk"/> (tests set a few).</summary>
+    internal int? HeadChunk { get; init; }
+
     /// <summary>Leading rows of the output matrix that top-K may choose from.</summary>
     public int UsableVocabulary { get; }
 
@@ -133,23 +136,33 @@ public sealed class RepresentationComputer
             }
         }
 
-        Half[] topValues;
-        int[] topIds;
-        float[] losses;
+        var topValues = new Half[rows.Count * k];
+        var topIds = new int[rows.Count * k];
+        var losses = new float[rows.Count];
         using (NoGradScope.Enter())
         using (DisposeScope.Open())
         {
             var input = Tensor.From<long>(ids, [batch.Length, longest], device);
-            var logits = model.Forward(input);
-            var vocab = logits.Size(2);
-            // Only trained positions go on: the others are neither stored nor part of the metric.
-            var selected = logits.Reshape(-1, vocab).IndexSelect(0, Tensor.From<long>([.. rows], device)).To(DType.Float32);
-            var (values, indices) = (vocab > UsableVocabulary ? selected.Narrow(1, 0, UsableVocabulary) : selected).TopK(k, -1);
-            var goldLogits = selected.Gather(1, Tensor.From<long>([.. gold], device).Unsqueeze(1)).Squeeze(1);
-            var ce = selected.LogSumExp(-1) - goldLogits;
-            topValues = values.To(DType.Float16).ToArray<Half>();
-            topIds = indices.To(DType.Int32).ToArray<int>();
-            losses = ce.ToArray<float>();
+            var hidden = model.Body(input);
+            // Only trained positions reach the output head: the others are neither stored nor part of the metric. The
+            // head runs over chunks of them, so that a batch never holds [tokens, vocabulary] logits (8 GB in bf16 for
+            // a 16k-token batch at a 256k vocabulary, and as much again for their fp32 copy).
+            var trained = hidden.Reshape(-1, hidden.Size(2)).IndexSelect(0, Tensor.From<long>([.. rows], device));
+            var goldIds = Tensor.From<long>([.. gold], device);
+            var chunk = HeadChunk ?? LlamaModel.HeadChunk(model.Config.VocabSize);
+            for (var start = 0; start < rows.Count; start += chunk)
+            {
+                using var chunkScope = DisposeScope.Open();
+                var n = Math.Min(chunk, rows.Count - start);
+                var selected = model.Head(trained.Narrow(0, start, n)).To(DType.Float32);
+                var vocab = selected.Size(1);
+                var (values, indices) = (vocab > UsableVocabulary ? selected.Narrow(1, 0, UsableVocabulary) : selected).TopK(k, -1);
+                var goldLogits = selected.Gather(1, goldIds.Narrow(0, start, n).Unsqueeze(1)).Squeeze(1);
+                var ce = selected.LogSumExp(-1) - goldLogits;
+                values.To(DType.Float16).ToArray<Half>().CopyTo(topValues, start * k);
+                indices.To(DType.Int32).ToArray<int>().CopyTo(topIds, start * k);
+                ce.ToArray<float>().CopyTo(losses, start);
+            }
         }
 
         var offset = 0;

@@ -72,7 +72,7 @@ public sealed class FusionTrainer : IDisposable
         TotalSteps = (long)StepsPerEpoch * options.Epochs;
         schedule = CosineSchedule.WithWarmupRatio(options.LearningRate, options.WarmupRatio, TotalSteps, options.MinLearningRate);
         loss = new FusionLoss(options.Lambda, options.Temperature);
-        headChunkRows = options.HeadChunkTokens ?? FusionTrainerOptions.AutomaticHeadChunk(model.Config.VocabSize);
+        headChunkRows = options.HeadChunkTokens ?? LlamaModel.HeadChunk(model.Config.VocabSize);
         optionsHash = options.TrajectoryHash(source.Fingerprint);
         optimizer = new AdamW(parameterTensors, new AdamWOptions
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using FuseChat.Fusion.Models;
 using FuseChat.Torch;
 
 namespace FuseChat.Fusion.Training;
@@ -44,17 +45,12 @@ public sealed record FusionTrainerOptions
     public bool GradientCheckpointing { get; init; }
     /// <summary>
     /// Trained positions whose logits the output head computes and back-propagates at a time, so that no
-    /// [batch, length, vocabulary] tensor exists (<see cref="FusionLoss"/>); null: <see cref="AutomaticHeadChunk"/>.
+    /// [batch, length, vocabulary] tensor exists (<see cref="FusionLoss"/>); null: <see cref="LlamaModel.HeadChunk"/>.
     /// Any value gives the same loss, and the same gradients up to the order of the sums in the head's weight gradient.
     /// Not part of <see cref="TrajectoryHash"/>; the automatic value depends on the vocabulary alone, so a resumed run
     /// chunks as before.
     /// </summary>
     public int? HeadChunkTokens { get; init; }
-    /// <summary>
-    /// The positions per head chunk for a vocabulary of <paramref name="vocabulary"/>: about 2^26 logits (256 MiB per
-    /// fp32 copy), i.e. 2048 positions at a 32k vocabulary, 512 at 128k and 256 at 256k.
-    /// </summary>
-    public static int AutomaticHeadChunk(int vocabulary) => Math.Max(16, (1 << 26) / Math.Max(vocabulary, 1));
     /// <summary>
     /// Where AdamW keeps its fp32 master weights and moments: null keeps them with the parameters; the CPU, for a model
     /// on a GPU, moves those 12 bytes per parameter to host memory (optimiser offload), so that the GPU holds only

@@ -58,7 +58,7 @@ public sealed class RepresentationComputerTests(RepresentationFixture fixture) :
     }
 
     [Fact]
-    public void Batched_EqualsOneAtATime_AndKeepsInputOrder()
+    public void Batched_AndChunked_EqualOneAtATime_AndKeepInputOrder()
     {
         var (model, _) = PretrainedModel.Load(fixture.ModelFolder);
         using var _model = model;
@@ -66,10 +66,12 @@ public sealed class RepresentationComputerTests(RepresentationFixture fixture) :
         var alone = new RepresentationComputer(model, K, maxBatchTokens: 1).Compute(inputs);
         var batched = new RepresentationComputer(model, K, maxBatchTokens: 4096).Compute(inputs);
         var bucketed = new RepresentationComputer(model, K, maxBatchTokens: 80).Compute(inputs);
+        // The output head over 3 trained positions at a time instead of all of a batch's at once.
+        var chunked = new RepresentationComputer(model, K, maxBatchTokens: 4096) { HeadChunk = 3 }.Compute(inputs);
         Assert.Equal(0, alone.PaddedTokens);
         Assert.True(batched.PaddedTokens > 0, "one batch of unequal lengths pads");
         Assert.True(bucketed.PaddedTokens < batched.PaddedTokens, "length buckets pad less than one batch");
-        foreach (var result in new[] { batched, bucketed })
+        foreach (var result in new[] { batched, bucketed, chunked })
         {
             Assert.Equal(alone.Records.Select(r => r.ConversationIndex), result.Records.Select(r => r.ConversationIndex));
             Assert.Equal(Enumerable.Range(0, inputs.Count).Select(i => (long)i), result.Records.Select(r => r.ConversationIndex));
