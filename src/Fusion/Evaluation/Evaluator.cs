@@ -17,6 +17,9 @@ public sealed class Evaluator(LlamaModel model, HfTokenizer tokenizer, IChatTemp
     /// <summary>Most tokens of a greedy reply.</summary>
     public int MaxReplyTokens { get; init; } = 64;
 
+    /// <summary>Scored positions per pass of the output head; null: <see cref="LlamaModel.HeadChunk"/> (tests set a few).</summary>
+    internal int? HeadChunk { get; init; }
+
     /// <summary>exp(mean NLL) over the trained tokens of <paramref name="conversations"/>; conversations without any are skipped.</summary>
     public (double Perplexity, long Tokens, int Conversations) Perplexity(IEnumerable<Conversation> conversations, Action? onConversation = null)
     {
@@ -35,9 +38,19 @@ public sealed class Evaluator(LlamaModel model, HfTokenizer tokenizer, IChatTemp
             var labels = NextTokenLabels.For(encoded.Ids, encoded.Trained, length);
             using var scope = DisposeScope.Open();
             var ids = Tensor.From<long>(encoded.Ids.Take(length).Select(i => (long)i).ToArray(), [1, length], device);
-            var logits = model.Forward(ids).Reshape(-1, model.Config.VocabSize);
-            var sum = Functional.CrossEntropy(logits.To(DType.Float32), Tensor.From<long>(labels, [length], device), reduction: Reduction.Sum);
-            totalNll += sum.ToDouble();
+            var hidden = model.Body(ids).Select(0, 0);
+            // The output head only at the scored positions, a chunk at a time: a long conversation at a large
+            // vocabulary would otherwise hold [length, vocabulary] logits and their fp32 copy.
+            var rows = Enumerable.Range(0, length).Where(t => labels[t] != NextTokenLabels.Ignore).Select(t => (long)t).ToArray();
+            var chunk = HeadChunk ?? LlamaModel.HeadChunk(model.Config.VocabSize);
+            for (var start = 0; start < rows.Length; start += chunk)
+            {
+                using var chunkScope = DisposeScope.Open();
+                var index = Tensor.From<long>(rows.AsSpan(start, Math.Min(chunk, rows.Length - start)).ToArray(), device);
+                var logits = model.Head(hidden.IndexSelect(0, index)).To(DType.Float32);
+                var gold = Tensor.From<long>(labels, [length], device).IndexSelect(0, index);
+                totalNll += Functional.CrossEntropy(logits, gold, reduction: Reduction.Sum).ToDouble();
+            }
             tokens += trained;
             counted++;
         }

@@ -41,7 +41,9 @@ public static class TextGenerator
             }
 
             var ids = Tensor.From<long>(input, [1, input.Length], device);
-            var logits = model.Forward(ids, cache).Select(1, input.Length - 1).Select(0, 0);
+            // Only the last position's logits choose the next token: a long prompt's pass would otherwise make
+            // [prompt, vocabulary] logits for nothing (as transformers' generate, which keeps one position's).
+            var logits = model.Head(model.Body(ids, cache).Select(1, input.Length - 1)).Select(0, 0);
             var stepLogits = logits.To(DType.Float32);
             onLogits?.Invoke(stepLogits);
             var next = (int)Pick(stepLogits, options);

@@ -47,6 +47,11 @@ public class EvaluatorTests
         Assert.Equal(count, tokens);
         Assert.Equal(1, conversations);
         Assert.Equal(Math.Exp(nll / count), perplexity, Math.Exp(nll / count) * 1e-5); // float32 sums
+        // The output head over 3 scored positions at a time gives the same.
+        var (chunked, chunkedTokens, _) = new Evaluator(model, tokenizer, template) { HeadChunk = 3 }.Perplexity([Chat]);
+        Assert.True(count > 3);
+        Assert.Equal(count, chunkedTokens);
+        Assert.Equal(perplexity, chunked, perplexity * 1e-5);
         Assert.InRange(perplexity, 1000, 100000); // a random model over 32k tokens is nearly uniform
     }
 
