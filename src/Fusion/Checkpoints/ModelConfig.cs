@@ -829,7 +829,6 @@ public sealed record ModelConfig
             return WithLayerWindow(c, slides);
         }
 
-        /// <summary>Ernie4_5Config's use_bias: biases on all four attention projections and the three MLP ones.</summary>
         /// <summary>
         /// OLMo 3 extends its context with YaRN on the global layers only (OLMo-core; transformers agrees from the
         /// release that writes its rope_parameters per layer type): a scaled checkpoint gets a second, unscaled rotation
@@ -845,6 +844,7 @@ public sealed record ModelConfig
             return c.RopeScaling is null ? c : c with { LocalRopeTheta = c.RopeTheta };
         }
 
+        /// <summary>Ernie4_5Config's use_bias: biases on all four attention projections and the three MLP ones.</summary>
         private ModelConfig WithErnie45Fields(ModelConfig c)
         {
             var bias = OptionalBool("use_bias") ?? false;

@@ -41,15 +41,16 @@ public sealed class Evaluator(LlamaModel model, HfTokenizer tokenizer, IChatTemp
             var hidden = model.Body(ids).Select(0, 0);
             // The output head only at the scored positions, a chunk at a time: a long conversation at a large
             // vocabulary would otherwise hold [length, vocabulary] logits and their fp32 copy.
-            var rows = Enumerable.Range(0, length).Where(t => labels[t] != NextTokenLabels.Ignore).Select(t => (long)t).ToArray();
+            var rows = Enumerable.Range(0, length).Where(t => labels[t] != NextTokenLabels.Ignore).ToArray();
+            var scored = hidden.IndexSelect(0, Tensor.From<long>(rows.Select(t => (long)t).ToArray(), device));
+            var gold = Tensor.From<long>(rows.Select(t => labels[t]).ToArray(), device);
             var chunk = HeadChunk ?? LlamaModel.HeadChunk(model.Config.VocabSize);
             for (var start = 0; start < rows.Length; start += chunk)
             {
                 using var chunkScope = DisposeScope.Open();
-                var index = Tensor.From<long>(rows.AsSpan(start, Math.Min(chunk, rows.Length - start)).ToArray(), device);
-                var logits = model.Head(hidden.IndexSelect(0, index)).To(DType.Float32);
-                var gold = Tensor.From<long>(labels, [length], device).IndexSelect(0, index);
-                totalNll += Functional.CrossEntropy(logits, gold, reduction: Reduction.Sum).ToDouble();
+                var n = Math.Min(chunk, rows.Length - start);
+                var logits = model.Head(scored.Narrow(0, start, n)).To(DType.Float32);
+                totalNll += Functional.CrossEntropy(logits, gold.Narrow(0, start, n), reduction: Reduction.Sum).ToDouble();
             }
             tokens += trained;
             counted++;

@@ -52,21 +52,9 @@ public sealed class FusionLoss
     public FusionLossResult Compute(Tensor logits, Tensor labels, Tensor targetIds, Tensor targetLogits)
     {
         ArgumentNullException.ThrowIfNull(logits);
-        ArgumentNullException.ThrowIfNull(labels);
-        ArgumentNullException.ThrowIfNull(targetIds);
-        ArgumentNullException.ThrowIfNull(targetLogits);
         var shape = logits.Shape;
         if (shape.Length != 3) throw new ArgumentException($"logits must be [B, L, V], got [{string.Join(", ", shape)}]", nameof(logits));
-        var (b, l, v) = (shape[0], shape[1], shape[2]);
-        if (!labels.Shape.AsSpan().SequenceEqual([b, l]))
-            throw new ArgumentException($"labels must be [{b}, {l}], got [{string.Join(", ", labels.Shape)}]", nameof(labels));
-        var idShape = targetIds.Shape;
-        if (idShape.Length != 3 || idShape[0] != b || idShape[1] != l)
-            throw new ArgumentException($"target ids must be [{b}, {l}, K], got [{string.Join(", ", idShape)}]", nameof(targetIds));
-        if (!targetLogits.Shape.AsSpan().SequenceEqual(idShape))
-            throw new ArgumentException($"target logits must have the target ids' shape [{string.Join(", ", idShape)}], got [{string.Join(", ", targetLogits.Shape)}]", nameof(targetLogits));
-        if (labels.DType != DType.Int64 || targetIds.DType != DType.Int64)
-            throw new ArgumentException("labels and target ids must be int64");
+        CheckTargets(shape[0], shape[1], labels, targetIds, targetLogits);
 
         Tensor total, crossEntropy, fusion, trained, fused;
         using (var scope = DisposeScope.Open())
@@ -113,10 +101,7 @@ public sealed class FusionLoss
         var shape = hidden.Shape;
         if (shape.Length != 3) throw new ArgumentException($"hidden must be [B, L, H], got [{string.Join(", ", shape)}]", nameof(hidden));
         var (b, l, width) = (shape[0], shape[1], shape[2]);
-        if (!labels.Shape.AsSpan().SequenceEqual([b, l]))
-            throw new ArgumentException($"labels must be [{b}, {l}], got [{string.Join(", ", labels.Shape)}]", nameof(labels));
-        if (targetIds.Shape.Length != 3 || targetIds.Size(0) != b || targetIds.Size(1) != l || !targetLogits.Shape.AsSpan().SequenceEqual(targetIds.Shape))
-            throw new ArgumentException($"target ids and logits must both be [{b}, {l}, K], got [{string.Join(", ", targetIds.Shape)}] and [{string.Join(", ", targetLogits.Shape)}]");
+        CheckTargets(b, l, labels, targetIds, targetLogits);
 
         double ceTotal = 0, fusionTotal = 0, trainedCount, fusionCount;
         using (DisposeScope.Open())
@@ -127,6 +112,7 @@ public sealed class FusionLoss
             fusionCount = fusionMask.Sum().ToDouble();
             var rows = trainedMask.Reshape(-1).NonZero().Reshape(-1);   // the trained positions, in order
             var flatHidden = hidden.Reshape(b * l, width);
+            var flatFusionMask = fusionMask.Reshape(-1);
             var flatLabels = labels.Reshape(-1);
             var flatIds = targetIds.Reshape(b * l, k);
             var flatTargets = targetLogits.Reshape(b * l, k);
@@ -137,11 +123,8 @@ public sealed class FusionLoss
             {
                 using var chunkScope = DisposeScope.Open();
                 var chunk = rows.Narrow(0, start, Math.Min(chunkRows, rows.Size(0) - start));
-                var chunkLabels = flatLabels.IndexSelect(0, chunk);
-                var chunkTargets = flatTargets.IndexSelect(0, chunk);
-                var (_, chunkFusionMask) = Masks(chunkLabels, chunkTargets);
-                var (ceSum, fusionSum) = Sums(head(flatHidden.IndexSelect(0, chunk)), chunkLabels, flatIds.IndexSelect(0, chunk),
-                    chunkTargets, chunkFusionMask);
+                var (ceSum, fusionSum) = Sums(head(flatHidden.IndexSelect(0, chunk)), flatLabels.IndexSelect(0, chunk),
+                    flatIds.IndexSelect(0, chunk), flatTargets.IndexSelect(0, chunk), flatFusionMask.IndexSelect(0, chunk));
                 var sums = Tensor.Stack([ceSum.Detach(), fusionSum.Detach()]).To(DType.Float64).To(Device.Cpu).ToArray<double>();
                 ceTotal += sums[0];
                 fusionTotal += sums[1];
@@ -156,6 +139,23 @@ public sealed class FusionLoss
             Value(trainedCount), Value(fusionCount));
 
         static Tensor Value(double value) => Tensor.Scalar(value, DType.Float64);
+    }
+
+    /// <summary>Throws unless the labels are [b, l] and the target ids and logits [b, l, K], with int64 labels and ids.</summary>
+    private static void CheckTargets(long b, long l, Tensor labels, Tensor targetIds, Tensor targetLogits)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(targetIds);
+        ArgumentNullException.ThrowIfNull(targetLogits);
+        if (!labels.Shape.AsSpan().SequenceEqual([b, l]))
+            throw new ArgumentException($"labels must be [{b}, {l}], got [{string.Join(", ", labels.Shape)}]", nameof(labels));
+        var idShape = targetIds.Shape;
+        if (idShape.Length != 3 || idShape[0] != b || idShape[1] != l)
+            throw new ArgumentException($"target ids must be [{b}, {l}, K], got [{string.Join(", ", idShape)}]", nameof(targetIds));
+        if (!targetLogits.Shape.AsSpan().SequenceEqual(idShape))
+            throw new ArgumentException($"target logits must have the target ids' shape [{string.Join(", ", idShape)}], got [{string.Join(", ", targetLogits.Shape)}]", nameof(targetLogits));
+        if (labels.DType != DType.Int64 || targetIds.DType != DType.Int64)
+            throw new ArgumentException("labels and target ids must be int64");
     }
 
     /// <summary>
