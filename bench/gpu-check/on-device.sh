@@ -48,6 +48,7 @@ failed=0
 note() { echo "$*" | tee -a "$summary"; }
 fail() { note "FAILED: $*"; failed=1; }
 wants() { [[ " $steps " == *" $1 "* ]]; }
+value() { grep -o "\"$1\":[0-9.]*" <<<"$2" | head -1 | cut -d: -f2; }   # a JSON line's numeric field
 
 [[ -f "$kit/apps.tar.xz" ]] || { echo "error: no kit in $kit: run bench/run gpu-check on a machine with .NET and carry that folder" >&2; exit 2; }
 [[ -f "$repo/FuseChat.Orleans.sln" ]] || { echo "error: run this from the checkout's root" >&2; exit 2; }
@@ -145,10 +146,10 @@ if wants train; then
       ratio="$(sed -n 's/^ratio(csharp\/pytorch)=//p' <<<"$result")"
       ours="$(sed -n 's/^csharp tokens\/s (median of [0-9]*) = //p' <<<"$result")"
       theirs="$(sed -n 's/^pytorch tokens\/s (median of [0-9]*) = //p' <<<"$result")"
-      first="$(grep -o '"first_loss":[0-9.]*' <<<"$result" | head -1 | cut -d: -f2)"
-      cpu="$(grep -o '"cpu_loss":[0-9.]*' <<<"$result" | head -1 | cut -d: -f2)"
-      peak_cs="$(grep '"impl":"csharp"' <<<"$result" | grep -o '"peak_gpu_bytes":[0-9]*' | head -1 | cut -d: -f2)"
-      peak_pt="$(grep '"impl":"pytorch"' <<<"$result" | grep -o '"peak_gpu_bytes":[0-9]*' | head -1 | cut -d: -f2)"
+      first="$(value first_loss "$result")"
+      cpu="$(value cpu_loss "$result")"
+      peak_cs="$(value peak_gpu_bytes "$(grep '"impl":"csharp"' <<<"$result")")"
+      peak_pt="$(value peak_gpu_bytes "$(grep '"impl":"pytorch"' <<<"$result")")"
       note "train-step $size $dtype: csharp ${ours} tok/s, pytorch ${theirs} tok/s, ratio ${ratio}; first loss ${first:-?} vs cpu f32 ${cpu:-?}; peak GPU bytes csharp ${peak_cs:-?}, pytorch ${peak_pt:-?}"
       # bf16 carries 8 significant bits: a loss near 10.4 may be off by a few hundredths; f32 must agree closely.
       tolerance=$([[ $dtype == bf16 ]] && echo 0.08 || echo 0.002)
@@ -179,7 +180,6 @@ if wants memory || wants offload; then
   on_gpu="$(timeout 200 dotnet "$FUSECHAT_TRAIN_STEP_BUILT/FuseChat.Bench.TrainStep.dll" "${offload_args[@]}" --offload=0 2>&1)"
   on_host="$(timeout 200 dotnet "$FUSECHAT_TRAIN_STEP_BUILT/FuseChat.Bench.TrainStep.dll" "${offload_args[@]}" --offload=1 2>&1)"
   echo "$on_gpu"; echo "$on_host"
-  value() { grep -o "\"$1\":[0-9.]*" <<<"$2" | head -1 | cut -d: -f2; }
   peak() { local p; p="$(value peak_gpu_bytes "$1")"; echo "${p:-?}"; }   # ? without device statistics (CPU, or the g++ build)
   note "offload bf16: state on the GPU: step $(value median_step_s "$on_gpu") s, peak GPU $(peak "$on_gpu") bytes, loss $(value loss "$on_gpu"); in host memory: step $(value median_step_s "$on_host") s, peak GPU $(peak "$on_host") bytes, loss $(value loss "$on_host"); $(value params "$on_gpu") parameters"
   # The same AdamW arithmetic on the host: after 7 steps the bf16 loss may move in its last bits, no more.
@@ -197,9 +197,8 @@ if wants head; then
   whole="$(timeout 200 dotnet "$work/apps/train-step/FuseChat.Bench.TrainStep.dll" "${head_args[@]}" --trainer=whole 2>&1)"
   chunked="$(timeout 200 dotnet "$work/apps/train-step/FuseChat.Bench.TrainStep.dll" "${head_args[@]}" --trainer=chunked 2>&1)"
   echo "$whole"; echo "$chunked"
-  field() { grep -o "\"$1\":[0-9.]*" <<<"$2" | head -1 | cut -d: -f2; }
-  note "head bf16 (fusion trainer, checkpointing, vocab 128256, 2048 tokens): whole: step $(field median_step_s "$whole") s, peak GPU $(field peak_gpu_bytes "$whole") bytes, loss $(field loss "$whole"); chunks of $(field head_chunk "$chunked"): step $(field median_step_s "$chunked") s, peak GPU $(field peak_gpu_bytes "$chunked") bytes, loss $(field loss "$chunked")"
-  if ! awk -v a="$(field loss "$whole")" -v b="$(field loss "$chunked")" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 0.01 * a) }'; then
+  note "head bf16 (fusion trainer, checkpointing, vocab 128256, 2048 tokens): whole: step $(value median_step_s "$whole") s, peak GPU $(value peak_gpu_bytes "$whole") bytes, loss $(value loss "$whole"); chunks of $(value head_chunk "$chunked"): step $(value median_step_s "$chunked") s, peak GPU $(value peak_gpu_bytes "$chunked") bytes, loss $(value loss "$chunked")"
+  if ! awk -v a="$(value loss "$whole")" -v b="$(value loss "$chunked")" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 0.01 * a) }'; then
     fail "head: the chunked head's loss differs from the whole head's"
   fi
 fi

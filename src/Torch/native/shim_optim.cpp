@@ -7,13 +7,14 @@ static bool offloaded(const at::Tensor& on_device, const at::Tensor& state) {
   return on_device.is_cuda() && state.device().is_cpu();
 }
 
-// A GPU gradient brought to the host in its own dtype (bf16 moves half the bytes of fp32) through page-locked memory,
-// which the copy engine reads without a staging copy of its own (the caching host allocator keeps the blocks between
-// steps), then widened there: the same values as widening on the GPU, since bf16 to fp32 is exact.
-static at::Tensor to_host(const at::Tensor& grad, at::ScalarType dtype) {
-  at::Tensor staged = at::empty(grad.sizes(), grad.options().device(at::kCPU).pinned_memory(true));
-  staged.copy_(grad);
-  return staged.scalar_type() == dtype ? staged : staged.to(dtype);
+// src copied into page-locked host memory as dtype. Offload crosses between the devices in the parameter's own dtype
+// (bf16 moves half the bytes of fp32) through such memory, which the copy engine reads and writes without a staging
+// copy of its own (the caching host allocator keeps the blocks between steps); widening and rounding happen on the
+// host, with the same values as on the GPU.
+static at::Tensor pinned(const at::Tensor& src, at::ScalarType dtype) {
+  at::Tensor staged = at::empty(src.sizes(), src.options().dtype(dtype).device(at::kCPU).pinned_memory(true));
+  staged.copy_(src);
+  return staged;
 }
 
 // AdamW with decoupled weight decay and bias correction (Loshchilov & Hutter; torch.optim.AdamW).
@@ -34,7 +35,7 @@ FCT_API int fct_adamw_step(T* params, T* masters, T* exp_avgs, T* exp_avg_sqs, i
       // The state may live on another device (optimiser offload: masters and moments in host memory).
       at::Tensor grad = grad_ref.scalar_type() == param.scalar_type() && grad_ref.device() == param.device()
                             ? grad_ref
-                            : offloaded(grad_ref, param) ? to_host(grad_ref, param.scalar_type())
+                            : offloaded(grad_ref, param) ? pinned(grad_ref, grad_ref.scalar_type()).to(param.scalar_type())
                                                          : grad_ref.to(param.device(), param.scalar_type());
       at::Tensor& exp_avg = *exp_avgs[i];
       at::Tensor& exp_avg_sq = *exp_avg_sqs[i];
@@ -45,14 +46,7 @@ FCT_API int fct_adamw_step(T* params, T* masters, T* exp_avgs, T* exp_avg_sqs, i
       param.addcdiv_(exp_avg, denom, -step_size);
       if (masters && masters[i]) {
         at::Tensor target = params[i]->detach();
-        if (offloaded(target, param)) {
-          // Rounded to the parameter's dtype on the host, so that half the bytes cross, from page-locked memory.
-          at::Tensor staged = at::empty(target.sizes(), target.options().device(at::kCPU).pinned_memory(true));
-          staged.copy_(param);
-          target.copy_(staged);
-        } else {
-          target.copy_(param);
-        }
+        target.copy_(offloaded(target, param) ? pinned(param, target.scalar_type()) : param);
       }
     }
   });
